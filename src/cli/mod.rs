@@ -1,0 +1,225 @@
+//! The command line (SPEC §8): argument parsing and the commands that read or run
+//! the store. Errors end here as exit codes: 2 for usage and configuration, 1 for
+//! everything else.
+
+mod output;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{self, Config, ConfigError, SourceConfig};
+use crate::report::{ReportId, ReportState};
+use crate::respond::Templates;
+use crate::source::Maildir;
+use crate::store::{OpenMode, Store};
+use crate::transport::Transport;
+
+/// Run a coordinated vulnerability disclosure inbox from email.
+#[derive(Debug, Parser)]
+#[command(name = "disclosed", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file [default: $DISCLOSED_CONFIG, else /etc/disclosed/config.toml]
+    #[arg(long, global = true, value_name = "PATH", env = "DISCLOSED_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database or migrate it to this version's schema
+    Init,
+    /// Validate the configuration, templates, store, source and transport
+    Check,
+    /// Run the daemon: ingest mail, acknowledge reports, send the outbox
+    Run {
+        /// Process what is pending, send what is due, then exit
+        #[arg(long)]
+        once: bool,
+    },
+    /// List reports, newest first
+    Reports {
+        /// Only reports in this state (new, acknowledged, triaged, …)
+        #[arg(long, value_name = "S")]
+        state: Option<ReportState>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one report: its messages, participants, events and mail
+    Report {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failed command, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Usage(_) => 2,
+            Self::Other(_) => 1,
+        }
+    }
+}
+
+impl Cli {
+    fn config_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_PATH))
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::load(&cli.config_path())?;
+    match cli.command {
+        Command::Init => init(&config),
+        Command::Check => check(&config),
+        Command::Run { once } => run_daemon(config, once),
+        Command::Reports { state, json } => {
+            let store = open_existing(&config)?;
+            let reports = store.read().reports(state).map_err(anyhow::Error::from)?;
+            output::reports(&reports, json, &config);
+            Ok(())
+        }
+        Command::Report { id, json } => {
+            let Some(report_id) = ReportId::parse(&config.program.id_prefix, &id) else {
+                return Err(CliError::Usage(format!(
+                    "`{id}` is not a report id like {}-2026-0042",
+                    config.program.id_prefix
+                )));
+            };
+            let store = open_existing(&config)?;
+            let detail = store
+                .read()
+                .report_detail(&report_id)
+                .map_err(anyhow::Error::from)?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no report {report_id} in {}", store.path().display())
+                })?;
+            output::report(&detail, json, &config);
+            Ok(())
+        }
+    }
+}
+
+fn open_existing(config: &Config) -> Result<Store, CliError> {
+    Ok(Store::open(&config.storage.database, OpenMode::Existing).map_err(anyhow::Error::from)?)
+}
+
+fn load_templates(config: &Config) -> Result<Templates, CliError> {
+    Templates::load(config.templates.dir.as_deref()).map_err(|err| {
+        CliError::Usage(format!("{}: `templates.dir`: {err}", config.path.display()))
+    })
+}
+
+fn init(config: &Config) -> Result<(), CliError> {
+    load_templates(config)?;
+    let store =
+        Store::open(&config.storage.database, OpenMode::Create).map_err(anyhow::Error::from)?;
+    let version = store.schema_version().map_err(anyhow::Error::from)?;
+    println!(
+        "database {} ready (schema version {version})",
+        store.path().display()
+    );
+    Ok(())
+}
+
+fn check(config: &Config) -> Result<(), CliError> {
+    println!("config OK: {}", config.path.display());
+    load_templates(config)?;
+    println!("templates OK");
+    let mut failed = Vec::new();
+    match Store::open(&config.storage.database, OpenMode::Existing)
+        .and_then(|s| Ok((s.quick_check()?, s.read().counts()?)))
+    {
+        Ok((integrity, counts)) if integrity == "ok" => println!(
+            "store OK: {} ({} reports, {} messages, {} mails queued)",
+            config.storage.database.display(),
+            counts.reports,
+            counts.messages,
+            counts.outbox_queued
+        ),
+        Ok((integrity, _)) => failed.push(format!("store: integrity check says {integrity}")),
+        Err(err) => failed.push(format!("store: {err}")),
+    }
+    let SourceConfig::Maildir { path, .. } = &config.source;
+    match Maildir::open(path).and_then(|m| m.pending()) {
+        Ok(pending) => println!(
+            "source OK: Maildir {} ({} messages pending)",
+            path.display(),
+            pending.len()
+        ),
+        Err(err) => failed.push(format!("source: {err}")),
+    }
+    let transport = Transport::from_config(&config.transport.kind);
+    match transport.check() {
+        Ok(()) => println!("transport OK: {}", transport.describe()),
+        Err(err) => failed.push(format!("transport: {err}")),
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    for f in &failed {
+        eprintln!("FAILED {f}");
+    }
+    Err(CliError::Other(anyhow::anyhow!(
+        "{} check(s) failed",
+        failed.len()
+    )))
+}
+
+fn run_daemon(config: Config, once: bool) -> Result<(), CliError> {
+    let templates = load_templates(&config)?;
+    let store = open_existing(&config)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot start the async runtime: {err}"))?;
+    let totals = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        crate::daemon::spawn_signal_handler(cancel.clone())
+            .map_err(|err| anyhow::anyhow!("cannot install signal handlers: {err}"))?;
+        crate::daemon::run(config, templates, store, clock, once, cancel)
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    if once {
+        println!(
+            "processed {} new message(s) ({} already stored), opened {} report(s), queued {} acknowledgement(s), sent {} mail(s){}",
+            totals.stored,
+            totals.already_stored,
+            totals.reports_opened,
+            totals.acknowledgements,
+            totals.sent,
+            if totals.send_failures > 0 {
+                format!(", {} delivery failure(s)", totals.send_failures)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}

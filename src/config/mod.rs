@@ -1,0 +1,618 @@
+//! Configuration: read the TOML file (SPEC §8), validate every key at once, and hand
+//! the rest of the program typed values only.
+
+mod duration;
+mod raw;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytesize::ByteSize;
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+
+pub use duration::{DurationError, PolicyDuration, parse_interval};
+use raw::{RawConfig, RawSource, RawTransport};
+
+/// Where the config file is looked for when neither `--config` nor
+/// `$DISCLOSED_CONFIG` names one.
+pub const DEFAULT_PATH: &str = "/etc/disclosed/config.toml";
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (error messages name it).
+    pub path: PathBuf,
+    pub program: Program,
+    pub storage: Storage,
+    pub source: SourceConfig,
+    pub transport: TransportConfig,
+    pub sla: Sla,
+    pub team: Team,
+    pub templates: Templates,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub name: String,
+    pub address: Address,
+    pub id_prefix: String,
+    pub timezone: TimeZone,
+    pub timezone_name: String,
+    pub policy_url: String,
+}
+
+/// An address split at its `@`, lower-cased for comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub local: String,
+    pub domain: String,
+}
+
+impl Address {
+    /// Parses `local@domain` (no display name, no plus part).
+    pub fn parse(input: &str) -> Option<Self> {
+        let (local, domain) = input.trim().rsplit_once('@')?;
+        let ok_local = !local.is_empty()
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        let ok_domain = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c));
+        (ok_local && ok_domain).then(|| Self {
+            local: local.to_ascii_lowercase(),
+            domain: domain.to_ascii_lowercase(),
+        })
+    }
+
+    /// The plus-address `local+tag@domain`.
+    pub fn with_tag(&self, tag: &str) -> String {
+        format!("{}+{tag}@{}", self.local, self.domain)
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.local, self.domain)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub database: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceConfig {
+    Maildir {
+        path: PathBuf,
+        poll_interval: Duration,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    pub kind: TransportKind,
+    pub retry: Retry,
+}
+
+#[derive(Debug, Clone)]
+pub enum TransportKind {
+    File { dir: PathBuf },
+    Sendmail { command: PathBuf },
+}
+
+/// Backoff for failed deliveries.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub initial: Duration,
+    pub max: Duration,
+    pub give_up_after: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sla {
+    pub business_days: Vec<Weekday>,
+    pub holidays: Vec<Date>,
+    pub acknowledge: PolicyDuration,
+    pub triage: PolicyDuration,
+    pub update_every: PolicyDuration,
+    pub fix: PolicyDuration,
+    pub fix_max: PolicyDuration,
+    pub disclose_after_fix: PolicyDuration,
+    pub remind_before: PolicyDuration,
+    pub escalate_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Team {
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub name: String,
+    pub email: Address,
+    pub key: Option<PathBuf>,
+}
+
+impl Team {
+    pub fn member(&self, email: &str) -> Option<&Member> {
+        let email = Address::parse(email)?;
+        self.members.iter().find(|m| m.email == email)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_message_size: u64,
+    pub max_header_size: u64,
+    pub max_mime_depth: u32,
+    pub max_attachments: u32,
+    pub auto_replies_per_sender: u32,
+    pub auto_reply_window: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_size: 64 << 20,
+            max_header_size: 256 << 10,
+            max_mime_depth: 32,
+            max_attachments: 256,
+            auto_replies_per_sender: 5,
+            auto_reply_window: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// One problem with one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProblem {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.key, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Syntax { path: PathBuf, message: String },
+    #[error("{}: {}", path.display(), list(problems))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<KeyProblem>,
+    },
+}
+
+fn list(problems: &[KeyProblem]) -> String {
+    match problems {
+        [one] => one.to_string(),
+        many => many.iter().map(|p| format!("\n  {p}")).collect::<String>(),
+    }
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates `text` as if read from `path`; relative paths in it resolve
+    /// against the directory of `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError::Syntax {
+            path: path.to_owned(),
+            message: syntax_message(&err),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut v = Validator {
+            base,
+            problems: Vec::new(),
+        };
+        let config = v.config(raw, path);
+        match (config, v.problems.is_empty()) {
+            (Some(config), true) => Ok(config),
+            _ => Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                problems: v.problems,
+            }),
+        }
+    }
+}
+
+/// toml's message names the line and column; we add the key path it was reading.
+fn syntax_message(err: &toml::de::Error) -> String {
+    let message = err.message().trim().to_owned();
+    match err.span() {
+        Some(span) => format!("{message} (at byte {})", span.start),
+        None => message,
+    }
+}
+
+struct Validator<'a> {
+    base: &'a Path,
+    problems: Vec<KeyProblem>,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, key: &str, message: impl Into<String>) {
+        self.problems.push(KeyProblem {
+            key: key.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn path(&mut self, key: &str, value: &str) -> PathBuf {
+        if value.trim().is_empty() {
+            self.problem(key, "must not be empty");
+        }
+        let path = Path::new(value);
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.base.join(path)
+        }
+    }
+
+    fn policy(&mut self, key: &str, value: Option<String>, default: &str) -> PolicyDuration {
+        let text = value.unwrap_or_else(|| default.to_owned());
+        text.parse().unwrap_or_else(|err: DurationError| {
+            self.problem(key, err.to_string());
+            PolicyDuration::BusinessDays(0)
+        })
+    }
+
+    fn interval(&mut self, key: &str, value: Option<&str>, default: Duration) -> Duration {
+        match value.map(parse_interval) {
+            None => default,
+            Some(Ok(d)) if d.is_zero() => {
+                self.problem(key, "must be longer than zero");
+                default
+            }
+            Some(Ok(d)) => d,
+            Some(Err(err)) => {
+                self.problem(key, err.to_string());
+                default
+            }
+        }
+    }
+
+    fn size(&mut self, key: &str, value: Option<String>, default: u64) -> u64 {
+        match value.map(|v| v.parse::<ByteSize>()) {
+            None => default,
+            Some(Ok(size)) if size.as_u64() > 0 => size.as_u64(),
+            Some(Ok(_)) => {
+                self.problem(key, "must be larger than zero");
+                default
+            }
+            Some(Err(err)) => {
+                self.problem(key, format!("not a size ({err}); write e.g. \"64 MiB\""));
+                default
+            }
+        }
+    }
+
+    fn config(&mut self, raw: RawConfig, path: &Path) -> Option<Config> {
+        let program = self.program(raw.program);
+        let storage = Storage {
+            database: self.path("storage.database", &raw.storage.database),
+        };
+        let source = match raw.source {
+            RawSource::Maildir(m) => SourceConfig::Maildir {
+                path: self.path("source.path", &m.path),
+                poll_interval: self.interval(
+                    "source.poll_interval",
+                    Some(&m.poll_interval),
+                    Duration::from_secs(2),
+                ),
+            },
+        };
+        let transport = self.transport(raw.transport);
+        let sla = self.sla(raw.sla);
+        let team = self.team(raw.team, program.as_ref().map(|p| &p.address));
+        let templates = Templates {
+            dir: raw.templates.dir.map(|d| self.path("templates.dir", &d)),
+        };
+        let limits = self.limits(raw.limits);
+        Some(Config {
+            path: path.to_owned(),
+            program: program?,
+            storage,
+            source,
+            transport,
+            sla,
+            team,
+            templates,
+            limits,
+        })
+    }
+
+    fn program(&mut self, raw: raw::RawProgram) -> Option<Program> {
+        if raw.name.trim().is_empty() {
+            self.problem("program.name", "must not be empty");
+        }
+        let address = Address::parse(&raw.address);
+        match &address {
+            None => self.problem(
+                "program.address",
+                format!(
+                    "`{}` is not a plain address like security@example.org",
+                    raw.address
+                ),
+            ),
+            Some(a) if a.local.contains('+') => self.problem(
+                "program.address",
+                "must not contain `+`: plus-addresses derive from it",
+            ),
+            Some(_) => {}
+        }
+        let prefix_ok = (2..=16).contains(&raw.id_prefix.len())
+            && raw.id_prefix.starts_with(|c: char| c.is_ascii_uppercase())
+            && raw
+                .id_prefix
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !prefix_ok {
+            self.problem(
+                "program.id_prefix",
+                format!(
+                    "`{}` must be 2 to 16 upper-case letters or digits, starting with a letter",
+                    raw.id_prefix
+                ),
+            );
+        }
+        let timezone = TimeZone::get(&raw.timezone).map_err(|err| {
+            self.problem(
+                "program.timezone",
+                format!("`{}` is not an IANA time zone: {err}", raw.timezone),
+            )
+        });
+        if !(raw.policy_url.starts_with("https://") || raw.policy_url.starts_with("http://")) {
+            self.problem("program.policy_url", "must be an http(s) URL");
+        }
+        Some(Program {
+            name: raw.name,
+            address: address?,
+            id_prefix: raw.id_prefix,
+            timezone: timezone.ok()?,
+            timezone_name: raw.timezone,
+            policy_url: raw.policy_url,
+        })
+    }
+
+    fn transport(&mut self, raw: RawTransport) -> TransportConfig {
+        let (kind, initial, max, give_up) = match raw {
+            RawTransport::File(f) => (
+                TransportKind::File {
+                    dir: self.path("transport.dir", &f.dir),
+                },
+                f.retry_initial,
+                f.retry_max,
+                f.give_up_after,
+            ),
+            RawTransport::Sendmail(s) => {
+                let command = PathBuf::from(&s.command);
+                if !command.is_absolute() {
+                    self.problem("transport.command", "must be an absolute path");
+                }
+                (
+                    TransportKind::Sendmail { command },
+                    s.retry_initial,
+                    s.retry_max,
+                    s.give_up_after,
+                )
+            }
+        };
+        let retry = Retry {
+            initial: self.interval(
+                "transport.retry_initial",
+                initial.as_deref(),
+                Duration::from_secs(60),
+            ),
+            max: self.interval(
+                "transport.retry_max",
+                max.as_deref(),
+                Duration::from_secs(3600),
+            ),
+            give_up_after: self.interval(
+                "transport.give_up_after",
+                give_up.as_deref(),
+                Duration::from_secs(3 * 24 * 3600),
+            ),
+        };
+        if retry.max < retry.initial {
+            self.problem(
+                "transport.retry_max",
+                "must not be shorter than `transport.retry_initial`",
+            );
+        }
+        TransportConfig { kind, retry }
+    }
+
+    fn sla(&mut self, raw: raw::RawSla) -> Sla {
+        let names = raw.business_days.unwrap_or_else(|| {
+            ["Mon", "Tue", "Wed", "Thu", "Fri"]
+                .map(String::from)
+                .to_vec()
+        });
+        let mut business_days = Vec::new();
+        for name in &names {
+            match weekday(name) {
+                Some(day) if !business_days.contains(&day) => business_days.push(day),
+                Some(_) => self.problem("sla.business_days", format!("`{name}` is listed twice")),
+                None => self.problem(
+                    "sla.business_days",
+                    format!("`{name}` is not a weekday (Mon … Sun)"),
+                ),
+            }
+        }
+        if business_days.is_empty() {
+            self.problem("sla.business_days", "must name at least one weekday");
+        }
+        let mut holidays = Vec::new();
+        for text in raw.holidays.unwrap_or_default() {
+            match text.parse::<Date>() {
+                Ok(date) => holidays.push(date),
+                Err(err) => self.problem(
+                    "sla.holidays",
+                    format!("`{text}` is not a date like 2026-12-25: {err}"),
+                ),
+            }
+        }
+        holidays.sort();
+        let escalate_to = raw.escalate_to;
+        if let Some(addr) = &escalate_to
+            && Address::parse(addr).is_none()
+        {
+            self.problem("sla.escalate_to", format!("`{addr}` is not an address"));
+        }
+        Sla {
+            business_days,
+            holidays,
+            acknowledge: self.policy("sla.acknowledge", raw.acknowledge, "5 business days"),
+            triage: self.policy("sla.triage", raw.triage, "10 business days"),
+            update_every: self.policy("sla.update_every", raw.update_every, "14 days"),
+            fix: self.policy("sla.fix", raw.fix, "90 days"),
+            fix_max: self.policy("sla.fix_max", raw.fix_max, "120 days"),
+            disclose_after_fix: self.policy(
+                "sla.disclose_after_fix",
+                raw.disclose_after_fix,
+                "30 days",
+            ),
+            remind_before: self.policy("sla.remind_before", raw.remind_before, "2 business days"),
+            escalate_to,
+        }
+    }
+
+    fn team(&mut self, raw: raw::RawTeam, program: Option<&Address>) -> Team {
+        let mut members: Vec<Member> = Vec::new();
+        for (i, m) in raw.members.into_iter().enumerate() {
+            let key = format!("team.members[{i}].email");
+            let Some(email) = Address::parse(&m.email) else {
+                self.problem(&key, format!("`{}` is not an address", m.email));
+                continue;
+            };
+            if program.is_some_and(|p| p.domain == email.domain && p.local == email.local) {
+                self.problem(&key, "must not be the program address");
+            }
+            if members.iter().any(|other| other.email == email) {
+                self.problem(&key, format!("`{email}` is listed twice"));
+            }
+            let key_path = m
+                .key
+                .map(|k| self.path(&format!("team.members[{i}].key"), &k));
+            members.push(Member {
+                name: m.name,
+                email,
+                key: key_path,
+            });
+        }
+        Team { members }
+    }
+
+    fn limits(&mut self, raw: raw::RawLimits) -> Limits {
+        let d = Limits::default();
+        let limits = Limits {
+            max_message_size: self.size(
+                "limits.max_message_size",
+                raw.max_message_size,
+                d.max_message_size,
+            ),
+            max_header_size: self.size(
+                "limits.max_header_size",
+                raw.max_header_size,
+                d.max_header_size,
+            ),
+            max_mime_depth: raw.max_mime_depth.unwrap_or(d.max_mime_depth),
+            max_attachments: raw.max_attachments.unwrap_or(d.max_attachments),
+            auto_replies_per_sender: raw
+                .auto_replies_per_sender
+                .unwrap_or(d.auto_replies_per_sender),
+            auto_reply_window: self.interval(
+                "limits.auto_reply_window",
+                raw.auto_reply_window.as_deref(),
+                d.auto_reply_window,
+            ),
+        };
+        if limits.max_mime_depth == 0 {
+            self.problem("limits.max_mime_depth", "must be at least 1");
+        }
+        limits
+    }
+}
+
+fn weekday(name: &str) -> Option<Weekday> {
+    Some(match name.to_ascii_lowercase().get(..3)? {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => return None,
+    })
+}
+
+/// Reads a secret from a `*_file` key (e.g. a systemd credential): the file's
+/// content without its trailing newline. The error names the key and the file,
+/// never the content.
+pub fn read_secret_file(key: &str, path: &Path) -> Result<Secret, KeyProblem> {
+    let text = std::fs::read_to_string(path).map_err(|err| KeyProblem {
+        key: key.to_owned(),
+        message: format!("cannot read {}: {err}", path.display()),
+    })?;
+    let secret = text.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() {
+        return Err(KeyProblem {
+            key: key.to_owned(),
+            message: format!("{} is empty", path.display()),
+        });
+    }
+    Ok(Secret(secret))
+}
+
+/// A password or passphrase; its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! The configuration file exactly as written (SPEC §8). Unknown keys are errors;
+//! [`super::Config::load`] turns these into typed values.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub program: RawProgram,
+    pub storage: RawStorage,
+    pub source: RawSource,
+    pub transport: RawTransport,
+    #[serde(default)]
+    pub sla: RawSla,
+    #[serde(default)]
+    pub team: RawTeam,
+    #[serde(default)]
+    pub templates: RawTemplates,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProgram {
+    /// Shown to reporters in templates.
+    pub name: String,
+    /// The disclosure address; plus-addresses derive from it.
+    pub address: String,
+    /// Report ids look like `{id_prefix}-2026-0042`.
+    #[serde(default = "default_id_prefix")]
+    pub id_prefix: String,
+    /// IANA time zone of the program (report years, business time).
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// The public disclosure policy, linked from acknowledgements.
+    pub policy_url: String,
+}
+
+fn default_id_prefix() -> String {
+    "SEC".into()
+}
+
+fn default_timezone() -> String {
+    "UTC".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    /// SQLite database file; created by `disclosed init`.
+    pub database: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum RawSource {
+    Maildir(RawMaildirSource),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaildirSource {
+    /// The Maildir holding `new/`, `cur/` and `tmp/`.
+    pub path: String,
+    /// How often `run` looks for new mail.
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval: String,
+}
+
+fn default_poll_interval() -> String {
+    "2s".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum RawTransport {
+    File(RawFileTransport),
+    Sendmail(RawSendmailTransport),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFileTransport {
+    /// Directory that receives one `.eml` file per sent message.
+    pub dir: String,
+    /// First delay after a failed delivery; doubles per attempt.
+    pub retry_initial: Option<String>,
+    /// The longest delay between two attempts.
+    pub retry_max: Option<String>,
+    /// After this long without success a queued mail is marked failed.
+    pub give_up_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSendmailTransport {
+    /// Absolute path of a sendmail-compatible program; it is run as
+    /// `command -i -f <from> -- <recipients…>` with the message on standard input.
+    pub command: String,
+    /// First delay after a failed delivery; doubles per attempt.
+    pub retry_initial: Option<String>,
+    /// The longest delay between two attempts.
+    pub retry_max: Option<String>,
+    /// After this long without success a queued mail is marked failed.
+    pub give_up_after: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSla {
+    pub business_days: Option<Vec<String>>,
+    pub holidays: Option<Vec<String>>,
+    pub acknowledge: Option<String>,
+    pub triage: Option<String>,
+    pub update_every: Option<String>,
+    pub fix: Option<String>,
+    pub fix_max: Option<String>,
+    pub disclose_after_fix: Option<String>,
+    pub remind_before: Option<String>,
+    pub escalate_to: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTeam {
+    #[serde(default)]
+    pub members: Vec<RawMember>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMember {
+    pub name: String,
+    pub email: String,
+    /// The member's OpenPGP public key (used once OpenPGP support lands).
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTemplates {
+    /// Directory whose `*.hbs` files override the built-in templates.
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_message_size: Option<String>,
+    pub max_header_size: Option<String>,
+    pub max_mime_depth: Option<u32>,
+    pub max_attachments: Option<u32>,
+    pub auto_replies_per_sender: Option<u32>,
+    pub auto_reply_window: Option<String>,
+}

@@ -1,0 +1,369 @@
+//! Orders the stages for a batch of incoming messages and draws the transaction
+//! boundary: parse outside the transaction, then thread, store and queue replies
+//! for the whole batch in one transaction, each message under its own savepoint.
+//! Decisions are made by the pure functions of `thread` and `respond`.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
+use crate::report::ReportId;
+use crate::respond::{self, Templates, compose::Original};
+use crate::source::{Incoming, Raw};
+use crate::store::{Batch, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx};
+use crate::thread::{self, Candidate, Decision, Token, Via};
+
+/// What the daemon needs to ingest: config and compiled templates.
+#[derive(Debug)]
+pub struct Pipeline<'a> {
+    pub config: &'a Config,
+    pub templates: &'a Templates,
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its content was stored before (a redelivery or a restart): nothing new.
+    AlreadyStored,
+    Stored {
+        message: i64,
+        report: Option<ReportId>,
+        opened: bool,
+        acknowledged: bool,
+    },
+}
+
+/// A message parsed and ready for the store.
+struct Prepared<'a> {
+    incoming: &'a Incoming,
+    sha256: String,
+    size: u64,
+    raw: Option<&'a [u8]>,
+    parsed: ParsedMessage,
+}
+
+fn prepare<'a>(incoming: &'a Incoming, limits: &ParseLimits, max_size: u64) -> Prepared<'a> {
+    match &incoming.raw {
+        Raw::Loaded(bytes) => Prepared {
+            incoming,
+            sha256: parse::sha256_hex(bytes),
+            size: bytes.len() as u64,
+            raw: Some(bytes),
+            parsed: parse::parse(bytes, limits),
+        },
+        Raw::TooLarge { size, head, sha256 } => {
+            let mut parsed = parse::parse_headers_only(head, limits);
+            parsed.problems.push(Problem::Oversized {
+                size: *size,
+                limit: max_size,
+            });
+            Prepared {
+                incoming,
+                sha256: sha256.clone(),
+                size: *size,
+                raw: None,
+                parsed,
+            }
+        }
+    }
+}
+
+impl Pipeline<'_> {
+    /// Ingests `batch` from `source` in one transaction. On `Err` nothing of the
+    /// batch is stored and no message may be marked processed.
+    pub fn ingest(
+        &self,
+        store: &mut Store,
+        source: &str,
+        batch: &[Incoming],
+        now: Timestamp,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let limits = ParseLimits::from_config(&self.config.limits);
+        let prepared: Vec<Prepared<'_>> = batch
+            .iter()
+            .map(|i| prepare(i, &limits, self.config.limits.max_message_size))
+            .collect();
+        store.write(|w: &mut Batch<'_>| {
+            prepared
+                .into_iter()
+                .map(|p| w.unit(|tx| self.ingest_one(tx, source, p, now)))
+                .collect()
+        })
+    }
+
+    fn ingest_one(
+        &self,
+        tx: &Tx<'_>,
+        source: &str,
+        p: Prepared<'_>,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
+        if tx.message_by_hash(&p.sha256)?.is_some() {
+            return Ok(Outcome::AlreadyStored);
+        }
+        let config = self.config;
+        let program = &config.program;
+        let prefix = program.id_prefix.as_str();
+        let mut msg = p.parsed;
+
+        if let Some(id) = &msg.message_id
+            && let Some(first) = tx.messages_with_message_id(id)?.first()
+        {
+            msg.problems
+                .push(Problem::DuplicateMessageId { first: *first });
+        }
+
+        let class = thread::classify(&msg, &program.address, &config.team);
+        let (candidate, token) = self.candidate(tx, &msg)?;
+        if let Some(Token::Reply(id) | Token::Internal(id)) = &token
+            && candidate.as_ref().is_none_or(|c| c.via != Via::PlusAddress)
+        {
+            msg.problems.push(Problem::UnknownReportToken {
+                token: id.to_string(),
+            });
+        }
+        let sender = msg.from.as_ref().map(|m| m.address.as_str());
+        let participates = match (&candidate, sender) {
+            (Some(c), Some(addr)) => tx.participant_role(&c.report, addr)?.is_some(),
+            _ => false,
+        };
+        let decision = thread::decide(class, candidate, participates);
+
+        let (report, opened, via, mentioned) = match &decision {
+            Decision::Attach(c) => (Some(c.report.clone()), false, c.via.as_str(), None),
+            Decision::Open { mentioned } => {
+                let year = now.to_zoned_datetime(program.timezone.clone()).year();
+                let reporter = sender.unwrap_or("unknown");
+                let id = tx.create_report(prefix, year, reporter, &msg.subject, now)?;
+                (Some(id), true, "new-report", mentioned.clone())
+            }
+            Decision::Unattached { .. } => (None, false, "none", None),
+        };
+
+        let answer = if opened {
+            thread::may_auto_reply(class, sender.is_some())
+        } else {
+            Err("only new reports are acknowledged automatically")
+        };
+        if let Decision::Unattached { reason } = decision {
+            msg.problems.push(Problem::NotAnswered { reason });
+        } else if class.automation.is_some()
+            && let Err(reason) = thread::may_auto_reply(class, true)
+        {
+            msg.problems.push(Problem::NotAnswered { reason });
+        }
+
+        let problems: Vec<String> = msg.problems.iter().map(ToString::to_string).collect();
+        let recipients: Vec<String> = msg.recipients.iter().map(|m| m.address.clone()).collect();
+        let kind = class.kind(opened, participates);
+        let message = tx.insert_message(&NewMessage {
+            sha256: &p.sha256,
+            raw: p.raw,
+            size: p.size,
+            source,
+            location: &p.incoming.location,
+            message_id: msg.message_id.as_deref(),
+            in_reply_to: msg.in_reply_to.as_deref(),
+            references: &msg.references,
+            from_addr: sender,
+            from_name: msg.from.as_ref().and_then(|m| m.name.as_deref()),
+            to_addrs: &recipients,
+            subject: &msg.subject,
+            date: msg.date,
+            body_text: &msg.text,
+            kind,
+            report_id: report.as_ref(),
+            threaded_by: via,
+            problems: &problems,
+            received_at: now,
+        })?;
+        for a in &msg.attachments {
+            tx.insert_attachment(
+                message,
+                &NewAttachment {
+                    name: a.name.as_deref(),
+                    content_type: &a.content_type,
+                    size: a.size,
+                    sha256: &a.sha256,
+                },
+            )?;
+        }
+
+        let actor = sender.unwrap_or("unknown");
+        let event = |report_id, kind, detail| NewEvent {
+            report_id,
+            at: now,
+            actor,
+            auth: "none",
+            kind,
+            detail,
+            message: Some(message),
+        };
+        let codes: Vec<&str> = msg.problems.iter().map(Problem::code).collect();
+        if opened && let Some(id) = &report {
+            tx.append_event(&event(
+                Some(id),
+                "report-opened",
+                json!({ "subject": msg.subject, "mentioned": mentioned.as_ref().map(ReportId::as_str) }),
+            ))?;
+            if let Some(from) = &msg.from {
+                tx.upsert_participant(id, &from.address, from.name.as_deref(), "reporter", now)?;
+            }
+            for cc in msg
+                .recipients
+                .iter()
+                .filter(|r| self.is_outsider(&r.address))
+            {
+                tx.upsert_participant(id, &cc.address, cc.name.as_deref(), "cc", now)?;
+            }
+        } else if let Some(id) = &report {
+            tx.touch_report(id, now)?;
+            if participates && let Some(from) = &msg.from {
+                tx.upsert_participant(id, &from.address, None, "reporter", now)?;
+            }
+        }
+        tx.append_event(&event(
+            report.as_ref(),
+            "message-received",
+            json!({ "kind": kind, "via": via, "problems": codes }),
+        ))?;
+
+        let mut acknowledged = false;
+        if let (true, Ok(()), Some(id), Some(from)) = (opened, answer, &report, &msg.from) {
+            acknowledged = self.acknowledge(tx, id, from, &msg, message, now)?;
+        } else if let (true, Err(reason), Some(id)) = (opened, answer, &report) {
+            tx.append_event(&event(
+                Some(id),
+                "acknowledgement-skipped",
+                json!({ "reason": reason }),
+            ))?;
+        }
+        Ok(Outcome::Stored {
+            message,
+            report,
+            opened,
+            acknowledged,
+        })
+    }
+
+    /// Applies SPEC §3 in order: plus-address token, subject tag, references.
+    fn candidate(
+        &self,
+        tx: &Tx<'_>,
+        msg: &ParsedMessage,
+    ) -> Result<(Option<Candidate>, Option<Token>), StoreError> {
+        let program = &self.config.program;
+        let prefix = program.id_prefix.as_str();
+        let addresses = msg
+            .delivered_to
+            .iter()
+            .map(String::as_str)
+            .chain(msg.recipients.iter().map(|r| r.address.as_str()));
+        let token = thread::find_token(addresses, &program.address, prefix);
+        if let Some(Token::Reply(id) | Token::Internal(id)) = &token
+            && tx.report_state(id)?.is_some()
+        {
+            let c = Candidate {
+                report: id.clone(),
+                via: Via::PlusAddress,
+            };
+            return Ok((Some(c), token));
+        }
+        if let Some(id) = thread::subject_tag(&msg.subject, prefix)
+            && tx.report_state(&id)?.is_some()
+        {
+            let c = Candidate {
+                report: id,
+                via: Via::SubjectTag,
+            };
+            return Ok((Some(c), token));
+        }
+        for id in msg.referenced_ids() {
+            if let Some(report) = tx.report_for_message_id(id)? {
+                let c = Candidate {
+                    report,
+                    via: Via::References,
+                };
+                return Ok((Some(c), token));
+            }
+        }
+        Ok((None, token))
+    }
+
+    /// An address outside the program and the team (a reporter's colleague in Cc).
+    fn is_outsider(&self, address: &str) -> bool {
+        !thread::is_program_address(address, &self.config.program.address)
+            && self.config.team.member(address).is_none()
+    }
+
+    /// Queues the acknowledgement, unless the sender's automatic replies are used up.
+    fn acknowledge(
+        &self,
+        tx: &Tx<'_>,
+        report: &ReportId,
+        from: &parse::Mailbox,
+        msg: &ParsedMessage,
+        message: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let limits = &self.config.limits;
+        let window = jiff::SignedDuration::try_from(limits.auto_reply_window)
+            .unwrap_or(jiff::SignedDuration::MAX);
+        let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
+        let sent = tx.auto_replies_since(&from.address, since)?;
+        let event = |kind: &'static str, detail| NewEvent {
+            report_id: Some(report),
+            at: now,
+            actor: "disclosed",
+            auth: "none",
+            kind,
+            detail,
+            message: Some(message),
+        };
+        if !thread::within_rate_limit(sent, limits.auto_replies_per_sender) {
+            tx.append_event(&event(
+                "acknowledgement-skipped",
+                json!({ "reason": "rate limit", "sent_in_window": sent, "limit": limits.auto_replies_per_sender }),
+            ))?;
+            return Ok(false);
+        }
+        let original = Original {
+            report,
+            reporter: &from.address,
+            reporter_name: from.name.as_deref(),
+            subject: &msg.subject,
+            message_id: msg.message_id.as_deref(),
+            references: &msg.references,
+        };
+        match respond::acknowledgement(self.config, self.templates, original, now) {
+            Ok(mail) => {
+                tx.enqueue(
+                    &NewMail {
+                        report_id: Some(report),
+                        kind: "acknowledgement",
+                        message_id: &mail.message_id,
+                        envelope_from: &mail.envelope_from,
+                        recipients: &mail.recipients,
+                        rate_key: Some(&from.address),
+                        raw: &mail.raw,
+                    },
+                    now,
+                )?;
+                tx.append_event(&event(
+                    "acknowledgement-queued",
+                    json!({ "message_id": mail.message_id, "to": from.address }),
+                ))?;
+                Ok(true)
+            }
+            Err(err) => {
+                tracing::warn!(report = %report, error = %err, "cannot compose the acknowledgement");
+                tx.append_event(&event(
+                    "acknowledgement-failed",
+                    json!({ "reason": err.to_string() }),
+                ))?;
+                Ok(false)
+            }
+        }
+    }
+}

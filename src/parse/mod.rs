@@ -1,0 +1,449 @@
+//! MIME parsing: from raw bytes to the facts later stages need (ids, addresses,
+//! text, attachments, loop signals), with every oddity noted as a [`Problem`].
+//!
+//! mail-parser does the MIME work and never gives up on bad input; what we add is a
+//! look at the raw header block (size, malformed lines) and limits on depth and
+//! attachment count. Parsing never fails: a hopeless message still yields a
+//! [`ParsedMessage`] with its problems listed.
+
+mod headers;
+mod problem;
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+use mail_parser::{HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+pub use headers::{HeaderScan, scan_headers};
+pub use problem::Problem;
+
+/// Limits the parser enforces (from `[limits]`).
+#[derive(Debug, Clone, Copy)]
+pub struct ParseLimits {
+    pub max_header_size: u64,
+    pub max_mime_depth: u32,
+    pub max_attachments: u32,
+    /// Longest readable text kept in the store; the raw message is always whole.
+    pub max_text_len: usize,
+}
+
+impl ParseLimits {
+    pub fn from_config(limits: &crate::config::Limits) -> Self {
+        Self {
+            max_header_size: limits.max_header_size,
+            max_mime_depth: limits.max_mime_depth,
+            max_attachments: limits.max_attachments,
+            max_text_len: 1 << 20,
+        }
+    }
+}
+
+/// A sender or recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    /// Lower-cased.
+    pub address: String,
+    pub name: Option<String>,
+}
+
+/// What the envelope's `Return-Path` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnPath {
+    Missing,
+    /// `<>`: a bounce or other automatic mail (RFC 5321 §4.5.5).
+    Empty,
+    Address(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// The facts of one message.
+#[derive(Debug, Clone)]
+pub struct ParsedMessage {
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub from: Option<Mailbox>,
+    pub return_path: ReturnPath,
+    /// To and Cc.
+    pub recipients: Vec<Mailbox>,
+    /// `Delivered-To`, `X-Original-To`, `Envelope-To`: where the MTA delivered it.
+    pub delivered_to: Vec<String>,
+    pub subject: String,
+    pub date: Option<Timestamp>,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    /// `Auto-Submitted` value, lower-cased, when present and not `no`.
+    pub auto_submitted: Option<String>,
+    /// `X-Autoreply`/`X-Autorespond` present.
+    pub auto_reply_header: bool,
+    /// `Precedence`, lower-cased.
+    pub precedence: Option<String>,
+    pub list_id: Option<String>,
+    /// A delivery status notification (`multipart/report; report-type=delivery-status`).
+    pub is_dsn: bool,
+    /// Message-IDs of the original mail a DSN returns.
+    pub returned_message_ids: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Parses `raw`. Never fails; see [`ParsedMessage::problems`].
+pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
+    let scan = scan_headers(raw);
+    let mut problems = Vec::new();
+    if scan.header_len as u64 > limits.max_header_size {
+        problems.push(Problem::HeaderTooLarge {
+            size: scan.header_len as u64,
+            limit: limits.max_header_size,
+        });
+    }
+    if let Some(line) = scan.first_malformed_line {
+        problems.push(Problem::MalformedHeader {
+            line,
+            count: scan.malformed_lines,
+        });
+    }
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        problems.push(Problem::Empty);
+    }
+
+    let Some(message) = MessageParser::default().parse(raw) else {
+        problems.push(Problem::Unparseable);
+        return ParsedMessage::empty(problems);
+    };
+
+    let message_id = message
+        .message_id()
+        .map(clean_id)
+        .filter(|id| !id.is_empty());
+    if message_id.is_none() {
+        problems.push(Problem::NoMessageId);
+    }
+    let in_reply_to = id_list(message.in_reply_to()).into_iter().next();
+    let references = id_list(message.references());
+
+    let from = message
+        .from()
+        .or_else(|| message.sender())
+        .and_then(|a| a.first())
+        .and_then(|addr| {
+            Some(Mailbox {
+                address: clean_address(addr.address()?)?,
+                name: addr.name().map(clean_text).filter(|n| !n.is_empty()),
+            })
+        });
+    if from.is_none() {
+        problems.push(Problem::NoSender);
+    }
+    let recipients = message
+        .all_to()
+        .chain(message.all_cc())
+        .flat_map(|list| list.iter())
+        .filter_map(|addr| {
+            Some(Mailbox {
+                address: clean_address(addr.address()?)?,
+                name: addr.name().map(clean_text),
+            })
+        })
+        .collect();
+
+    let mut delivered_to = Vec::new();
+    let mut return_path = ReturnPath::Missing;
+    let mut auto_submitted = None;
+    let mut auto_reply_header = false;
+    let mut precedence = None;
+    let mut list_id = None;
+    for header in message.headers() {
+        let name = header.name.as_str();
+        let text = || header_text(&header.value);
+        if name.eq_ignore_ascii_case("Delivered-To")
+            || name.eq_ignore_ascii_case("X-Original-To")
+            || name.eq_ignore_ascii_case("Envelope-To")
+        {
+            delivered_to.extend(text().and_then(|t| clean_address(&t)));
+        } else if name.eq_ignore_ascii_case("Return-Path") {
+            return_path = match text() {
+                Some(t) if t.trim().trim_matches(['<', '>']).trim().is_empty() => ReturnPath::Empty,
+                Some(t) => clean_address(&t).map_or(ReturnPath::Empty, ReturnPath::Address),
+                None => ReturnPath::Empty,
+            };
+        } else if name.eq_ignore_ascii_case("Auto-Submitted") {
+            let value = text().unwrap_or_default();
+            let value = value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if value != "no" && !value.is_empty() {
+                auto_submitted = Some(value);
+            }
+        } else if name.eq_ignore_ascii_case("X-Autoreply")
+            || name.eq_ignore_ascii_case("X-Autorespond")
+        {
+            auto_reply_header = true;
+        } else if name.eq_ignore_ascii_case("Precedence") {
+            precedence = text().map(|t| t.trim().to_ascii_lowercase());
+        } else if name.eq_ignore_ascii_case("List-Id") {
+            list_id = text().map(|t| clean_text(&t));
+        }
+    }
+
+    let subject = message.subject().map(clean_text).unwrap_or_default();
+    let date = match message.date() {
+        Some(d) if d.is_valid() => Timestamp::from_second(d.to_timestamp()).ok(),
+        _ => None,
+    };
+    if date.is_none() && message.header(HeaderName::Date).is_some() {
+        problems.push(Problem::BadDate);
+    }
+
+    let root_type = message.content_type();
+    let is_dsn = root_type.is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .attribute("report-type")
+                .is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
+    });
+
+    let depth = mime_depth(&message);
+    if depth > limits.max_mime_depth {
+        problems.push(Problem::MimeTooDeep {
+            depth,
+            limit: limits.max_mime_depth,
+        });
+    }
+
+    let mut text = String::new();
+    for i in 0..message.text_body_count().max(1) {
+        if let Some(part) = message.body_text(i) {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(&part);
+        }
+        if text.len() > limits.max_text_len {
+            break;
+        }
+    }
+    if text.contains('\u{FFFD}') || message.parts.iter().any(|p| p.is_encoding_problem) {
+        problems.push(Problem::UndecodableText);
+    }
+    if text.len() > limits.max_text_len {
+        let mut cut = limits.max_text_len;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        problems.push(Problem::TextTruncated {
+            limit: limits.max_text_len,
+        });
+    }
+    let text = text.replace('\0', "");
+
+    let mut attachments = Vec::new();
+    let mut returned_message_ids = Vec::new();
+    for part in message.attachments() {
+        let content_type = part
+            .content_type()
+            .map(|ct| match ct.subtype() {
+                Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                None => ct.ctype().to_ascii_lowercase(),
+            })
+            .unwrap_or_else(|| "application/octet-stream".into());
+        if is_dsn {
+            returned_message_ids.extend(returned_id(part, &content_type));
+        }
+        if attachments.len() >= limits.max_attachments as usize {
+            problems.push(Problem::TooManyAttachments {
+                limit: limits.max_attachments,
+            });
+            break;
+        }
+        let contents = part.contents();
+        attachments.push(Attachment {
+            name: part.attachment_name().map(clean_text),
+            content_type,
+            size: contents.len() as u64,
+            sha256: sha256_hex(contents),
+        });
+    }
+
+    ParsedMessage {
+        message_id,
+        in_reply_to,
+        references,
+        from,
+        return_path,
+        recipients,
+        delivered_to,
+        subject,
+        date,
+        text,
+        attachments,
+        auto_submitted,
+        auto_reply_header,
+        precedence,
+        list_id,
+        is_dsn,
+        returned_message_ids,
+        problems,
+    }
+}
+
+/// Parses only the header block (for messages too large to load whole).
+pub fn parse_headers_only(head: &[u8], limits: &ParseLimits) -> ParsedMessage {
+    let mut parsed = parse(head, limits);
+    parsed.text.clear();
+    parsed.attachments.clear();
+    parsed
+        .problems
+        .retain(|p| !matches!(p, Problem::UndecodableText | Problem::Empty));
+    parsed
+}
+
+impl ParsedMessage {
+    fn empty(problems: Vec<Problem>) -> Self {
+        Self {
+            message_id: None,
+            in_reply_to: None,
+            references: Vec::new(),
+            from: None,
+            return_path: ReturnPath::Missing,
+            recipients: Vec::new(),
+            delivered_to: Vec::new(),
+            subject: String::new(),
+            date: None,
+            text: String::new(),
+            attachments: Vec::new(),
+            auto_submitted: None,
+            auto_reply_header: false,
+            precedence: None,
+            list_id: None,
+            is_dsn: false,
+            returned_message_ids: Vec::new(),
+            problems,
+        }
+    }
+
+    /// Every Message-ID this message refers to, most specific first.
+    pub fn referenced_ids(&self) -> impl Iterator<Item = &str> {
+        self.in_reply_to
+            .iter()
+            .chain(self.references.iter().rev())
+            .chain(self.returned_message_ids.iter())
+            .map(String::as_str)
+    }
+}
+
+/// The Message-ID of the original in a DSN part (`message/rfc822` or `text/rfc822-headers`).
+fn returned_id(part: &mail_parser::MessagePart<'_>, content_type: &str) -> Option<String> {
+    match &part.body {
+        PartType::Message(inner) => inner.message_id().map(clean_id),
+        _ if content_type == "text/rfc822-headers" || content_type == "message/rfc822" => {
+            MessageParser::default()
+                .parse_headers(part.contents())
+                .and_then(|m| m.message_id().map(clean_id))
+        }
+        _ => None,
+    }
+}
+
+/// Nesting depth of multiparts, walked without recursion so hostile input cannot
+/// exhaust the stack.
+fn mime_depth(message: &mail_parser::Message<'_>) -> u32 {
+    let mut deepest = 0;
+    let mut stack = vec![(0u32, 1u32)];
+    let mut visited = 0usize;
+    while let Some((id, depth)) = stack.pop() {
+        visited += 1;
+        if visited > message.parts.len() * 2 + 1 {
+            break; // a cycle would be a parser bug; never loop forever on it
+        }
+        deepest = deepest.max(depth);
+        if let Some(children) = message.parts.get(id as usize).and_then(|p| p.sub_parts()) {
+            stack.extend(children.iter().map(|c| (*c, depth + 1)));
+        }
+    }
+    deepest
+}
+
+fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => vec![clean_id(t)],
+        HeaderValue::TextList(list) => list.iter().map(|t| clean_id(t)).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter(|id| !id.is_empty())
+    .collect()
+}
+
+fn header_text(value: &HeaderValue<'_>) -> Option<String> {
+    match value {
+        HeaderValue::Text(t) => Some(t.to_string()),
+        HeaderValue::TextList(list) => list.first().map(|t| t.to_string()),
+        HeaderValue::Address(a) => a.first().and_then(|a| a.address()).map(str::to_owned),
+        HeaderValue::ContentType(ct) => Some(ct.ctype().to_owned()),
+        HeaderValue::Empty => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// A Message-ID without brackets or whitespace.
+fn clean_id(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect()
+}
+
+/// A lower-cased bare address, or `None` if it is not one.
+fn clean_address(addr: &str) -> Option<String> {
+    let addr = addr
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    let (local, domain) = addr.rsplit_once('@')?;
+    let valid = !local.is_empty()
+        && !domain.is_empty()
+        && !addr
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    valid.then(|| addr.to_lowercase())
+}
+
+/// Display text without control characters (they could forge header lines later).
+pub fn clean_text(text: &str) -> String {
+    let cleaned: Cow<'_, str> = if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    };
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests;

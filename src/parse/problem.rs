@@ -1,0 +1,121 @@
+//! The oddities a message can have. Each is stored with the message as
+//! `code: explanation`, so the team (and tests) can search by code.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    NoMessageId,
+    DuplicateMessageId {
+        first: i64,
+    },
+    NoSender,
+    BadDate,
+    MalformedHeader {
+        line: usize,
+        count: usize,
+    },
+    HeaderTooLarge {
+        size: u64,
+        limit: u64,
+    },
+    MimeTooDeep {
+        depth: u32,
+        limit: u32,
+    },
+    TooManyAttachments {
+        limit: u32,
+    },
+    UndecodableText,
+    TextTruncated {
+        limit: usize,
+    },
+    Oversized {
+        size: u64,
+        limit: u64,
+    },
+    Unparseable,
+    Empty,
+    UnknownReportToken {
+        token: String,
+    },
+    /// Not a problem with the message, but the reason it got no answer.
+    NotAnswered {
+        reason: &'static str,
+    },
+}
+
+impl Problem {
+    /// A stable, searchable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoMessageId => "no-message-id",
+            Self::DuplicateMessageId { .. } => "duplicate-message-id",
+            Self::NoSender => "no-sender",
+            Self::BadDate => "bad-date",
+            Self::MalformedHeader { .. } => "malformed-header",
+            Self::HeaderTooLarge { .. } => "header-too-large",
+            Self::MimeTooDeep { .. } => "mime-too-deep",
+            Self::TooManyAttachments { .. } => "too-many-attachments",
+            Self::UndecodableText => "undecodable-text",
+            Self::TextTruncated { .. } => "text-truncated",
+            Self::Oversized { .. } => "oversized",
+            Self::Unparseable => "unparseable",
+            Self::Empty => "empty",
+            Self::UnknownReportToken { .. } => "unknown-report",
+            Self::NotAnswered { .. } => "not-answered",
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.code())?;
+        match self {
+            Self::NoMessageId => write!(f, "the message has no Message-ID header"),
+            Self::DuplicateMessageId { first } => write!(
+                f,
+                "another message with different content (#{first}) has the same Message-ID"
+            ),
+            Self::NoSender => write!(f, "no usable From or Sender address"),
+            Self::BadDate => write!(f, "the Date header is not a valid date"),
+            Self::MalformedHeader { line, count } => {
+                write!(
+                    f,
+                    "{count} malformed header line(s), the first at line {line}"
+                )
+            }
+            Self::HeaderTooLarge { size, limit } => {
+                write!(f, "the header block has {size} bytes (limit {limit})")
+            }
+            Self::MimeTooDeep { depth, limit } => {
+                write!(f, "MIME parts nest {depth} deep (limit {limit})")
+            }
+            Self::TooManyAttachments { limit } => {
+                write!(f, "more than {limit} attachments; the rest are not listed")
+            }
+            Self::UndecodableText => {
+                write!(
+                    f,
+                    "some text is not valid in its declared charset and was replaced"
+                )
+            }
+            Self::TextTruncated { limit } => {
+                write!(
+                    f,
+                    "the readable text was cut at {limit} bytes (the raw message is whole)"
+                )
+            }
+            Self::Oversized { size, limit } => write!(
+                f,
+                "{size} bytes exceed the limit of {limit}; only the headers were read"
+            ),
+            Self::Unparseable => write!(f, "the message could not be parsed at all"),
+            Self::Empty => write!(f, "the message is empty"),
+            Self::UnknownReportToken { token } => {
+                write!(f, "addressed to report {token}, which does not exist")
+            }
+            Self::NotAnswered { reason } => write!(f, "{reason}"),
+        }
+    }
+}

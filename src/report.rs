@@ -1,0 +1,192 @@
+//! What a report is: its id (`SEC-2026-0042`) and its lifecycle (SPEC §1), as one
+//! table that the code and the tests share.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// A report id: `{prefix}-{year}-{seq:04}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ReportId(String);
+
+impl ReportId {
+    pub fn new(prefix: &str, year: i16, seq: u32) -> Self {
+        Self(format!("{prefix}-{year}-{seq:04}"))
+    }
+
+    /// Recognises `PREFIX-YYYY-NNNN` (any case) and returns it canonical (upper case).
+    pub fn parse(prefix: &str, text: &str) -> Option<Self> {
+        let upper = text.to_ascii_uppercase();
+        let rest = upper.strip_prefix(prefix)?.strip_prefix('-')?;
+        let (year, seq) = rest.split_once('-')?;
+        let digits = |s: &str, min: usize, max: usize| {
+            (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        (digits(year, 4, 4) && digits(seq, 4, 9)).then_some(Self(upper))
+    }
+
+    /// For ids read back from the store, which only ever holds canonical ids.
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ReportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+/// The lifecycle of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportState {
+    New,
+    Acknowledged,
+    Triaged,
+    Accepted,
+    Fixed,
+    Disclosed,
+    Rejected,
+    Duplicate,
+    OutOfScope,
+    Spam,
+}
+
+use ReportState::*;
+
+/// Every allowed transition. Side exits may be taken from any open state, and the
+/// team can reopen a closed report by triaging it again.
+pub const TRANSITIONS: &[(ReportState, &[ReportState])] = &[
+    (
+        New,
+        &[Acknowledged, Triaged, Rejected, Duplicate, OutOfScope, Spam],
+    ),
+    (
+        Acknowledged,
+        &[Triaged, Accepted, Rejected, Duplicate, OutOfScope, Spam],
+    ),
+    (Triaged, &[Accepted, Rejected, Duplicate, OutOfScope, Spam]),
+    (Accepted, &[Fixed, Rejected, Duplicate]),
+    (Fixed, &[Disclosed, Accepted]),
+    (Disclosed, &[]),
+    (Rejected, &[Triaged]),
+    (Duplicate, &[Triaged]),
+    (OutOfScope, &[Triaged]),
+    (Spam, &[Triaged]),
+];
+
+impl ReportState {
+    pub const ALL: [ReportState; 10] = [
+        New,
+        Acknowledged,
+        Triaged,
+        Accepted,
+        Fixed,
+        Disclosed,
+        Rejected,
+        Duplicate,
+        OutOfScope,
+        Spam,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            New => "new",
+            Acknowledged => "acknowledged",
+            Triaged => "triaged",
+            Accepted => "accepted",
+            Fixed => "fixed",
+            Disclosed => "disclosed",
+            Rejected => "rejected",
+            Duplicate => "duplicate",
+            OutOfScope => "out-of-scope",
+            Spam => "spam",
+        }
+    }
+
+    pub fn can_become(self, next: ReportState) -> bool {
+        TRANSITIONS
+            .iter()
+            .any(|(from, to)| *from == self && to.contains(&next))
+    }
+
+    /// Closed reports run no clocks and get no reminders.
+    pub fn is_open(self) -> bool {
+        matches!(self, New | Acknowledged | Triaged | Accepted | Fixed)
+    }
+}
+
+impl fmt::Display for ReportState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a report state (one of: new, acknowledged, triaged, accepted, fixed, disclosed, rejected, duplicate, out-of-scope, spam)"
+)]
+pub struct UnknownState(pub String);
+
+impl FromStr for ReportState {
+    type Err = UnknownState;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|state| state.as_str() == wanted)
+            .ok_or_else(|| UnknownState(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_format_and_parse_case_insensitively() {
+        let id = ReportId::new("SEC", 2026, 42);
+        assert_eq!(id.as_str(), "SEC-2026-0042");
+        assert_eq!(ReportId::parse("SEC", "sec-2026-0042"), Some(id));
+        assert_eq!(ReportId::new("SEC", 2026, 12345).as_str(), "SEC-2026-12345");
+        for bad in [
+            "SEC-26-0042",
+            "SEC-2026-42",
+            "SECX-2026-0042",
+            "SEC-2026-00a2",
+            "SEC2026-0042",
+        ] {
+            assert_eq!(ReportId::parse("SEC", bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_state_has_a_row_and_round_trips() {
+        for state in ReportState::ALL {
+            assert!(
+                TRANSITIONS.iter().any(|(from, _)| *from == state),
+                "{state}"
+            );
+            assert_eq!(state.as_str().parse::<ReportState>(), Ok(state));
+        }
+        assert!("closed".parse::<ReportState>().is_err());
+    }
+
+    #[test]
+    fn transitions_follow_the_lifecycle() {
+        assert!(New.can_become(Acknowledged));
+        assert!(Accepted.can_become(Fixed));
+        assert!(!New.can_become(Fixed));
+        assert!(!Disclosed.can_become(New));
+        assert!(Spam.can_become(Triaged));
+        assert!(!Rejected.is_open());
+    }
+}

@@ -1,0 +1,192 @@
+//! Builds complete RFC 5322 mails with lettre, ready to queue byte for byte.
+
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+use lettre::Message;
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+
+use super::templates::{AckData, TemplateError, Templates};
+use crate::config::Config;
+use crate::report::ReportId;
+
+/// A rendered mail for the outbox.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Without angle brackets.
+    pub message_id: String,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("cannot address mail to `{address}`: {reason}")]
+    Address { address: String, reason: String },
+    #[error("cannot build the mail: {0}")]
+    Build(String),
+}
+
+/// `Auto-Submitted` (RFC 3834), which lettre has no type for.
+#[derive(Debug, Clone)]
+struct AutoSubmitted(&'static str);
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        match s.trim() {
+            "auto-replied" => Ok(Self("auto-replied")),
+            "auto-generated" => Ok(Self("auto-generated")),
+            other => Err(format!("unsupported Auto-Submitted value `{other}`").into()),
+        }
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.to_owned())
+    }
+}
+
+/// A fresh Message-ID in our domain; [`crate::thread::is_our_message_id`] knows it.
+pub fn new_message_id(domain: &str) -> String {
+    format!("disclosed.{}@{domain}", uuid::Uuid::new_v4().simple())
+}
+
+/// `[SEC-…] Re: <original>`, without piling up reply prefixes.
+pub fn reply_subject(id: &ReportId, original: &str) -> String {
+    let mut rest = original.trim();
+    loop {
+        let lower = rest.get(..3).map(str::to_ascii_lowercase);
+        match lower.as_deref() {
+            Some("re:" | "aw:" | "sv:") => rest = rest[3..].trim_start(),
+            _ => break,
+        }
+    }
+    let rest = rest.replace(&format!("[{id}]"), "");
+    let rest = rest.trim();
+    if rest.is_empty() {
+        format!("[{id}] Re: (no subject)")
+    } else {
+        format!("[{id}] Re: {rest}")
+    }
+}
+
+fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, ComposeError> {
+    let parsed = address
+        .parse()
+        .map_err(|err: lettre::address::AddressError| ComposeError::Address {
+            address: address.to_owned(),
+            reason: err.to_string(),
+        })?;
+    Ok(Mailbox::new(name.map(str::to_owned), parsed))
+}
+
+/// What an acknowledgement answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Original<'a> {
+    pub report: &'a ReportId,
+    pub reporter: &'a str,
+    pub reporter_name: Option<&'a str>,
+    pub subject: &'a str,
+    pub message_id: Option<&'a str>,
+    pub references: &'a [String],
+}
+
+/// The acknowledgement of a new report (SPEC §2, issue: acknowledgement).
+pub fn acknowledgement(
+    config: &Config,
+    templates: &Templates,
+    original: Original<'_>,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
+    let program = &config.program;
+    let address = program.address.to_string();
+    let reply_address = program.address.with_tag(original.report.as_str());
+    let body = templates.render(
+        "acknowledgement",
+        &AckData {
+            report_id: original.report.as_str(),
+            subject: if original.subject.is_empty() {
+                "(no subject)"
+            } else {
+                original.subject
+            },
+            program_name: &program.name,
+            program_address: &address,
+            policy_url: &program.policy_url,
+            response_time: config.sla.acknowledge.to_string(),
+            reply_address: &reply_address,
+            reporter_name: original.reporter_name,
+        },
+    )?;
+    let message_id = new_message_id(&program.address.domain);
+    let mut builder = Message::builder()
+        .message_id(Some(format!("<{message_id}>")))
+        .from(mailbox(
+            Some(&format!("{} Security", program.name)),
+            &address,
+        )?)
+        .reply_to(mailbox(None, &reply_address)?)
+        .to(mailbox(original.reporter_name, original.reporter)?)
+        .subject(reply_subject(original.report, original.subject))
+        .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
+        .header(AutoSubmitted("auto-replied"))
+        .header(ContentType::TEXT_PLAIN);
+    if let Some(parent) = original.message_id {
+        let mut refs: Vec<String> = original
+            .references
+            .iter()
+            .map(|r| format!("<{r}>"))
+            .collect();
+        refs.push(format!("<{parent}>"));
+        builder = builder
+            .in_reply_to(format!("<{parent}>"))
+            .references(refs.join(" "));
+    }
+    let message = builder
+        .body(body)
+        .map_err(|err| ComposeError::Build(err.to_string()))?;
+    Ok(Outgoing {
+        message_id,
+        envelope_from: address,
+        recipients: vec![original.reporter.to_owned()],
+        raw: message.formatted(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_subjects() {
+        let id = ReportId::new("SEC", 2026, 7);
+        assert_eq!(
+            reply_subject(&id, "XSS in login"),
+            "[SEC-2026-0007] Re: XSS in login"
+        );
+        assert_eq!(
+            reply_subject(&id, "Re: RE: aw: XSS"),
+            "[SEC-2026-0007] Re: XSS"
+        );
+        assert_eq!(reply_subject(&id, ""), "[SEC-2026-0007] Re: (no subject)");
+        assert_eq!(
+            reply_subject(&id, "[SEC-2026-0007] follow-up"),
+            "[SEC-2026-0007] Re: follow-up"
+        );
+    }
+
+    #[test]
+    fn message_ids_are_unique_and_ours() {
+        let a = new_message_id("example.org");
+        assert_ne!(a, new_message_id("example.org"));
+        let program = crate::config::Address::parse("security@example.org").expect("address");
+        assert!(crate::thread::is_our_message_id(&a, &program));
+    }
+}

@@ -1,0 +1,100 @@
+//! The outbox worker: sends due rows through the transport, records each result,
+//! retries failures with exponential backoff and gives up after `give_up_after`.
+//! A row marked sent is never picked again.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::config::Retry;
+use crate::store::{Store, StoreError};
+use crate::transport::Transport;
+
+/// What one pass of [`deliver_due`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryRun {
+    pub sent: u32,
+    pub retrying: u32,
+    pub failed: u32,
+}
+
+/// How long to wait after the `attempts`-th failure.
+pub fn backoff(retry: &Retry, attempts: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    retry.initial.saturating_mul(factor).min(retry.max)
+}
+
+/// Sends everything due at `now`, in batches of `batch` rows. Blocking.
+pub fn deliver_due(
+    store: &mut Store,
+    transport: &Transport,
+    retry: &Retry,
+    now: Timestamp,
+    batch: usize,
+) -> Result<DeliveryRun, StoreError> {
+    let mut run = DeliveryRun::default();
+    let mut seen_failure = std::collections::HashSet::new();
+    loop {
+        let due: Vec<_> = store
+            .read()
+            .due_mail(now, batch)?
+            .into_iter()
+            .filter(|m| !seen_failure.contains(&m.id))
+            .collect();
+        if due.is_empty() {
+            return Ok(run);
+        }
+        let results = transport.send_batch(&due);
+        store.write(|w| {
+            let tx = w.tx();
+            for (mail, result) in due.iter().zip(&results) {
+                match result {
+                    Ok(()) => {
+                        if tx.mark_sent(mail.id, now)? {
+                            run.sent += 1;
+                        }
+                    }
+                    Err(err) => {
+                        seen_failure.insert(mail.id);
+                        let age = now.duration_since(mail.created_at);
+                        let too_old = age >= SignedDuration::try_from(retry.give_up_after)
+                            .unwrap_or(SignedDuration::MAX);
+                        if !err.transient || too_old {
+                            tracing::warn!(message_id = %mail.message_id, error = %err, "giving up on a mail");
+                            tx.mark_failed(mail.id, &err.message)?;
+                            run.failed += 1;
+                        } else {
+                            let wait = backoff(retry, mail.attempts + 1);
+                            let next = now
+                                .checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX))
+                                .unwrap_or(Timestamp::MAX);
+                            tracing::info!(message_id = %mail.message_id, error = %err, retry_in = ?wait, "delivery failed; will retry");
+                            tx.mark_retry(mail.id, next, &err.message)?;
+                            run.retrying += 1;
+                        }
+                    }
+                }
+            }
+            Ok::<_, StoreError>(())
+        })?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let retry = Retry {
+            initial: Duration::from_secs(60),
+            max: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(86400),
+        };
+        let waits: Vec<u64> = (1..=9).map(|a| backoff(&retry, a).as_secs()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(backoff(&retry, 200).as_secs(), 3600);
+    }
+}

@@ -1,0 +1,10 @@
+//! Responses: render templates into complete mails, queue them in the outbox, and
+//! hand due mail to the transport with retries.
+
+pub mod compose;
+mod deliver;
+pub mod templates;
+
+pub use compose::{ComposeError, Outgoing, acknowledgement, new_message_id, reply_subject};
+pub use deliver::{DeliveryRun, backoff, deliver_due};
+pub use templates::{TemplateError, Templates};

@@ -1,0 +1,157 @@
+//! Handlebars templates for outgoing mail: plain text (no HTML escaping), strict
+//! mode (a misspelt variable is an error, not a blank), all compiled at start-up so
+//! a broken template stops `check`, not a reply.
+
+use std::path::{Path, PathBuf};
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+/// Built-in templates; a file of the same name in `[templates] dir` replaces one.
+const BUILTIN: &[(&str, &str)] = &[(
+    "acknowledgement",
+    include_str!("../../templates/acknowledgement.txt.hbs"),
+)];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read template {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("template {origin} does not compile: {source}")]
+    Compile {
+        origin: String,
+        source: Box<handlebars::TemplateError>,
+    },
+    #[error("template `{name}` failed to render: {source}")]
+    Render {
+        name: &'static str,
+        source: Box<handlebars::RenderError>,
+    },
+}
+
+/// The compiled templates.
+#[derive(Debug)]
+pub struct Templates {
+    registry: Handlebars<'static>,
+}
+
+impl Templates {
+    /// Compiles the built-in templates, replaced by `dir/<name>.txt.hbs` where present.
+    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+        let mut registry = Handlebars::new();
+        registry.register_escape_fn(handlebars::no_escape);
+        registry.set_strict_mode(true);
+        for (name, builtin) in BUILTIN {
+            let file = dir.map(|d| d.join(format!("{name}.txt.hbs")));
+            let (text, origin) = match file.filter(|f| f.exists()) {
+                Some(path) => (
+                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                        path: path.clone(),
+                        source,
+                    })?,
+                    path.display().to_string(),
+                ),
+                None => ((*builtin).to_owned(), format!("built-in `{name}`")),
+            };
+            registry
+                .register_template_string(name, text)
+                .map_err(|source| TemplateError::Compile {
+                    origin,
+                    source: Box::new(source),
+                })?;
+        }
+        Ok(Self { registry })
+    }
+
+    pub fn render(
+        &self,
+        name: &'static str,
+        data: &impl Serialize,
+    ) -> Result<String, TemplateError> {
+        self.registry
+            .render(name, data)
+            .map_err(|source| TemplateError::Render {
+                name,
+                source: Box::new(source),
+            })
+    }
+}
+
+/// What the acknowledgement template can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct AckData<'a> {
+    pub report_id: &'a str,
+    pub subject: &'a str,
+    pub program_name: &'a str,
+    pub program_address: &'a str,
+    pub policy_url: &'a str,
+    /// The first-response time the policy promises, e.g. "5 business days".
+    pub response_time: String,
+    pub reply_address: &'a str,
+    pub reporter_name: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> AckData<'static> {
+        AckData {
+            report_id: "SEC-2026-0001",
+            subject: "XSS in <search> & \"login\"",
+            program_name: "Example",
+            program_address: "security@example.org",
+            policy_url: "https://example.org/security",
+            response_time: "5 business days".into(),
+            reply_address: "security+SEC-2026-0001@example.org",
+            reporter_name: Some("O'Brien"),
+        }
+    }
+
+    #[test]
+    fn builtin_acknowledgement_renders_plain_text() {
+        let t = Templates::load(None).expect("built-ins compile");
+        let text = t.render("acknowledgement", &sample()).expect("renders");
+        assert!(text.contains("SEC-2026-0001"));
+        assert!(text.contains("5 business days"));
+        assert!(text.contains("https://example.org/security"));
+        assert!(
+            text.contains("XSS in <search> & \"login\""),
+            "no HTML escaping: {text}"
+        );
+        assert!(text.contains("Hello O'Brien"));
+    }
+
+    #[test]
+    fn override_dir_replaces_and_strict_mode_catches_typos() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("acknowledgement.txt.hbs"),
+            "Got {{report_id}}.",
+        )
+        .expect("write");
+        let t = Templates::load(Some(dir.path())).expect("compiles");
+        assert_eq!(
+            t.render("acknowledgement", &sample()).expect("renders"),
+            "Got SEC-2026-0001."
+        );
+
+        std::fs::write(
+            dir.path().join("acknowledgement.txt.hbs"),
+            "Got {{reprot_id}}.",
+        )
+        .expect("write");
+        let t = Templates::load(Some(dir.path())).expect("compiles");
+        let err = t
+            .render("acknowledgement", &sample())
+            .expect_err("typo rendered");
+        assert!(err.to_string().contains("acknowledgement"));
+
+        std::fs::write(dir.path().join("acknowledgement.txt.hbs"), "{{#if}}").expect("write");
+        let err = Templates::load(Some(dir.path())).expect_err("syntax error accepted");
+        assert!(err.to_string().contains("acknowledgement.txt.hbs"), "{err}");
+    }
+}

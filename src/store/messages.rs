@@ -1,0 +1,174 @@
+//! Raw messages (byte-exact, deduplicated by content hash), their parsed metadata
+//! and attachments.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Tx, ctx, ms};
+use crate::report::ReportId;
+
+/// A message as it is recorded.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub sha256: &'a str,
+    /// The bytes as received; `None` when the message was too large to load.
+    pub raw: Option<&'a [u8]>,
+    pub size: u64,
+    /// Which source it came from, e.g. `maildir:/srv/mail/security`.
+    pub source: &'a str,
+    /// Where on that source (Maildir file name, later mailbox/UIDVALIDITY/UID).
+    pub location: &'a str,
+    pub message_id: Option<&'a str>,
+    pub in_reply_to: Option<&'a str>,
+    pub references: &'a [String],
+    pub from_addr: Option<&'a str>,
+    pub from_name: Option<&'a str>,
+    pub to_addrs: &'a [String],
+    pub subject: &'a str,
+    pub date: Option<Timestamp>,
+    pub body_text: &'a str,
+    pub kind: &'a str,
+    pub report_id: Option<&'a ReportId>,
+    pub threaded_by: &'a str,
+    pub problems: &'a [String],
+    pub received_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment<'a> {
+    pub name: Option<&'a str>,
+    pub content_type: &'a str,
+    pub size: u64,
+    pub sha256: &'a str,
+}
+
+/// What is already known about a content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub report_id: Option<ReportId>,
+}
+
+fn json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+impl Tx<'_> {
+    /// The message with this content, if it was stored before.
+    pub fn message_by_hash(&self, sha256: &str) -> Result<Option<StoredMessage>> {
+        self.conn
+            .prepare_cached("SELECT id, report_id FROM messages WHERE sha256 = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([sha256], |row| {
+                    Ok(StoredMessage {
+                        id: row.get(0)?,
+                        report_id: row.get::<_, Option<String>>(1)?.map(ReportId::from_stored),
+                    })
+                })
+                .optional()
+            })
+            .map_err(ctx("looking up a message by content hash"))
+    }
+
+    /// Ids of stored messages that carry `message_id` (for duplicate detection).
+    pub fn messages_with_message_id(&self, message_id: &str) -> Result<Vec<i64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM messages WHERE message_id = ?1 ORDER BY id LIMIT 10")
+            .map_err(ctx("looking up a Message-ID"))?;
+        let rows = stmt
+            .query_map([message_id], |row| row.get(0))
+            .map_err(ctx("looking up a Message-ID"))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(ctx("looking up a Message-ID"))
+    }
+
+    /// The report that a Message-ID we stored or sent belongs to.
+    pub fn report_for_message_id(&self, message_id: &str) -> Result<Option<ReportId>> {
+        self.conn
+            .prepare_cached(
+                "SELECT report_id FROM messages WHERE message_id = ?1 AND report_id IS NOT NULL
+                 UNION ALL
+                 SELECT report_id FROM outbox WHERE message_id = ?1 AND report_id IS NOT NULL
+                 LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([message_id], |row| row.get::<_, String>(0))
+                    .optional()
+            })
+            .map(|id| id.map(ReportId::from_stored))
+            .map_err(ctx("looking up the report of a Message-ID"))
+    }
+
+    /// Records a message; its raw bytes too when they were loaded.
+    pub fn insert_message(&self, m: &NewMessage<'_>) -> Result<i64> {
+        if let Some(raw) = m.raw {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO raw_messages (sha256, size, data) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (sha256) DO NOTHING",
+                )
+                .and_then(|mut stmt| stmt.execute(params![m.sha256, raw.len() as i64, raw]))
+                .map_err(ctx("storing raw message bytes"))?;
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO messages (sha256, size, source, location, message_id, in_reply_to,
+                     refs, from_addr, from_name, to_addrs, subject, date, body_text, kind,
+                     report_id, threaded_by, problems, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    m.sha256,
+                    m.size as i64,
+                    m.source,
+                    m.location,
+                    m.message_id,
+                    m.in_reply_to,
+                    json(m.references),
+                    m.from_addr,
+                    m.from_name,
+                    json(m.to_addrs),
+                    m.subject,
+                    m.date.map(ms),
+                    m.body_text,
+                    m.kind,
+                    m.report_id.map(ReportId::as_str),
+                    m.threaded_by,
+                    json(m.problems),
+                    ms(m.received_at),
+                ])
+            })
+            .map_err(ctx("storing message metadata"))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn insert_attachment(&self, message: i64, a: &NewAttachment<'_>) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO attachments (message, name, content_type, size, sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    message,
+                    a.name,
+                    a.content_type,
+                    a.size as i64,
+                    a.sha256
+                ])
+            })
+            .map_err(ctx("storing attachment metadata"))?;
+        Ok(())
+    }
+
+    /// The raw bytes of a stored message.
+    pub fn raw_message(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .prepare_cached("SELECT data FROM raw_messages WHERE sha256 = ?1")
+            .and_then(|mut stmt| stmt.query_row([sha256], |row| row.get(0)).optional())
+            .map_err(ctx("reading raw message bytes"))
+    }
+}

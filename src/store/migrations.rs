@@ -1,0 +1,138 @@
+//! The schema, as forward-only migrations. Each runs in its own transaction with its
+//! version bump (`PRAGMA user_version`); a database newer than this code is refused.
+
+use rusqlite_migration::{M, Migrations};
+
+const V1: &str = r#"
+CREATE TABLE raw_messages (
+    sha256      TEXT PRIMARY KEY,
+    size        INTEGER NOT NULL,
+    data        BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE reports (
+    id          TEXT PRIMARY KEY,
+    year        INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'new',
+    reporter    TEXT NOT NULL,
+    subject     TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (year, seq)
+) STRICT;
+
+-- One row per distinct message content; sha256 is the dedupe key. The raw bytes
+-- live in raw_messages unless the message was too large to load (then `location`
+-- says where it still is).
+CREATE TABLE messages (
+    id           INTEGER PRIMARY KEY,
+    sha256       TEXT NOT NULL UNIQUE,
+    size         INTEGER NOT NULL,
+    source       TEXT NOT NULL,
+    location     TEXT NOT NULL,
+    message_id   TEXT,
+    in_reply_to  TEXT,
+    refs         TEXT NOT NULL DEFAULT '[]',
+    from_addr    TEXT,
+    from_name    TEXT,
+    to_addrs     TEXT NOT NULL DEFAULT '[]',
+    subject      TEXT NOT NULL DEFAULT '',
+    date         INTEGER,
+    body_text    TEXT NOT NULL DEFAULT '',
+    kind         TEXT NOT NULL,
+    report_id    TEXT REFERENCES reports(id),
+    threaded_by  TEXT NOT NULL,
+    problems     TEXT NOT NULL DEFAULT '[]',
+    received_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX messages_message_id ON messages (message_id);
+CREATE INDEX messages_report ON messages (report_id);
+
+CREATE TABLE attachments (
+    id            INTEGER PRIMARY KEY,
+    message       INTEGER NOT NULL REFERENCES messages(id),
+    name          TEXT,
+    content_type  TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    sha256        TEXT NOT NULL
+) STRICT;
+CREATE INDEX attachments_message ON attachments (message);
+
+CREATE TABLE participants (
+    report_id   TEXT NOT NULL REFERENCES reports(id),
+    address     TEXT NOT NULL,
+    name        TEXT,
+    role        TEXT NOT NULL,
+    first_seen  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    PRIMARY KEY (report_id, address)
+) STRICT;
+CREATE INDEX participants_address ON participants (address);
+
+-- Append-only audit log: who did what, when, how authenticated, from which message.
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    report_id   TEXT REFERENCES reports(id),
+    at          INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    auth        TEXT NOT NULL DEFAULT 'none',
+    kind        TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '{}',
+    message     INTEGER REFERENCES messages(id)
+) STRICT;
+CREATE INDEX events_report ON events (report_id);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+-- Outgoing mail is a row first: rendered, with its Message-ID fixed, before any
+-- transport sees it.
+CREATE TABLE outbox (
+    id               INTEGER PRIMARY KEY,
+    report_id        TEXT REFERENCES reports(id),
+    kind             TEXT NOT NULL,
+    message_id       TEXT NOT NULL UNIQUE,
+    envelope_from    TEXT NOT NULL,
+    recipients       TEXT NOT NULL,
+    rate_key         TEXT,
+    raw              BLOB NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'queued'
+                     CHECK (status IN ('queued', 'sent', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    sent_at          INTEGER
+) STRICT;
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_rate ON outbox (rate_key, created_at) WHERE rate_key IS NOT NULL;
+
+-- Where each source got to (IMAP: UIDVALIDITY and last UID per mailbox).
+CREATE TABLE source_cursors (
+    source       TEXT NOT NULL,
+    mailbox      TEXT NOT NULL,
+    uidvalidity  INTEGER,
+    last_uid     INTEGER,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (source, mailbox)
+) STRICT;
+"#;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1)];
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::from_slice(MIGRATIONS)
+}
+
+/// The schema version this code writes.
+pub const LATEST: usize = 1;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+}

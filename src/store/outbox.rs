@@ -1,0 +1,156 @@
+//! The outbox: every mail we send is a row first, rendered and with its Message-ID
+//! fixed, in the same transaction as the change that caused it.
+
+use jiff::Timestamp;
+use rusqlite::params;
+
+use super::{Result, StoreError, Tx, ctx, from_ms, ms};
+use crate::report::ReportId;
+
+/// A mail to queue.
+#[derive(Debug, Clone)]
+pub struct NewMail<'a> {
+    pub report_id: Option<&'a ReportId>,
+    /// What it is, e.g. `acknowledgement`.
+    pub kind: &'a str,
+    /// Without angle brackets.
+    pub message_id: &'a str,
+    pub envelope_from: &'a str,
+    pub recipients: &'a [String],
+    /// Set for automatic replies: the address they are rate-limited by.
+    pub rate_key: Option<&'a str>,
+    pub raw: &'a [u8],
+}
+
+/// A queued mail that is due.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub message_id: String,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub raw: Vec<u8>,
+    pub attempts: u32,
+    pub created_at: Timestamp,
+}
+
+impl Tx<'_> {
+    pub fn enqueue(&self, mail: &NewMail<'_>, at: Timestamp) -> Result<i64> {
+        let recipients =
+            serde_json::to_string(mail.recipients).map_err(|err| StoreError::Corrupt {
+                what: "outbox recipients",
+                detail: err.to_string(),
+            })?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO outbox (report_id, kind, message_id, envelope_from, recipients,
+                     rate_key, raw, status, attempts, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    mail.report_id.map(ReportId::as_str),
+                    mail.kind,
+                    mail.message_id,
+                    mail.envelope_from,
+                    recipients,
+                    mail.rate_key,
+                    mail.raw,
+                    ms(at),
+                ])
+            })
+            .map_err(ctx("queueing a mail"))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Automatic replies queued for `rate_key` since `since`.
+    pub fn auto_replies_since(&self, rate_key: &str, since: Timestamp) -> Result<u32> {
+        self.conn
+            .prepare_cached("SELECT COUNT(*) FROM outbox WHERE rate_key = ?1 AND created_at > ?2")
+            .and_then(|mut stmt| stmt.query_row(params![rate_key, ms(since)], |row| row.get(0)))
+            .map_err(ctx("counting automatic replies"))
+    }
+
+    /// Queued mail whose next attempt is due at `now`, oldest first.
+    pub fn due_mail(&self, now: Timestamp, limit: usize) -> Result<Vec<QueuedMail>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, message_id, envelope_from, recipients, raw, attempts, created_at
+                 FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
+                 ORDER BY next_attempt_at, id LIMIT ?2",
+            )
+            .map_err(ctx("reading due mail"))?;
+        let rows = stmt
+            .query_map(params![ms(now), limit as i64], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, Vec<u8>>(4)?,
+                    row.get::<_, u32>(5)?,
+                    row.get::<_, i64>(6)?,
+                ))
+            })
+            .map_err(ctx("reading due mail"))?;
+        let mut due = Vec::new();
+        for row in rows {
+            let (id, message_id, envelope_from, recipients, raw, attempts, created) =
+                row.map_err(ctx("reading due mail"))?;
+            let recipients =
+                serde_json::from_str(&recipients).map_err(|err| StoreError::Corrupt {
+                    what: "outbox recipients",
+                    detail: format!("row {id}: {err}"),
+                })?;
+            due.push(QueuedMail {
+                id,
+                message_id,
+                envelope_from,
+                recipients,
+                raw,
+                attempts,
+                created_at: from_ms(created),
+            });
+        }
+        Ok(due)
+    }
+
+    /// Records a delivery. Only a queued row can become sent, so a row is never
+    /// recorded as sent twice; returns whether this call did it.
+    pub fn mark_sent(&self, id: i64, at: Timestamp) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
+                     last_error = NULL
+                 WHERE id = ?1 AND status = 'queued'",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id, ms(at)]))
+            .map(|n| n == 1)
+            .map_err(ctx("recording a delivery"))
+    }
+
+    /// Records a failed attempt and when to try again.
+    pub fn mark_retry(&self, id: i64, next: Timestamp, error: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
+                 WHERE id = ?1 AND status = 'queued'",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id, ms(next), error]))
+            .map_err(ctx("recording a failed delivery"))?;
+        Ok(())
+    }
+
+    /// Gives up on a mail.
+    pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2
+                 WHERE id = ?1 AND status = 'queued'",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id, error]))
+            .map_err(ctx("recording an undeliverable mail"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,343 @@
+//! Read models for the CLI and tests: reports, their messages, participants, events
+//! and mail, ready to print or serialize.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Result, StoreError, Tx, ctx, from_ms};
+use crate::report::{ReportId, ReportState};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportSummary {
+    pub id: ReportId,
+    pub state: ReportState,
+    pub reporter: String,
+    pub subject: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub messages: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportDetail {
+    #[serde(flatten)]
+    pub summary: ReportSummary,
+    pub participants: Vec<ParticipantView>,
+    pub messages: Vec<MessageView>,
+    pub events: Vec<EventView>,
+    pub outbox: Vec<OutboxView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParticipantView {
+    pub address: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub sha256: String,
+    pub size: u64,
+    pub location: String,
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: String,
+    pub date: Option<Timestamp>,
+    pub received_at: Timestamp,
+    pub kind: String,
+    pub report_id: Option<ReportId>,
+    pub threaded_by: String,
+    pub problems: Vec<String>,
+    pub raw_stored: bool,
+    pub attachments: Vec<AttachmentView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub at: Timestamp,
+    pub actor: String,
+    pub auth: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+    pub message: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxView {
+    pub id: i64,
+    pub kind: String,
+    pub message_id: String,
+    pub recipients: Vec<String>,
+    pub status: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// Row counts, for `check`, tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub messages: u64,
+    pub raw_messages: u64,
+    pub reports: u64,
+    pub events: u64,
+    pub outbox_queued: u64,
+    pub outbox_sent: u64,
+    pub outbox_failed: u64,
+}
+
+fn state(text: String) -> rusqlite::Result<ReportState> {
+    text.parse().map_err(|err| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(err))
+    })
+}
+
+fn json_list(text: String) -> Vec<String> {
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+const SUMMARY: &str = "SELECT r.id, r.state, r.reporter, r.subject, r.created_at, r.updated_at,
+        (SELECT COUNT(*) FROM messages m WHERE m.report_id = r.id)
+     FROM reports r";
+
+fn summary(row: &Row<'_>) -> rusqlite::Result<ReportSummary> {
+    Ok(ReportSummary {
+        id: ReportId::from_stored(row.get(0)?),
+        state: state(row.get(1)?)?,
+        reporter: row.get(2)?,
+        subject: row.get(3)?,
+        created_at: from_ms(row.get(4)?),
+        updated_at: from_ms(row.get(5)?),
+        messages: row.get(6)?,
+    })
+}
+
+const MESSAGE: &str = "SELECT id, sha256, size, location, message_id, from_addr, subject, date,
+        received_at, kind, report_id, threaded_by, problems,
+        EXISTS (SELECT 1 FROM raw_messages r WHERE r.sha256 = messages.sha256)
+     FROM messages";
+
+fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {
+    Ok(MessageView {
+        id: row.get(0)?,
+        sha256: row.get(1)?,
+        size: row.get::<_, i64>(2)? as u64,
+        location: row.get(3)?,
+        message_id: row.get(4)?,
+        from: row.get(5)?,
+        subject: row.get(6)?,
+        date: row.get::<_, Option<i64>>(7)?.map(from_ms),
+        received_at: from_ms(row.get(8)?),
+        kind: row.get(9)?,
+        report_id: row.get::<_, Option<String>>(10)?.map(ReportId::from_stored),
+        threaded_by: row.get(11)?,
+        problems: json_list(row.get(12)?),
+        raw_stored: row.get(13)?,
+        attachments: Vec::new(),
+    })
+}
+
+impl Tx<'_> {
+    /// Reports, newest first, optionally only those in `state`.
+    pub fn reports(&self, state: Option<ReportState>) -> Result<Vec<ReportSummary>> {
+        let what = "listing reports";
+        let sql = format!(
+            "{SUMMARY} WHERE (?1 IS NULL OR r.state = ?1) ORDER BY r.created_at DESC, r.id DESC"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(ctx(what))?;
+        let rows = stmt
+            .query_map([state.map(ReportState::as_str)], summary)
+            .map_err(ctx(what))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(ctx(what))
+    }
+
+    /// Everything about one report.
+    pub fn report_detail(&self, id: &ReportId) -> Result<Option<ReportDetail>> {
+        let what = "reading a report";
+        let Some(summary) = self
+            .conn
+            .query_row(
+                &format!("{SUMMARY} WHERE r.id = ?1"),
+                [id.as_str()],
+                summary,
+            )
+            .optional()
+            .map_err(ctx(what))?
+        else {
+            return Ok(None);
+        };
+        let participants = self.query_list(
+            "SELECT address, name, role, first_seen, last_seen FROM participants
+             WHERE report_id = ?1 ORDER BY first_seen, address",
+            id,
+            |row| {
+                Ok(ParticipantView {
+                    address: row.get(0)?,
+                    name: row.get(1)?,
+                    role: row.get(2)?,
+                    first_seen: from_ms(row.get(3)?),
+                    last_seen: from_ms(row.get(4)?),
+                })
+            },
+        )?;
+        let mut messages = self.query_list(
+            &format!("{MESSAGE} WHERE report_id = ?1 ORDER BY received_at, id"),
+            id,
+            message,
+        )?;
+        for m in &mut messages {
+            m.attachments = self.attachments(m.id)?;
+        }
+        let events = self.query_list(
+            "SELECT at, actor, auth, kind, detail, message FROM events
+             WHERE report_id = ?1 ORDER BY id",
+            id,
+            |row| {
+                Ok(EventView {
+                    at: from_ms(row.get(0)?),
+                    actor: row.get(1)?,
+                    auth: row.get(2)?,
+                    kind: row.get(3)?,
+                    detail: serde_json::from_str(&row.get::<_, String>(4)?)
+                        .unwrap_or(serde_json::Value::Null),
+                    message: row.get(5)?,
+                })
+            },
+        )?;
+        let outbox = self.query_list(
+            "SELECT id, kind, message_id, recipients, status, attempts, last_error, created_at,
+                 sent_at
+             FROM outbox WHERE report_id = ?1 ORDER BY id",
+            id,
+            |row| {
+                Ok(OutboxView {
+                    id: row.get(0)?,
+                    kind: row.get(1)?,
+                    message_id: row.get(2)?,
+                    recipients: json_list(row.get(3)?),
+                    status: row.get(4)?,
+                    attempts: row.get(5)?,
+                    last_error: row.get(6)?,
+                    created_at: from_ms(row.get(7)?),
+                    sent_at: row.get::<_, Option<i64>>(8)?.map(from_ms),
+                })
+            },
+        )?;
+        Ok(Some(ReportDetail {
+            summary,
+            participants,
+            messages,
+            events,
+            outbox,
+        }))
+    }
+
+    /// Every stored message, oldest first (including those in no report).
+    pub fn all_messages(&self) -> Result<Vec<MessageView>> {
+        let what = "listing messages";
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{MESSAGE} ORDER BY id"))
+            .map_err(ctx(what))?;
+        let mut messages = stmt
+            .query_map([], message)
+            .map_err(ctx(what))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(ctx(what))?;
+        for m in &mut messages {
+            m.attachments = self.attachments(m.id)?;
+        }
+        Ok(messages)
+    }
+
+    fn attachments(&self, message: i64) -> Result<Vec<AttachmentView>> {
+        let what = "listing attachments";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, content_type, size, sha256 FROM attachments
+                 WHERE message = ?1 ORDER BY id",
+            )
+            .map_err(ctx(what))?;
+        let rows = stmt
+            .query_map([message], |row| {
+                Ok(AttachmentView {
+                    name: row.get(0)?,
+                    content_type: row.get(1)?,
+                    size: row.get::<_, i64>(2)? as u64,
+                    sha256: row.get(3)?,
+                })
+            })
+            .map_err(ctx(what))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(ctx(what))
+    }
+
+    fn query_list<T>(
+        &self,
+        sql: &str,
+        id: &ReportId,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let what = "reading a report";
+        let mut stmt = self.conn.prepare(sql).map_err(ctx(what))?;
+        let rows = stmt
+            .query_map(params![id.as_str()], map)
+            .map_err(ctx(what))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(ctx(what))
+    }
+
+    pub fn counts(&self) -> Result<Counts> {
+        self.conn
+            .query_row(
+                "SELECT
+                    (SELECT COUNT(*) FROM messages),
+                    (SELECT COUNT(*) FROM raw_messages),
+                    (SELECT COUNT(*) FROM reports),
+                    (SELECT COUNT(*) FROM events),
+                    (SELECT COUNT(*) FROM outbox WHERE status = 'queued'),
+                    (SELECT COUNT(*) FROM outbox WHERE status = 'sent'),
+                    (SELECT COUNT(*) FROM outbox WHERE status = 'failed')",
+                [],
+                |row| {
+                    Ok(Counts {
+                        messages: row.get::<_, i64>(0)? as u64,
+                        raw_messages: row.get::<_, i64>(1)? as u64,
+                        reports: row.get::<_, i64>(2)? as u64,
+                        events: row.get::<_, i64>(3)? as u64,
+                        outbox_queued: row.get::<_, i64>(4)? as u64,
+                        outbox_sent: row.get::<_, i64>(5)? as u64,
+                        outbox_failed: row.get::<_, i64>(6)? as u64,
+                    })
+                },
+            )
+            .map_err(ctx("counting rows"))
+    }
+
+    /// A stored mail's raw bytes by outbox id (tests and `report` inspection).
+    pub fn outbox_raw(&self, id: i64) -> Result<Vec<u8>> {
+        self.conn
+            .query_row("SELECT raw FROM outbox WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(ctx("reading a queued mail"))?
+            .ok_or(StoreError::Corrupt {
+                what: "outbox",
+                detail: format!("no outbox row {id}"),
+            })
+    }
+}

@@ -1,0 +1,253 @@
+//! Classify a message and decide which report it belongs to (SPEC §2 loop rules,
+//! SPEC §3 threading). Everything here is pure: the caller looks facts up in the
+//! store and passes them in.
+
+use crate::config::{Address, Team};
+use crate::parse::{ParsedMessage, ReturnPath};
+use crate::report::ReportId;
+
+/// The plus-address token a message was sent to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    /// `security+SEC-2026-0042@…`: the report's reply address.
+    Reply(ReportId),
+    /// `security+SEC-2026-0042-internal@…`: team only.
+    Internal(ReportId),
+    /// `security+control@…`.
+    Control,
+    /// A plus-tag that means nothing to us.
+    Unknown(String),
+}
+
+/// Finds the first plus-address token among `recipients` (To, Cc, Delivered-To…).
+pub fn find_token<'a>(
+    recipients: impl IntoIterator<Item = &'a str>,
+    program: &Address,
+    prefix: &str,
+) -> Option<Token> {
+    let mut unknown = None;
+    for addr in recipients {
+        let Some((local, domain)) = addr.rsplit_once('@') else {
+            continue;
+        };
+        if !domain.eq_ignore_ascii_case(&program.domain) {
+            continue;
+        }
+        let Some((base, tag)) = local.split_once('+') else {
+            continue;
+        };
+        if !base.eq_ignore_ascii_case(&program.local) {
+            continue;
+        }
+        if tag.eq_ignore_ascii_case("control") {
+            return Some(Token::Control);
+        }
+        let lower = tag.to_ascii_lowercase();
+        if let Some(id) = lower.strip_suffix("-internal") {
+            if let Some(id) = ReportId::parse(prefix, id) {
+                return Some(Token::Internal(id));
+            }
+        } else if let Some(id) = ReportId::parse(prefix, tag) {
+            return Some(Token::Reply(id));
+        }
+        unknown.get_or_insert_with(|| Token::Unknown(tag.to_owned()));
+    }
+    unknown
+}
+
+/// Finds a `[SEC-2026-0042]` tag in a subject.
+pub fn subject_tag(subject: &str, prefix: &str) -> Option<ReportId> {
+    subject
+        .split('[')
+        .skip(1)
+        .filter_map(|rest| rest.split_once(']'))
+        .find_map(|(inside, _)| ReportId::parse(prefix, inside.trim()))
+}
+
+/// Who sent a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// The program address itself, or mail bearing one of our Message-IDs.
+    Own,
+    Team,
+    External,
+}
+
+/// Why a message must never be answered automatically (SPEC §2, no loops).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Automation {
+    Bounce,
+    AutoReply,
+    List,
+    Bulk,
+}
+
+impl Automation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bounce => "bounce",
+            Self::AutoReply => "auto-reply",
+            Self::List => "list",
+            Self::Bulk => "bulk",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Class {
+    pub sender: Sender,
+    pub automation: Option<Automation>,
+}
+
+/// True for Message-IDs that [`crate::respond`] generates.
+pub fn is_our_message_id(id: &str, program: &Address) -> bool {
+    id.starts_with("disclosed.")
+        && id
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(&program.domain))
+}
+
+/// True for the program address and all its plus-addresses.
+pub fn is_program_address(addr: &str, program: &Address) -> bool {
+    let Some((local, domain)) = addr.rsplit_once('@') else {
+        return false;
+    };
+    let base = local.split_once('+').map_or(local, |(base, _)| base);
+    base.eq_ignore_ascii_case(&program.local) && domain.eq_ignore_ascii_case(&program.domain)
+}
+
+pub fn classify(msg: &ParsedMessage, program: &Address, team: &Team) -> Class {
+    let from = msg.from.as_ref().map(|m| m.address.as_str());
+    let sender = if from.is_some_and(|a| is_program_address(a, program))
+        || msg
+            .message_id
+            .as_deref()
+            .is_some_and(|id| is_our_message_id(id, program))
+    {
+        Sender::Own
+    } else if from.is_some_and(|a| team.member(a).is_some()) {
+        Sender::Team
+    } else {
+        Sender::External
+    };
+    let from_daemon = from.is_some_and(|a| {
+        let local = a.split('@').next().unwrap_or("");
+        local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster")
+    });
+    let automation = if msg.is_dsn || from_daemon {
+        Some(Automation::Bounce)
+    } else if msg.auto_submitted.is_some() || msg.auto_reply_header {
+        Some(Automation::AutoReply)
+    } else if msg.list_id.is_some() || msg.precedence.as_deref() == Some("list") {
+        Some(Automation::List)
+    } else if matches!(msg.precedence.as_deref(), Some("bulk" | "junk")) {
+        Some(Automation::Bulk)
+    } else if msg.return_path == ReturnPath::Empty {
+        // A null sender without other signs is still automatic (RFC 3834 §2).
+        Some(Automation::AutoReply)
+    } else {
+        None
+    };
+    Class { sender, automation }
+}
+
+impl Class {
+    /// The `kind` recorded with the message.
+    pub fn kind(self, opens_report: bool, participant: bool) -> &'static str {
+        match (self.sender, self.automation) {
+            (Sender::Own, _) => "own",
+            (Sender::Team, _) => "team",
+            (Sender::External, Some(a)) => a.as_str(),
+            (Sender::External, None) if opens_report => "reporter",
+            (Sender::External, None) if participant => "participant",
+            (Sender::External, None) => "external",
+        }
+    }
+}
+
+/// How a message was matched to a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    PlusAddress,
+    SubjectTag,
+    References,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlusAddress => "plus-address",
+            Self::SubjectTag => "subject-tag",
+            Self::References => "references",
+        }
+    }
+}
+
+/// The report a message points at, found by the first rule that matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub report: ReportId,
+    pub via: Via,
+}
+
+/// What happens to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Joins an existing report.
+    Attach(Candidate),
+    /// Opens a new report; `mentioned` is a report it pointed at that the sender
+    /// does not take part in (so it cannot be attached there).
+    Open { mentioned: Option<ReportId> },
+    /// Stored in no report.
+    Unattached { reason: &'static str },
+}
+
+/// Decides where a message goes. `sender_participates` says whether the sender
+/// takes part in the candidate report.
+pub fn decide(class: Class, candidate: Option<Candidate>, sender_participates: bool) -> Decision {
+    match (class.sender, class.automation, candidate) {
+        // Our own mail and the team's join the report they name, and open nothing.
+        (Sender::Own | Sender::Team, _, Some(c)) => Decision::Attach(c),
+        (Sender::Own, _, None) => Decision::Unattached {
+            reason: "our own mail, not about a known report",
+        },
+        (Sender::Team, _, None) => Decision::Unattached {
+            reason: "team mail, not about a known report",
+        },
+        // A bounce comes from a mail server, never a participant; it belongs to
+        // the report whose mail it returns.
+        (Sender::External, Some(Automation::Bounce), Some(c)) => Decision::Attach(c),
+        (Sender::External, Some(_), Some(c)) if sender_participates => Decision::Attach(c),
+        (Sender::External, Some(_), _) => Decision::Unattached {
+            reason: "automatic mail, not from a participant of a known report",
+        },
+        (Sender::External, None, Some(c)) if sender_participates => Decision::Attach(c),
+        // Report ids are guessable: an outsider naming one opens a report of
+        // their own instead of writing into someone else's.
+        (Sender::External, None, c) => Decision::Open {
+            mentioned: c.map(|c| c.report),
+        },
+    }
+}
+
+/// Whether a message may get an automatic reply; `Err` names why not.
+pub fn may_auto_reply(class: Class, has_sender: bool) -> Result<(), &'static str> {
+    match (class.sender, class.automation) {
+        (Sender::Own, _) => Err("our own mail is never answered"),
+        (_, Some(Automation::Bounce)) => Err("bounces are never answered"),
+        (_, Some(Automation::AutoReply)) => Err("automatic replies are never answered"),
+        (_, Some(Automation::List)) => Err("mailing-list mail is never answered"),
+        (_, Some(Automation::Bulk)) => Err("bulk mail is never answered"),
+        (Sender::Team, None) => Err("team mail gets no acknowledgement"),
+        (Sender::External, None) if !has_sender => Err("there is no sender address to answer"),
+        (Sender::External, None) => Ok(()),
+    }
+}
+
+/// Whether another automatic reply to a sender fits the rate limit.
+pub fn within_rate_limit(sent_in_window: u32, limit: u32) -> bool {
+    sent_in_window < limit
+}
+
+#[cfg(test)]
+mod tests;
