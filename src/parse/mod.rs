@@ -121,7 +121,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
     }
 
     let Some(message) = MessageParser::default().parse(raw) else {
-        problems.push(Problem::Unparseable);
+        problems.extend([Problem::Unparseable, Problem::NoMessageId, Problem::NoSender]);
         return ParsedMessage::empty(problems);
     };
 

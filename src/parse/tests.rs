@@ -1,1 +1,123 @@
+use super::*;
 
+fn limits() -> ParseLimits {
+    ParseLimits {
+        max_header_size: 4096,
+        max_mime_depth: 4,
+        max_attachments: 2,
+        max_text_len: 1 << 20,
+    }
+}
+
+fn codes(p: &ParsedMessage) -> Vec<&'static str> {
+    p.problems.iter().map(Problem::code).collect()
+}
+
+#[test]
+fn plain_message() {
+    let raw =
+        b"From: Jane <Jane@Example.NET>\r\nTo: security@example.org, \"B\" <b@example.org>\r\n\
+Cc: c@example.org\r\nSubject: XSS\r\nMessage-ID: <a1@example.net>\r\n\
+In-Reply-To: <p@example.org>\r\nReferences: <r0@example.org> <p@example.org>\r\n\
+Date: Sun, 22 Nov 2026 10:15:00 +0100\r\n\r\nHello\r\n";
+    let p = parse(raw, &limits());
+    assert_eq!(p.message_id.as_deref(), Some("a1@example.net"));
+    assert_eq!(p.in_reply_to.as_deref(), Some("p@example.org"));
+    assert_eq!(p.references, ["r0@example.org", "p@example.org"]);
+    let from = p.from.as_ref().expect("from");
+    assert_eq!(from.address, "jane@example.net");
+    assert_eq!(from.name.as_deref(), Some("Jane"));
+    let to: Vec<_> = p.recipients.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(
+        to,
+        ["security@example.org", "b@example.org", "c@example.org"]
+    );
+    assert_eq!(p.subject, "XSS");
+    assert_eq!(p.date.map(|d| d.as_second()), Some(1_795_338_900));
+    assert_eq!(p.text.trim(), "Hello");
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+}
+
+#[test]
+fn html_becomes_text_and_attachments_are_hashed() {
+    let raw = b"From: a@b.c\r\nMessage-ID: <h@b.c>\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n\
+--X\r\nContent-Type: text/html\r\n\r\n<p>Hi <b>there</b></p>\r\n\
+--X\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--X--\r\n";
+    let p = parse(raw, &limits());
+    assert!(p.text.contains("Hi there"), "{}", p.text);
+    assert!(!p.text.contains('<'));
+    assert_eq!(p.attachments.len(), 1);
+    let a = &p.attachments[0];
+    assert_eq!(a.name.as_deref(), Some("a.pdf"));
+    assert_eq!(a.content_type, "application/pdf");
+    assert_eq!(a.size, 5);
+    assert_eq!(a.sha256, sha256_hex(b"hello"));
+}
+
+#[test]
+fn problems_are_recorded() {
+    let raw = b"From: a@b.c\r\nnot a header\r\nDate: yesterday\r\n\r\nx";
+    let p = parse(raw, &limits());
+    let c = codes(&p);
+    for code in ["no-message-id", "malformed-header", "bad-date"] {
+        assert!(c.contains(&code), "{code} missing in {c:?}");
+    }
+
+    let big = format!("From: a@b.c\r\nX-Pad: {}\r\n\r\nx", "y".repeat(5000));
+    assert!(codes(&parse(big.as_bytes(), &limits())).contains(&"header-too-large"));
+
+    let mut nested = String::from("From: a@b.c\r\nMessage-ID: <n@b.c>\r\n");
+    for i in 0..6 {
+        nested.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    nested.push_str("Content-Type: text/plain\r\n\r\ndeep\r\n");
+    let p = parse(nested.as_bytes(), &limits());
+    assert!(codes(&p).contains(&"mime-too-deep"), "{:?}", p.problems);
+
+    let p = parse(b"", &limits());
+    assert!(codes(&p).contains(&"empty"));
+    assert!(codes(&p).contains(&"no-sender"));
+}
+
+#[test]
+fn undeclared_eight_bit_text_is_flagged() {
+    let raw = b"From: a@b.c\r\nMessage-ID: <u@b.c>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGr\xfc\xdfe\r\n";
+    let p = parse(raw, &limits());
+    assert!(codes(&p).contains(&"undecodable-text"), "{:?}", p.problems);
+}
+
+#[test]
+fn too_many_attachments_are_cut() {
+    let mut raw = String::from(
+        "From: a@b.c\r\nMessage-ID: <m@b.c>\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n",
+    );
+    for i in 0..4 {
+        raw.push_str(&format!(
+            "--X\r\nContent-Type: application/octet-stream; name=f{i}\r\n\r\ndata{i}\r\n"
+        ));
+    }
+    raw.push_str("--X--\r\n");
+    let p = parse(raw.as_bytes(), &limits());
+    assert_eq!(p.attachments.len(), 2);
+    assert!(codes(&p).contains(&"too-many-attachments"));
+}
+
+#[test]
+fn dsn_returns_original_message_id() {
+    let raw = b"From: MAILER-DAEMON@mx.example.net\r\nMessage-ID: <dsn@mx>\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n\
+--R\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\
+--R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; r@x\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+--R\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <disclosed.1@example.org>\r\nSubject: hi\r\n\r\n\
+--R--\r\n";
+    let p = parse(raw, &limits());
+    assert!(p.is_dsn);
+    assert_eq!(p.returned_message_ids, ["disclosed.1@example.org"]);
+}
+
+#[test]
+fn control_characters_never_reach_display_text() {
+    assert_eq!(clean_text("a\r\nBcc: x\tb"), "a Bcc: x b");
+}

@@ -1,1 +1,176 @@
+use jiff::Timestamp;
 
+use super::*;
+
+fn at(s: i64) -> Timestamp {
+    Timestamp::from_second(1_795_000_000 + s).expect("time")
+}
+
+#[test]
+fn report_ids_count_per_year() {
+    let mut store = Store::open_in_memory().expect("store");
+    let ids = store
+        .write(|w| {
+            let tx = w.tx();
+            Ok::<_, StoreError>(vec![
+                tx.create_report("SEC", 2026, "a@x", "one", at(0))?,
+                tx.create_report("SEC", 2026, "b@x", "two", at(1))?,
+                tx.create_report("SEC", 2027, "c@x", "three", at(2))?,
+            ])
+        })
+        .expect("write");
+    let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+    assert_eq!(ids, ["SEC-2026-0001", "SEC-2026-0002", "SEC-2027-0001"]);
+}
+
+#[test]
+fn events_are_append_only() {
+    let mut store = Store::open_in_memory().expect("store");
+    store
+        .write(|w| {
+            w.tx().append_event(&NewEvent {
+                report_id: None,
+                at: at(0),
+                actor: "disclosed",
+                auth: "none",
+                kind: "test",
+                detail: serde_json::json!({}),
+                message: None,
+            })?;
+            Ok::<_, StoreError>(())
+        })
+        .expect("append");
+    let err = store
+        .conn
+        .execute("UPDATE events SET kind = 'x'", [])
+        .expect_err("update allowed");
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = store
+        .conn
+        .execute("DELETE FROM events", [])
+        .expect_err("delete allowed");
+    assert!(err.to_string().contains("append-only"), "{err}");
+}
+
+#[test]
+fn a_failed_unit_rolls_back_only_itself() {
+    let mut store = Store::open_in_memory().expect("store");
+    store
+        .write(|w| {
+            w.unit(|tx| {
+                tx.create_report("SEC", 2026, "a@x", "kept", at(0))
+                    .map(|_| ())
+            })?;
+            let failed: Result<(), StoreError> = w.unit(|tx| {
+                tx.create_report("SEC", 2026, "b@x", "undone", at(1))?;
+                Err(StoreError::Corrupt {
+                    what: "test",
+                    detail: "boom".into(),
+                })
+            });
+            assert!(failed.is_err());
+            Ok::<_, StoreError>(())
+        })
+        .expect("write");
+    let reports = store.read().reports(None).expect("list");
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].subject, "kept");
+}
+
+#[test]
+fn outbox_rows_are_sent_once_and_retried_when_due() {
+    let mut store = Store::open_in_memory().expect("store");
+    let recipients = vec!["r@x.net".to_owned()];
+    let id = store
+        .write(|w| {
+            w.tx().enqueue(
+                &NewMail {
+                    report_id: None,
+                    kind: "acknowledgement",
+                    message_id: "disclosed.1@example.org",
+                    envelope_from: "security@example.org",
+                    recipients: &recipients,
+                    rate_key: Some("r@x.net"),
+                    raw: b"raw",
+                },
+                at(0),
+            )
+        })
+        .expect("enqueue");
+    let read = |now| store.read().due_mail(now, 10).expect("due").len();
+    assert_eq!(read(at(0)), 1);
+    assert_eq!(
+        store
+            .read()
+            .auto_replies_since("r@x.net", at(-1))
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        store
+            .read()
+            .auto_replies_since("r@x.net", at(0))
+            .expect("count"),
+        0
+    );
+    store
+        .write(|w| w.tx().mark_retry(id, at(60), "try later"))
+        .expect("retry");
+    assert_eq!(store.read().due_mail(at(59), 10).expect("due").len(), 0);
+    assert_eq!(
+        store.read().due_mail(at(60), 10).expect("due")[0].attempts,
+        1
+    );
+    assert!(store.write(|w| w.tx().mark_sent(id, at(61))).expect("sent"));
+    assert!(
+        !store
+            .write(|w| w.tx().mark_sent(id, at(62)))
+            .expect("sent twice")
+    );
+    assert_eq!(store.read().due_mail(at(1000), 10).expect("due").len(), 0);
+    let counts = store.read().counts().expect("counts");
+    assert_eq!((counts.outbox_sent, counts.outbox_queued), (1, 0));
+}
+
+#[test]
+fn a_newer_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db.sqlite3");
+    Store::open(&path, OpenMode::Create).expect("create");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.pragma_update(None, "user_version", 99).expect("bump");
+    }
+    let err = Store::open(&path, OpenMode::Existing).expect_err("newer schema accepted");
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let v: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("version");
+    assert_eq!(v, 99);
+}
+
+#[test]
+fn existing_mode_requires_init() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = Store::open(&dir.path().join("none.sqlite3"), OpenMode::Existing)
+        .expect_err("missing database opened");
+    assert!(err.to_string().contains("disclosed init"), "{err}");
+}
+
+#[test]
+fn pragmas_are_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("sub/db.sqlite3"), OpenMode::Create).expect("create");
+    let mode: String = store
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .expect("journal_mode");
+    assert_eq!(mode, "wal");
+    let fk: i64 = store
+        .conn
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .expect("fk");
+    assert_eq!(fk, 1);
+    assert_eq!(store.schema_version().expect("version"), migrations::LATEST);
+}
