@@ -121,7 +121,11 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
     }
 
     let Some(message) = MessageParser::default().parse(raw) else {
-        problems.extend([Problem::Unparseable, Problem::NoMessageId, Problem::NoSender]);
+        problems.extend([
+            Problem::Unparseable,
+            Problem::NoMessageId,
+            Problem::NoSender,
+        ]);
         return ParsedMessage::empty(problems);
     };
 

@@ -53,6 +53,8 @@ pub struct MessageView {
     pub report_id: Option<ReportId>,
     pub threaded_by: String,
     pub problems: Vec<String>,
+    /// The readable text (plain, or HTML turned into text).
+    pub text: String,
     pub raw_stored: bool,
     pub attachments: Vec<AttachmentView>,
 }
@@ -127,7 +129,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<ReportSummary> {
 }
 
 const MESSAGE: &str = "SELECT id, sha256, size, location, message_id, from_addr, subject, date,
-        received_at, kind, report_id, threaded_by, problems,
+        received_at, kind, report_id, threaded_by, problems, body_text,
         EXISTS (SELECT 1 FROM raw_messages r WHERE r.sha256 = messages.sha256)
      FROM messages";
 
@@ -146,7 +148,8 @@ fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {
         report_id: row.get::<_, Option<String>>(10)?.map(ReportId::from_stored),
         threaded_by: row.get(11)?,
         problems: json_list(row.get(12)?),
-        raw_stored: row.get(13)?,
+        text: row.get(13)?,
+        raw_stored: row.get(14)?,
         attachments: Vec::new(),
     })
 }

@@ -1,0 +1,183 @@
+//! A throw-away installation: a Maildir, a config file, a database, an outbox dir.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use disclosed::store::{MessageView, OpenMode, ReportDetail, Store};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_disclosed");
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    seq: std::cell::Cell<u32>,
+}
+
+impl Env {
+    /// A Maildir + file transport installation with `extra` appended to the config.
+    pub fn new(extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(dir.path().join("maildir").join(sub)).expect("maildir");
+        }
+        let env = Self {
+            dir,
+            seq: std::cell::Cell::new(0),
+        };
+        env.write_config(&format!(
+            r#"
+[program]
+name = "Example"
+address = "security@example.org"
+id_prefix = "SEC"
+timezone = "Europe/Berlin"
+policy_url = "https://example.org/security"
+
+[storage]
+database = "state/disclosed.sqlite3"
+
+[source]
+kind = "maildir"
+path = "maildir"
+poll_interval = "100ms"
+
+[[team.members]]
+name = "Alice"
+email = "alice@example.org"
+{extra}
+"#
+        ));
+        env
+    }
+
+    /// With the file transport (the usual case).
+    pub fn with_file_transport(extra: &str) -> Self {
+        Self::new(&format!(
+            "[transport]\nkind = \"file\"\ndir = \"outbox\"\n{extra}"
+        ))
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config(), text).expect("write config");
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Runs `disclosed --config <config> args…`.
+    pub fn cmd(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run disclosed")
+    }
+
+    /// Runs and asserts exit 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args);
+        assert!(
+            out.status.success(),
+            "disclosed {args:?} failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn init(&self) {
+        self.ok(&["init"]);
+    }
+
+    pub fn run_once(&self) -> String {
+        self.ok(&["run", "--once"])
+    }
+
+    /// Delivers a message into `new/` the Maildir way (write in tmp/, rename).
+    pub fn deliver(&self, bytes: &[u8]) -> String {
+        let n = self.seq.get() + 1;
+        self.seq.set(n);
+        let name = format!("{}.M{n}P1.test", 1_700_000_000 + n);
+        let tmp = self.path("maildir/tmp").join(&name);
+        std::fs::write(&tmp, bytes).expect("write tmp");
+        std::fs::rename(&tmp, self.path("maildir/new").join(&name)).expect("deliver");
+        name
+    }
+
+    pub fn store(&self) -> Store {
+        Store::open(&self.path("state/disclosed.sqlite3"), OpenMode::Existing).expect("store")
+    }
+
+    pub fn report(&self, id: &str) -> ReportDetail {
+        let id = disclosed::report::ReportId::parse("SEC", id).expect("id");
+        self.store()
+            .read()
+            .report_detail(&id)
+            .expect("read")
+            .unwrap_or_else(|| panic!("no report {id}"))
+    }
+
+    pub fn messages(&self) -> Vec<MessageView> {
+        self.store().read().all_messages().expect("messages")
+    }
+
+    /// The `.eml` files the file transport wrote, parsed.
+    pub fn sent(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let dir = self.path("outbox");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .map(|p| {
+                let bytes = std::fs::read(&p).expect("read eml");
+                (p, bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    pub fn count_files(&self, rel: &str) -> usize {
+        std::fs::read_dir(self.path(rel))
+            .map(|d| d.filter_map(|e| e.ok()).count())
+            .unwrap_or(0)
+    }
+}
+
+/// A simple message.
+pub fn mail(from: &str, to: &str, subject: &str, message_id: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
+Message-ID: <{message_id}>\r\n{extra}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+Details of the problem.\r\n"
+    )
+    .into_bytes()
+}
+
+/// The value of header `name` in a raw mail, unfolded.
+pub fn header(raw: &[u8], name: &str) -> Option<String> {
+    let msg = mail_parser::MessageParser::default().parse(raw)?;
+    msg.header_raw(name)
+        .map(|v| v.replace("\r\n", "").replace('\n', "").trim().to_owned())
+}
+
+pub fn parse_subject(raw: &[u8]) -> Option<String> {
+    let msg = mail_parser::MessageParser::default().parse(raw)?;
+    msg.subject().map(str::to_owned)
+}
+
+pub fn body_text(raw: &[u8]) -> String {
+    mail_parser::MessageParser::default()
+        .parse(raw)
+        .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
+        .unwrap_or_default()
+}

@@ -1,0 +1,491 @@
+//! The mail path end to end: Maildir in, reports and acknowledgements out.
+
+use crate::common::{Env, body_text, header, mail, parse_subject};
+
+#[test]
+fn a_new_report_is_stored_acknowledged_and_marked_processed() {
+    let env = Env::with_file_transport("");
+    env.init();
+    let raw = mail(
+        "Jane Doe <jane@researcher.example>",
+        "security@example.org",
+        "Stored XSS in profile",
+        "r1@researcher.example",
+        "References: <older@researcher.example>\r\n",
+    );
+    let name = env.deliver(&raw);
+    let out = env.run_once();
+    assert!(out.contains("opened 1 report"), "{out}");
+
+    // Marked processed the Maildir way, only after storing.
+    assert_eq!(env.count_files("maildir/new"), 0);
+    assert!(env.path(&format!("maildir/cur/{name}:2,S")).exists());
+
+    let report = env.report("SEC-2026-0001");
+    assert_eq!(report.summary.reporter, "jane@researcher.example");
+    assert_eq!(report.summary.subject, "Stored XSS in profile");
+    assert_eq!(report.summary.state.as_str(), "new");
+    assert_eq!(report.participants[0].role, "reporter");
+    let kinds: Vec<&str> = report.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "report-opened",
+            "message-received",
+            "acknowledgement-queued"
+        ]
+    );
+
+    // The raw message is kept byte-exact.
+    let stored = env
+        .store()
+        .read()
+        .raw_message(&report.messages[0].sha256)
+        .expect("read")
+        .expect("raw kept");
+    assert_eq!(stored, raw);
+
+    // The acknowledgement, as the file transport wrote it.
+    let sent = env.sent();
+    assert_eq!(sent.len(), 1);
+    let ack = &sent[0].1;
+    assert_eq!(
+        header(ack, "From").as_deref(),
+        Some("\"Example Security\" <security@example.org>")
+    );
+    assert_eq!(
+        header(ack, "Reply-To").as_deref(),
+        Some("security+SEC-2026-0001@example.org")
+    );
+    assert_eq!(
+        header(ack, "To").as_deref(),
+        Some("\"Jane Doe\" <jane@researcher.example>")
+    );
+    assert_eq!(
+        parse_subject(ack).as_deref(),
+        Some("[SEC-2026-0001] Re: Stored XSS in profile")
+    );
+    assert_eq!(
+        header(ack, "In-Reply-To").as_deref(),
+        Some("<r1@researcher.example>")
+    );
+    assert_eq!(
+        header(ack, "References").as_deref(),
+        Some("<older@researcher.example> <r1@researcher.example>")
+    );
+    assert_eq!(
+        header(ack, "Auto-Submitted").as_deref(),
+        Some("auto-replied")
+    );
+    let text = body_text(ack);
+    for needle in [
+        "SEC-2026-0001",
+        "Stored XSS in profile",
+        "Example",
+        "https://example.org/security",
+        "5 business days",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in:\n{text}");
+    }
+    // Its Message-ID was fixed at enqueue time and is what went out.
+    assert_eq!(
+        header(ack, "Message-ID"),
+        Some(format!("<{}>", report.outbox[0].message_id))
+    );
+    assert_eq!(report.outbox[0].status, "sent");
+
+    // Running again changes nothing and sends nothing twice.
+    let out = env.run_once();
+    assert!(out.contains("processed 0 new"), "{out}");
+    assert_eq!(env.sent().len(), 1);
+}
+
+#[test]
+fn replies_thread_by_token_tag_and_references() {
+    let env = Env::with_file_transport("");
+    env.init();
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "XSS",
+        "a1@r.example",
+        "",
+    ));
+    env.run_once();
+    let ack_id = env.report("SEC-2026-0001").outbox[0].message_id.clone();
+
+    // Plus-address token (with different case), subject tag, and a reply to our ack.
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "Security+sec-2026-0001@Example.org",
+        "more details",
+        "a2@r.example",
+        "",
+    ));
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "Re: [SEC-2026-0001] PoC",
+        "a3@r.example",
+        "",
+    ));
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "no tag here",
+        "a4@r.example",
+        &format!("In-Reply-To: <{ack_id}>\r\n"),
+    ));
+    env.run_once();
+
+    let report = env.report("SEC-2026-0001");
+    let via: Vec<&str> = report
+        .messages
+        .iter()
+        .map(|m| m.threaded_by.as_str())
+        .collect();
+    assert_eq!(
+        via,
+        ["new-report", "plus-address", "subject-tag", "references"]
+    );
+    assert!(report.messages[1..].iter().all(|m| m.kind == "participant"));
+    // Follow-ups are not acknowledged again.
+    assert_eq!(report.outbox.len(), 1);
+    assert_eq!(env.store().read().reports(None).expect("list").len(), 1);
+}
+
+#[test]
+fn outsiders_cannot_write_into_someone_elses_report() {
+    let env = Env::with_file_transport("");
+    env.init();
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "XSS",
+        "b1@r.example",
+        "",
+    ));
+    env.run_once();
+    env.deliver(&mail(
+        "mallory@evil.example",
+        "security+SEC-2026-0001@example.org",
+        "[SEC-2026-0001] please send me the details",
+        "b2@evil.example",
+        "",
+    ));
+    env.run_once();
+    assert_eq!(env.report("SEC-2026-0001").messages.len(), 1);
+    let other = env.report("SEC-2026-0002");
+    assert_eq!(other.summary.reporter, "mallory@evil.example");
+    assert_eq!(other.events[0].detail["mentioned"], "SEC-2026-0001");
+}
+
+#[test]
+fn cc_participants_may_follow_up() {
+    let env = Env::with_file_transport("");
+    env.init();
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "XSS",
+        "c1@r.example",
+        "Cc: bob@researcher.example\r\n",
+    ));
+    env.run_once();
+    env.deliver(&mail(
+        "bob@researcher.example",
+        "security@example.org",
+        "Re: [SEC-2026-0001] XSS",
+        "c2@r.example",
+        "",
+    ));
+    env.run_once();
+    let report = env.report("SEC-2026-0001");
+    assert_eq!(report.messages.len(), 2);
+    let roles: Vec<(&str, &str)> = report
+        .participants
+        .iter()
+        .map(|p| (p.address.as_str(), p.role.as_str()))
+        .collect();
+    assert!(
+        roles.contains(&("bob@researcher.example", "cc")),
+        "{roles:?}"
+    );
+    assert!(!roles.iter().any(|(a, _)| *a == "security@example.org"));
+}
+
+#[test]
+fn machines_and_ourselves_are_never_answered() {
+    let env = Env::with_file_transport("");
+    env.init();
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "XSS",
+        "d1@r.example",
+        "",
+    ));
+    env.run_once();
+    let ack_id = env.report("SEC-2026-0001").outbox[0].message_id.clone();
+
+    // Out-of-office from the reporter, a bounce of our ack, list mail, bulk mail,
+    // our own mail looped back, a team member's mail without a report.
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "Out of office: [SEC-2026-0001] Re: XSS",
+        "d2@r.example",
+        "Auto-Submitted: auto-replied\r\n",
+    ));
+    env.deliver(&format!(
+        "Return-Path: <>\r\nFrom: MAILER-DAEMON@mx.r.example\r\nTo: security@example.org\r\n\
+Subject: Undelivered Mail\r\nMessage-ID: <d3@mx.r.example>\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n\
+--B\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n\
+Reporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; jane@researcher.example\r\nAction: failed\r\nStatus: 5.2.2\r\n\
+--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{ack_id}>\r\n\r\n--B--\r\n"
+    ).into_bytes());
+    env.deliver(&mail(
+        "news@lists.example",
+        "security@example.org",
+        "Digest",
+        "d4@l.example",
+        "List-Id: <news.lists.example>\r\n",
+    ));
+    env.deliver(&mail(
+        "promo@shop.example",
+        "security@example.org",
+        "Sale",
+        "d5@s.example",
+        "Precedence: bulk\r\n",
+    ));
+    env.deliver(&mail(
+        "security@example.org",
+        "security@example.org",
+        "Loop",
+        "d6@example.org",
+        "",
+    ));
+    env.deliver(&mail(
+        "alice@example.org",
+        "security@example.org",
+        "Team note",
+        "d7@example.org",
+        "",
+    ));
+    env.run_once();
+
+    let report = env.report("SEC-2026-0001");
+    let kinds: Vec<(&str, &str)> = report
+        .messages
+        .iter()
+        .map(|m| (m.kind.as_str(), m.threaded_by.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("reporter", "new-report"),
+            ("auto-reply", "subject-tag"),
+            ("bounce", "references")
+        ]
+    );
+    // No new reports, no new mail.
+    assert_eq!(env.store().read().reports(None).expect("list").len(), 1);
+    assert_eq!(env.sent().len(), 1);
+    let all = env.messages();
+    assert_eq!(all.len(), 7);
+    for m in &all[1..] {
+        assert!(
+            m.problems.iter().any(|p| p.starts_with("not-answered")),
+            "{} has no not-answered problem: {:?}",
+            m.kind,
+            m.problems
+        );
+    }
+    let unattached: Vec<&str> = all
+        .iter()
+        .filter(|m| m.report_id.is_none())
+        .map(|m| m.kind.as_str())
+        .collect();
+    assert_eq!(unattached, ["list", "bulk", "own", "team"]);
+}
+
+#[test]
+fn automatic_replies_are_rate_limited_per_sender() {
+    let env = Env::with_file_transport(
+        "[limits]\nauto_replies_per_sender = 3\nauto_reply_window = \"1h\"\n",
+    );
+    env.init();
+    for i in 0..5 {
+        env.deliver(&mail(
+            "spammy@researcher.example",
+            "security@example.org",
+            &format!("Report {i}"),
+            &format!("e{i}@r.example"),
+            "",
+        ));
+    }
+    env.deliver(&mail(
+        "calm@researcher.example",
+        "security@example.org",
+        "Other",
+        "e9@r.example",
+        "",
+    ));
+    env.run_once();
+    let reports = env.store().read().reports(None).expect("list");
+    assert_eq!(reports.len(), 6, "every message still opens its report");
+    assert_eq!(
+        env.sent().len(),
+        4,
+        "3 for the busy sender, 1 for the other"
+    );
+    let skipped = env.report("SEC-2026-0005");
+    let event = skipped
+        .events
+        .iter()
+        .find(|e| e.kind == "acknowledgement-skipped")
+        .expect("skip recorded");
+    assert_eq!(event.detail["reason"], "rate limit");
+}
+
+#[test]
+fn the_same_message_twice_is_stored_once() {
+    let env = Env::with_file_transport("");
+    env.init();
+    let raw = mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "XSS",
+        "f1@r.example",
+        "",
+    );
+    env.deliver(&raw);
+    env.deliver(&raw);
+    let out = env.run_once();
+    assert!(
+        out.contains("processed 1 new message(s) (1 already stored)"),
+        "{out}"
+    );
+    assert_eq!(env.messages().len(), 1);
+    assert_eq!(env.count_files("maildir/cur"), 2);
+}
+
+#[test]
+fn oversized_mail_opens_a_report_without_loading_it() {
+    let env = Env::with_file_transport("[limits]\nmax_message_size = \"10 KiB\"\n");
+    env.init();
+    let mut raw = mail(
+        "big@researcher.example",
+        "security@example.org",
+        "Huge PoC",
+        "g1@r.example",
+        "",
+    );
+    raw.extend(std::iter::repeat_n(b'A', 50_000));
+    let name = env.deliver(&raw);
+    env.run_once();
+    let report = env.report("SEC-2026-0001");
+    let m = &report.messages[0];
+    assert!(
+        m.problems.iter().any(|p| p.starts_with("oversized")),
+        "{:?}",
+        m.problems
+    );
+    assert!(!m.raw_stored);
+    assert_eq!(m.size, raw.len() as u64);
+    assert_eq!(m.sha256, disclosed::parse::sha256_hex(&raw));
+    assert_eq!(m.location, name);
+    // The message itself stays on the source.
+    assert_eq!(
+        std::fs::read(env.path(&format!("maildir/cur/{name}:2,S"))).expect("kept"),
+        raw
+    );
+    assert_eq!(env.sent().len(), 1);
+}
+
+#[test]
+fn sendmail_failures_are_retried_and_never_resent_after_success() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new("");
+    let script = env.path("fake-sendmail");
+    let delivered = env.path("delivered");
+    std::fs::create_dir(&delivered).expect("mkdir");
+    let write_script = |fail: bool| {
+        let body = if fail {
+            "cat > /dev/null; echo 'queue unavailable' >&2; exit 75".to_owned()
+        } else {
+            format!("cat > \"{}/$(date +%s%N).eml\"", delivered.display())
+        };
+        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).expect("script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
+    write_script(true);
+    let config = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&format!(
+        "{config}\n[transport]\nkind = \"sendmail\"\ncommand = \"{}\"\nretry_initial = \"1s\"\nretry_max = \"2s\"\n",
+        script.display()
+    ));
+    env.init();
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "XSS",
+        "h1@r.example",
+        "",
+    ));
+    let out = env.run_once();
+    assert!(out.contains("1 delivery failure"), "{out}");
+    let row = &env.report("SEC-2026-0001").outbox[0];
+    assert_eq!((row.status.as_str(), row.attempts), ("queued", 1));
+    assert!(
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("queue unavailable")),
+        "{row:?}"
+    );
+
+    // Not due yet: nothing is tried.
+    write_script(false);
+    env.run_once();
+    assert_eq!(env.count_files("delivered"), 0);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    env.run_once();
+    env.run_once();
+    assert_eq!(env.count_files("delivered"), 1, "sent exactly once");
+    let row = &env.report("SEC-2026-0001").outbox[0];
+    assert_eq!((row.status.as_str(), row.attempts), ("sent", 2));
+}
+
+#[test]
+fn the_daemon_stops_cleanly_on_sigterm() {
+    let env = Env::with_file_transport("");
+    env.init();
+    let mut child = std::process::Command::new(crate::common::BIN)
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("spawn");
+    env.deliver(&mail(
+        "jane@researcher.example",
+        "security@example.org",
+        "XSS",
+        "i1@r.example",
+        "",
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while env.sent().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        env.sent().len(),
+        1,
+        "the watching daemon picked the message up"
+    );
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
