@@ -17,9 +17,9 @@ use crate::store::{Store, StoreError};
 use crate::transport::Transport;
 
 /// At most this many messages, and about this many bytes, per transaction.
-const BATCH_MESSAGES: usize = 256;
+const BATCH_MESSAGES: usize = 1024;
 const BATCH_BYTES: u64 = 8 << 20;
-const DELIVERY_BATCH: usize = 256;
+const DELIVERY_BATCH: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {

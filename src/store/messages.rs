@@ -102,15 +102,6 @@ impl Tx<'_> {
 
     /// Records a message; its raw bytes too when they were loaded.
     pub fn insert_message(&self, m: &NewMessage<'_>) -> Result<i64> {
-        if let Some(raw) = m.raw {
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO raw_messages (sha256, size, data) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (sha256) DO NOTHING",
-                )
-                .and_then(|mut stmt| stmt.execute(params![m.sha256, raw.len() as i64, raw]))
-                .map_err(ctx("storing raw message bytes"))?;
-        }
         self.conn
             .prepare_cached(
                 "INSERT INTO messages (sha256, size, source, location, message_id, in_reply_to,
@@ -142,7 +133,14 @@ impl Tx<'_> {
                 ])
             })
             .map_err(ctx("storing message metadata"))?;
-        Ok(self.conn.last_insert_rowid())
+        let id = self.conn.last_insert_rowid();
+        if let Some(raw) = m.raw {
+            self.conn
+                .prepare_cached("INSERT INTO raw_messages (message, data) VALUES (?1, ?2)")
+                .and_then(|mut stmt| stmt.execute(params![id, raw]))
+                .map_err(ctx("storing raw message bytes"))?;
+        }
+        Ok(id)
     }
 
     pub fn insert_attachment(&self, message: i64, a: &NewAttachment<'_>) -> Result<()> {
@@ -167,7 +165,10 @@ impl Tx<'_> {
     /// The raw bytes of a stored message.
     pub fn raw_message(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         self.conn
-            .prepare_cached("SELECT data FROM raw_messages WHERE sha256 = ?1")
+            .prepare_cached(
+                "SELECT r.data FROM raw_messages r JOIN messages m ON m.id = r.message
+                 WHERE m.sha256 = ?1",
+            )
             .and_then(|mut stmt| stmt.query_row([sha256], |row| row.get(0)).optional())
             .map_err(ctx("reading raw message bytes"))
     }

@@ -4,12 +4,6 @@
 use rusqlite_migration::{M, Migrations};
 
 const V1: &str = r#"
-CREATE TABLE raw_messages (
-    sha256      TEXT PRIMARY KEY,
-    size        INTEGER NOT NULL,
-    data        BLOB NOT NULL
-) STRICT;
-
 CREATE TABLE reports (
     id          TEXT PRIMARY KEY,
     year        INTEGER NOT NULL,
@@ -24,7 +18,7 @@ CREATE TABLE reports (
 
 -- One row per distinct message content; sha256 is the dedupe key. The raw bytes
 -- live in raw_messages unless the message was too large to load (then `location`
--- says where it still is).
+-- says where it still is on the source).
 CREATE TABLE messages (
     id           INTEGER PRIMARY KEY,
     sha256       TEXT NOT NULL UNIQUE,
@@ -47,6 +41,12 @@ CREATE TABLE messages (
     received_at  INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX messages_message_id ON messages (message_id);
+
+-- The bytes as received, apart from the metadata so that scans stay small.
+CREATE TABLE raw_messages (
+    message     INTEGER PRIMARY KEY REFERENCES messages(id),
+    data        BLOB NOT NULL
+) STRICT;
 CREATE INDEX messages_report ON messages (report_id);
 
 CREATE TABLE attachments (
@@ -97,7 +97,6 @@ CREATE TABLE outbox (
     envelope_from    TEXT NOT NULL,
     recipients       TEXT NOT NULL,
     rate_key         TEXT,
-    raw              BLOB NOT NULL,
     status           TEXT NOT NULL DEFAULT 'queued'
                      CHECK (status IN ('queued', 'sent', 'failed')),
     attempts         INTEGER NOT NULL DEFAULT 0,
@@ -108,6 +107,12 @@ CREATE TABLE outbox (
 ) STRICT;
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE INDEX outbox_rate ON outbox (rate_key, created_at) WHERE rate_key IS NOT NULL;
+
+-- The rendered mail, apart from the row whose status changes.
+CREATE TABLE outbox_raw (
+    outbox      INTEGER PRIMARY KEY REFERENCES outbox(id),
+    raw         BLOB NOT NULL
+) STRICT;
 
 -- Where each source got to (IMAP: UIDVALIDITY and last UID per mailbox).
 CREATE TABLE source_cursors (

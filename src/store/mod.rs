@@ -126,7 +126,9 @@ impl Store {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -16000;
+             PRAGMA temp_store = MEMORY;",
         )
         .map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(64);

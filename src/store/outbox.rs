@@ -44,8 +44,8 @@ impl Tx<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO outbox (report_id, kind, message_id, envelope_from, recipients,
-                     rate_key, raw, status, attempts, next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', 0, ?8, ?8)",
+                     rate_key, status, attempts, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?7)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -55,12 +55,16 @@ impl Tx<'_> {
                     mail.envelope_from,
                     recipients,
                     mail.rate_key,
-                    mail.raw,
                     ms(at),
                 ])
             })
             .map_err(ctx("queueing a mail"))?;
-        Ok(self.conn.last_insert_rowid())
+        let id = self.conn.last_insert_rowid();
+        self.conn
+            .prepare_cached("INSERT INTO outbox_raw (outbox, raw) VALUES (?1, ?2)")
+            .and_then(|mut stmt| stmt.execute(params![id, mail.raw]))
+            .map_err(ctx("queueing a mail"))?;
+        Ok(id)
     }
 
     /// Automatic replies queued for `rate_key` since `since`.
@@ -76,9 +80,11 @@ impl Tx<'_> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, message_id, envelope_from, recipients, raw, attempts, created_at
-                 FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1
-                 ORDER BY next_attempt_at, id LIMIT ?2",
+                "SELECT o.id, o.message_id, o.envelope_from, o.recipients, r.raw, o.attempts,
+                     o.created_at
+                 FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
+                 WHERE o.status = 'queued' AND o.next_attempt_at <= ?1
+                 ORDER BY o.next_attempt_at, o.id LIMIT ?2",
             )
             .map_err(ctx("reading due mail"))?;
         let rows = stmt

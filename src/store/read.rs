@@ -130,7 +130,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<ReportSummary> {
 
 const MESSAGE: &str = "SELECT id, sha256, size, location, message_id, from_addr, subject, date,
         received_at, kind, report_id, threaded_by, problems, body_text,
-        EXISTS (SELECT 1 FROM raw_messages r WHERE r.sha256 = messages.sha256)
+        EXISTS (SELECT 1 FROM raw_messages r WHERE r.message = messages.id)
      FROM messages";
 
 fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs disclosed once on the sample Maildir in examples/maildir, with SQLite and the
+# file transport in ./demo: shows the reports it opened and the acknowledgements
+# it wrote. Safe to run again (it starts from a fresh copy each time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cc >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "a C compiler is needed (for the bundled SQLite): sudo apt-get install -y build-essential" >&2
+        exit 1
+    fi
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends build-essential
+fi
+
+cargo build --locked --quiet
+bin=target/debug/disclosed
+
+rm -rf demo
+mkdir -p demo
+cp examples/config.toml demo/config.toml
+cp -r examples/maildir demo/maildir
+find demo/maildir -name .keep -delete
+
+export RUST_LOG=${RUST_LOG:-warn}
+"$bin" --config demo/config.toml init
+"$bin" --config demo/config.toml run --once
+echo
+"$bin" --config demo/config.toml reports
+first=$("$bin" --config demo/config.toml reports --json | sed -n 's/.*"id": "\(.*-0001\)".*/\1/p')
+echo
+"$bin" --config demo/config.toml report "$first"
+echo
+echo "== acknowledgements written by the file transport (demo/outbox) =="
+ls -1 demo/outbox
+ack=$(grep -l "$first" demo/outbox/*.eml | head -n 1)
+echo
+echo "== $ack =="
+cat "$ack"
