@@ -1,7 +1,9 @@
 //! Orders the stages for a batch of incoming messages and draws the transaction
 //! boundary: parse outside the transaction, then thread, store and queue replies
-//! for the whole batch in one transaction, each message under its own savepoint.
+//! for the whole batch in one transaction.
 //! Decisions are made by the pure functions of `thread` and `respond`.
+
+use std::sync::Mutex;
 
 use jiff::Timestamp;
 use serde_json::json;
@@ -11,7 +13,9 @@ use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
 use crate::respond::{self, Templates, compose::Original};
 use crate::source::{Incoming, Raw};
-use crate::store::{Batch, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx};
+use crate::store::{
+    Batch, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx, lock,
+};
 use crate::thread::{self, Candidate, Decision, Token, Via};
 
 /// What the daemon needs to ingest: config and compiled templates.
@@ -34,34 +38,47 @@ pub enum Outcome {
     },
 }
 
-/// A message parsed and ready for the store.
-struct Prepared<'a> {
-    incoming: &'a Incoming,
+/// A message parsed and ready for the store; it owns its bytes so that parsing
+/// can run on another thread than storing.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Where on the source (e.g. the Maildir file name).
+    pub location: String,
     sha256: String,
     size: u64,
-    raw: Option<&'a [u8]>,
+    raw: Option<Vec<u8>>,
     parsed: ParsedMessage,
 }
 
-fn prepare<'a>(incoming: &'a Incoming, limits: &ParseLimits, max_size: u64) -> Prepared<'a> {
-    match &incoming.raw {
+impl Prepared {
+    /// Bytes held in memory, for batch sizing.
+    pub fn memory(&self) -> usize {
+        self.raw.as_ref().map_or(0, Vec::len) + self.parsed.text.len()
+    }
+}
+
+/// Hashes and parses a message. Needs no store: callers do it before taking
+/// the store's lock, or on another thread.
+pub fn prepare(incoming: Incoming, limits: &crate::config::Limits) -> Prepared {
+    let parse_limits = ParseLimits::from_config(limits);
+    match incoming.raw {
         Raw::Loaded(bytes) => Prepared {
-            incoming,
-            sha256: parse::sha256_hex(bytes),
+            location: incoming.location,
+            sha256: parse::sha256_hex(&bytes),
             size: bytes.len() as u64,
+            parsed: parse::parse(&bytes, &parse_limits),
             raw: Some(bytes),
-            parsed: parse::parse(bytes, limits),
         },
         Raw::TooLarge { size, head, sha256 } => {
-            let mut parsed = parse::parse_headers_only(head, limits);
+            let mut parsed = parse::parse_headers_only(&head, &parse_limits);
             parsed.problems.push(Problem::Oversized {
-                size: *size,
-                limit: max_size,
+                size,
+                limit: limits.max_message_size,
             });
             Prepared {
-                incoming,
-                sha256: sha256.clone(),
-                size: *size,
+                location: incoming.location,
+                sha256,
+                size,
                 raw: None,
                 parsed,
             }
@@ -70,33 +87,43 @@ fn prepare<'a>(incoming: &'a Incoming, limits: &ParseLimits, max_size: u64) -> P
 }
 
 impl Pipeline<'_> {
-    /// Ingests `batch` from `source` in one transaction. On `Err` nothing of the
-    /// batch is stored and no message may be marked processed.
+    /// Ingests `batch` from `source`, all in one transaction. If that fails, each
+    /// message is tried in a transaction of its own, so one message the store
+    /// cannot take never holds up the others. Only messages whose result is `Ok`
+    /// may be marked processed on the source.
     pub fn ingest(
         &self,
-        store: &mut Store,
+        store: &Mutex<Store>,
         source: &str,
-        batch: &[Incoming],
+        prepared: &[Prepared],
         now: Timestamp,
-    ) -> Result<Vec<Outcome>, StoreError> {
-        let limits = ParseLimits::from_config(&self.config.limits);
-        let prepared: Vec<Prepared<'_>> = batch
-            .iter()
-            .map(|i| prepare(i, &limits, self.config.limits.max_message_size))
-            .collect();
-        store.write(|w: &mut Batch<'_>| {
+    ) -> Vec<Result<Outcome, StoreError>> {
+        let mut store = lock(store);
+        let whole = store.write(|w: &mut Batch<'_>| {
+            let tx = w.tx();
             prepared
-                .into_iter()
-                .map(|p| w.unit(|tx| self.ingest_one(tx, source, p, now)))
-                .collect()
-        })
+                .iter()
+                .map(|p| self.ingest_one(&tx, source, p, now))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        match whole {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(err) if prepared.len() == 1 => vec![Err(err)],
+            Err(err) => {
+                tracing::warn!(error = %err, messages = prepared.len(), "batch failed; storing its messages one by one");
+                prepared
+                    .iter()
+                    .map(|p| store.write(|w| self.ingest_one(&w.tx(), source, p, now)))
+                    .collect()
+            }
+        }
     }
 
     fn ingest_one(
         &self,
         tx: &Tx<'_>,
         source: &str,
-        p: Prepared<'_>,
+        p: &Prepared,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
         if tx.message_by_hash(&p.sha256)?.is_some() {
@@ -105,21 +132,21 @@ impl Pipeline<'_> {
         let config = self.config;
         let program = &config.program;
         let prefix = program.id_prefix.as_str();
-        let mut msg = p.parsed;
+        let msg = &p.parsed;
+        let mut problems = msg.problems.clone();
 
         if let Some(id) = &msg.message_id
             && let Some(first) = tx.messages_with_message_id(id)?.first()
         {
-            msg.problems
-                .push(Problem::DuplicateMessageId { first: *first });
+            problems.push(Problem::DuplicateMessageId { first: *first });
         }
 
-        let class = thread::classify(&msg, &program.address, &config.team);
-        let (candidate, token) = self.candidate(tx, &msg)?;
+        let class = thread::classify(msg, &program.address, &config.team);
+        let (candidate, token) = self.candidate(tx, msg)?;
         if let Some(Token::Reply(id) | Token::Internal(id)) = &token
             && candidate.as_ref().is_none_or(|c| c.via != Via::PlusAddress)
         {
-            msg.problems.push(Problem::UnknownReportToken {
+            problems.push(Problem::UnknownReportToken {
                 token: id.to_string(),
             });
         }
@@ -147,22 +174,22 @@ impl Pipeline<'_> {
             Err("only new reports are acknowledged automatically")
         };
         if let Decision::Unattached { reason } = decision {
-            msg.problems.push(Problem::NotAnswered { reason });
+            problems.push(Problem::NotAnswered { reason });
         } else if class.automation.is_some()
             && let Err(reason) = thread::may_auto_reply(class, true)
         {
-            msg.problems.push(Problem::NotAnswered { reason });
+            problems.push(Problem::NotAnswered { reason });
         }
 
-        let problems: Vec<String> = msg.problems.iter().map(ToString::to_string).collect();
+        let problem_texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
         let recipients: Vec<String> = msg.recipients.iter().map(|m| m.address.clone()).collect();
         let kind = class.kind(opened, participates);
         let message = tx.insert_message(&NewMessage {
             sha256: &p.sha256,
-            raw: p.raw,
+            raw: p.raw.as_deref(),
             size: p.size,
             source,
-            location: &p.incoming.location,
+            location: &p.location,
             message_id: msg.message_id.as_deref(),
             in_reply_to: msg.in_reply_to.as_deref(),
             references: &msg.references,
@@ -175,7 +202,7 @@ impl Pipeline<'_> {
             kind,
             report_id: report.as_ref(),
             threaded_by: via,
-            problems: &problems,
+            problems: &problem_texts,
             received_at: now,
         })?;
         for a in &msg.attachments {
@@ -200,7 +227,7 @@ impl Pipeline<'_> {
             detail,
             message: Some(message),
         };
-        let codes: Vec<&str> = msg.problems.iter().map(Problem::code).collect();
+        let codes: Vec<&str> = problems.iter().map(Problem::code).collect();
         if opened && let Some(id) = &report {
             tx.append_event(&event(
                 Some(id),
@@ -231,7 +258,7 @@ impl Pipeline<'_> {
 
         let mut acknowledged = false;
         if let (true, Ok(()), Some(id), Some(from)) = (opened, answer, &report, &msg.from) {
-            acknowledged = self.acknowledge(tx, id, from, &msg, message, now)?;
+            acknowledged = self.acknowledge(tx, id, from, msg, message, now)?;
         } else if let (true, Err(reason), Some(id)) = (opened, answer, &report) {
             tx.append_event(&event(
                 Some(id),

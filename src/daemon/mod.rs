@@ -1,25 +1,30 @@
-//! The service: poll the source, ingest in batches, deliver the outbox, until
-//! told to stop. SIGTERM/SIGINT cancel the loop after the batch in hand; a second
-//! signal exits at once. Store, parser and files are synchronous, so each cycle
-//! runs on a blocking thread and the async side only waits and listens.
+//! The service: an ingest worker (source → store) and a delivery worker (outbox →
+//! transport) run side by side, each on its own blocking thread, sharing the store,
+//! under one cancellation token. The ingest worker wakes the
+//! delivery worker after every commit. SIGTERM/SIGINT stop both after the batch in
+//! hand; a second signal exits at once.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::config::{Config, SourceConfig};
-use crate::ingest::{Outcome, Pipeline};
+use crate::config::{Config, Retry, SourceConfig};
+use crate::ingest::{Outcome, Pipeline, Prepared, prepare};
 use crate::respond::{self, Templates};
-use crate::source::{Incoming, Maildir, SourceError};
-use crate::store::{Store, StoreError};
+use crate::source::{Maildir, Pending, SourceError};
+use crate::store::{OpenMode, Store, StoreError};
 use crate::transport::Transport;
 
 /// At most this many messages, and about this many bytes, per transaction.
 const BATCH_MESSAGES: usize = 1024;
 const BATCH_BYTES: u64 = 8 << 20;
 const DELIVERY_BATCH: usize = 1024;
+/// Retries become due with time: look at the outbox at least this often.
+const DELIVERY_POLL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -31,7 +36,7 @@ pub enum DaemonError {
     Join(#[from] tokio::task::JoinError),
 }
 
-/// Totals of one or more cycles.
+/// What a run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub stored: u64,
@@ -40,95 +45,166 @@ pub struct Totals {
     pub acknowledgements: u64,
     pub sent: u64,
     pub send_failures: u64,
+    /// Messages the store refused; they stay on the source for the next cycle.
+    pub failed: u64,
 }
 
-impl Totals {
-    fn add(&mut self, other: Totals) {
-        self.stored += other.stored;
-        self.already_stored += other.already_stored;
-        self.reports_opened += other.reports_opened;
-        self.acknowledgements += other.acknowledgements;
-        self.sent += other.sent;
-        self.send_failures += other.send_failures;
-    }
-}
-
-/// Everything one cycle needs; moved onto a blocking thread and back.
-struct Worker {
+/// Source → store.
+struct IngestWorker {
     config: Config,
     templates: Templates,
-    store: Store,
+    store: Arc<Mutex<Store>>,
     maildir: Maildir,
-    transport: Transport,
     clock: Arc<dyn Clock>,
+    /// Tells the delivery worker there may be new mail to send.
+    wake: Arc<Notify>,
 }
 
-impl Worker {
-    /// Ingests everything pending, batch by batch, then delivers what is due.
-    fn cycle(&mut self, cancel: &CancellationToken) -> Result<Totals, DaemonError> {
-        let mut totals = Totals::default();
+impl IngestWorker {
+    /// Ingests everything pending, batch by batch. A reader thread loads and
+    /// parses the next batch while this one is stored, and marks committed
+    /// batches processed on the source. One batch is in flight at a time, so
+    /// memory stays bounded.
+    fn cycle(&self, cancel: &CancellationToken) -> Result<Totals, DaemonError> {
         let pending = self.maildir.pending()?;
+        let maildir = &self.maildir;
+        std::thread::scope(|scope| {
+            let (batches, received) = std::sync::mpsc::sync_channel(1);
+            let (committed, to_mark) = std::sync::mpsc::channel::<Vec<Pending>>();
+            let reader = scope.spawn(move || -> Result<(), SourceError> {
+                let mark =
+                    |done: Vec<Pending>| done.iter().try_for_each(|p| maildir.mark_processed(p));
+                let mut rest = pending.as_slice();
+                while !rest.is_empty() && !cancel.is_cancelled() {
+                    while let Ok(done) = to_mark.try_recv() {
+                        mark(done)?;
+                    }
+                    let batch = self.load_batch(&mut rest);
+                    // The receiver is gone only if storing failed: stop reading.
+                    if batches.send(batch).is_err() {
+                        break;
+                    }
+                }
+                drop(batches);
+                // Until the writer is done, every committed batch still comes here.
+                to_mark.into_iter().try_for_each(mark)
+            });
+            let stored = self.store_batches(received, &committed);
+            drop(committed);
+            let marked = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let totals = stored?;
+            marked?;
+            Ok(totals)
+        })
+    }
+
+    /// Loads and parses the next batch from the front of `rest`.
+    fn load_batch(
+        &self,
+        rest: &mut &[Pending],
+    ) -> Result<(Vec<Pending>, Vec<Prepared>), SourceError> {
+        let limits = self.config.limits;
+        let mut batch = Vec::new();
+        let mut prepared = Vec::new();
+        let mut bytes = 0;
+        while let Some((p, tail)) = rest.split_first() {
+            if batch.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES {
+                break;
+            }
+            *rest = tail;
+            if let Some(incoming) = self.maildir.load(p, limits.max_message_size)? {
+                let message = prepare(incoming, &limits);
+                bytes += message.memory() as u64;
+                prepared.push(message);
+                batch.push(p.clone());
+            }
+        }
+        Ok((batch, prepared))
+    }
+
+    /// Stores each batch as it arrives and hands the committed messages back to
+    /// be marked processed — only those: a message the store refused stays.
+    #[expect(
+        clippy::type_complexity,
+        reason = "a channel of loaded batches, spelled out once"
+    )]
+    fn store_batches(
+        &self,
+        received: std::sync::mpsc::Receiver<Result<(Vec<Pending>, Vec<Prepared>), SourceError>>,
+        committed: &std::sync::mpsc::Sender<Vec<Pending>>,
+    ) -> Result<Totals, DaemonError> {
         let source = self.maildir.source_name();
-        let max_size = self.config.limits.max_message_size;
-        let mut rest = pending.as_slice();
-        while !rest.is_empty() && !cancel.is_cancelled() {
-            let mut batch = Vec::new();
-            let mut loaded = Vec::<Incoming>::new();
-            let mut bytes = 0u64;
-            while let Some((p, tail)) = rest.split_first() {
-                if batch.len() >= BATCH_MESSAGES || (bytes >= BATCH_BYTES && !batch.is_empty()) {
-                    break;
-                }
-                rest = tail;
-                if let Some(incoming) = self.maildir.load(p, max_size)? {
-                    bytes += match &incoming.raw {
-                        crate::source::Raw::Loaded(b) => b.len() as u64,
-                        crate::source::Raw::TooLarge { head, .. } => head.len() as u64,
-                    };
-                    loaded.push(incoming);
-                    batch.push(p);
-                }
-            }
-            let pipeline = Pipeline {
-                config: &self.config,
-                templates: &self.templates,
-            };
-            let outcomes = pipeline.ingest(&mut self.store, &source, &loaded, self.clock.now())?;
-            drop(loaded);
-            // Only now, with the batch committed, may the source forget the messages.
-            for p in batch {
-                self.maildir.mark_processed(p)?;
-            }
-            for outcome in outcomes {
-                match outcome {
-                    Outcome::AlreadyStored => totals.already_stored += 1,
-                    Outcome::Stored {
+        let pipeline = Pipeline {
+            config: &self.config,
+            templates: &self.templates,
+        };
+        let mut totals = Totals::default();
+        for item in received {
+            let (batch, prepared) = item?;
+            let started = std::time::Instant::now();
+            let results = pipeline.ingest(&self.store, &source, &prepared, self.clock.now());
+            self.wake.notify_one();
+            let mut done = Vec::with_capacity(batch.len());
+            for ((p, message), result) in batch.into_iter().zip(&prepared).zip(results) {
+                match result {
+                    Ok(Outcome::AlreadyStored) => {
+                        totals.already_stored += 1;
+                        done.push(p);
+                    }
+                    Ok(Outcome::Stored {
                         opened,
                         acknowledged,
                         ..
-                    } => {
+                    }) => {
                         totals.stored += 1;
                         totals.reports_opened += u64::from(opened);
                         totals.acknowledgements += u64::from(acknowledged);
+                        done.push(p);
+                    }
+                    Err(err) => {
+                        tracing::error!(message = %message.location, error = %err, "cannot store message; it stays on the source");
+                        totals.failed += 1;
                     }
                 }
             }
+            tracing::debug!(messages = done.len(), elapsed = ?started.elapsed(), "batch committed");
+            // The reader outlives this loop, so the send cannot fail.
+            let _ = committed.send(done);
         }
-        let run = respond::deliver_due(
-            &mut self.store,
-            &self.transport,
-            &self.config.transport.retry,
-            self.clock.now(),
-            DELIVERY_BATCH,
-        )?;
-        totals.sent += u64::from(run.sent);
-        totals.send_failures += u64::from(run.retrying + run.failed);
         Ok(totals)
     }
 }
 
+/// Outbox → transport.
+struct DeliveryWorker {
+    store: Arc<Mutex<Store>>,
+    /// A second connection: reads due mail and checkpoints the WAL beside the
+    /// writer, so neither waits for the shared store's lock.
+    reader: Store,
+    transport: Transport,
+    retry: Retry,
+    clock: Arc<dyn Clock>,
+}
+
+impl DeliveryWorker {
+    fn pass(&mut self) -> Result<respond::DeliveryRun, DaemonError> {
+        let run = respond::deliver_due(
+            &self.store,
+            &self.reader,
+            &self.transport,
+            &self.retry,
+            self.clock.now(),
+            DELIVERY_BATCH,
+        )?;
+        self.reader.checkpoint()?;
+        Ok(run)
+    }
+}
+
 /// Runs the daemon. With `once`, processes what is pending, sends what is due and
-/// returns; otherwise keeps polling until `cancel` fires.
+/// returns; otherwise keeps going until `cancel` fires.
 pub async fn run(
     config: Config,
     templates: Templates,
@@ -142,7 +218,7 @@ pub async fn run(
         poll_interval,
     } = &config.source;
     let maildir = Maildir::open(path)?;
-    let poll_interval: Duration = *poll_interval;
+    let poll_interval = *poll_interval;
     let transport = Transport::from_config(&config.transport.kind);
     tracing::info!(
         source = %maildir.root().display(),
@@ -150,19 +226,58 @@ pub async fn run(
         database = %store.path().display(),
         "disclosed started"
     );
-    let mut worker = Some(Worker {
+    let wake = Arc::new(Notify::new());
+    let ingest_finished = Arc::new(AtomicBool::new(false));
+    // One connection, shared: SQLite allows one writer at a time anyway, and a
+    // mutex hands over at once where SQLite's busy handler sleeps and polls.
+    let reader = Store::open(store.path(), OpenMode::Existing)?;
+    let store = Arc::new(Mutex::new(store));
+    let delivery = DeliveryWorker {
+        store: store.clone(),
+        reader,
+        transport,
+        retry: config.transport.retry,
+        clock: clock.clone(),
+    };
+    let ingest = IngestWorker {
         config,
         templates,
         store,
         maildir,
-        transport,
         clock,
-    });
+        wake: wake.clone(),
+    };
+
+    let delivering = tokio::spawn(deliver_loop(
+        delivery,
+        once,
+        cancel.clone(),
+        wake.clone(),
+        ingest_finished.clone(),
+    ));
+    let ingested = ingest_loop(ingest, once, poll_interval, cancel.clone()).await;
+    ingest_finished.store(true, Ordering::SeqCst);
+    wake.notify_one();
+    if ingested.is_err() {
+        cancel.cancel();
+    }
+    let (sent, send_failures) = delivering.await??;
+    let mut totals = ingested?;
+    totals.sent = sent;
+    totals.send_failures = send_failures;
+    tracing::info!("disclosed stopped");
+    Ok(totals)
+}
+
+async fn ingest_loop(
+    worker: IngestWorker,
+    once: bool,
+    poll_interval: Duration,
+    cancel: CancellationToken,
+) -> Result<Totals, DaemonError> {
     let mut totals = Totals::default();
-    loop {
-        let Some(mut w) = worker.take() else {
-            break;
-        };
+    let mut worker = Some(worker);
+    while let Some(w) = worker.take() {
         let token = cancel.clone();
         let (w, result) = tokio::task::spawn_blocking(move || {
             let result = w.cycle(&token);
@@ -172,22 +287,24 @@ pub async fn run(
         worker = Some(w);
         match result {
             Ok(cycle) => {
-                if cycle.stored + cycle.sent + cycle.send_failures > 0 {
+                if cycle.stored + cycle.already_stored > 0 {
                     tracing::info!(
                         stored = cycle.stored,
                         duplicates = cycle.already_stored,
                         reports = cycle.reports_opened,
                         acknowledgements = cycle.acknowledgements,
-                        sent = cycle.sent,
-                        send_failures = cycle.send_failures,
-                        "cycle done"
+                        "ingested"
                     );
                 }
-                totals.add(cycle);
+                totals.stored += cycle.stored;
+                totals.already_stored += cycle.already_stored;
+                totals.reports_opened += cycle.reports_opened;
+                totals.acknowledgements += cycle.acknowledgements;
+                totals.failed += cycle.failed;
             }
             // In the service a failed cycle is retried at the next poll; nothing
             // was marked processed that is not committed.
-            Err(err) if !once => tracing::error!(error = %err, "cycle failed; retrying"),
+            Err(err) if !once => tracing::error!(error = %err, "ingest failed; retrying"),
             Err(err) => return Err(err),
         }
         if once || cancel.is_cancelled() {
@@ -198,8 +315,56 @@ pub async fn run(
             () = cancel.cancelled() => break,
         }
     }
-    tracing::info!("disclosed stopped");
     Ok(totals)
+}
+
+/// Sends due mail whenever woken, and at least every [`DELIVERY_POLL`]. With
+/// `once` it stops when ingest has finished and nothing is left that is due.
+async fn deliver_loop(
+    worker: DeliveryWorker,
+    once: bool,
+    cancel: CancellationToken,
+    wake: Arc<Notify>,
+    ingest_finished: Arc<AtomicBool>,
+) -> Result<(u64, u64), DaemonError> {
+    let (mut sent, mut failures) = (0u64, 0u64);
+    let mut worker = Some(worker);
+    while let Some(mut w) = worker.take() {
+        // Read the flag before the pass: a pass that starts after ingest
+        // finished has seen every row ingest committed.
+        let finished = ingest_finished.load(Ordering::SeqCst);
+        let (w, result) = tokio::task::spawn_blocking(move || {
+            let result = w.pass();
+            (w, result)
+        })
+        .await?;
+        worker = Some(w);
+        match result {
+            Ok(run) => {
+                if run.sent + run.retrying + run.failed > 0 {
+                    tracing::info!(
+                        sent = run.sent,
+                        retrying = run.retrying,
+                        failed = run.failed,
+                        "delivered"
+                    );
+                }
+                sent += u64::from(run.sent);
+                failures += u64::from(run.retrying + run.failed);
+            }
+            Err(err) if !once => tracing::error!(error = %err, "delivery failed; retrying"),
+            Err(err) => return Err(err),
+        }
+        if (once && finished) || cancel.is_cancelled() {
+            break;
+        }
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(DELIVERY_POLL), if !once => {}
+            () = cancel.cancelled() => break,
+        }
+    }
+    Ok((sent, failures))
 }
 
 /// Cancels `cancel` on the first SIGTERM/SIGINT and exits the process on the second.

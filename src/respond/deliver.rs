@@ -2,12 +2,13 @@
 //! retries failures with exponential backoff and gives up after `give_up_after`.
 //! A row marked sent is never picked again.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Retry;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, lock};
 use crate::transport::Transport;
 
 /// What one pass of [`deliver_due`] did.
@@ -26,9 +27,12 @@ pub fn backoff(retry: &Retry, attempts: u32) -> Duration {
     retry.initial.saturating_mul(factor).min(retry.max)
 }
 
-/// Sends everything due at `now`, in batches of `batch` rows. Blocking.
+/// Sends everything due at `now`, in batches of `batch` rows. Blocking. Due rows
+/// are read through `reader` (a connection of its own: WAL readers never wait for
+/// the writer); the shared `store` is locked only to record results.
 pub fn deliver_due(
-    store: &mut Store,
+    store: &Mutex<Store>,
+    reader: &Store,
     transport: &Transport,
     retry: &Retry,
     now: Timestamp,
@@ -37,7 +41,7 @@ pub fn deliver_due(
     let mut run = DeliveryRun::default();
     let mut seen_failure = std::collections::HashSet::new();
     loop {
-        let due: Vec<_> = store
+        let due: Vec<_> = reader
             .read()
             .due_mail(now, batch)?
             .into_iter()
@@ -46,8 +50,10 @@ pub fn deliver_due(
         if due.is_empty() {
             return Ok(run);
         }
+        let started = std::time::Instant::now();
         let results = transport.send_batch(&due);
-        store.write(|w| {
+        let sent_at = started.elapsed();
+        lock(store).write(|w| {
             let tx = w.tx();
             for (mail, result) in due.iter().zip(&results) {
                 match result {
@@ -79,6 +85,7 @@ pub fn deliver_due(
             }
             Ok::<_, StoreError>(())
         })?;
+        tracing::debug!(mails = due.len(), send = ?sent_at, record = ?(started.elapsed() - sent_at), "delivery batch");
     }
 }
 

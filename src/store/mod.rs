@@ -1,9 +1,9 @@
 //! The store: SQLite through rusqlite, and the only module that writes SQL.
 //!
-//! One write connection in WAL mode with `synchronous=FULL`, so a commit is on disk
-//! before the source is told the message is processed. Writers work inside
-//! [`Store::write`] (one transaction); each message gets a savepoint of its own in it
-//! ([`Batch::unit`]), so one message's failure never takes its neighbours with it.
+//! WAL mode with `synchronous=FULL`, so a commit is on disk before the source is
+//! told the message is processed; savepoint journals stay in memory
+//! (`temp_store`), where on disk they would cost a write per page. Writers work inside
+//! [`Store::write`]: one transaction, all of it or nothing.
 
 mod cursors;
 mod messages;
@@ -127,8 +127,9 @@ impl Store {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -16000;
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA cache_size = -8000;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA wal_autocheckpoint = 16384;",
         )
         .map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(64);
@@ -169,19 +170,33 @@ impl Store {
         &mut self,
         work: impl FnOnce(&mut Batch<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        let waited = std::time::Instant::now();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(ctx("starting a transaction"))?;
+        tracing::trace!(lock_wait = ?waited.elapsed(), "transaction begun");
         let mut batch = Batch { tx };
+        let started = std::time::Instant::now();
         let value = work(&mut batch)?;
+        let worked = started.elapsed();
         batch.tx.commit().map_err(ctx("committing"))?;
+        tracing::trace!(work = ?worked, commit = ?(started.elapsed() - worked), "transaction");
         Ok(value)
     }
 
     /// Read-only queries on the committed state.
     pub fn read(&self) -> Tx<'_> {
         Tx { conn: &self.conn }
+    }
+
+    /// Copies committed WAL content into the database without blocking writers
+    /// (`PRAGMA wal_checkpoint(PASSIVE)`). The daemon calls it from a connection
+    /// of its own so that writers rarely pay for the automatic checkpoint.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(ctx("checkpointing the write-ahead log"))
     }
 
     /// Integrity check for `disclosed check`.
@@ -212,25 +227,22 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         })
 }
 
+/// Locks a store shared between workers. A panic in another worker cannot leave
+/// SQLite half-written (its transaction rolls back on drop), so a poisoned lock
+/// is taken over rather than propagated.
+pub fn lock(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// An open write transaction.
 pub struct Batch<'c> {
     tx: rusqlite::Transaction<'c>,
 }
 
 impl Batch<'_> {
-    /// Runs `work` under a savepoint: if it fails, only its own writes are undone
-    /// and the batch goes on.
-    pub fn unit<T, E: From<StoreError>>(
-        &mut self,
-        work: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
-        let sp = self.tx.savepoint().map_err(ctx("opening a savepoint"))?;
-        let value = work(&Tx { conn: &sp })?;
-        sp.commit().map_err(ctx("releasing a savepoint"))?;
-        Ok(value)
-    }
-
-    /// The whole batch's transaction, for writes that need no savepoint.
+    /// A handle for the statements of this transaction.
     pub fn tx(&self) -> Tx<'_> {
         Tx { conn: &self.tx }
     }

@@ -53,28 +53,22 @@ fn events_are_append_only() {
 }
 
 #[test]
-fn a_failed_unit_rolls_back_only_itself() {
+fn a_failed_write_leaves_nothing_behind() {
     let mut store = Store::open_in_memory().expect("store");
-    store
-        .write(|w| {
-            w.unit(|tx| {
-                tx.create_report("SEC", 2026, "a@x", "kept", at(0))
-                    .map(|_| ())
-            })?;
-            let failed: Result<(), StoreError> = w.unit(|tx| {
-                tx.create_report("SEC", 2026, "b@x", "undone", at(1))?;
-                Err(StoreError::Corrupt {
-                    what: "test",
-                    detail: "boom".into(),
-                })
-            });
-            assert!(failed.is_err());
-            Ok::<_, StoreError>(())
+    let failed: Result<(), StoreError> = store.write(|w| {
+        w.tx().create_report("SEC", 2026, "b@x", "undone", at(1))?;
+        Err(StoreError::Corrupt {
+            what: "test",
+            detail: "boom".into(),
         })
+    });
+    assert!(failed.is_err());
+    assert!(store.read().reports(None).expect("list").is_empty());
+    // And the next allocation reuses nothing that was rolled back.
+    let id = store
+        .write(|w| w.tx().create_report("SEC", 2026, "a@x", "kept", at(2)))
         .expect("write");
-    let reports = store.read().reports(None).expect("list");
-    assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0].subject, "kept");
+    assert_eq!(id.as_str(), "SEC-2026-0001");
 }
 
 #[test]
