@@ -20,9 +20,9 @@ use crate::store::{OpenMode, Store, StoreError};
 use crate::transport::Transport;
 
 /// At most this many messages, and about this many bytes, per transaction.
-const BATCH_MESSAGES: usize = 1024;
+const BATCH_MESSAGES: usize = 512;
 const BATCH_BYTES: u64 = 8 << 20;
-const DELIVERY_BATCH: usize = 1024;
+const DELIVERY_BATCH: usize = 512;
 /// Retries become due with time: look at the outbox at least this often.
 const DELIVERY_POLL: Duration = Duration::from_secs(5);
 
