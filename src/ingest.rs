@@ -198,7 +198,6 @@ impl Pipeline<'_> {
             to_addrs: &recipients,
             subject: &msg.subject,
             date: msg.date,
-            body_text: &msg.text,
             kind,
             report_id: report.as_ref(),
             threaded_by: via,

@@ -12,10 +12,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{self, Config, ConfigError, SourceConfig};
+use crate::parse::ParseLimits;
 use crate::report::{ReportId, ReportState};
 use crate::respond::Templates;
 use crate::source::Maildir;
-use crate::store::{OpenMode, Store};
+use crate::store::{MessageView, OpenMode, Store, StoreError};
 use crate::transport::Transport;
 
 /// Run a coordinated vulnerability disclosure inbox from email.
@@ -110,17 +111,34 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 )));
             };
             let store = open_existing(&config)?;
-            let detail = store
+            let mut detail = store
                 .read()
                 .report_detail(&report_id)
                 .map_err(anyhow::Error::from)?
                 .ok_or_else(|| {
                     anyhow::anyhow!("no report {report_id} in {}", store.path().display())
                 })?;
+            fill_text(&store, &mut detail.messages, &config.limits).map_err(anyhow::Error::from)?;
             output::report(&detail, json, &config);
             Ok(())
         }
     }
+}
+
+/// Fills in each message's readable text, derived from its raw bytes (the store
+/// keeps the bytes, not a second copy as text).
+pub fn fill_text(
+    store: &Store,
+    messages: &mut [MessageView],
+    limits: &config::Limits,
+) -> Result<(), StoreError> {
+    let limits = ParseLimits::from_config(limits);
+    for m in messages {
+        if let Some(raw) = store.read().raw_message(&m.sha256)? {
+            m.text = crate::parse::parse(&raw, &limits).text;
+        }
+    }
+    Ok(())
 }
 
 fn open_existing(config: &Config) -> Result<Store, CliError> {

@@ -94,6 +94,9 @@ pub fn report(d: &ReportDetail, as_json: bool, config: &Config) {
         for p in &m.problems {
             println!("      problem {p}");
         }
+        for line in m.text.trim_end().lines() {
+            println!("      | {line}");
+        }
     }
     println!("\nevents:");
     for e in &d.events {

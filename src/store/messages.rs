@@ -26,7 +26,6 @@ pub struct NewMessage<'a> {
     pub to_addrs: &'a [String],
     pub subject: &'a str,
     pub date: Option<Timestamp>,
-    pub body_text: &'a str,
     pub kind: &'a str,
     pub report_id: Option<&'a ReportId>,
     pub threaded_by: &'a str,
@@ -105,10 +104,10 @@ impl Tx<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO messages (sha256, size, source, location, message_id, in_reply_to,
-                     refs, from_addr, from_name, to_addrs, subject, date, body_text, kind,
-                     report_id, threaded_by, problems, received_at)
+                     refs, from_addr, from_name, to_addrs, subject, date, kind, report_id,
+                     threaded_by, problems, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18)",
+                     ?17)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -124,7 +123,6 @@ impl Tx<'_> {
                     json(m.to_addrs),
                     m.subject,
                     m.date.map(ms),
-                    m.body_text,
                     m.kind,
                     m.report_id.map(ReportId::as_str),
                     m.threaded_by,

@@ -18,7 +18,9 @@ CREATE TABLE reports (
 
 -- One row per distinct message content; sha256 is the dedupe key. The raw bytes
 -- live in raw_messages unless the message was too large to load (then `location`
--- says where it still is on the source).
+-- says where it still is on the source). The readable text is not stored: it is
+-- derived from the raw bytes when shown, so the raw message stays the one truth
+-- and each message is written once, not twice.
 CREATE TABLE messages (
     id           INTEGER PRIMARY KEY,
     sha256       TEXT NOT NULL UNIQUE,
@@ -33,7 +35,6 @@ CREATE TABLE messages (
     to_addrs     TEXT NOT NULL DEFAULT '[]',
     subject      TEXT NOT NULL DEFAULT '',
     date         INTEGER,
-    body_text    TEXT NOT NULL DEFAULT '',
     kind         TEXT NOT NULL,
     report_id    TEXT REFERENCES reports(id),
     threaded_by  TEXT NOT NULL,

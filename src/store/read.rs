@@ -53,7 +53,8 @@ pub struct MessageView {
     pub report_id: Option<ReportId>,
     pub threaded_by: String,
     pub problems: Vec<String>,
-    /// The readable text (plain, or HTML turned into text).
+    /// The readable text (plain, or HTML turned into text); empty until filled
+    /// from the raw bytes by [`crate::cli::fill_text`].
     pub text: String,
     pub raw_stored: bool,
     pub attachments: Vec<AttachmentView>,
@@ -129,7 +130,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<ReportSummary> {
 }
 
 const MESSAGE: &str = "SELECT id, sha256, size, location, message_id, from_addr, subject, date,
-        received_at, kind, report_id, threaded_by, problems, body_text,
+        received_at, kind, report_id, threaded_by, problems,
         EXISTS (SELECT 1 FROM raw_messages r WHERE r.message = messages.id)
      FROM messages";
 
@@ -148,8 +149,8 @@ fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {
         report_id: row.get::<_, Option<String>>(10)?.map(ReportId::from_stored),
         threaded_by: row.get(11)?,
         problems: json_list(row.get(12)?),
-        text: row.get(13)?,
-        raw_stored: row.get(14)?,
+        text: String::new(),
+        raw_stored: row.get(13)?,
         attachments: Vec::new(),
     })
 }

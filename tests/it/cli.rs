@@ -157,6 +157,12 @@ fn reports_and_report_read_the_store() {
     assert_eq!(detail["id"], "SEC-2026-0001");
     assert_eq!(detail["reporter"], "jane@researcher.example");
     assert_eq!(detail["messages"][0]["message_id"], "j1@r.example");
+    assert!(
+        detail["messages"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Details of the problem.")),
+        "the readable text is derived from the stored raw message"
+    );
     assert_eq!(detail["participants"][0]["role"], "reporter");
     assert_eq!(detail["outbox"][0]["kind"], "acknowledgement");
     assert!(detail["events"].as_array().is_some_and(|e| e.len() >= 3));

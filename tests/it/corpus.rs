@@ -230,7 +230,9 @@ fn run_corpus(crlf: bool) {
     assert_eq!(env.count_files("maildir/new"), 0);
 
     let store = env.store();
-    let messages = store.read().all_messages().expect("messages");
+    let mut messages = store.read().all_messages().expect("messages");
+    let limits = disclosed::config::Limits::default();
+    disclosed::cli::fill_text(&store, &mut messages, &limits).expect("text");
     assert_eq!(
         messages.len(),
         CASES.len(),
