@@ -239,5 +239,13 @@ fn run_daemon(config: Config, once: bool) -> Result<(), CliError> {
             }
         );
     }
+    // For cron and scripts: a message the store refused is still on the source,
+    // but someone should look.
+    if totals.failed > 0 {
+        return Err(CliError::Other(anyhow::anyhow!(
+            "{} message(s) could not be stored and stay on the source (see the log)",
+            totals.failed
+        )));
+    }
     Ok(())
 }

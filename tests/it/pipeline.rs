@@ -489,3 +489,48 @@ fn the_daemon_stops_cleanly_on_sigterm() {
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn a_message_the_store_refuses_stays_on_the_source_and_holds_up_nothing() {
+    let env = Env::with_file_transport("");
+    env.init();
+    // Make the store refuse one particular message, as a full disk or a bug might.
+    rusqlite::Connection::open(env.path("state/disclosed.sqlite3"))
+        .expect("open")
+        .execute_batch(
+            "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.subject = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'refused for the test'); END;",
+        )
+        .expect("trigger");
+    env.deliver(&mail(
+        "a@researcher.example",
+        "security@example.org",
+        "fine one",
+        "k1@r.example",
+        "",
+    ));
+    let poison = env.deliver(&mail(
+        "b@researcher.example",
+        "security@example.org",
+        "poison",
+        "k2@r.example",
+        "",
+    ));
+    env.deliver(&mail(
+        "c@researcher.example",
+        "security@example.org",
+        "fine two",
+        "k3@r.example",
+        "",
+    ));
+    let out = env.cmd(&["run", "--once"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 message(s) could not be stored"));
+
+    let subjects: Vec<String> = env.messages().into_iter().map(|m| m.subject).collect();
+    assert_eq!(subjects, ["fine one", "fine two"]);
+    assert_eq!(env.sent().len(), 2);
+    // The refused message was not marked processed: it is still waiting.
+    assert!(env.path(&format!("maildir/new/{poison}")).exists());
+    assert_eq!(env.count_files("maildir/cur"), 2);
+}
