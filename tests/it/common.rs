@@ -91,6 +91,17 @@ email = "alice@example.org"
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Starts `disclosed run` (the watching daemon) as a child process.
+    pub fn spawn_daemon(&self) -> std::process::Child {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(self.config())
+            .arg("run")
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("spawn disclosed run")
+    }
+
     pub fn init(&self) {
         self.ok(&["init"]);
     }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{BIN, Env, mail};
+use crate::common::{Env, mail};
 
 const MESSAGES: usize = 600;
 
@@ -22,13 +22,7 @@ fn sigkill_during_ingest_loses_and_duplicates_nothing() {
     }
     let mut kills = 0;
     for round in 0..3 {
-        let mut child = std::process::Command::new(BIN)
-            .arg("--config")
-            .arg(env.config())
-            .arg("run")
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .expect("spawn");
+        let mut child = env.spawn_daemon();
         // Wait until this round has made progress but not finished, then kill.
         let before = env.count_files("maildir/cur");
         let deadline = Instant::now() + Duration::from_secs(30);

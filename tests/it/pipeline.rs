@@ -461,13 +461,7 @@ fn sendmail_failures_are_retried_and_never_resent_after_success() {
 fn the_daemon_stops_cleanly_on_sigterm() {
     let env = Env::with_file_transport("");
     env.init();
-    let mut child = std::process::Command::new(crate::common::BIN)
-        .arg("--config")
-        .arg(env.config())
-        .arg("run")
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .expect("spawn");
+    let mut child = env.spawn_daemon();
     env.deliver(&mail(
         "jane@researcher.example",
         "security@example.org",
