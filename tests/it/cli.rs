@@ -1,7 +1,7 @@
 //! The command-line contract: exit codes, messages that name the key and the file,
 //! help on every command, JSON output.
 
-use crate::common::{BIN, Env, mail};
+use crate::common::{BIN, Env, mail, y};
 
 fn code(out: &std::process::Output) -> i32 {
     out.status.code().expect("exit code")
@@ -135,7 +135,7 @@ fn reports_and_report_read_the_store() {
 
     let table = env.ok(&["reports"]);
     assert!(
-        table.contains("SEC-2026-0001") && table.contains("XSS in search"),
+        table.contains(&y("SEC-2026-0001")) && table.contains("XSS in search"),
         "{table}"
     );
     let json: serde_json::Value =
@@ -146,15 +146,15 @@ fn reports_and_report_read_the_store() {
         .iter()
         .filter_map(|r| r["id"].as_str())
         .collect();
-    assert_eq!(ids, ["SEC-2026-0002", "SEC-2026-0001"]);
+    assert_eq!(ids, [&y("SEC-2026-0002"), &y("SEC-2026-0001")]);
     let none: serde_json::Value =
         serde_json::from_str(&env.ok(&["reports", "--state", "triaged", "--json"])).expect("json");
     assert_eq!(none.as_array().map(Vec::len), Some(0));
     assert_eq!(code(&env.cmd(&["reports", "--state", "bogus"])), 2);
 
     let detail: serde_json::Value =
-        serde_json::from_str(&env.ok(&["report", "sec-2026-0001", "--json"])).expect("json");
-    assert_eq!(detail["id"], "SEC-2026-0001");
+        serde_json::from_str(&env.ok(&["report", &y("sec-2026-0001"), "--json"])).expect("json");
+    assert_eq!(detail["id"], y("SEC-2026-0001"));
     assert_eq!(detail["reporter"], "jane@researcher.example");
     assert_eq!(detail["messages"][0]["message_id"], "j1@r.example");
     assert!(
@@ -166,12 +166,12 @@ fn reports_and_report_read_the_store() {
     assert_eq!(detail["participants"][0]["role"], "reporter");
     assert_eq!(detail["outbox"][0]["kind"], "acknowledgement");
     assert!(detail["events"].as_array().is_some_and(|e| e.len() >= 3));
-    let text = env.ok(&["report", "SEC-2026-0001"]);
+    let text = env.ok(&["report", &y("SEC-2026-0001")]);
     assert!(
-        text.contains("security+SEC-2026-0001@example.org"),
+        text.contains(&y("security+SEC-2026-0001@example.org")),
         "{text}"
     );
 
-    assert_eq!(code(&env.cmd(&["report", "SEC-2026-0099"])), 1);
+    assert_eq!(code(&env.cmd(&["report", &y("SEC-2026-0099")])), 1);
     assert_eq!(code(&env.cmd(&["report", "not-an-id"])), 2);
 }

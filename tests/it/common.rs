@@ -125,8 +125,9 @@ email = "alice@example.org"
         Store::open(&self.path("state/disclosed.sqlite3"), OpenMode::Existing).expect("store")
     }
 
-    pub fn report(&self, id: &str) -> ReportDetail {
-        let id = disclosed::report::ReportId::parse("SEC", id).expect("id");
+    /// Report number `seq` of this year.
+    pub fn report(&self, seq: u32) -> ReportDetail {
+        let id = disclosed::report::ReportId::new("SEC", year(), seq);
         self.store()
             .read()
             .report_detail(&id)
@@ -191,4 +192,21 @@ pub fn body_text(raw: &[u8]) -> String {
         .parse(raw)
         .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
         .unwrap_or_default()
+}
+
+/// This year in the program's time zone: report ids carry it.
+pub fn year() -> i16 {
+    use disclosed::clock::Clock;
+    disclosed::clock::SystemClock
+        .now()
+        .in_tz("Europe/Berlin")
+        .map(|now| now.year())
+        .expect("Europe/Berlin is known")
+}
+
+/// `text` with the year in report ids (written as 2026 in the tests) made this year's.
+pub fn y(text: &str) -> String {
+    let year = year();
+    text.replace("SEC-2026-", &format!("SEC-{year}-"))
+        .replace("sec-2026-", &format!("sec-{year}-"))
 }

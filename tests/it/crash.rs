@@ -57,7 +57,11 @@ fn sigkill_during_ingest_loses_and_duplicates_nothing() {
     assert_eq!(counts.reports, MESSAGES as u64);
     let reports = store.read().reports(None).expect("reports");
     for r in &reports {
-        let detail = env.report(r.id.as_str());
+        let detail = store
+            .read()
+            .report_detail(&r.id)
+            .expect("read")
+            .expect("listed report exists");
         assert_eq!(detail.messages.len(), 1, "{}", r.id);
         let acks = detail
             .outbox
