@@ -8,8 +8,8 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Retry;
-use crate::store::{Store, StoreError, lock};
-use crate::transport::Transport;
+use crate::store::{QueuedMail, Store, StoreError, lock};
+use crate::transport::{SendError, Transport};
 
 /// What one pass of [`deliver_due`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,9 +27,14 @@ pub fn backoff(retry: &Retry, attempts: u32) -> Duration {
     retry.initial.saturating_mul(factor).min(retry.max)
 }
 
-/// Sends everything due at `now`, in batches of `batch` rows. Blocking. Due rows
-/// are read through `reader` (a connection of its own: WAL readers never wait for
-/// the writer); the shared `store` is locked only to record results.
+/// Sends everything due at `now`, in batches of `batch` rows. Blocking.
+///
+/// Due rows are read through `reader`, a connection of its own (WAL readers never
+/// wait for the writer), walking ids upwards so that a row is tried once per pass.
+/// Results are recorded through the shared `store` whenever its lock is free, and
+/// at the latest when the pass ends: sending does not wait for the ingest worker's
+/// transaction. A row is marked sent only after the transport took it, so a crash
+/// in between can send it again, with the same Message-ID (at least once).
 pub fn deliver_due(
     store: &Mutex<Store>,
     reader: &Store,
@@ -39,54 +44,69 @@ pub fn deliver_due(
     batch: usize,
 ) -> Result<DeliveryRun, StoreError> {
     let mut run = DeliveryRun::default();
-    let mut seen_failure = std::collections::HashSet::new();
+    let mut unrecorded: Vec<(QueuedMail, Result<(), SendError>)> = Vec::new();
+    let mut after = 0;
     loop {
-        let due: Vec<_> = reader
-            .read()
-            .due_mail(now, batch)?
-            .into_iter()
-            .filter(|m| !seen_failure.contains(&m.id))
-            .collect();
-        if due.is_empty() {
+        let due = reader.read().due_mail(now, after, batch)?;
+        let Some(last) = due.last() else {
+            if !unrecorded.is_empty() {
+                record(&mut lock(store), &mut unrecorded, retry, now, &mut run)?;
+            }
             return Ok(run);
-        }
+        };
+        after = last.id;
         let started = std::time::Instant::now();
         let results = transport.send_batch(&due);
-        let sent_at = started.elapsed();
-        lock(store).write(|w| {
-            let tx = w.tx();
-            for (mail, result) in due.iter().zip(&results) {
-                match result {
-                    Ok(()) => {
-                        if tx.mark_sent(mail.id, now)? {
-                            run.sent += 1;
-                        }
+        tracing::debug!(mails = due.len(), send = ?started.elapsed(), "delivery batch");
+        unrecorded.extend(due.into_iter().zip(results));
+        if let Ok(mut guard) = store.try_lock() {
+            record(&mut guard, &mut unrecorded, retry, now, &mut run)?;
+        }
+    }
+}
+
+/// Records delivery results in one transaction and empties `results`.
+fn record(
+    store: &mut Store,
+    results: &mut Vec<(QueuedMail, Result<(), SendError>)>,
+    retry: &Retry,
+    now: Timestamp,
+    run: &mut DeliveryRun,
+) -> Result<(), StoreError> {
+    store.write(|w| {
+        let tx = w.tx();
+        for (mail, result) in results.iter() {
+            match result {
+                Ok(()) => {
+                    if tx.mark_sent(mail.id, now)? {
+                        run.sent += 1;
                     }
-                    Err(err) => {
-                        seen_failure.insert(mail.id);
-                        let age = now.duration_since(mail.created_at);
-                        let too_old = age >= SignedDuration::try_from(retry.give_up_after)
+                }
+                Err(err) => {
+                    let age = now.duration_since(mail.created_at);
+                    let too_old = age
+                        >= SignedDuration::try_from(retry.give_up_after)
                             .unwrap_or(SignedDuration::MAX);
-                        if !err.transient || too_old {
-                            tracing::warn!(message_id = %mail.message_id, error = %err, "giving up on a mail");
-                            tx.mark_failed(mail.id, &err.message)?;
-                            run.failed += 1;
-                        } else {
-                            let wait = backoff(retry, mail.attempts + 1);
-                            let next = now
-                                .checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX))
-                                .unwrap_or(Timestamp::MAX);
-                            tracing::info!(message_id = %mail.message_id, error = %err, retry_in = ?wait, "delivery failed; will retry");
-                            tx.mark_retry(mail.id, next, &err.message)?;
-                            run.retrying += 1;
-                        }
+                    if !err.transient || too_old {
+                        tracing::warn!(message_id = %mail.message_id, error = %err, "giving up on a mail");
+                        tx.mark_failed(mail.id, &err.message)?;
+                        run.failed += 1;
+                    } else {
+                        let wait = backoff(retry, mail.attempts + 1);
+                        let next = now
+                            .checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX))
+                            .unwrap_or(Timestamp::MAX);
+                        tracing::info!(message_id = %mail.message_id, error = %err, retry_in = ?wait, "delivery failed; will retry");
+                        tx.mark_retry(mail.id, next, &err.message)?;
+                        run.retrying += 1;
                     }
                 }
             }
-            Ok::<_, StoreError>(())
-        })?;
-        tracing::debug!(mails = due.len(), send = ?sent_at, record = ?(started.elapsed() - sent_at), "delivery batch");
-    }
+        }
+        Ok::<_, StoreError>(())
+    })?;
+    results.clear();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ CREATE TABLE outbox (
     created_at       INTEGER NOT NULL,
     sent_at          INTEGER
 ) STRICT;
-CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_due ON outbox (status, id, next_attempt_at);
 CREATE INDEX outbox_rate ON outbox (rate_key, created_at) WHERE rate_key IS NOT NULL;
 
 -- The rendered mail, apart from the row whose status changes.

@@ -75,20 +75,21 @@ impl Tx<'_> {
             .map_err(ctx("counting automatic replies"))
     }
 
-    /// Queued mail whose next attempt is due at `now`, oldest first.
-    pub fn due_mail(&self, now: Timestamp, limit: usize) -> Result<Vec<QueuedMail>> {
+    /// Queued mail whose next attempt is due at `now`, with ids above `after`, in
+    /// id order (callers walk the queue by passing the last id they saw).
+    pub fn due_mail(&self, now: Timestamp, after: i64, limit: usize) -> Result<Vec<QueuedMail>> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT o.id, o.message_id, o.envelope_from, o.recipients, r.raw, o.attempts,
                      o.created_at
                  FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
-                 WHERE o.status = 'queued' AND o.next_attempt_at <= ?1
-                 ORDER BY o.next_attempt_at, o.id LIMIT ?2",
+                 WHERE o.status = 'queued' AND o.next_attempt_at <= ?1 AND o.id > ?2
+                 ORDER BY o.id LIMIT ?3",
             )
             .map_err(ctx("reading due mail"))?;
         let rows = stmt
-            .query_map(params![ms(now), limit as i64], |row| {
+            .query_map(params![ms(now), after, limit as i64], |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,

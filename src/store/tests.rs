@@ -91,7 +91,7 @@ fn outbox_rows_are_sent_once_and_retried_when_due() {
             )
         })
         .expect("enqueue");
-    let read = |now| store.read().due_mail(now, 10).expect("due").len();
+    let read = |now| store.read().due_mail(now, 0, 10).expect("due").len();
     assert_eq!(read(at(0)), 1);
     assert_eq!(
         store
@@ -110,18 +110,23 @@ fn outbox_rows_are_sent_once_and_retried_when_due() {
     store
         .write(|w| w.tx().mark_retry(id, at(60), "try later"))
         .expect("retry");
-    assert_eq!(store.read().due_mail(at(59), 10).expect("due").len(), 0);
+    assert_eq!(store.read().due_mail(at(59), 0, 10).expect("due").len(), 0);
     assert_eq!(
-        store.read().due_mail(at(60), 10).expect("due")[0].attempts,
+        store.read().due_mail(at(60), 0, 10).expect("due")[0].attempts,
         1
     );
+    // Walking by id: nothing is due after the last id seen.
+    assert_eq!(store.read().due_mail(at(60), id, 10).expect("due").len(), 0);
     assert!(store.write(|w| w.tx().mark_sent(id, at(61))).expect("sent"));
     assert!(
         !store
             .write(|w| w.tx().mark_sent(id, at(62)))
             .expect("sent twice")
     );
-    assert_eq!(store.read().due_mail(at(1000), 10).expect("due").len(), 0);
+    assert_eq!(
+        store.read().due_mail(at(1000), 0, 10).expect("due").len(),
+        0
+    );
     let counts = store.read().counts().expect("counts");
     assert_eq!((counts.outbox_sent, counts.outbox_queued), (1, 0));
 }
