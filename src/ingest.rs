@@ -136,9 +136,9 @@ impl Pipeline<'_> {
         let mut problems = msg.problems.clone();
 
         if let Some(id) = &msg.message_id
-            && let Some(first) = tx.messages_with_message_id(id)?.first()
+            && let Some(first) = tx.first_message_with_id(id)?
         {
-            problems.push(Problem::DuplicateMessageId { first: *first });
+            problems.push(Problem::DuplicateMessageId { first });
         }
 
         let class = thread::classify(msg, &program.address, &config.team);

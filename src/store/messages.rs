@@ -69,16 +69,11 @@ impl Tx<'_> {
             .map_err(ctx("looking up a message by content hash"))
     }
 
-    /// Ids of stored messages that carry `message_id` (for duplicate detection).
-    pub fn messages_with_message_id(&self, message_id: &str) -> Result<Vec<i64>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM messages WHERE message_id = ?1 ORDER BY id LIMIT 10")
-            .map_err(ctx("looking up a Message-ID"))?;
-        let rows = stmt
-            .query_map([message_id], |row| row.get(0))
-            .map_err(ctx("looking up a Message-ID"))?;
-        rows.collect::<rusqlite::Result<_>>()
+    /// The first stored message that carries `message_id` (for duplicate detection).
+    pub fn first_message_with_id(&self, message_id: &str) -> Result<Option<i64>> {
+        self.conn
+            .prepare_cached("SELECT MIN(id) FROM messages WHERE message_id = ?1")
+            .and_then(|mut stmt| stmt.query_row([message_id], |row| row.get(0)))
             .map_err(ctx("looking up a Message-ID"))
     }
 

@@ -69,7 +69,6 @@ CREATE TABLE participants (
     last_seen   INTEGER NOT NULL,
     PRIMARY KEY (report_id, address)
 ) STRICT;
-CREATE INDEX participants_address ON participants (address);
 
 -- Append-only audit log: who did what, when, how authenticated, from which message.
 CREATE TABLE events (
