@@ -243,7 +243,7 @@ fn run_daemon(config: Config, once: bool) -> Result<(), CliError> {
     // but someone should look.
     if totals.failed > 0 {
         return Err(CliError::Other(anyhow::anyhow!(
-            "{} message(s) could not be stored and stay on the source (see the log)",
+            "{} message(s) could not be read or stored and stay on the source (see the log)",
             totals.failed
         )));
     }

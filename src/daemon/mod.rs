@@ -45,8 +45,18 @@ pub struct Totals {
     pub acknowledgements: u64,
     pub sent: u64,
     pub send_failures: u64,
-    /// Messages the store refused; they stay on the source for the next cycle.
+    /// Messages that could not be read or stored; they stay on the source for
+    /// the next cycle.
     pub failed: u64,
+}
+
+/// A batch read from the source, ready to store.
+#[derive(Debug, Default)]
+struct LoadedBatch {
+    pending: Vec<Pending>,
+    prepared: Vec<Prepared>,
+    /// Files that could not be read this time.
+    unreadable: u64,
 }
 
 /// Source → store.
@@ -100,39 +110,40 @@ impl IngestWorker {
         })
     }
 
-    /// Loads and parses the next batch from the front of `rest`.
-    fn load_batch(
-        &self,
-        rest: &mut &[Pending],
-    ) -> Result<(Vec<Pending>, Vec<Prepared>), SourceError> {
+    /// Loads and parses the next batch from the front of `rest`. A file that
+    /// cannot be read is logged, counted and left where it is for the next cycle:
+    /// it must not hold up the others.
+    fn load_batch(&self, rest: &mut &[Pending]) -> LoadedBatch {
         let limits = self.config.limits;
-        let mut batch = Vec::new();
-        let mut prepared = Vec::new();
+        let mut loaded = LoadedBatch::default();
         let mut bytes = 0;
         while let Some((p, tail)) = rest.split_first() {
-            if batch.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES {
+            if loaded.pending.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES {
                 break;
             }
             *rest = tail;
-            if let Some(incoming) = self.maildir.load(p, limits.max_message_size)? {
-                let message = prepare(incoming, &limits);
-                bytes += message.memory() as u64;
-                prepared.push(message);
-                batch.push(p.clone());
+            match self.maildir.load(p, limits.max_message_size) {
+                Ok(Some(incoming)) => {
+                    let message = prepare(incoming, &limits);
+                    bytes += message.memory() as u64;
+                    loaded.prepared.push(message);
+                    loaded.pending.push(p.clone());
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot read a message; it stays on the source");
+                    loaded.unreadable += 1;
+                }
             }
         }
-        Ok((batch, prepared))
+        loaded
     }
 
     /// Stores each batch as it arrives and hands the committed messages back to
     /// be marked processed — only those: a message the store refused stays.
-    #[expect(
-        clippy::type_complexity,
-        reason = "a channel of loaded batches, spelled out once"
-    )]
     fn store_batches(
         &self,
-        received: std::sync::mpsc::Receiver<Result<(Vec<Pending>, Vec<Prepared>), SourceError>>,
+        received: std::sync::mpsc::Receiver<LoadedBatch>,
         committed: &std::sync::mpsc::Sender<Vec<Pending>>,
     ) -> Result<Totals, DaemonError> {
         let source = self.maildir.source_name();
@@ -141,8 +152,9 @@ impl IngestWorker {
             templates: &self.templates,
         };
         let mut totals = Totals::default();
-        for item in received {
-            let (batch, prepared) = item?;
+        for loaded in received {
+            totals.failed += loaded.unreadable;
+            let (batch, prepared) = (loaded.pending, loaded.prepared);
             let started = std::time::Instant::now();
             let results = pipeline.ingest(&self.store, &source, &prepared, self.clock.now());
             self.wake.notify_one();

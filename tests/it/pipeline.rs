@@ -519,7 +519,9 @@ fn a_message_the_store_refuses_stays_on_the_source_and_holds_up_nothing() {
     ));
     let out = env.cmd(&["run", "--once"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 message(s) could not be stored"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 message(s) could not be read or stored")
+    );
 
     let subjects: Vec<String> = env.messages().into_iter().map(|m| m.subject).collect();
     assert_eq!(subjects, ["fine one", "fine two"]);
@@ -527,4 +529,34 @@ fn a_message_the_store_refuses_stays_on_the_source_and_holds_up_nothing() {
     // The refused message was not marked processed: it is still waiting.
     assert!(env.path(&format!("maildir/new/{poison}")).exists());
     assert_eq!(env.count_files("maildir/cur"), 2);
+}
+
+#[test]
+fn an_unreadable_file_is_skipped_and_the_rest_goes_on() {
+    let env = Env::with_file_transport("");
+    env.init();
+    env.deliver(&mail(
+        "a@researcher.example",
+        "security@example.org",
+        "first",
+        "l1@r.example",
+        "",
+    ));
+    // A directory where a message should be: opening works, reading fails.
+    std::fs::create_dir(env.path("maildir/new/1700000000.M0P1.broken")).expect("mkdir");
+    env.deliver(&mail(
+        "b@researcher.example",
+        "security@example.org",
+        "second",
+        "l2@r.example",
+        "",
+    ));
+    let out = env.cmd(&["run", "--once"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 message(s) could not be read or stored")
+    );
+    assert_eq!(env.messages().len(), 2);
+    assert_eq!(env.sent().len(), 2);
+    assert!(env.path("maildir/new/1700000000.M0P1.broken").exists());
 }
