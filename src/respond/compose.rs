@@ -54,8 +54,15 @@ impl Header for AutoSubmitted {
 }
 
 /// A fresh Message-ID in our domain; [`crate::thread::is_our_message_id`] knows it.
-pub fn new_message_id(domain: &str) -> String {
-    format!("disclosed.{}@{domain}", uuid::Uuid::new_v4().simple())
+/// It is a UUIDv7 (time first, then random), so ids sort by creation and the
+/// outbox's Message-ID index grows at its end instead of at random pages.
+pub fn new_message_id(domain: &str, now: Timestamp) -> String {
+    let random = uuid::Uuid::new_v4();
+    let mut tail = [0u8; 10];
+    tail.copy_from_slice(&random.as_bytes()[..10]);
+    let millis = u64::try_from(now.as_millisecond()).unwrap_or(0);
+    let id = uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid();
+    format!("disclosed.{}@{domain}", id.simple())
 }
 
 /// `[SEC-…] Re: <original>`, without piling up reply prefixes.
@@ -125,7 +132,7 @@ pub fn acknowledgement(
             reporter_name: original.reporter_name,
         },
     )?;
-    let message_id = new_message_id(&program.address.domain);
+    let message_id = new_message_id(&program.address.domain, now);
     let mut builder = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
         .from(mailbox(
@@ -184,8 +191,11 @@ mod tests {
 
     #[test]
     fn message_ids_are_unique_and_ours() {
-        let a = new_message_id("example.org");
-        assert_ne!(a, new_message_id("example.org"));
+        let now = Timestamp::from_second(1_795_000_000).expect("time");
+        let later = Timestamp::from_second(1_795_000_001).expect("time");
+        let a = new_message_id("example.org", now);
+        assert_ne!(a, new_message_id("example.org", now));
+        assert!(a < new_message_id("example.org", later), "ids sort by time");
         let program = crate::config::Address::parse("security@example.org").expect("address");
         assert!(crate::thread::is_our_message_id(&a, &program));
     }
