@@ -1,6 +1,8 @@
-//! The file transport: each mail becomes `<Message-ID>.eml` in a directory, written
-//! to a temporary name and renamed, so a reader never sees half a mail. The name
-//! comes from the Message-ID, so sending the same row again rewrites the same file.
+//! The file transport: each mail becomes `<Message-ID>.eml` in a directory. It is
+//! written in `.tmp/` beside them and renamed into place (as Maildir does), so a
+//! reader never sees half a mail and the large directory changes once per mail.
+//! The name comes from the Message-ID, so sending the same row again rewrites the
+//! same file.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -22,6 +24,10 @@ impl FileTransport {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    fn tmp_dir(&self) -> PathBuf {
+        self.dir.join(".tmp")
     }
 
     /// The file a mail is written to.
@@ -52,8 +58,9 @@ impl FileTransport {
     }
 
     pub fn send_batch(&self, mails: &[QueuedMail]) -> Vec<Result<(), SendError>> {
-        if let Err(err) = fs::create_dir_all(&self.dir) {
-            let err = SendError::transient(format!("cannot create {}: {err}", self.dir.display()));
+        if let Err(err) = fs::create_dir_all(self.tmp_dir()) {
+            let err =
+                SendError::transient(format!("cannot create {}: {err}", self.tmp_dir().display()));
             return mails.iter().map(|_| Err(err.clone())).collect();
         }
         let mut results: Vec<Result<(), SendError>> =
@@ -75,13 +82,9 @@ impl FileTransport {
 
     fn write_one(&self, mail: &QueuedMail) -> Result<(), SendError> {
         let target = self.path_for(&mail.message_id);
-        let tmp = self.dir.join(format!(
-            ".tmp-{}",
-            target
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("mail")
-        ));
+        let tmp = self
+            .tmp_dir()
+            .join(target.file_name().unwrap_or(std::ffi::OsStr::new("mail")));
         let write = || -> std::io::Result<()> {
             let mut file = File::options()
                 .write(true)
@@ -142,15 +145,13 @@ mod tests {
             Some("x_.._y@z.eml")
         );
         t.send_batch(&[mail("disclosed.a@example.org")]);
-        let names: Vec<_> = fs::read_dir(dir.path().join("out"))
-            .expect("read dir")
-            .filter_map(|e| e.ok())
-            .collect();
+        let count = |d: &Path| fs::read_dir(d).expect("read dir").count();
         assert_eq!(
-            names.len(),
-            2,
-            "a resend must not add a file, nor leave a temp file"
+            count(&dir.path().join("out")),
+            3,
+            "two mails and .tmp: a resend adds no file"
         );
+        assert_eq!(count(&dir.path().join("out/.tmp")), 0, "no temp file left");
     }
 
     #[test]
