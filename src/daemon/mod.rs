@@ -1,8 +1,10 @@
 //! The service: an ingest worker (source → store) and a delivery worker (outbox →
-//! transport) run side by side, each on its own blocking thread, sharing the store,
-//! under one cancellation token. The ingest worker wakes the
-//! delivery worker after every commit. SIGTERM/SIGINT stop both after the batch in
-//! hand; a second signal exits at once.
+//! transport) run side by side on blocking threads under one cancellation token.
+//! They share one write connection behind a mutex (SQLite has one writer anyway,
+//! and a mutex hands over at once where its busy handler sleeps); the delivery
+//! worker reads through a second connection. Ingest wakes delivery after every
+//! commit. SIGTERM/SIGINT stop both after the batch in hand; a second signal exits
+//! at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
