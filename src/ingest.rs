@@ -393,3 +393,107 @@ impl Pipeline<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use jiff::SignedDuration;
+
+    use super::*;
+    use crate::clock::{Clock, FixedClock};
+    use crate::source::{Incoming, Raw};
+
+    const CONFIG: &str = r#"
+[program]
+name = "Example"
+address = "security@example.org"
+timezone = "Europe/Berlin"
+policy_url = "https://example.org/security"
+[storage]
+database = "unused.sqlite3"
+[source]
+kind = "maildir"
+path = "unused"
+[transport]
+kind = "file"
+dir = "unused"
+[limits]
+auto_replies_per_sender = 2
+auto_reply_window = "1h"
+"#;
+
+    fn message(n: u32, from: &str) -> Prepared {
+        let raw = format!(
+            "From: {from}\r\nTo: security@example.org\r\nSubject: Report {n}\r\nMessage-ID: <m{n}@x.example>\r\n\r\nbody {n}\r\n"
+        );
+        let config =
+            Config::parse(CONFIG, Path::new("/etc/disclosed/config.toml")).expect("config");
+        prepare(
+            Incoming {
+                location: format!("m{n}"),
+                raw: Raw::Loaded(raw.into_bytes()),
+            },
+            &config.limits,
+        )
+    }
+
+    fn acknowledged(outcomes: &[Result<Outcome, StoreError>]) -> Vec<bool> {
+        outcomes
+            .iter()
+            .map(|o| {
+                matches!(
+                    o,
+                    Ok(Outcome::Stored {
+                        acknowledged: true,
+                        ..
+                    })
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn report_years_and_the_rate_limit_follow_the_injected_clock() {
+        let config =
+            Config::parse(CONFIG, Path::new("/etc/disclosed/config.toml")).expect("config");
+        let templates = Templates::load(None).expect("templates");
+        let pipeline = Pipeline {
+            config: &config,
+            templates: &templates,
+        };
+        let store = Mutex::new(Store::open_in_memory().expect("store"));
+        // 23:30 UTC on New Year's Eve is already 2027 in Berlin.
+        let clock = FixedClock::new("2026-12-31T23:30:00Z".parse().expect("time"));
+
+        let first = pipeline.ingest(
+            &store,
+            "test",
+            &[
+                message(1, "r@x.example"),
+                message(2, "r@x.example"),
+                message(3, "r@x.example"),
+            ],
+            clock.now(),
+        );
+        assert_eq!(acknowledged(&first), [true, true, false], "2 per hour");
+        let Ok(Outcome::Stored {
+            report: Some(id), ..
+        }) = &first[0]
+        else {
+            panic!("not stored: {first:?}");
+        };
+        assert_eq!(id.as_str(), "SEC-2027-0001");
+
+        // Within the window the sender stays limited; after it, they are answered.
+        clock.advance(SignedDuration::from_mins(30));
+        let again = pipeline.ingest(&store, "test", &[message(4, "r@x.example")], clock.now());
+        assert_eq!(acknowledged(&again), [false]);
+        clock.advance(SignedDuration::from_mins(31));
+        let later = pipeline.ingest(&store, "test", &[message(5, "r@x.example")], clock.now());
+        assert_eq!(acknowledged(&later), [true]);
+        // Another sender was never limited.
+        let other = pipeline.ingest(&store, "test", &[message(6, "o@x.example")], clock.now());
+        assert_eq!(acknowledged(&other), [true]);
+    }
+}
