@@ -404,37 +404,24 @@ mod tests {
     use crate::clock::{Clock, FixedClock};
     use crate::source::{Incoming, Raw};
 
-    const CONFIG: &str = r#"
-[program]
-name = "Example"
-address = "security@example.org"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-[storage]
-database = "unused.sqlite3"
-[source]
-kind = "maildir"
-path = "unused"
-[transport]
-kind = "file"
-dir = "unused"
-[limits]
-auto_replies_per_sender = 2
-auto_reply_window = "1h"
-"#;
+    fn config() -> Config {
+        let text = format!(
+            "{}\n[limits]\nauto_replies_per_sender = 2\nauto_reply_window = \"1h\"\n",
+            crate::config::tests::MINIMAL
+        );
+        Config::parse(&text, Path::new("/etc/disclosed/config.toml")).expect("config")
+    }
 
     fn message(n: u32, from: &str) -> Prepared {
         let raw = format!(
             "From: {from}\r\nTo: security@example.org\r\nSubject: Report {n}\r\nMessage-ID: <m{n}@x.example>\r\n\r\nbody {n}\r\n"
         );
-        let config =
-            Config::parse(CONFIG, Path::new("/etc/disclosed/config.toml")).expect("config");
         prepare(
             Incoming {
                 location: format!("m{n}"),
                 raw: Raw::Loaded(raw.into_bytes()),
             },
-            &config.limits,
+            &config().limits,
         )
     }
 
@@ -455,8 +442,7 @@ auto_reply_window = "1h"
 
     #[test]
     fn report_years_and_the_rate_limit_follow_the_injected_clock() {
-        let config =
-            Config::parse(CONFIG, Path::new("/etc/disclosed/config.toml")).expect("config");
+        let config = config();
         let templates = Templates::load(None).expect("templates");
         let pipeline = Pipeline {
             config: &config,

@@ -615,4 +615,4 @@ impl fmt::Debug for Secret {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,6 +1,7 @@
 use super::*;
 
-const MINIMAL: &str = r#"
+/// A small valid configuration, for tests across the crate.
+pub(crate) const MINIMAL: &str = r#"
 [program]
 name = "Example"
 address = "security@example.org"

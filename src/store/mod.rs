@@ -170,18 +170,22 @@ impl Store {
         &mut self,
         work: impl FnOnce(&mut Batch<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let waited = std::time::Instant::now();
+        let started = std::time::Instant::now();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(ctx("starting a transaction"))?;
-        tracing::trace!(lock_wait = ?waited.elapsed(), "transaction begun");
+        let locked = started.elapsed();
         let mut batch = Batch { tx };
-        let started = std::time::Instant::now();
         let value = work(&mut batch)?;
         let worked = started.elapsed();
         batch.tx.commit().map_err(ctx("committing"))?;
-        tracing::trace!(work = ?worked, commit = ?(started.elapsed() - worked), "transaction");
+        tracing::trace!(
+            lock_wait = ?locked,
+            work = ?(worked - locked),
+            commit = ?(started.elapsed() - worked),
+            "transaction"
+        );
         Ok(value)
     }
 

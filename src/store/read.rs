@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::{Result, StoreError, Tx, ctx, from_ms};
+use super::{Result, Tx, ctx, from_ms};
 use crate::report::{ReportId, ReportState};
 
 #[derive(Debug, Clone, Serialize)]
@@ -329,19 +329,5 @@ impl Tx<'_> {
                 },
             )
             .map_err(ctx("counting rows"))
-    }
-
-    /// A stored mail's raw bytes by outbox id (tests and `report` inspection).
-    pub fn outbox_raw(&self, id: i64) -> Result<Vec<u8>> {
-        self.conn
-            .query_row("SELECT raw FROM outbox WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
-            .optional()
-            .map_err(ctx("reading a queued mail"))?
-            .ok_or(StoreError::Corrupt {
-                what: "outbox",
-                detail: format!("no outbox row {id}"),
-            })
     }
 }

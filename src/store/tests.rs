@@ -173,3 +173,34 @@ fn pragmas_are_set() {
     assert_eq!(fk, 1);
     assert_eq!(store.schema_version().expect("version"), migrations::LATEST);
 }
+
+#[test]
+fn source_cursors_round_trip_per_mailbox() {
+    let mut store = Store::open_in_memory().expect("store");
+    assert_eq!(store.read().cursor("imap:mx", "INBOX").expect("read"), None);
+    let first = Cursor {
+        uidvalidity: Some(7),
+        last_uid: Some(41),
+        updated_at: at(0),
+    };
+    let moved = Cursor {
+        last_uid: Some(42),
+        updated_at: at(5),
+        ..first
+    };
+    store
+        .write(|w| {
+            w.tx().set_cursor("imap:mx", "INBOX", &first)?;
+            w.tx().set_cursor("imap:mx", "INBOX", &moved)?;
+            w.tx().set_cursor("imap:mx", "Archive", &first)
+        })
+        .expect("write");
+    assert_eq!(
+        store.read().cursor("imap:mx", "INBOX").expect("read"),
+        Some(moved)
+    );
+    assert_eq!(
+        store.read().cursor("imap:mx", "Archive").expect("read"),
+        Some(first)
+    );
+}

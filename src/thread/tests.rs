@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::{Address, Member, Team};
-use crate::parse::{Mailbox, ParseLimits, parse};
+use crate::parse::{ParseLimits, parse};
 
 fn program() -> Address {
     Address::parse("security@example.org").expect("address")
@@ -274,9 +274,15 @@ fn kinds() {
     };
     assert_eq!(ext.kind(true, false), "reporter");
     assert_eq!(ext.kind(false, true), "participant");
-    let m = Mailbox {
-        address: "x@y.z".into(),
-        name: None,
+    assert_eq!(ext.kind(false, false), "external");
+    let ooo = Class {
+        sender: Sender::External,
+        automation: Some(Automation::AutoReply),
     };
-    assert_eq!(m.address, "x@y.z");
+    assert_eq!(ooo.kind(false, true), "auto-reply");
+    let own = Class {
+        sender: Sender::Own,
+        automation: Some(Automation::Bounce),
+    };
+    assert_eq!(own.kind(false, false), "own");
 }

@@ -110,6 +110,18 @@ email = "alice@example.org"
         self.ok(&["run", "--once"])
     }
 
+    /// Runs `run --once` and asserts it exits 1 naming `failed` messages that
+    /// could not be read or stored.
+    pub fn run_once_failing(&self, failed: usize) {
+        let out = self.cmd(&["run", "--once"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{failed} message(s) could not be read or stored")),
+            "{stderr}"
+        );
+    }
+
     /// Delivers a message into `new/` the Maildir way (write in tmp/, rename).
     pub fn deliver(&self, bytes: &[u8]) -> String {
         let n = self.seq.get() + 1;
