@@ -1,8 +1,10 @@
 //! The store: SQLite through rusqlite, and the only module that writes SQL.
 //!
 //! WAL mode with `synchronous=FULL`, so a commit is on disk before the source is
-//! told the message is processed; savepoint journals stay in memory
-//! (`temp_store`), where on disk they would cost a write per page. Writers work inside
+//! told the message is processed. Temporary journals stay in memory
+//! (`temp_store`): on disk they cost a write per page touched. The automatic
+//! checkpoint threshold is high because the daemon checkpoints from a second
+//! connection ([`Store::checkpoint`]), off the writer's path. Writers work inside
 //! [`Store::write`]: one transaction, all of it or nothing.
 
 mod cursors;
