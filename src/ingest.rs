@@ -98,23 +98,40 @@ impl Pipeline<'_> {
         prepared: &[Prepared],
         now: Timestamp,
     ) -> Vec<Result<Outcome, StoreError>> {
+        self.ingest_then(store, source, prepared, now, |_| Ok(())).0
+    }
+
+    /// Like [`Self::ingest`], and runs `also` (e.g. advancing the source's
+    /// cursor) in the batch's transaction. The flag says whether it ran: not
+    /// when the batch had to be stored message by message.
+    pub fn ingest_then(
+        &self,
+        store: &Mutex<Store>,
+        source: &str,
+        prepared: &[Prepared],
+        now: Timestamp,
+        also: impl FnOnce(&Tx<'_>) -> Result<(), StoreError>,
+    ) -> (Vec<Result<Outcome, StoreError>>, bool) {
         let mut store = lock(store);
         let whole = store.write(|w: &mut Batch<'_>| {
             let tx = w.tx();
-            prepared
+            let outcomes = prepared
                 .iter()
                 .map(|p| self.ingest_one(&tx, source, p, now))
-                .collect::<Result<Vec<_>, _>>()
+                .collect::<Result<Vec<_>, _>>()?;
+            also(&tx)?;
+            Ok::<_, StoreError>(outcomes)
         });
         match whole {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(err) if prepared.len() == 1 => vec![Err(err)],
+            Ok(outcomes) => (outcomes.into_iter().map(Ok).collect(), true),
+            Err(err) if prepared.len() == 1 => (vec![Err(err)], false),
             Err(err) => {
                 tracing::warn!(error = %err, messages = prepared.len(), "batch failed; storing its messages one by one");
-                prepared
+                let results = prepared
                     .iter()
                     .map(|p| store.write(|w| self.ingest_one(&w.tx(), source, p, now)))
-                    .collect()
+                    .collect();
+                (results, false)
             }
         }
     }

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod ingest;
+pub mod net;
 pub mod parse;
 pub mod report;
 pub mod respond;

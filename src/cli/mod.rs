@@ -2,6 +2,7 @@
 //! the store. Errors end here as exit codes: 2 for usage and configuration, 1 for
 //! everything else.
 
+mod check;
 mod output;
 
 use std::path::PathBuf;
@@ -11,13 +12,11 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{self, Config, ConfigError, SourceConfig};
+use crate::config::{self, Config, ConfigError};
 use crate::parse::ParseLimits;
 use crate::report::{ReportId, ReportState};
 use crate::respond::Templates;
-use crate::source::Maildir;
 use crate::store::{MessageView, OpenMode, Store, StoreError};
-use crate::transport::Transport;
 
 /// Run a coordinated vulnerability disclosure inbox from email.
 #[derive(Debug, Parser)]
@@ -35,8 +34,12 @@ pub struct Cli {
 pub enum Command {
     /// Create the database or migrate it to this version's schema
     Init,
-    /// Validate the configuration, templates, store, source and transport
-    Check,
+    /// Check the configuration, templates, store, keys, and reach the servers
+    Check {
+        /// Check only what is local (config, templates, store, keys): no network
+        #[arg(long)]
+        offline: bool,
+    },
     /// Run the daemon: ingest mail, acknowledge reports, send the outbox
     Run {
         /// Process what is pending, send what is due, then exit
@@ -95,7 +98,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     let config = Config::load(&cli.config_path())?;
     match cli.command {
         Command::Init => init(&config),
-        Command::Check => check(&config),
+        Command::Check { offline } => check::check(&config, offline),
         Command::Run { once } => run_daemon(config, once),
         Command::Reports { state, json } => {
             let store = open_existing(&config)?;
@@ -151,6 +154,14 @@ fn load_templates(config: &Config) -> Result<Templates, CliError> {
     })
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot start the async runtime: {err}"))?)
+}
+
 fn init(config: &Config) -> Result<(), CliError> {
     load_templates(config)?;
     let store =
@@ -163,67 +174,27 @@ fn init(config: &Config) -> Result<(), CliError> {
     Ok(())
 }
 
-fn check(config: &Config) -> Result<(), CliError> {
-    println!("config OK: {}", config.path.display());
-    load_templates(config)?;
-    println!("templates OK");
-    let mut failed = Vec::new();
-    match Store::open(&config.storage.database, OpenMode::Existing)
-        .and_then(|s| Ok((s.quick_check()?, s.read().counts()?)))
-    {
-        Ok((integrity, counts)) if integrity == "ok" => println!(
-            "store OK: {} ({} reports, {} messages, {} mails queued)",
-            config.storage.database.display(),
-            counts.reports,
-            counts.messages,
-            counts.outbox_queued
-        ),
-        Ok((integrity, _)) => failed.push(format!("store: integrity check says {integrity}")),
-        Err(err) => failed.push(format!("store: {err}")),
-    }
-    let SourceConfig::Maildir { path, .. } = &config.source;
-    match Maildir::open(path).and_then(|m| m.pending()) {
-        Ok(pending) => println!(
-            "source OK: Maildir {} ({} messages pending)",
-            path.display(),
-            pending.len()
-        ),
-        Err(err) => failed.push(format!("source: {err}")),
-    }
-    let transport = Transport::from_config(&config.transport.kind);
-    match transport.check() {
-        Ok(()) => println!("transport OK: {}", transport.describe()),
-        Err(err) => failed.push(format!("transport: {err}")),
-    }
-    if failed.is_empty() {
-        return Ok(());
-    }
-    for f in &failed {
-        eprintln!("FAILED {f}");
-    }
-    Err(CliError::Other(anyhow::anyhow!(
-        "{} check(s) failed",
-        failed.len()
-    )))
-}
-
 fn run_daemon(config: Config, once: bool) -> Result<(), CliError> {
     let templates = load_templates(&config)?;
     let store = open_existing(&config)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|err| anyhow::anyhow!("cannot start the async runtime: {err}"))?;
+    let runtime = runtime()?;
+    let path = config.path.clone();
+    let (settings, watched) =
+        tokio::sync::watch::channel(Arc::new(crate::daemon::Settings { config, templates }));
     let totals = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        crate::daemon::spawn_signal_handler(cancel.clone())
-            .map_err(|err| anyhow::anyhow!("cannot install signal handlers: {err}"))?;
-        crate::daemon::run(config, templates, store, clock, once, cancel)
+        crate::daemon::spawn_signal_handler(cancel.clone(), move || {
+            crate::daemon::reload(&path, &settings);
+        })
+        .map_err(|err| anyhow::anyhow!("cannot install signal handlers: {err}"))?;
+        crate::daemon::run(watched, store, clock, once, cancel)
             .await
             .map_err(anyhow::Error::from)
-    })?;
+    });
+    // A send still running after the shutdown grace is abandoned, not awaited.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    let totals = totals?;
     if once {
         println!(
             "processed {} new message(s) ({} already stored), opened {} report(s), queued {} acknowledgement(s), sent {} mail(s){}",

@@ -94,6 +94,70 @@ pub enum SourceConfig {
         path: PathBuf,
         poll_interval: Duration,
     },
+    Imap(ImapConfig),
+}
+
+/// How a connection to a mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS before anything else is sent.
+    Starttls,
+    /// No TLS; accepted only for loopback hosts.
+    None,
+}
+
+impl fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Implicit => "implicit TLS",
+            Self::Starttls => "STARTTLS",
+            Self::None => "no TLS",
+        })
+    }
+}
+
+/// A mail server to connect to.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    /// PEM certificates trusted beside the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// The longest one network operation may take.
+    pub timeout: Duration,
+}
+
+impl fmt::Display for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// A user name and its password.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    pub server: Server,
+    pub credentials: Credentials,
+    pub mailbox: String,
+    /// Where processed mail is moved; without it, it is flagged `\Seen`.
+    pub processed_mailbox: Option<String>,
+    pub idle: bool,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub server: Server,
+    pub credentials: Option<Credentials>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +170,7 @@ pub struct TransportConfig {
 pub enum TransportKind {
     File { dir: PathBuf },
     Sendmail { command: PathBuf },
+    Smtp(SmtpConfig),
 }
 
 /// Backoff for failed deliveries.
@@ -332,6 +397,7 @@ impl Validator<'_> {
                     Duration::from_secs(2),
                 ),
             },
+            RawSource::Imap(i) => SourceConfig::Imap(self.imap(i)),
         };
         let transport = self.transport(raw.transport);
         let sla = self.sla(raw.sla);
@@ -428,6 +494,45 @@ impl Validator<'_> {
                     s.give_up_after,
                 )
             }
+            RawTransport::Smtp(s) => {
+                let server = self.server(
+                    "transport",
+                    ServerKeys {
+                        host: s.host,
+                        port: s.port,
+                        tls: s.tls,
+                        ca_file: s.ca_file,
+                        timeout: s.timeout,
+                    },
+                    |tls| match tls {
+                        TlsMode::Implicit => 465,
+                        TlsMode::Starttls => 587,
+                        TlsMode::None => 25,
+                    },
+                );
+                let credentials = match (
+                    s.username,
+                    s.password.is_some() || s.password_file.is_some(),
+                ) {
+                    (None, false) => None,
+                    (None, true) => {
+                        self.problem("transport.username", "is required when a password is given");
+                        None
+                    }
+                    (Some(username), _) => {
+                        self.credentials("transport", username, s.password, s.password_file)
+                    }
+                };
+                (
+                    TransportKind::Smtp(SmtpConfig {
+                        server,
+                        credentials,
+                    }),
+                    s.retry_initial,
+                    s.retry_max,
+                    s.give_up_after,
+                )
+            }
         };
         let retry = Retry {
             initial: self.interval(
@@ -453,6 +558,154 @@ impl Validator<'_> {
             );
         }
         TransportConfig { kind, retry }
+    }
+
+    fn imap(&mut self, raw: raw::RawImapSource) -> ImapConfig {
+        let server = self.server(
+            "source",
+            ServerKeys {
+                host: raw.host,
+                port: raw.port,
+                tls: raw.tls,
+                ca_file: raw.ca_file,
+                timeout: raw.timeout,
+            },
+            |tls| if tls == TlsMode::Implicit { 993 } else { 143 },
+        );
+        let credentials = self
+            .credentials("source", raw.username, raw.password, raw.password_file)
+            .unwrap_or_else(|| Credentials {
+                username: String::new(),
+                password: Secret(String::new()),
+            });
+        for (key, name) in [
+            ("source.mailbox", Some(&raw.mailbox)),
+            ("source.processed_mailbox", raw.processed_mailbox.as_ref()),
+        ] {
+            if let Some(name) = name
+                && (name.trim().is_empty() || name.contains(['\r', '\n', '"']))
+            {
+                self.problem(key, "must be a mailbox name without quotes or line breaks");
+            }
+        }
+        if raw.processed_mailbox.as_ref() == Some(&raw.mailbox) {
+            self.problem(
+                "source.processed_mailbox",
+                "must differ from `source.mailbox`",
+            );
+        }
+        ImapConfig {
+            server,
+            credentials,
+            mailbox: raw.mailbox,
+            processed_mailbox: raw.processed_mailbox,
+            idle: raw.idle,
+            poll_interval: self.interval(
+                "source.poll_interval",
+                raw.poll_interval.as_deref(),
+                Duration::from_secs(60),
+            ),
+        }
+    }
+
+    /// The connection keys shared by `[source]` (IMAP) and `[transport]` (SMTP).
+    fn server(
+        &mut self,
+        section: &str,
+        raw: ServerKeys,
+        default_port: impl Fn(TlsMode) -> u16,
+    ) -> Server {
+        let host = raw.host.trim().to_owned();
+        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/') {
+            self.problem(&format!("{section}.host"), "must be a host name or address");
+        }
+        let tls = match raw.tls.as_deref() {
+            None | Some("implicit") => TlsMode::Implicit,
+            Some("starttls") => TlsMode::Starttls,
+            Some("none") => TlsMode::None,
+            Some(other) => {
+                self.problem(
+                    &format!("{section}.tls"),
+                    format!("`{other}` is not one of implicit, starttls, none"),
+                );
+                TlsMode::Implicit
+            }
+        };
+        if tls == TlsMode::None && !is_loopback(&host) {
+            self.problem(
+                &format!("{section}.tls"),
+                format!("\"none\" sends passwords and mail in clear; it is allowed only for loopback hosts, not `{host}`"),
+            );
+        }
+        let port = match raw.port {
+            Some(0) => {
+                self.problem(&format!("{section}.port"), "must be 1 to 65535");
+                0
+            }
+            Some(port) => port,
+            None => default_port(tls),
+        };
+        let ca_file = raw
+            .ca_file
+            .map(|f| self.path(&format!("{section}.ca_file"), &f));
+        let timeout = self.interval(
+            &format!("{section}.timeout"),
+            raw.timeout.as_deref(),
+            Duration::from_secs(60),
+        );
+        Server {
+            host,
+            port,
+            tls,
+            ca_file,
+            timeout,
+        }
+    }
+
+    /// `username` with exactly one of `password` and `password_file`.
+    fn credentials(
+        &mut self,
+        section: &str,
+        username: String,
+        password: Option<String>,
+        password_file: Option<String>,
+    ) -> Option<Credentials> {
+        if username.trim().is_empty() {
+            self.problem(&format!("{section}.username"), "must not be empty");
+        }
+        let password = match (password, password_file) {
+            (Some(_), Some(_)) => {
+                self.problem(
+                    &format!("{section}.password_file"),
+                    "give either `password` or `password_file`, not both",
+                );
+                return None;
+            }
+            (None, None) => {
+                self.problem(
+                    &format!("{section}.password_file"),
+                    "is required (or `password`, which keeps the secret in this file)",
+                );
+                return None;
+            }
+            (Some(p), None) if p.is_empty() => {
+                self.problem(&format!("{section}.password"), "must not be empty");
+                return None;
+            }
+            (Some(p), None) => Secret(p),
+            (None, Some(file)) => {
+                let key = format!("{section}.password_file");
+                let path = self.path(&key, &file);
+                match read_secret_file(&key, &path) {
+                    Ok(secret) => secret,
+                    Err(problem) => {
+                        self.problems.push(problem);
+                        return None;
+                    }
+                }
+            }
+        };
+        Some(Credentials { username, password })
     }
 
     fn sla(&mut self, raw: raw::RawSla) -> Sla {
@@ -565,6 +818,25 @@ impl Validator<'_> {
         }
         limits
     }
+}
+
+/// The connection keys of one server section, as written.
+struct ServerKeys {
+    host: String,
+    port: Option<u16>,
+    tls: Option<String>,
+    ca_file: Option<String>,
+    timeout: Option<String>,
+}
+
+/// Whether `host` names this machine: only then may mail and passwords travel
+/// without TLS.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn weekday(name: &str) -> Option<Weekday> {

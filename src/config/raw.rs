@@ -56,6 +56,7 @@ pub struct RawStorage {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum RawSource {
     Maildir(RawMaildirSource),
+    Imap(RawImapSource),
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,10 +74,64 @@ fn default_poll_interval() -> String {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImapSource {
+    pub host: String,
+    /// Default: 993 for `implicit`, 143 otherwise.
+    pub port: Option<u16>,
+    /// `implicit` (default), `starttls` or `none` (loopback only).
+    pub tls: Option<String>,
+    /// Extra CA certificate(s), PEM, trusted beside the system roots.
+    pub ca_file: Option<String>,
+    pub username: String,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    #[serde(default = "default_mailbox")]
+    pub mailbox: String,
+    /// Without it, processed mail is flagged `\Seen` and stays in `mailbox`.
+    pub processed_mailbox: Option<String>,
+    #[serde(default = "default_true")]
+    pub idle: bool,
+    /// Polling interval without IDLE; with IDLE, the longest wait between checks.
+    pub poll_interval: Option<String>,
+    /// How long one network operation may take before the connection is dropped.
+    pub timeout: Option<String>,
+}
+
+fn default_mailbox() -> String {
+    "INBOX".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum RawTransport {
     File(RawFileTransport),
     Sendmail(RawSendmailTransport),
+    Smtp(RawSmtpTransport),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtpTransport {
+    pub host: String,
+    /// Default: 465 for `implicit`, 587 for `starttls`, 25 for `none`.
+    pub port: Option<u16>,
+    /// `implicit` (default), `starttls` or `none` (loopback only).
+    pub tls: Option<String>,
+    pub ca_file: Option<String>,
+    /// With a password: AUTH as this user. Without: no AUTH.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+    /// How long one delivery may take before it counts as a transient failure.
+    pub timeout: Option<String>,
+    pub retry_initial: Option<String>,
+    pub retry_max: Option<String>,
+    pub give_up_after: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

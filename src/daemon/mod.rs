@@ -1,32 +1,42 @@
-//! The service: an ingest worker (source → store) and a delivery worker (outbox →
-//! transport) run side by side on blocking threads under one cancellation token.
-//! They share one write connection behind a mutex (SQLite has one writer anyway,
-//! and a mutex hands over at once where its busy handler sleeps); the delivery
-//! worker reads through a second connection. Ingest wakes delivery after every
-//! commit. SIGTERM/SIGINT stop both after the batch in hand; a second signal exits
-//! at once.
+//! The service: a source worker (Maildir or IMAP → store), a delivery worker
+//! (outbox → transport) and a supervisor (systemd readiness, watchdog, status) run
+//! as tasks under one cancellation token and one task tracker.
+//!
+//! The workers share one write connection behind a mutex (SQLite has one writer
+//! anyway, and a mutex hands over at once where its busy handler sleeps); the
+//! delivery worker reads through a second connection. Ingest wakes delivery after
+//! every commit.
+//!
+//! SIGTERM/SIGINT: the source stops after the batch in hand, delivery gets
+//! [`SHUTDOWN_GRACE`] to send what is queued, then the process exits 0; a second
+//! signal exits at once. SIGHUP: the configuration and templates are read again
+//! and take effect if valid; otherwise the old ones stay and the log says why.
+
+mod delivery;
+mod imap;
+mod maildir;
+mod supervisor;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
-use crate::config::{Config, Retry, SourceConfig};
-use crate::ingest::{Outcome, Pipeline, Prepared, prepare};
-use crate::respond::{self, Templates};
-use crate::source::{Maildir, Pending, SourceError};
+use crate::config::{Config, SourceConfig};
+use crate::ingest::Outcome;
+use crate::respond::Templates;
+use crate::source::{ImapError, SourceError};
 use crate::store::{OpenMode, Store, StoreError};
-use crate::transport::Transport;
+use crate::transport::SmtpSetupError;
 
-/// At most this many messages, and about this many bytes, per transaction.
-const BATCH_MESSAGES: usize = 512;
-const BATCH_BYTES: u64 = 8 << 20;
-const DELIVERY_BATCH: usize = 512;
-/// Retries become due with time: look at the outbox at least this often.
-const DELIVERY_POLL: Duration = Duration::from_secs(5);
+pub use supervisor::Readiness;
+
+/// How long delivery may go on sending after a stop was requested.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -34,7 +44,11 @@ pub enum DaemonError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Source(#[from] SourceError),
-    #[error("a worker thread failed: {0}")]
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+    #[error(transparent)]
+    Transport(#[from] SmtpSetupError),
+    #[error("a worker failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
 
@@ -52,352 +66,178 @@ pub struct Totals {
     pub failed: u64,
 }
 
-/// A batch read from the source, ready to store.
-#[derive(Debug, Default)]
-struct LoadedBatch {
-    pending: Vec<Pending>,
-    prepared: Vec<Prepared>,
-    /// Files that could not be read this time.
-    unreadable: u64,
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        self.stored += other.stored;
+        self.already_stored += other.already_stored;
+        self.reports_opened += other.reports_opened;
+        self.acknowledgements += other.acknowledgements;
+        self.sent += other.sent;
+        self.send_failures += other.send_failures;
+        self.failed += other.failed;
+    }
+
+    /// Counts one message's ingest result; true if it is safely stored.
+    fn tally(&mut self, result: &Result<Outcome, StoreError>) -> bool {
+        match result {
+            Ok(Outcome::AlreadyStored) => {
+                self.already_stored += 1;
+                true
+            }
+            Ok(Outcome::Stored {
+                opened,
+                acknowledged,
+                ..
+            }) => {
+                self.stored += 1;
+                self.reports_opened += u64::from(*opened);
+                self.acknowledgements += u64::from(*acknowledged);
+                true
+            }
+            Err(_) => {
+                self.failed += 1;
+                false
+            }
+        }
+    }
+
+    fn log_ingested(&self) {
+        if self.stored + self.already_stored > 0 {
+            tracing::info!(
+                stored = self.stored,
+                duplicates = self.already_stored,
+                reports = self.reports_opened,
+                acknowledgements = self.acknowledgements,
+                "ingested"
+            );
+        }
+    }
 }
 
-/// Source → store.
-struct IngestWorker {
-    config: Config,
-    templates: Templates,
+/// The configuration and templates in force; replaced as a whole on SIGHUP.
+#[derive(Debug)]
+pub struct Settings {
+    pub config: Config,
+    pub templates: Templates,
+}
+
+/// What every worker shares.
+#[derive(Clone)]
+struct Shared {
     store: Arc<Mutex<Store>>,
-    maildir: Maildir,
     clock: Arc<dyn Clock>,
+    settings: watch::Receiver<Arc<Settings>>,
     /// Tells the delivery worker there may be new mail to send.
     wake: Arc<Notify>,
-}
-
-impl IngestWorker {
-    /// Ingests everything pending, batch by batch. A reader thread loads and
-    /// parses the next batch while this one is stored, and marks committed
-    /// batches processed on the source. One batch is in flight at a time, so
-    /// memory stays bounded.
-    fn cycle(&self, cancel: &CancellationToken) -> Result<Totals, DaemonError> {
-        let pending = self.maildir.pending()?;
-        let maildir = &self.maildir;
-        std::thread::scope(|scope| {
-            let (batches, received) = std::sync::mpsc::sync_channel(1);
-            let (committed, to_mark) = std::sync::mpsc::channel::<Vec<Pending>>();
-            let reader = scope.spawn(move || -> Result<(), SourceError> {
-                let mark =
-                    |done: Vec<Pending>| done.iter().try_for_each(|p| maildir.mark_processed(p));
-                let mut rest = pending.as_slice();
-                while !rest.is_empty() && !cancel.is_cancelled() {
-                    while let Ok(done) = to_mark.try_recv() {
-                        mark(done)?;
-                    }
-                    let batch = self.load_batch(&mut rest);
-                    // The receiver is gone only if storing failed: stop reading.
-                    if batches.send(batch).is_err() {
-                        break;
-                    }
-                }
-                drop(batches);
-                // Until the writer is done, every committed batch still comes here.
-                to_mark.into_iter().try_for_each(mark)
-            });
-            let stored = self.store_batches(received, &committed);
-            drop(committed);
-            let marked = reader
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let totals = stored?;
-            marked?;
-            Ok(totals)
-        })
-    }
-
-    /// Loads and parses the next batch from the front of `rest`. A file that
-    /// cannot be read is logged, counted and left where it is for the next cycle:
-    /// it must not hold up the others.
-    fn load_batch(&self, rest: &mut &[Pending]) -> LoadedBatch {
-        let limits = self.config.limits;
-        let mut loaded = LoadedBatch::default();
-        let mut bytes = 0;
-        while let Some((p, tail)) = rest.split_first() {
-            if loaded.pending.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES {
-                break;
-            }
-            *rest = tail;
-            match self.maildir.load(p, limits.max_message_size) {
-                Ok(Some(incoming)) => {
-                    let message = prepare(incoming, &limits);
-                    bytes += message.memory() as u64;
-                    loaded.prepared.push(message);
-                    loaded.pending.push(p.clone());
-                }
-                Ok(None) => {}
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot read a message; it stays on the source");
-                    loaded.unreadable += 1;
-                }
-            }
-        }
-        loaded
-    }
-
-    /// Stores each batch as it arrives and hands the committed messages back to
-    /// be marked processed — only those: a message the store refused stays.
-    fn store_batches(
-        &self,
-        received: std::sync::mpsc::Receiver<LoadedBatch>,
-        committed: &std::sync::mpsc::Sender<Vec<Pending>>,
-    ) -> Result<Totals, DaemonError> {
-        let source = self.maildir.source_name();
-        let pipeline = Pipeline {
-            config: &self.config,
-            templates: &self.templates,
-        };
-        let mut totals = Totals::default();
-        for loaded in received {
-            totals.failed += loaded.unreadable;
-            let (batch, prepared) = (loaded.pending, loaded.prepared);
-            let started = std::time::Instant::now();
-            let results = pipeline.ingest(&self.store, &source, &prepared, self.clock.now());
-            self.wake.notify_one();
-            let mut done = Vec::with_capacity(batch.len());
-            for ((p, message), result) in batch.into_iter().zip(&prepared).zip(results) {
-                match result {
-                    Ok(Outcome::AlreadyStored) => {
-                        totals.already_stored += 1;
-                        done.push(p);
-                    }
-                    Ok(Outcome::Stored {
-                        opened,
-                        acknowledged,
-                        ..
-                    }) => {
-                        totals.stored += 1;
-                        totals.reports_opened += u64::from(opened);
-                        totals.acknowledgements += u64::from(acknowledged);
-                        done.push(p);
-                    }
-                    Err(err) => {
-                        tracing::error!(message = %message.location, error = %err, "cannot store message; it stays on the source");
-                        totals.failed += 1;
-                    }
-                }
-            }
-            tracing::debug!(messages = done.len(), elapsed = ?started.elapsed(), "batch committed");
-            // The reader outlives this loop, so the send cannot fail.
-            let _ = committed.send(done);
-        }
-        Ok(totals)
-    }
-}
-
-/// Outbox → transport.
-struct DeliveryWorker {
-    store: Arc<Mutex<Store>>,
-    /// A second connection: reads due mail and checkpoints the WAL beside the
-    /// writer, so neither waits for the shared store's lock.
-    reader: Store,
-    transport: Transport,
-    retry: Retry,
-    clock: Arc<dyn Clock>,
-}
-
-impl DeliveryWorker {
-    fn pass(&mut self) -> Result<respond::DeliveryRun, DaemonError> {
-        let run = respond::deliver_due(
-            &self.store,
-            &self.reader,
-            &self.transport,
-            &self.retry,
-            self.clock.now(),
-            DELIVERY_BATCH,
-        )?;
-        self.reader.checkpoint()?;
-        Ok(run)
-    }
+    readiness: Readiness,
 }
 
 /// Runs the daemon. With `once`, processes what is pending, sends what is due and
-/// returns; otherwise keeps going until `cancel` fires.
+/// returns; otherwise keeps going until `cancel` fires. `settings` may be replaced
+/// while it runs (SIGHUP).
 pub async fn run(
-    config: Config,
-    templates: Templates,
+    settings: watch::Receiver<Arc<Settings>>,
     store: Store,
     clock: Arc<dyn Clock>,
     once: bool,
     cancel: CancellationToken,
 ) -> Result<Totals, DaemonError> {
-    let SourceConfig::Maildir {
-        path,
-        poll_interval,
-    } = &config.source;
-    let maildir = Maildir::open(path)?;
-    let poll_interval = *poll_interval;
-    let transport = Transport::from_config(&config.transport.kind);
+    let first = settings.borrow().clone();
+    let config = &first.config;
     tracing::info!(
-        source = %maildir.root().display(),
-        transport = %transport.describe(),
+        source = %describe_source(&config.source),
         database = %store.path().display(),
-        "disclosed started"
+        "disclosed starting"
     );
-    let wake = Arc::new(Notify::new());
-    let ingest_finished = Arc::new(AtomicBool::new(false));
-    // One connection, shared: SQLite allows one writer at a time anyway, and a
-    // mutex hands over at once where SQLite's busy handler sleeps and polls.
     let reader = Store::open(store.path(), OpenMode::Existing)?;
-    let store = Arc::new(Mutex::new(store));
-    let delivery = DeliveryWorker {
-        store: store.clone(),
-        reader,
-        transport,
-        retry: config.transport.retry,
-        clock: clock.clone(),
-    };
-    let ingest = IngestWorker {
-        config,
-        templates,
-        store,
-        maildir,
+    let shared = Shared {
+        store: Arc::new(Mutex::new(store)),
         clock,
-        wake: wake.clone(),
+        settings,
+        wake: Arc::new(Notify::new()),
+        readiness: Readiness::default(),
     };
+    let ingest_finished = Arc::new(AtomicBool::new(false));
+    let tracker = TaskTracker::new();
 
-    let delivering = tokio::spawn(deliver_loop(
-        delivery,
+    let supervising =
+        (!once).then(|| tracker.spawn(supervisor::supervise(shared.clone(), cancel.clone())));
+    let delivering = tracker.spawn(delivery::deliver_loop(
+        shared.clone(),
+        reader,
         once,
         cancel.clone(),
-        wake.clone(),
         ingest_finished.clone(),
     ));
-    let ingested = ingest_loop(ingest, once, poll_interval, cancel.clone()).await;
+    let ingesting = tracker.spawn({
+        let shared = shared.clone();
+        let cancel = cancel.clone();
+        async move {
+            let config = shared.settings.borrow().config.clone();
+            match config.source {
+                SourceConfig::Maildir { .. } => maildir::ingest_loop(shared, once, cancel).await,
+                SourceConfig::Imap(_) => imap::ingest_loop(shared, once, cancel).await,
+            }
+        }
+    });
+    tracker.close();
+
+    let ingested = ingesting.await?;
     ingest_finished.store(true, Ordering::SeqCst);
-    wake.notify_one();
+    shared.wake.notify_one();
     if ingested.is_err() {
         cancel.cancel();
     }
-    let (sent, send_failures) = delivering.await??;
+    let delivered = delivering.await?;
+    if let Some(s) = supervising {
+        cancel.cancel();
+        s.await?;
+    }
+    tracker.wait().await;
     let mut totals = ingested?;
+    let (sent, send_failures) = delivered?;
     totals.sent = sent;
     totals.send_failures = send_failures;
     tracing::info!("disclosed stopped");
     Ok(totals)
 }
 
-async fn ingest_loop(
-    worker: IngestWorker,
-    once: bool,
-    poll_interval: Duration,
-    cancel: CancellationToken,
-) -> Result<Totals, DaemonError> {
-    let mut totals = Totals::default();
-    let mut worker = Some(worker);
-    while let Some(w) = worker.take() {
-        let token = cancel.clone();
-        let (w, result) = tokio::task::spawn_blocking(move || {
-            let result = w.cycle(&token);
-            (w, result)
-        })
-        .await?;
-        worker = Some(w);
-        match result {
-            Ok(cycle) => {
-                if cycle.stored + cycle.already_stored > 0 {
-                    tracing::info!(
-                        stored = cycle.stored,
-                        duplicates = cycle.already_stored,
-                        reports = cycle.reports_opened,
-                        acknowledgements = cycle.acknowledgements,
-                        "ingested"
-                    );
-                }
-                totals.stored += cycle.stored;
-                totals.already_stored += cycle.already_stored;
-                totals.reports_opened += cycle.reports_opened;
-                totals.acknowledgements += cycle.acknowledgements;
-                totals.failed += cycle.failed;
-            }
-            // In the service a failed cycle is retried at the next poll; nothing
-            // was marked processed that is not committed.
-            Err(err) if !once => tracing::error!(error = %err, "ingest failed; retrying"),
-            Err(err) => return Err(err),
-        }
-        if once || cancel.is_cancelled() {
-            break;
-        }
-        tokio::select! {
-            () = tokio::time::sleep(poll_interval) => {}
-            () = cancel.cancelled() => break,
+fn describe_source(source: &SourceConfig) -> String {
+    match source {
+        SourceConfig::Maildir { path, .. } => format!("Maildir {}", path.display()),
+        SourceConfig::Imap(i) => {
+            format!("IMAP {} mailbox {} ({})", i.server, i.mailbox, i.server.tls)
         }
     }
-    Ok(totals)
 }
 
-/// Sends due mail whenever woken, and at least every [`DELIVERY_POLL`]. With
-/// `once` it stops when ingest has finished and nothing is left that is due.
-async fn deliver_loop(
-    worker: DeliveryWorker,
-    once: bool,
+/// Cancels `cancel` on the first SIGTERM/SIGINT and exits the process on the
+/// second. On SIGHUP calls `reload`, which reads the configuration again.
+pub fn spawn_signal_handler(
     cancel: CancellationToken,
-    wake: Arc<Notify>,
-    ingest_finished: Arc<AtomicBool>,
-) -> Result<(u64, u64), DaemonError> {
-    let (mut sent, mut failures) = (0u64, 0u64);
-    let mut worker = Some(worker);
-    while let Some(mut w) = worker.take() {
-        // Read the flag before the pass: a pass that starts after ingest
-        // finished has seen every row ingest committed.
-        let finished = ingest_finished.load(Ordering::SeqCst);
-        let (w, result) = tokio::task::spawn_blocking(move || {
-            let result = w.pass();
-            (w, result)
-        })
-        .await?;
-        worker = Some(w);
-        match result {
-            Ok(run) => {
-                if run.sent + run.retrying + run.failed > 0 {
-                    tracing::info!(
-                        sent = run.sent,
-                        retrying = run.retrying,
-                        failed = run.failed,
-                        "delivered"
-                    );
-                }
-                sent += u64::from(run.sent);
-                failures += u64::from(run.retrying + run.failed);
-            }
-            Err(err) if !once => tracing::error!(error = %err, "delivery failed; retrying"),
-            Err(err) => return Err(err),
-        }
-        if (once && finished) || cancel.is_cancelled() {
-            break;
-        }
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(DELIVERY_POLL), if !once => {}
-            () = cancel.cancelled() => break,
-        }
-    }
-    Ok((sent, failures))
-}
-
-/// Cancels `cancel` on the first SIGTERM/SIGINT and exits the process on the second.
-pub fn spawn_signal_handler(cancel: CancellationToken) -> std::io::Result<()> {
+    reload: impl Fn() + Send + 'static,
+) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
     tokio::spawn(async move {
         let mut received = 0;
         loop {
             tokio::select! {
                 _ = term.recv() => {}
                 _ = int.recv() => {}
+                _ = hup.recv() => {
+                    reload();
+                    continue;
+                }
             }
             received += 1;
             if received == 1 {
                 tracing::info!(
                     "stop requested; finishing the batch in hand (signal again to quit at once)"
                 );
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
                 cancel.cancel();
             } else {
                 tracing::warn!("second stop signal; exiting now");
@@ -406,4 +246,39 @@ pub fn spawn_signal_handler(cancel: CancellationToken) -> std::io::Result<()> {
         }
     });
     Ok(())
+}
+
+/// Reads the configuration at `path` and its templates, and puts them in force
+/// if both are valid. Settings that only a restart can change are kept, and the
+/// log says so.
+pub fn reload(path: &std::path::Path, settings: &watch::Sender<Arc<Settings>>) {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(err) => {
+            tracing::error!(error = %err, "reload refused; keeping the running configuration");
+            return;
+        }
+    };
+    let templates = match Templates::load(config.templates.dir.as_deref()) {
+        Ok(t) => t,
+        Err(err) => {
+            tracing::error!(error = %err, "reload refused: templates are invalid; keeping the running configuration");
+            return;
+        }
+    };
+    let current = settings.borrow().clone();
+    if config.storage.database != current.config.storage.database {
+        tracing::error!(
+            "reload refused: `storage.database` changed, which needs a restart; keeping the running configuration"
+        );
+        return;
+    }
+    if std::mem::discriminant(&config.source) != std::mem::discriminant(&current.config.source) {
+        tracing::error!(
+            "reload refused: `source.kind` changed, which needs a restart; keeping the running configuration"
+        );
+        return;
+    }
+    settings.send_replace(Arc::new(Settings { config, templates }));
+    tracing::info!(config = %path.display(), "configuration and templates reloaded");
 }

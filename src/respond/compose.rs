@@ -7,7 +7,7 @@ use lettre::Message;
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 
-use super::templates::{AckData, TemplateError, Templates};
+use super::templates::{AckData, DeliveryFailedData, TemplateError, Templates};
 use crate::config::Config;
 use crate::report::ReportId;
 
@@ -165,6 +165,67 @@ pub fn acknowledgement(
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
     })
+}
+
+/// Tells the team that `failed` could not be delivered, and why. `None` without
+/// team members to tell.
+pub fn delivery_failure(
+    config: &Config,
+    templates: &Templates,
+    failed: &crate::store::QueuedMail,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Option<Outgoing>, ComposeError> {
+    let members = &config.team.members;
+    if members.is_empty() {
+        return Ok(None);
+    }
+    let program = &config.program;
+    let address = program.address.to_string();
+    let report = failed.report_id.as_deref();
+    let body = templates.render(
+        "delivery-failed",
+        &DeliveryFailedData {
+            program_name: &program.name,
+            report_id: report,
+            kind: &failed.kind,
+            recipients: failed.recipients.join(", "),
+            message_id: &failed.message_id,
+            queued_at: failed
+                .created_at
+                .to_zoned_datetime(program.timezone.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string(),
+            attempts: failed.attempts + 1,
+            reason,
+        },
+    )?;
+    let message_id = new_message_id(&program.address.domain, now);
+    let mut builder = Message::builder()
+        .message_id(Some(format!("<{message_id}>")))
+        .from(mailbox(
+            Some(&format!("{} disclosed", program.name)),
+            &address,
+        )?)
+        .subject(match report {
+            Some(id) => format!("[{id}] Undeliverable: {}", failed.kind),
+            None => format!("Undeliverable: {}", failed.kind),
+        })
+        .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
+        .header(AutoSubmitted("auto-generated"))
+        .header(ContentType::TEXT_PLAIN);
+    for m in members {
+        builder = builder.to(mailbox(Some(&m.name), &m.email.to_string())?);
+    }
+    let message = builder
+        .body(body)
+        .map_err(|err| ComposeError::Build(err.to_string()))?;
+    Ok(Some(Outgoing {
+        message_id,
+        envelope_from: address,
+        recipients: members.iter().map(|m| m.email.to_string()).collect(),
+        raw: message.formatted(),
+    }))
 }
 
 #[cfg(test)]

@@ -7,9 +7,17 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::config::Retry;
-use crate::store::{QueuedMail, Store, StoreError, lock};
+use serde_json::json;
+
+use super::{Templates, compose};
+use crate::config::{Config, Retry};
+use crate::report::ReportId;
+use crate::store::{NewEvent, NewMail, QueuedMail, Store, StoreError, Tx, lock};
 use crate::transport::{SendError, Transport};
+
+/// The outbox kind of delivery-failure notices; their own failures are only
+/// logged, never reported by mail (that could loop).
+pub const DELIVERY_FAILED: &str = "delivery-failed";
 
 /// What one pass of [`deliver_due`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,7 +35,9 @@ pub fn backoff(retry: &Retry, attempts: u32) -> Duration {
     retry.initial.saturating_mul(factor).min(retry.max)
 }
 
-/// Sends everything due at `now`, in batches of `batch` rows. Blocking.
+/// Sends everything due at `now`, in batches of `batch` rows. Blocking. A mail
+/// given up on is recorded on its report and the team is told by mail, in the
+/// transaction that marks it failed.
 ///
 /// Due rows are read through `reader`, a connection of its own (WAL readers never
 /// wait for the writer), walking ids upwards so that a row is tried once per pass.
@@ -39,10 +49,16 @@ pub fn deliver_due(
     store: &Mutex<Store>,
     reader: &Store,
     transport: &Transport,
-    retry: &Retry,
+    config: &Config,
+    templates: &Templates,
     now: Timestamp,
     batch: usize,
 ) -> Result<DeliveryRun, StoreError> {
+    let ctx = RecordCtx {
+        config,
+        templates,
+        now,
+    };
     let mut run = DeliveryRun::default();
     let mut unrecorded: Vec<(QueuedMail, Result<(), SendError>)> = Vec::new();
     let mut after = 0;
@@ -50,7 +66,7 @@ pub fn deliver_due(
         let due = reader.read().due_mail(now, after, batch)?;
         let Some(last) = due.last() else {
             if !unrecorded.is_empty() {
-                record(&mut lock(store), &mut unrecorded, retry, now, &mut run)?;
+                record(&mut lock(store), &mut unrecorded, &ctx, &mut run)?;
             }
             return Ok(run);
         };
@@ -60,19 +76,26 @@ pub fn deliver_due(
         tracing::debug!(mails = due.len(), send = ?started.elapsed(), "delivery batch");
         unrecorded.extend(due.into_iter().zip(results));
         if let Ok(mut guard) = store.try_lock() {
-            record(&mut guard, &mut unrecorded, retry, now, &mut run)?;
+            record(&mut guard, &mut unrecorded, &ctx, &mut run)?;
         }
     }
+}
+
+struct RecordCtx<'a> {
+    config: &'a Config,
+    templates: &'a Templates,
+    now: Timestamp,
 }
 
 /// Records delivery results in one transaction and empties `results`.
 fn record(
     store: &mut Store,
     results: &mut Vec<(QueuedMail, Result<(), SendError>)>,
-    retry: &Retry,
-    now: Timestamp,
+    ctx: &RecordCtx<'_>,
     run: &mut DeliveryRun,
 ) -> Result<(), StoreError> {
+    let retry: &Retry = &ctx.config.transport.retry;
+    let now = ctx.now;
     store.write(|w| {
         let tx = w.tx();
         for (mail, result) in results.iter() {
@@ -88,8 +111,9 @@ fn record(
                         >= SignedDuration::try_from(retry.give_up_after)
                             .unwrap_or(SignedDuration::MAX);
                     if !err.transient || too_old {
-                        tracing::warn!(message_id = %mail.message_id, error = %err, "giving up on a mail");
+                        tracing::warn!(message_id = %mail.message_id, kind = %mail.kind, error = %err, "giving up on a mail");
                         tx.mark_failed(mail.id, &err.message)?;
+                        report_failure(&tx, ctx, mail, &err.message)?;
                         run.failed += 1;
                     } else {
                         let wait = backoff(retry, mail.attempts + 1);
@@ -106,6 +130,54 @@ fn record(
         Ok::<_, StoreError>(())
     })?;
     results.clear();
+    Ok(())
+}
+
+/// Records the failure on the mail's report and queues a notice to the team.
+fn report_failure(
+    tx: &Tx<'_>,
+    ctx: &RecordCtx<'_>,
+    mail: &QueuedMail,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let report = mail.report_id.clone().map(ReportId::from_stored);
+    tx.append_event(&NewEvent {
+        report_id: report.as_ref(),
+        at: ctx.now,
+        actor: "disclosed",
+        auth: "none",
+        kind: "delivery-failed",
+        detail: json!({
+            "message_id": mail.message_id,
+            "kind": mail.kind,
+            "recipients": mail.recipients,
+            "reason": reason,
+        }),
+        message: None,
+    })?;
+    if mail.kind == DELIVERY_FAILED {
+        return Ok(());
+    }
+    match compose::delivery_failure(ctx.config, ctx.templates, mail, reason, ctx.now) {
+        Ok(Some(notice)) => {
+            tx.enqueue(
+                &NewMail {
+                    report_id: report.as_ref(),
+                    kind: DELIVERY_FAILED,
+                    message_id: &notice.message_id,
+                    envelope_from: &notice.envelope_from,
+                    recipients: &notice.recipients,
+                    rate_key: None,
+                    raw: &notice.raw,
+                },
+                ctx.now,
+            )?;
+        }
+        Ok(None) => {}
+        // The failure is recorded as an event either way; a broken template
+        // must not keep the outbox from recording results.
+        Err(err) => tracing::error!(error = %err, "cannot compose the delivery-failure notice"),
+    }
     Ok(())
 }
 

@@ -6,5 +6,5 @@ mod deliver;
 pub mod templates;
 
 pub use compose::{ComposeError, Outgoing, acknowledgement, new_message_id, reply_subject};
-pub use deliver::{DeliveryRun, backoff, deliver_due};
+pub use deliver::{DELIVERY_FAILED, DeliveryRun, backoff, deliver_due};
 pub use templates::{TemplateError, Templates};

@@ -8,10 +8,16 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 /// Built-in templates; a file of the same name in `[templates] dir` replaces one.
-const BUILTIN: &[(&str, &str)] = &[(
-    "acknowledgement",
-    include_str!("../../templates/acknowledgement.txt.hbs"),
-)];
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "acknowledgement",
+        include_str!("../../templates/acknowledgement.txt.hbs"),
+    ),
+    (
+        "delivery-failed",
+        include_str!("../../templates/delivery-failed.txt.hbs"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -92,6 +98,19 @@ pub struct AckData<'a> {
     pub response_time: String,
     pub reply_address: &'a str,
     pub reporter_name: Option<&'a str>,
+}
+
+/// What the delivery-failure notice to the team can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryFailedData<'a> {
+    pub program_name: &'a str,
+    pub report_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub recipients: String,
+    pub message_id: &'a str,
+    pub queued_at: String,
+    pub attempts: u32,
+    pub reason: &'a str,
 }
 
 #[cfg(test)]

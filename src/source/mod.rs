@@ -1,11 +1,13 @@
 //! Sources deliver raw messages and learn, afterwards, which ones are safely
-//! stored. Maildir is here; IMAP joins behind the same shape: list what is
-//! pending, load it, and mark it processed only after the store committed it.
+//! stored. Both have the same shape: list what is pending, load it, and mark it
+//! processed only after the store committed it.
 
+pub mod imap;
 mod maildir;
 
 use std::path::PathBuf;
 
+pub use imap::{ImapError, ImapSource};
 pub use maildir::{Maildir, Pending};
 
 /// The bytes of one message, or as much of it as we are willing to load.

@@ -26,6 +26,9 @@ pub struct NewMail<'a> {
 #[derive(Debug, Clone)]
 pub struct QueuedMail {
     pub id: i64,
+    pub report_id: Option<String>,
+    /// What it is, e.g. `acknowledgement`.
+    pub kind: String,
     pub message_id: String,
     pub envelope_from: String,
     pub recipients: Vec<String>,
@@ -82,7 +85,7 @@ impl Tx<'_> {
             .conn
             .prepare_cached(
                 "SELECT o.id, o.message_id, o.envelope_from, o.recipients, r.raw, o.attempts,
-                     o.created_at
+                     o.created_at, o.report_id, o.kind
                  FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
                  WHERE o.status = 'queued' AND o.next_attempt_at <= ?1 AND o.id > ?2
                  ORDER BY o.id LIMIT ?3",
@@ -98,13 +101,24 @@ impl Tx<'_> {
                     row.get::<_, Vec<u8>>(4)?,
                     row.get::<_, u32>(5)?,
                     row.get::<_, i64>(6)?,
+                    row.get::<_, Option<String>>(7)?,
+                    row.get::<_, String>(8)?,
                 ))
             })
             .map_err(ctx("reading due mail"))?;
         let mut due = Vec::new();
         for row in rows {
-            let (id, message_id, envelope_from, recipients, raw, attempts, created) =
-                row.map_err(ctx("reading due mail"))?;
+            let (
+                id,
+                message_id,
+                envelope_from,
+                recipients,
+                raw,
+                attempts,
+                created,
+                report_id,
+                kind,
+            ) = row.map_err(ctx("reading due mail"))?;
             let recipients =
                 serde_json::from_str(&recipients).map_err(|err| StoreError::Corrupt {
                     what: "outbox recipients",
@@ -112,6 +126,8 @@ impl Tx<'_> {
                 })?;
             due.push(QueuedMail {
                 id,
+                report_id,
+                kind,
                 message_id,
                 envelope_from,
                 recipients,

@@ -123,6 +123,8 @@ mod tests {
 
     fn mail(id: &str) -> QueuedMail {
         QueuedMail {
+            report_id: None,
+            kind: "acknowledgement".into(),
             id: 1,
             message_id: id.into(),
             envelope_from: "security@example.org".into(),

@@ -1,15 +1,17 @@
 //! Transports hand a rendered mail to the world: `file` (one `.eml` per mail, for
-//! demos, tests and pick-up directories) and `sendmail` (a local MTA). SMTP joins
-//! them later behind the same [`Transport::send_batch`].
+//! demos, tests and pick-up directories), `sendmail` (a local MTA) and `smtp` (a
+//! mail server), all behind [`Transport::send_batch`].
 
 mod file;
 mod sendmail;
+mod smtp;
 
 use crate::config::TransportKind;
 use crate::store::QueuedMail;
 
 pub use file::FileTransport;
 pub use sendmail::SendmailTransport;
+pub use smtp::{SmtpCheck, SmtpSetupError, SmtpTransport};
 
 /// Why a delivery failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,16 +42,22 @@ impl SendError {
 pub enum Transport {
     File(FileTransport),
     Sendmail(SendmailTransport),
+    Smtp(Box<SmtpTransport>),
 }
 
 impl Transport {
-    pub fn from_config(kind: &TransportKind) -> Self {
-        match kind {
+    /// `hello_name` is the domain we greet SMTP servers with. The SMTP transport
+    /// must be built inside the tokio runtime.
+    pub fn from_config(kind: &TransportKind, hello_name: &str) -> Result<Self, SmtpSetupError> {
+        Ok(match kind {
             TransportKind::File { dir } => Self::File(FileTransport::new(dir.clone())),
             TransportKind::Sendmail { command } => {
                 Self::Sendmail(SendmailTransport::new(command.clone()))
             }
-        }
+            TransportKind::Smtp(config) => {
+                Self::Smtp(Box::new(SmtpTransport::new(config, hello_name)?))
+            }
+        })
     }
 
     /// A short description for logs and `check`.
@@ -57,6 +65,7 @@ impl Transport {
         match self {
             Self::File(f) => format!("file transport into {}", f.dir().display()),
             Self::Sendmail(s) => format!("sendmail transport via {}", s.command().display()),
+            Self::Smtp(s) => format!("SMTP transport to {} ({})", s.server(), s.server().tls),
         }
     }
 
@@ -66,14 +75,18 @@ impl Transport {
         match self {
             Self::File(f) => f.send_batch(mails),
             Self::Sendmail(s) => mails.iter().map(|m| s.send(m)).collect(),
+            Self::Smtp(s) => s.send_batch(mails),
         }
     }
 
-    /// Checks the transport could work (directory writable, command executable).
-    pub fn check(&self) -> Result<(), SendError> {
+    /// Checks the transport could work without reaching out (directory
+    /// writable, command executable); an SMTP server is checked by
+    /// [`SmtpTransport::check`].
+    pub fn check_local(&self) -> Result<(), SendError> {
         match self {
             Self::File(f) => f.check(),
             Self::Sendmail(s) => s.check(),
+            Self::Smtp(_) => Ok(()),
         }
     }
 }

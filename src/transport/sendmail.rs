@@ -69,6 +69,8 @@ mod tests {
 
     fn mail() -> QueuedMail {
         QueuedMail {
+            report_id: None,
+            kind: "acknowledgement".into(),
             id: 1,
             message_id: "disclosed.x@example.org".into(),
             envelope_from: "security@example.org".into(),

@@ -75,23 +75,36 @@ fn check_reports_each_part_and_fails_without_a_database() {
     let env = Env::with_file_transport("");
     let out = env.cmd(&["check"]);
     assert_eq!(code(&out), 1);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("disclosed init"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAILED   store:"), "{stdout}");
+    assert!(stdout.contains("disclosed init"), "{stdout}");
+    assert!(stdout.contains("ok       source:"), "{stdout}");
     env.init();
     env.init(); // idempotent
-    let text = env.ok(&["check"]);
-    for part in [
-        "config OK",
-        "templates OK",
-        "store OK",
-        "source OK",
-        "transport OK",
-    ] {
-        assert!(text.contains(part), "{part} missing in {text}");
+    for args in [&["check"][..], &["check", "--offline"][..]] {
+        let text = env.ok(args);
+        for part in [
+            "config",
+            "templates",
+            "store",
+            "keys",
+            "source",
+            "transport",
+        ] {
+            assert!(
+                text.contains(&format!("ok       {part}: ")),
+                "{part} missing in {text}"
+            );
+        }
     }
     std::fs::remove_dir_all(env.path("maildir/cur")).expect("break maildir");
     let out = env.cmd(&["check"]);
     assert_eq!(code(&out), 1);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cur/"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("FAILED   source:") && stdout.contains("cur/"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -1,0 +1,177 @@
+//! `disclosed check`: every part the daemon needs, one line each, and a non-zero
+//! exit if any fails. `--offline` stays on this machine (systemd's
+//! `ExecStartPre`): config, templates, store and keys.
+
+use crate::config::{Config, SourceConfig, TransportKind};
+use crate::source::{ImapSource, Maildir};
+use crate::store::{OpenMode, Store};
+use crate::transport::Transport;
+
+use super::{CliError, load_templates, runtime};
+
+/// The outcome of one item.
+enum Item {
+    Ok(String),
+    Failed(String),
+    Skipped(String),
+}
+
+pub(super) fn check(config: &Config, offline: bool) -> Result<(), CliError> {
+    let mut items = vec![("config", Item::Ok(config.path.display().to_string()))];
+    // A template error is a configuration error (exit 2), like the config's own.
+    load_templates(config)?;
+    items.push((
+        "templates",
+        Item::Ok(match &config.templates.dir {
+            Some(dir) => format!("built-in, overridden from {}", dir.display()),
+            None => "built-in".into(),
+        }),
+    ));
+    items.push(("store", store(config)));
+    items.push(("keys", keys(config)));
+    let runtime = runtime()?;
+    items.push(("source", runtime.block_on(source(config, offline))));
+    items.push(("transport", runtime.block_on(transport(config, offline))));
+
+    let mut failed = 0;
+    for (name, item) in &items {
+        match item {
+            Item::Ok(text) => println!("ok       {name}: {text}"),
+            Item::Skipped(text) => println!("skipped  {name}: {text}"),
+            Item::Failed(text) => {
+                failed += 1;
+                println!("FAILED   {name}: {text}");
+            }
+        }
+    }
+    if failed == 0 {
+        return Ok(());
+    }
+    Err(CliError::Other(anyhow::anyhow!("{failed} check(s) failed")))
+}
+
+fn store(config: &Config) -> Item {
+    let opened = Store::open(&config.storage.database, OpenMode::Existing)
+        .and_then(|s| Ok((s.quick_check()?, s.read().counts()?)));
+    match opened {
+        Ok((integrity, counts)) if integrity == "ok" => Item::Ok(format!(
+            "{} ({} reports, {} messages, {} mails queued)",
+            config.storage.database.display(),
+            counts.reports,
+            counts.messages,
+            counts.outbox_queued
+        )),
+        Ok((integrity, _)) => Item::Failed(format!("integrity check says {integrity}")),
+        Err(err) => Item::Failed(err.to_string()),
+    }
+}
+
+/// The key files the configuration names must be readable; what is in them is
+/// checked where they are used.
+fn keys(config: &Config) -> Item {
+    let files: Vec<_> = config
+        .team
+        .members
+        .iter()
+        .filter_map(|m| m.key.as_ref())
+        .collect();
+    if files.is_empty() {
+        return Item::Ok("none configured".into());
+    }
+    for file in &files {
+        if let Err(err) = std::fs::File::open(file) {
+            return Item::Failed(format!("cannot read {}: {err}", file.display()));
+        }
+    }
+    Item::Ok(format!("{} team member key file(s) readable", files.len()))
+}
+
+async fn source(config: &Config, offline: bool) -> Item {
+    match &config.source {
+        SourceConfig::Maildir { path, .. } => match Maildir::open(path).and_then(|m| m.pending()) {
+            Ok(pending) => Item::Ok(format!(
+                "Maildir {} ({} messages pending)",
+                path.display(),
+                pending.len()
+            )),
+            Err(err) => Item::Failed(err.to_string()),
+        },
+        SourceConfig::Imap(imap) => {
+            let source = match ImapSource::new(imap.clone()) {
+                Ok(s) => s,
+                Err(err) => return Item::Failed(err.to_string()),
+            };
+            if offline {
+                return Item::Skipped(format!("IMAP {} not contacted (--offline)", imap.server));
+            }
+            let mut conn = match source.connect().await {
+                Ok(c) => c,
+                Err(err) => return Item::Failed(err.to_string()),
+            };
+            let state = match conn.select().await {
+                Ok(s) => s,
+                Err(err) => return Item::Failed(err.to_string()),
+            };
+            let processed = match &imap.processed_mailbox {
+                None => "processed mail is flagged \\Seen".to_owned(),
+                Some(m) => match conn.ensure_processed_mailbox().await {
+                    Ok(()) => format!("processed mail moves to {m}"),
+                    Err(err) => return Item::Failed(err.to_string()),
+                },
+            };
+            let f = conn.features();
+            conn.logout().await;
+            Item::Ok(format!(
+                "IMAP {} ({}), logged in as {}, mailbox {} ({} messages), IDLE {}, MOVE {}; {processed}",
+                imap.server,
+                imap.server.tls,
+                imap.credentials.username,
+                imap.mailbox,
+                state.exists,
+                if f.idle {
+                    "supported"
+                } else {
+                    "not supported: polling"
+                },
+                if f.moves {
+                    "supported"
+                } else {
+                    "not supported"
+                },
+            ))
+        }
+    }
+}
+
+async fn transport(config: &Config, offline: bool) -> Item {
+    let transport =
+        match Transport::from_config(&config.transport.kind, &config.program.address.domain) {
+            Ok(t) => t,
+            Err(err) => return Item::Failed(err.to_string()),
+        };
+    if let Err(err) = transport.check_local() {
+        return Item::Failed(err.to_string());
+    }
+    match (&transport, &config.transport.kind) {
+        (Transport::Smtp(smtp), TransportKind::Smtp(cfg)) => {
+            if offline {
+                return Item::Skipped(format!(
+                    "{} not contacted (--offline)",
+                    transport.describe()
+                ));
+            }
+            match smtp.check().await {
+                Ok(found) => Item::Ok(format!(
+                    "{}: EHLO accepted{}",
+                    transport.describe(),
+                    match (&cfg.credentials, found.authenticated) {
+                        (Some(c), true) => format!(", AUTH accepted for {}", c.username),
+                        _ => ", no AUTH configured".into(),
+                    }
+                )),
+                Err(err) => Item::Failed(err.to_string()),
+            }
+        }
+        _ => Item::Ok(transport.describe()),
+    }
+}

@@ -1,0 +1,396 @@
+//! IMAP → store. One connection; a cycle on start, after every IDLE wake-up (or
+//! every `poll_interval` without IDLE). Each cycle:
+//!
+//! 1. SELECT; compare UIDVALIDITY with the stored cursor (a change re-scans from
+//!    UID 1; content hashes keep out duplicates);
+//! 2. mark processed what an earlier run stored but could not mark;
+//! 3. list UIDs above the cursor with their sizes; fetch them in batches bounded
+//!    by count and bytes (headers only above the size limit);
+//! 4. commit each batch with the advanced cursor in one transaction, then flag or
+//!    move it on the server.
+//!
+//! A failure anywhere drops the connection; nothing uncommitted was marked, so
+//! the next connection picks up where the store says. Connection failures are
+//! retried with capped, jittered backoff; each change of state is logged once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::maildir::{BATCH_BYTES, BATCH_MESSAGES};
+use super::{DaemonError, Settings, Shared, Totals};
+use crate::config::{ImapConfig, SourceConfig};
+use crate::ingest::{Pipeline, prepare};
+use crate::net::Backoff;
+use crate::source::imap::{Connection, IDLE_RENEW, ImapError, Wake};
+use crate::source::{ImapSource, Incoming};
+use crate::store::{Cursor, StoreError};
+
+/// First reconnect delay, and the cap (also the retry interval after a
+/// permanent error such as a refused login, which a reload or a fix on the
+/// server may cure).
+const RECONNECT_INITIAL: Duration = Duration::from_secs(1);
+const RECONNECT_MAX: Duration = Duration::from_secs(300);
+
+fn imap_config(settings: &Settings) -> ImapConfig {
+    match &settings.config.source {
+        SourceConfig::Imap(i) => i.clone(),
+        SourceConfig::Maildir { .. } => unreachable!("the source kind cannot change while running"),
+    }
+}
+
+/// Logs connection state changes once, not every attempt.
+#[derive(Default)]
+struct StateLog {
+    last: Option<String>,
+}
+
+impl StateLog {
+    fn connected(&mut self, server: &str, conn: &Connection) {
+        let f = conn.features();
+        if self.last.is_some() {
+            tracing::info!(server, "IMAP connection restored");
+        } else {
+            tracing::info!(
+                server,
+                idle = f.idle,
+                r#move = f.moves,
+                "connected to IMAP server"
+            );
+        }
+        self.last = None;
+    }
+
+    fn failed(&mut self, err: &ImapError, retry_in: Duration) {
+        // The same kind of failure again is not news.
+        let kind = std::mem::discriminant(err);
+        let key = format!("{kind:?}");
+        if self.last.as_deref() == Some(key.as_str()) {
+            tracing::debug!(error = %err, retry_in = ?retry_in, "IMAP still failing");
+            return;
+        }
+        if err.is_permanent() {
+            tracing::error!(error = %err, retry_in = ?retry_in, "IMAP source stopped; fix the configuration (SIGHUP reloads it)");
+        } else {
+            tracing::warn!(error = %err, retry_in = ?retry_in, "IMAP connection failed; retrying with backoff");
+        }
+        self.last = Some(key);
+    }
+}
+
+pub(super) async fn ingest_loop(
+    shared: Shared,
+    once: bool,
+    cancel: CancellationToken,
+) -> Result<Totals, DaemonError> {
+    let mut settings_rx = shared.settings.clone();
+    let mut totals = Totals::default();
+    let mut backoff = Backoff::new(RECONNECT_INITIAL, RECONNECT_MAX);
+    let mut log = StateLog::default();
+    'connect: loop {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let settings = settings_rx.borrow_and_update().clone();
+        let config = imap_config(&settings);
+        let connected = match ImapSource::new(config.clone()) {
+            Ok(source) => open(&source).await.map(|conn| (source, conn)),
+            Err(err) => Err(err),
+        };
+        let (source, mut conn) = match connected {
+            Ok(ok) => ok,
+            Err(err) if once => return Err(err.into()),
+            Err(err) => {
+                let delay = if err.is_permanent() {
+                    RECONNECT_MAX
+                } else {
+                    backoff.next_delay()
+                };
+                log.failed(&err, delay);
+                shared.readiness.source_started();
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = cancel.cancelled() => break,
+                    _ = settings_rx.changed() => backoff.reset(),
+                }
+                continue;
+            }
+        };
+        log.connected(&config.server.to_string(), &conn);
+        backoff.reset();
+        shared.readiness.source_started();
+        loop {
+            match cycle(&shared, &settings, &source, &mut conn, &cancel).await {
+                Ok(done) => {
+                    done.log_ingested();
+                    totals.add(&done);
+                }
+                Err(CycleError::Store(err)) if once => return Err(err.into()),
+                Err(CycleError::Imap(err)) if once => return Err(err.into()),
+                Err(CycleError::Store(err)) => {
+                    // The store may recover (disk space freed); the server is fine.
+                    tracing::error!(error = %err, "cannot store fetched mail; it stays on the server");
+                    totals.failed += 1;
+                }
+                Err(CycleError::Imap(err)) => {
+                    let delay = backoff.next_delay();
+                    log.failed(&err, delay);
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = cancel.cancelled() => break 'connect,
+                    }
+                    continue 'connect;
+                }
+            }
+            if once || cancel.is_cancelled() {
+                conn.logout().await;
+                break 'connect;
+            }
+            let reload = async {
+                let _ = settings_rx.changed().await;
+            };
+            let wake = if conn.features().idle && config.idle {
+                // Stopping or reloading ends the IDLE politely (DONE), so the
+                // session can log out cleanly.
+                let stop = cancel.child_token();
+                let idle = conn.idle(IDLE_RENEW, &stop);
+                tokio::pin!(idle);
+                let outcome = tokio::select! {
+                    r = &mut idle => r,
+                    () = reload => { stop.cancel(); idle.await }
+                };
+                match outcome {
+                    Ok(w) => w,
+                    Err(err) => {
+                        let delay = backoff.next_delay();
+                        log.failed(&err, delay);
+                        tokio::select! {
+                            () = tokio::time::sleep(delay) => {}
+                            () = cancel.cancelled() => break 'connect,
+                        }
+                        continue 'connect;
+                    }
+                }
+            } else {
+                tokio::select! {
+                    () = tokio::time::sleep(config.poll_interval) => Wake::Timeout,
+                    () = cancel.cancelled() => Wake::Cancelled,
+                    () = reload => Wake::Cancelled,
+                }
+            };
+            if wake == Wake::Cancelled {
+                // Stop, or reconnect with the reloaded configuration.
+                conn.logout().await;
+                continue 'connect;
+            }
+        }
+    }
+    Ok(totals)
+}
+
+/// Connects, logs in, selects the mailbox and prepares the processed mailbox.
+async fn open(source: &ImapSource) -> Result<Connection, ImapError> {
+    let mut conn = source.connect().await?;
+    conn.select().await?;
+    conn.ensure_processed_mailbox().await?;
+    Ok(conn)
+}
+
+enum CycleError {
+    Imap(ImapError),
+    Store(StoreError),
+}
+
+impl From<ImapError> for CycleError {
+    fn from(err: ImapError) -> Self {
+        Self::Imap(err)
+    }
+}
+
+impl From<StoreError> for CycleError {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
+impl From<tokio::task::JoinError> for CycleError {
+    fn from(err: tokio::task::JoinError) -> Self {
+        // A panic while storing: treat like a store failure, nothing was marked.
+        Self::Store(StoreError::Corrupt {
+            what: "ingest worker",
+            detail: err.to_string(),
+        })
+    }
+}
+
+async fn cycle(
+    shared: &Shared,
+    settings: &Arc<Settings>,
+    source: &ImapSource,
+    conn: &mut Connection,
+    cancel: &CancellationToken,
+) -> Result<Totals, CycleError> {
+    let mut totals = Totals::default();
+    let state = conn.select().await?;
+    let source_name = source.source_name();
+    let mailbox = source.config().mailbox.clone();
+    let cursor = {
+        let store = shared.store.clone();
+        let (name, mailbox) = (source_name.clone(), mailbox.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::store::lock(&store).read().cursor(&name, &mailbox)
+        })
+        .await??
+    };
+    let mut last = match cursor {
+        Some(c) if c.uidvalidity == Some(state.uidvalidity) => c.last_uid.unwrap_or(0),
+        Some(c) => {
+            tracing::warn!(
+                mailbox = %mailbox,
+                old = ?c.uidvalidity,
+                new = state.uidvalidity,
+                "UIDVALIDITY changed; scanning the mailbox again (stored messages are recognised by content)"
+            );
+            0
+        }
+        None => 0,
+    };
+    let leftovers = conn.unmarked_up_to(last).await?;
+    if !leftovers.is_empty() {
+        tracing::info!(
+            messages = leftovers.len(),
+            "marking mail stored earlier as processed"
+        );
+        conn.mark_processed(&leftovers).await?;
+    }
+    let listed = conn.list_after(last).await?;
+    let limits = settings.config.limits;
+    let mut rest = listed.as_slice();
+    while !rest.is_empty() && !cancel.is_cancelled() {
+        // Bounded by count and bytes, but never empty: one message alone may be
+        // up to the size limit.
+        let mut take = 0;
+        let mut bytes = 0u64;
+        while take < rest.len() && take < BATCH_MESSAGES {
+            let size = u64::from(rest[take].1).min(limits.max_message_size);
+            if take > 0 && bytes + size > BATCH_BYTES {
+                break;
+            }
+            bytes += size;
+            take += 1;
+        }
+        let (batch, tail) = rest.split_at(take);
+        rest = tail;
+        let (whole, heads): (Vec<UidSize>, Vec<UidSize>) = batch
+            .iter()
+            .partition(|&&(_, size)| u64::from(size) <= limits.max_message_size);
+        let mut fetched: Vec<(u32, Incoming)> = Vec::with_capacity(batch.len());
+        let uids: Vec<u32> = whole.iter().map(|(u, _)| *u).collect();
+        fetched.extend(uids.iter().copied().zip(conn.fetch(&uids).await?));
+        fetched.extend(
+            heads
+                .iter()
+                .map(|(u, _)| *u)
+                .zip(conn.fetch_heads(&heads).await?),
+        );
+        // Threading wants arrival order.
+        fetched.sort_by_key(|(uid, _)| *uid);
+
+        let stored = {
+            let shared = shared.clone();
+            let settings = settings.clone();
+            let (name, mailbox) = (source_name.clone(), mailbox.clone());
+            let uidvalidity = state.uidvalidity;
+            tokio::task::spawn_blocking(move || {
+                store_batch(&shared, &settings, &name, &mailbox, uidvalidity, fetched)
+            })
+            .await??
+        };
+        shared.wake.notify_one();
+        let (committed, failures) = stored;
+        for (uid, err) in &failures {
+            tracing::error!(uid, error = %err, "cannot store message; it stays on the server");
+        }
+        totals.add(&committed.totals);
+        conn.mark_processed(&committed.uids).await?;
+        if let Some(uid) = committed.cursor {
+            last = uid;
+        }
+        if !failures.is_empty() {
+            // The cursor stops before the first failure; the next cycle retries.
+            break;
+        }
+    }
+    tracing::trace!(last, "cycle done");
+    Ok(totals)
+}
+
+/// A message's UID and its RFC822.SIZE.
+type UidSize = (u32, u32);
+
+struct Committed {
+    uids: Vec<u32>,
+    totals: Totals,
+    /// The cursor now stored, if it moved.
+    cursor: Option<u32>,
+}
+
+/// Parses and stores one batch, advancing the cursor in the same transaction.
+/// Blocking.
+fn store_batch(
+    shared: &Shared,
+    settings: &Settings,
+    source: &str,
+    mailbox: &str,
+    uidvalidity: u32,
+    fetched: Vec<(u32, Incoming)>,
+) -> Result<(Committed, Vec<(u32, StoreError)>), StoreError> {
+    let limits = settings.config.limits;
+    let (uids, prepared): (Vec<u32>, Vec<_>) = fetched
+        .into_iter()
+        .map(|(uid, incoming)| (uid, prepare(incoming, &limits)))
+        .unzip();
+    let pipeline = Pipeline {
+        config: &settings.config,
+        templates: &settings.templates,
+    };
+    let now = shared.clock.now();
+    let cursor_at = |last: u32| Cursor {
+        uidvalidity: Some(uidvalidity),
+        last_uid: Some(last),
+        updated_at: now,
+    };
+    let max_uid = uids.last().copied();
+    let (results, cursor_written) =
+        pipeline.ingest_then(&shared.store, source, &prepared, now, |tx| match max_uid {
+            Some(uid) => tx.set_cursor(source, mailbox, &cursor_at(uid)),
+            None => Ok(()),
+        });
+    let mut committed = Committed {
+        uids: Vec::with_capacity(uids.len()),
+        totals: Totals::default(),
+        cursor: None,
+    };
+    let mut failures = Vec::new();
+    let mut prefix_end = None;
+    for (uid, result) in uids.iter().copied().zip(results) {
+        if committed.totals.tally(&result) {
+            committed.uids.push(uid);
+            if failures.is_empty() {
+                prefix_end = Some(uid);
+            }
+        } else if let Err(err) = result {
+            failures.push((uid, err));
+        }
+    }
+    if cursor_written {
+        committed.cursor = max_uid;
+    } else if let Some(uid) = prefix_end {
+        // Stored message by message: move the cursor over what is contiguous.
+        crate::store::lock(&shared.store)
+            .write(|w| w.tx().set_cursor(source, mailbox, &cursor_at(uid)))?;
+        committed.cursor = Some(uid);
+    }
+    Ok((committed, failures))
+}

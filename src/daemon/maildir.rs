@@ -1,0 +1,207 @@
+//! Maildir → store: a reader thread loads and parses the next batch while the
+//! writer stores this one, and marks committed batches processed.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{DaemonError, Settings, Shared, Totals};
+use crate::config::SourceConfig;
+use crate::ingest::{Pipeline, Prepared, prepare};
+use crate::source::{Maildir, Pending, SourceError};
+
+/// At most this many messages, and about this many bytes, per transaction.
+pub(super) const BATCH_MESSAGES: usize = 512;
+pub(super) const BATCH_BYTES: u64 = 8 << 20;
+
+/// A batch read from the source, ready to store.
+#[derive(Debug, Default)]
+struct LoadedBatch {
+    pending: Vec<Pending>,
+    prepared: Vec<Prepared>,
+    /// Files that could not be read this time.
+    unreadable: u64,
+}
+
+struct IngestWorker {
+    shared: Shared,
+    settings: Arc<Settings>,
+    maildir: Maildir,
+}
+
+impl IngestWorker {
+    /// Ingests everything pending, batch by batch. One batch is in flight at a
+    /// time, so memory stays bounded.
+    fn cycle(&self, cancel: &CancellationToken) -> Result<Totals, DaemonError> {
+        let pending = self.maildir.pending()?;
+        let maildir = &self.maildir;
+        std::thread::scope(|scope| {
+            let (batches, received) = std::sync::mpsc::sync_channel(1);
+            let (committed, to_mark) = std::sync::mpsc::channel::<Vec<Pending>>();
+            let reader = scope.spawn(move || -> Result<(), SourceError> {
+                let mark =
+                    |done: Vec<Pending>| done.iter().try_for_each(|p| maildir.mark_processed(p));
+                let mut rest = pending.as_slice();
+                while !rest.is_empty() && !cancel.is_cancelled() {
+                    while let Ok(done) = to_mark.try_recv() {
+                        mark(done)?;
+                    }
+                    let batch = self.load_batch(&mut rest);
+                    // The receiver is gone only if storing failed: stop reading.
+                    if batches.send(batch).is_err() {
+                        break;
+                    }
+                }
+                drop(batches);
+                // Until the writer is done, every committed batch still comes here.
+                to_mark.into_iter().try_for_each(mark)
+            });
+            let stored = self.store_batches(received, &committed);
+            drop(committed);
+            let marked = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let totals = stored?;
+            marked?;
+            Ok(totals)
+        })
+    }
+
+    /// Loads and parses the next batch from the front of `rest`. A file that
+    /// cannot be read is logged, counted and left where it is for the next cycle:
+    /// it must not hold up the others.
+    fn load_batch(&self, rest: &mut &[Pending]) -> LoadedBatch {
+        let limits = self.settings.config.limits;
+        let mut loaded = LoadedBatch::default();
+        let mut bytes = 0;
+        while let Some((p, tail)) = rest.split_first() {
+            if loaded.pending.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES {
+                break;
+            }
+            *rest = tail;
+            match self.maildir.load(p, limits.max_message_size) {
+                Ok(Some(incoming)) => {
+                    let message = prepare(incoming, &limits);
+                    bytes += message.memory() as u64;
+                    loaded.prepared.push(message);
+                    loaded.pending.push(p.clone());
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot read a message; it stays on the source");
+                    loaded.unreadable += 1;
+                }
+            }
+        }
+        loaded
+    }
+
+    /// Stores each batch as it arrives and hands the committed messages back to
+    /// be marked processed — only those: a message the store refused stays.
+    fn store_batches(
+        &self,
+        received: std::sync::mpsc::Receiver<LoadedBatch>,
+        committed: &std::sync::mpsc::Sender<Vec<Pending>>,
+    ) -> Result<Totals, DaemonError> {
+        let source = self.maildir.source_name();
+        let pipeline = Pipeline {
+            config: &self.settings.config,
+            templates: &self.settings.templates,
+        };
+        let mut totals = Totals::default();
+        for loaded in received {
+            totals.failed += loaded.unreadable;
+            let (batch, prepared) = (loaded.pending, loaded.prepared);
+            let started = std::time::Instant::now();
+            let results = pipeline.ingest(
+                &self.shared.store,
+                &source,
+                &prepared,
+                self.shared.clock.now(),
+            );
+            self.shared.wake.notify_one();
+            let mut done = Vec::with_capacity(batch.len());
+            for ((p, message), result) in batch.into_iter().zip(&prepared).zip(results) {
+                if totals.tally(&result) {
+                    done.push(p);
+                } else if let Err(err) = result {
+                    tracing::error!(message = %message.location, error = %err, "cannot store message; it stays on the source");
+                }
+            }
+            tracing::debug!(messages = done.len(), elapsed = ?started.elapsed(), "batch committed");
+            // The reader outlives this loop, so the send cannot fail.
+            let _ = committed.send(done);
+        }
+        Ok(totals)
+    }
+}
+
+/// Scans the Maildir every `poll_interval` (and at once on start) until
+/// cancelled; with `once`, a single scan.
+pub(super) async fn ingest_loop(
+    shared: Shared,
+    once: bool,
+    cancel: CancellationToken,
+) -> Result<Totals, DaemonError> {
+    let mut totals = Totals::default();
+    let mut settings_rx = shared.settings.clone();
+    let mut worker: Option<IngestWorker> = None;
+    loop {
+        let settings = settings_rx.borrow_and_update().clone();
+        let SourceConfig::Maildir {
+            path,
+            poll_interval,
+        } = &settings.config.source
+        else {
+            unreachable!("the source kind cannot change while running");
+        };
+        let poll_interval = *poll_interval;
+        let w = match worker.take() {
+            Some(w) if w.maildir.root() == path => IngestWorker { settings, ..w },
+            _ => match Maildir::open(path) {
+                Ok(maildir) => IngestWorker {
+                    shared: shared.clone(),
+                    settings,
+                    maildir,
+                },
+                Err(err) if once => return Err(err.into()),
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot open the Maildir; retrying");
+                    shared.readiness.source_started();
+                    tokio::select! {
+                        () = tokio::time::sleep(poll_interval) => continue,
+                        () = cancel.cancelled() => break,
+                        _ = settings_rx.changed() => continue,
+                    }
+                }
+            },
+        };
+        shared.readiness.source_started();
+        let token = cancel.clone();
+        let (w, result) = tokio::task::spawn_blocking(move || {
+            let result = w.cycle(&token);
+            (w, result)
+        })
+        .await?;
+        worker = Some(w);
+        match result {
+            Ok(cycle) => {
+                cycle.log_ingested();
+                totals.add(&cycle);
+            }
+            // In the service a failed cycle is retried at the next poll; nothing
+            // was marked processed that is not committed.
+            Err(err) if !once => tracing::error!(error = %err, "ingest failed; retrying"),
+            Err(err) => return Err(err),
+        }
+        if once || cancel.is_cancelled() {
+            break;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(poll_interval) => {}
+            () = cancel.cancelled() => break,
+            _ = settings_rx.changed() => {}
+        }
+    }
+    Ok(totals)
+}
