@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, lints, and the whole test suite.
-# Installs the Debian packages the build needs when they are missing (as root).
+# Installs the Debian packages the build and the tests need when they are
+# missing (as root): the compiler, and Dovecot and Postfix for the tests that
+# run against a real mail stack (scripts/mailstack; those tests fail, never
+# skip, without it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +18,8 @@ if ((${#need[@]})); then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 fi
+
+scripts/mailstack install
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

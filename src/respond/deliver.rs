@@ -61,6 +61,7 @@ pub fn deliver_due(
     };
     let mut run = DeliveryRun::default();
     let mut unrecorded: Vec<(QueuedMail, Result<(), SendError>)> = Vec::new();
+    let chunk = transport.batch_size().min(batch).max(1);
     let mut after = 0;
     loop {
         let due = reader.read().due_mail(now, after, batch)?;
@@ -71,12 +72,21 @@ pub fn deliver_due(
             return Ok(run);
         };
         after = last.id;
-        let started = std::time::Instant::now();
-        let results = transport.send_batch(&due);
-        tracing::debug!(mails = due.len(), send = ?started.elapsed(), "delivery batch");
-        unrecorded.extend(due.into_iter().zip(results));
-        if let Ok(mut guard) = store.try_lock() {
-            record(&mut guard, &mut unrecorded, &ctx, &mut run)?;
+        let mut due = due.into_iter().peekable();
+        while due.peek().is_some() {
+            let mails: Vec<QueuedMail> = due.by_ref().take(chunk).collect();
+            let started = std::time::Instant::now();
+            let results = transport.send_batch(&mails);
+            tracing::debug!(mails = mails.len(), send = ?started.elapsed(), "delivery batch");
+            unrecorded.extend(mails.into_iter().zip(results));
+            // Mail that left over the network is recorded at once: a crash now
+            // would send it again. Files are idempotent, so there recording may
+            // wait until the ingest worker lets go of the store.
+            if transport.batch_size() == 1 {
+                record(&mut lock(store), &mut unrecorded, &ctx, &mut run)?;
+            } else if let Ok(mut guard) = store.try_lock() {
+                record(&mut guard, &mut unrecorded, &ctx, &mut run)?;
+            }
         }
     }
 }

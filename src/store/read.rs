@@ -43,6 +43,9 @@ pub struct MessageView {
     pub id: i64,
     pub sha256: String,
     pub size: u64,
+    /// Which source it came from, e.g. `imap://user@host:993`.
+    pub source: String,
+    /// Where on that source: a Maildir file name, or `mailbox;UIDVALIDITY=…;UID=…`.
     pub location: String,
     pub message_id: Option<String>,
     pub from: Option<String>,
@@ -131,7 +134,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<ReportSummary> {
 
 const MESSAGE: &str = "SELECT id, sha256, size, location, message_id, from_addr, subject, date,
         received_at, kind, report_id, threaded_by, problems,
-        EXISTS (SELECT 1 FROM raw_messages r WHERE r.message = messages.id)
+        EXISTS (SELECT 1 FROM raw_messages r WHERE r.message = messages.id), source
      FROM messages";
 
 fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {
@@ -139,6 +142,7 @@ fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {
         id: row.get(0)?,
         sha256: row.get(1)?,
         size: row.get::<_, i64>(2)? as u64,
+        source: row.get(14)?,
         location: row.get(3)?,
         message_id: row.get(4)?,
         from: row.get(5)?,

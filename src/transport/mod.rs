@@ -69,6 +69,16 @@ impl Transport {
         }
     }
 
+    /// How many mails to hand over at once. The file transport syncs once per
+    /// batch; mail sent over the network is sent, and recorded, one by one, so a
+    /// crash can resend at most the one mail in flight.
+    pub fn batch_size(&self) -> usize {
+        match self {
+            Self::File(_) => 512,
+            Self::Sendmail(_) | Self::Smtp(_) => 1,
+        }
+    }
+
     /// Delivers each mail; the result for each, in order. Blocking: run it off the
     /// async threads.
     pub fn send_batch(&self, mails: &[QueuedMail]) -> Vec<Result<(), SendError>> {

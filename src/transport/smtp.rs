@@ -122,17 +122,21 @@ impl SmtpTransport {
     }
 
     /// Delivers each mail, one connection per mail. Blocking: call it from a
-    /// blocking thread (it drives the async client on the runtime).
+    /// blocking thread (it drives the async client on the runtime). Once the
+    /// server cannot be reached or refuses us, the rest are not tried: no mail
+    /// is to blame, and each gets the same transient error.
     pub fn send_batch(&self, mails: &[QueuedMail]) -> Vec<Result<(), SendError>> {
         self.runtime.block_on(async {
-            // One login first: if the server is down or refuses us, no mail is to
-            // blame, and the batch is not tried mail by mail.
-            if let Err(err) = self.check().await {
-                return mails.iter().map(|_| Err(err.clone())).collect();
-            }
-            let mut results = Vec::with_capacity(mails.len());
+            let mut results: Vec<Result<(), SendError>> = Vec::with_capacity(mails.len());
             for mail in mails {
-                results.push(self.send(mail).await);
+                let result = self.send(mail).await;
+                let path_broken = matches!(&result, Err(err) if err.transient);
+                results.push(result);
+                if path_broken {
+                    let err = results.last().cloned().unwrap_or(Ok(()));
+                    results.resize(mails.len(), err);
+                    break;
+                }
             }
             results
         })

@@ -13,8 +13,19 @@ pub struct Env {
 }
 
 impl Env {
-    /// A Maildir + file transport installation with `extra` appended to the config.
+    /// A Maildir installation with `extra` (which names the transport) appended
+    /// to the config.
     pub fn new(extra: &str) -> Self {
+        Self::with_sections(
+            "security@example.org",
+            "[source]\nkind = \"maildir\"\npath = \"maildir\"\npoll_interval = \"100ms\"\n",
+            extra,
+        )
+    }
+
+    /// An installation for program `address`, with its own `[source]` section;
+    /// `extra` names the transport and anything else.
+    pub fn with_sections(address: &str, source: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(dir.path().join("maildir").join(sub)).expect("maildir");
@@ -27,7 +38,7 @@ impl Env {
             r#"
 [program]
 name = "Example"
-address = "security@example.org"
+address = "{address}"
 id_prefix = "SEC"
 timezone = "Europe/Berlin"
 policy_url = "https://example.org/security"
@@ -35,11 +46,7 @@ policy_url = "https://example.org/security"
 [storage]
 database = "state/disclosed.sqlite3"
 
-[source]
-kind = "maildir"
-path = "maildir"
-poll_interval = "100ms"
-
+{source}
 [[team.members]]
 name = "Alice"
 email = "alice@example.org"

@@ -1,8 +1,11 @@
-//! Integration tests: the real binary on real Maildirs, with the file and sendmail
-//! transports, and the store read back through the library.
+//! Integration tests: the real binary on real Maildirs and against a real
+//! Dovecot and Postfix (`scripts/mailstack`), with the store read back through
+//! the library.
 
 mod cli;
 mod common;
 mod corpus;
 mod crash;
+mod live;
+mod mailstack;
 mod pipeline;

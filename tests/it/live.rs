@@ -1,0 +1,380 @@
+//! The daemon against real mail servers: a private Dovecot (IMAP) and Postfix
+//! (SMTP → LMTP → Dovecot) per test, from `scripts/mailstack`.
+
+use std::collections::{HashMap, HashSet};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use crate::common::{Env, header, mail, year};
+use crate::mailstack::{MailStack, unique};
+
+const LONG: Duration = Duration::from_secs(30);
+
+fn signal(child: &Child, sig: i32) {
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid, sig) };
+}
+
+fn stop(mut child: Child) {
+    signal(&child, libc::SIGTERM);
+    let status = child.wait().expect("wait for the daemon");
+    assert!(status.success(), "daemon exited with {status}");
+}
+
+/// An installation reading `security`'s INBOX and sending through Postfix.
+fn live_env(stack: &MailStack, security: &str, source_extra: &str, extra: &str) -> Env {
+    let env = Env::with_sections(
+        security,
+        &stack.imap_source(security, source_extra),
+        &format!(
+            "{}\n{extra}",
+            stack.smtp_transport("retry_initial = \"1s\"\nretry_max = \"2s\"")
+        ),
+    );
+    env.init();
+    env
+}
+
+fn report_mail(from: &str, to: &str, n: usize) -> Vec<u8> {
+    mail(
+        from,
+        to,
+        &format!("Vulnerability {n}"),
+        &format!("report-{n}-{}", from.replace('@', ".")),
+        "",
+    )
+}
+
+#[test]
+fn a_report_sent_over_smtp_arrives_by_idle_and_its_acknowledgement_reaches_the_reporter() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let researcher = unique("researcher");
+    // Polling once an hour: only IDLE can pick the mail up in time.
+    let env = live_env(&stack, &security, "poll_interval = \"1h\"", "");
+    let daemon = env.spawn_daemon();
+    // Let the daemon connect and enter IDLE before the mail arrives.
+    std::thread::sleep(Duration::from_millis(1500));
+    stack.send(
+        &researcher,
+        &security,
+        &report_mail(&researcher, &security, 1),
+    );
+
+    let started = Instant::now();
+    let acks = stack.wait_for(&researcher, "INBOX", 1, LONG);
+    let waited = started.elapsed();
+    let ack = &acks[0].raw;
+    let report = format!("SEC-{}-0001", year());
+    let subject = header(ack, "Subject").expect("subject");
+    assert!(subject.contains(&report), "{subject}");
+    assert_eq!(
+        header(ack, "Auto-Submitted").as_deref(),
+        Some("auto-replied")
+    );
+    let in_reply_to = header(ack, "In-Reply-To").expect("In-Reply-To");
+    assert!(in_reply_to.contains("report-1-"), "{in_reply_to}");
+    assert!(waited < Duration::from_secs(10), "ack took {waited:?}");
+
+    // The original is stored and flagged \Seen on the server, not deleted.
+    let inbox = stack.messages(&security, "INBOX");
+    assert_eq!(inbox.len(), 1);
+    assert!(inbox[0].seen, "processed mail is flagged \\Seen");
+    let stored = env.messages();
+    assert_eq!(stored.len(), 1);
+    assert!(
+        stored[0].location.contains("UIDVALIDITY="),
+        "{}",
+        stored[0].location
+    );
+    assert!(
+        stored[0].source.starts_with("imap://"),
+        "{}",
+        stored[0].source
+    );
+    stop(daemon);
+}
+
+#[test]
+fn processed_mail_moves_to_the_processed_mailbox() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let researcher = unique("researcher");
+    let env = live_env(&stack, &security, "processed_mailbox = \"Processed\"", "");
+    for n in 0..3 {
+        stack.append(&security, &report_mail(&researcher, &security, n));
+    }
+    let out = env.run_once();
+    assert!(out.contains("processed 3 new message(s)"), "{out}");
+    assert!(stack.messages(&security, "INBOX").is_empty());
+    assert_eq!(stack.messages(&security, "Processed").len(), 3);
+    assert_eq!(stack.wait_for(&researcher, "INBOX", 3, LONG).len(), 3);
+    // Nothing new: nothing fetched, nothing sent.
+    let out = env.run_once();
+    assert!(out.contains("processed 0 new message(s)"), "{out}");
+}
+
+#[test]
+fn a_killed_daemon_loses_and_duplicates_nothing() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let env = live_env(&stack, &security, "", "");
+    let total = 300;
+    let researchers: Vec<String> = (0..total).map(|_| unique("r")).collect();
+    let reports: Vec<Vec<u8>> = researchers
+        .iter()
+        .enumerate()
+        .map(|(n, r)| report_mail(r, &security, n))
+        .collect();
+    stack.append_all(&security, &reports);
+    // Kill it at three points while it ingests and sends.
+    for delay in [300, 700, 1200] {
+        let daemon = env.spawn_daemon();
+        std::thread::sleep(Duration::from_millis(delay));
+        let mut daemon = daemon;
+        daemon.kill().expect("SIGKILL");
+        daemon.wait().expect("reap");
+    }
+    env.run_once();
+    let stored = env.messages();
+    assert_eq!(stored.len(), total, "every message stored exactly once");
+    let ids: HashSet<_> = stored.iter().map(|m| m.sha256.clone()).collect();
+    assert_eq!(ids.len(), total);
+    // Every reporter got their acknowledgement. A kill between the server's 250
+    // and our record may send one again, with the same Message-ID.
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for r in &researchers {
+        let inbox = stack.wait_for(r, "INBOX", 1, LONG);
+        let ids: HashSet<_> = inbox
+            .iter()
+            .map(|m| header(&m.raw, "Message-ID").expect("Message-ID"))
+            .collect();
+        assert_eq!(ids.len(), 1, "{r} got different acknowledgements: {ids:?}");
+        *copies.entry(r.clone()).or_default() += inbox.len();
+    }
+    let resent: usize = copies.values().map(|c| c - 1).sum();
+    assert!(resent <= 3, "{resent} acknowledgements were sent twice");
+    // The server agrees: everything is flagged.
+    assert!(stack.messages(&security, "INBOX").iter().all(|m| m.seen));
+}
+
+#[test]
+fn the_daemon_reconnects_when_dovecot_restarts() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let researcher = unique("researcher");
+    let env = live_env(&stack, &security, "", "");
+    let daemon = env.spawn_daemon();
+    stack.send(
+        &researcher,
+        &security,
+        &report_mail(&researcher, &security, 1),
+    );
+    stack.wait_for(&researcher, "INBOX", 1, LONG);
+
+    stack.script("stop-imap", &[]);
+    // Mail arriving meanwhile waits in Postfix's queue.
+    stack.send(
+        &researcher,
+        &security,
+        &report_mail(&researcher, &security, 2),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    stack.script("start-imap", &[]);
+
+    let acks = stack.wait_for(&researcher, "INBOX", 2, LONG);
+    assert_eq!(acks.len(), 2);
+    assert_eq!(env.messages().len(), 2);
+    stop(daemon);
+}
+
+#[test]
+fn acknowledgements_wait_while_smtp_is_down_and_go_out_when_it_returns() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let researcher = unique("researcher");
+    let env = live_env(&stack, &security, "", "");
+    stack.script("stop-smtp", &[]);
+    let daemon = env.spawn_daemon();
+    stack.append(&security, &report_mail(&researcher, &security, 1));
+
+    // Stored and queued; the send fails and is retried.
+    let started = Instant::now();
+    while env.messages().is_empty() {
+        assert!(started.elapsed() < LONG, "mail not ingested");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let report = env.report(1);
+    assert_eq!(report.outbox.len(), 1);
+    assert_eq!(report.outbox[0].status, "queued");
+    assert!(report.outbox[0].attempts >= 1, "{:?}", report.outbox[0]);
+    assert!(
+        report.outbox[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("SMTP server")),
+        "{:?}",
+        report.outbox[0]
+    );
+
+    stack.script("start-smtp", &[]);
+    let acks = stack.wait_for(&researcher, "INBOX", 1, LONG);
+    assert_eq!(acks.len(), 1);
+    stop(daemon);
+    assert_eq!(env.report(1).outbox[0].status, "sent");
+}
+
+#[test]
+fn a_uidvalidity_change_rescans_without_duplicates() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let researcher = unique("researcher");
+    let env = live_env(&stack, &security, "", "");
+    for n in 0..3 {
+        stack.append(&security, &report_mail(&researcher, &security, n));
+    }
+    env.run_once();
+    let before = stack.uidvalidity(&security);
+    stack.script("renumber", &[&security]);
+    let after = stack.uidvalidity(&security);
+    assert_ne!(before, after, "renumber did not change UIDVALIDITY");
+    stack.append(&security, &report_mail(&researcher, &security, 3));
+
+    let out = env.run_once();
+    assert!(
+        out.contains("processed 1 new message(s) (3 already stored)"),
+        "{out}"
+    );
+    assert_eq!(env.messages().len(), 4);
+    let store = env.store();
+    let cursor = store
+        .read()
+        .cursor(&env.messages()[0].source, "INBOX")
+        .expect("read cursor")
+        .expect("cursor");
+    assert_eq!(cursor.uidvalidity, Some(after));
+}
+
+#[test]
+fn a_wrong_password_is_a_clear_error() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let env = live_env(&stack, &security, "", "");
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&text.replacen(
+        &format!("password = \"{}\"", stack.password()),
+        "password = \"wrong\"",
+        1,
+    ));
+    let out = env.cmd(&["run", "--once"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("refused the login"), "{stderr}");
+    assert!(stderr.contains(&security), "{stderr}");
+    assert!(
+        !stderr.contains("wrong"),
+        "the password appears in: {stderr}"
+    );
+
+    let out = env.cmd(&["check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILED   source: IMAP server"), "{stdout}");
+}
+
+#[test]
+fn check_reaches_both_servers_over_every_tls_mode() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let ca = stack.ca_file().display().to_string();
+    let cases = [
+        ("IMAP_PORT", "none", "SMTP_PORT", "none", false),
+        ("IMAP_PORT", "starttls", "SUBMISSION_PORT", "starttls", true),
+        (
+            "IMAPS_PORT",
+            "implicit",
+            "SUBMISSIONS_PORT",
+            "implicit",
+            true,
+        ),
+    ];
+    for (imap_port, imap_tls, smtp_port, smtp_tls, auth) in cases {
+        let host = if imap_tls == "none" {
+            "127.0.0.1"
+        } else {
+            "localhost"
+        };
+        let source = format!(
+            "[source]\nkind = \"imap\"\nhost = \"{host}\"\nport = {}\ntls = \"{imap_tls}\"\n\
+             ca_file = \"{ca}\"\nusername = \"{security}\"\npassword = \"{}\"\n",
+            stack.port(imap_port),
+            stack.password()
+        );
+        let auth_keys = if auth {
+            format!(
+                "username = \"{security}\"\npassword = \"{}\"\n",
+                stack.password()
+            )
+        } else {
+            String::new()
+        };
+        let transport = format!(
+            "[transport]\nkind = \"smtp\"\nhost = \"{host}\"\nport = {}\ntls = \"{smtp_tls}\"\n\
+             ca_file = \"{ca}\"\n{auth_keys}",
+            stack.port(smtp_port)
+        );
+        let env = Env::with_sections(&security, &source, &transport);
+        env.init();
+        let text = env.ok(&["check"]);
+        assert!(text.contains("ok       source: IMAP"), "{imap_tls}: {text}");
+        assert!(text.contains("IDLE supported"), "{text}");
+        assert!(
+            text.contains("ok       transport: SMTP"),
+            "{smtp_tls}: {text}"
+        );
+        if auth {
+            assert!(text.contains("AUTH accepted"), "{text}");
+        }
+        let offline = env.ok(&["check", "--offline"]);
+        assert!(offline.contains("skipped  source:"), "{offline}");
+    }
+}
+
+#[test]
+fn a_permanent_smtp_refusal_fails_the_mail_at_once_and_tells_the_team() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let member = unique("alice");
+    let env = live_env(&stack, &security, "", "");
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&text.replace("alice@example.org", &member));
+    // The test Postfix relays nowhere: mail to other domains is refused (5xx).
+    let outsider = "researcher@elsewhere.test";
+    stack.append(&security, &report_mail(outsider, &security, 1));
+    let out = env.cmd(&["run", "--once"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = env.report(1);
+    let ack = report
+        .outbox
+        .iter()
+        .find(|o| o.kind == "acknowledgement")
+        .expect("acknowledgement row");
+    assert_eq!(ack.status, "failed", "{ack:?}");
+    assert_eq!(ack.attempts, 1, "failed at once: {ack:?}");
+    let error = ack.last_error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("refused the mail") && error.contains("55"),
+        "{error}"
+    );
+    assert!(report.events.iter().any(|e| e.kind == "delivery-failed"));
+    // The team hears of it by mail.
+    let notices = stack.wait_for(&member, "INBOX", 1, LONG);
+    let body = crate::common::body_text(&notices[0].raw);
+    assert!(body.contains(outsider) && body.contains("55"), "{body}");
+}
