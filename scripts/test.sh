@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 dpkg -s tzdata >/dev/null 2>&1 || need+=(tzdata)
+# `systemd-analyze verify` checks the unit file.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if ((${#need[@]})); then
     if [ "$(id -u)" -ne 0 ]; then
         echo "missing Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2

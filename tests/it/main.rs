@@ -9,3 +9,4 @@ mod crash;
 mod live;
 mod mailstack;
 mod pipeline;
+mod service;

@@ -1,0 +1,210 @@
+//! The daemon as a systemd service: readiness and watchdog notifications, SIGHUP
+//! reloads, and the unit file itself.
+
+use std::os::unix::net::UnixDatagram;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{BIN, Env, mail};
+
+fn signal(child: &Child, sig: i32) {
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid, sig) };
+}
+
+/// Collects datagrams until `want` arrived or `limit` passed.
+fn receive_until(socket: &UnixDatagram, want: &str, limit: Duration) -> Vec<String> {
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < limit {
+        if let Ok(n) = socket.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let done = text.lines().any(|l| l == want);
+            got.push(text);
+            if done {
+                break;
+            }
+        }
+    }
+    got
+}
+
+#[test]
+fn ready_comes_after_the_first_connection_attempt_and_watchdog_keepalives_follow() {
+    // An IMAP server that is not there: the first attempt fails and is
+    // scheduled for retry, which counts as started.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let env = Env::with_sections(
+        "security@example.org",
+        &format!(
+            "[source]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n\
+             username = \"security@example.org\"\npassword = \"x\"\n"
+        ),
+        "[transport]\nkind = \"file\"\ndir = \"outbox\"\n",
+    );
+    env.init();
+    let socket_path = env.path("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let log = std::fs::File::create(env.path("daemon.log")).expect("log file");
+    let mut daemon = Command::new(BIN)
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "300000")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("spawn");
+    let ready = receive_until(&socket, "READY=1", Duration::from_secs(10));
+    assert!(
+        ready.iter().any(|m| m.lines().any(|l| l == "READY=1")),
+        "{ready:?}"
+    );
+    let keepalives = receive_until(&socket, "WATCHDOG=1", Duration::from_secs(5));
+    assert!(
+        keepalives.iter().any(|m| m.contains("WATCHDOG=1")),
+        "{keepalives:?}"
+    );
+    signal(&daemon, libc::SIGTERM);
+    let stopping = receive_until(&socket, "STOPPING=1", Duration::from_secs(5));
+    assert!(
+        stopping.iter().any(|m| m.contains("STOPPING=1")),
+        "{stopping:?}"
+    );
+    let status = daemon.wait().expect("wait");
+    assert!(status.success(), "{status}");
+    let log = std::fs::read_to_string(env.path("daemon.log")).expect("log");
+    assert_eq!(
+        log.matches("IMAP connection failed").count(),
+        1,
+        "state changes are logged once, not per attempt:\n{log}"
+    );
+}
+
+#[test]
+fn sighup_reloads_templates_and_keeps_the_old_ones_when_the_new_are_broken() {
+    let env = Env::with_file_transport("[templates]\ndir = \"tpl\"\n");
+    std::fs::create_dir(env.path("tpl")).expect("mkdir");
+    env.init();
+    let log = std::fs::File::create(env.path("daemon.log")).expect("log file");
+    let mut daemon = Command::new(BIN)
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("spawn");
+    let wait_sent = |n: usize| {
+        let started = Instant::now();
+        while env.sent().len() < n {
+            assert!(started.elapsed() < Duration::from_secs(20), "no mail sent");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        env.sent()
+    };
+    let wait_log = |needle: &str, n: usize| {
+        let started = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(env.path("daemon.log")).unwrap_or_default();
+            if text.matches(needle).count() >= n {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no `{needle}` in:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // Signals before the handler is installed would end the process.
+    wait_log("delivery ready", 1);
+    // A broken template is refused, and the built-in one stays in force.
+    std::fs::write(env.path("tpl/acknowledgement.txt.hbs"), "{{#if}}broken").expect("write");
+    signal(&daemon, libc::SIGHUP);
+    wait_log("reload refused", 1);
+    env.deliver(&mail(
+        "a@example.net",
+        "security@example.org",
+        "one",
+        "one@x",
+        "",
+    ));
+    let sent = wait_sent(1);
+    assert!(String::from_utf8_lossy(&sent[0].1).contains("thank you for your report"));
+
+    // A valid one takes effect for the next acknowledgement.
+    std::fs::write(
+        env.path("tpl/acknowledgement.txt.hbs"),
+        "RELOADED {{report_id}}\n",
+    )
+    .expect("write");
+    signal(&daemon, libc::SIGHUP);
+    wait_log("configuration and templates reloaded", 1);
+    env.deliver(&mail(
+        "b@example.net",
+        "security@example.org",
+        "two",
+        "two@x",
+        "",
+    ));
+    let sent = wait_sent(2);
+    assert!(
+        sent.iter()
+            .any(|(_, raw)| String::from_utf8_lossy(raw).contains("RELOADED SEC-")),
+        "the reloaded template was not used"
+    );
+    signal(&daemon, libc::SIGTERM);
+    assert!(daemon.wait().expect("wait").success());
+}
+
+#[test]
+fn the_systemd_unit_is_valid_and_hardened() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systemd/disclosed.service"
+    ))
+    .expect("unit file");
+    for line in [
+        "Type=notify",
+        "WatchdogSec=",
+        "ExecStartPre=/usr/local/bin/disclosed check --offline",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "StateDirectory=disclosed",
+        "LoadCredential=imap:",
+        "LoadCredential=smtp:",
+        "UMask=0077",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "RestrictAddressFamilies=",
+        "RestartPreventExitStatus=2",
+    ] {
+        assert!(unit.contains(line), "unit lacks {line}");
+    }
+    // systemd's own verifier, against this build of the binary.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("disclosed.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/disclosed", BIN)).expect("write unit");
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze (Debian package systemd) is installed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let problems: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.contains("Failed to connect") && !l.trim().is_empty())
+        .filter(|l| l.contains("disclosed.service"))
+        .collect();
+    assert!(problems.is_empty(), "systemd-analyze verify: {stderr}");
+}
