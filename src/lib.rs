@@ -3,10 +3,11 @@
 //! Mail flows through stages, each a module that owns its types (SPEC §2):
 //!
 //! ```text
-//! source (Maildir; IMAP later) ─▶ parse (MIME) ─▶ thread (classify, pick a report)
+//! source (IMAP | Maildir) ─▶ parse (MIME) ─▶ thread (classify, pick a report)
 //!    ─▶ store (SQLite: raw bytes, metadata, reports, events, outbox — one transaction)
 //!    ─▶ mark processed on the source
-//! respond (templates, outbox worker) ─▶ transport (file | sendmail)
+//! respond (templates, outbox worker) ─▶ transport (SMTP | sendmail | file)
+//! daemon: the workers as tasks, systemd notifications, signals and reload
 //! ```
 //!
 //! [`ingest`] only orders those stages and draws the transaction boundary; every

@@ -147,3 +147,130 @@ fn shipped_example_config_is_valid() {
     let text = std::fs::read_to_string(&path).expect("config.example.toml exists");
     Config::parse(&text, &path).expect("config.example.toml is valid");
 }
+
+fn with_sections(source: &str, transport: &str) -> String {
+    let start = MINIMAL.find("[source]").expect("source section");
+    format!("{}{source}\n{transport}\n", &MINIMAL[..start])
+}
+
+const IMAP: &str = "[source]\nkind = \"imap\"\nhost = \"imap.example.org\"\n\
+                    username = \"security@example.org\"\npassword = \"pw\"\n";
+const FILE: &str = "[transport]\nkind = \"file\"\ndir = \"outbox\"\n";
+
+#[test]
+fn imap_source_gets_safe_defaults() {
+    let config = parse(&with_sections(IMAP, FILE)).expect("valid");
+    let SourceConfig::Imap(imap) = &config.source else {
+        panic!("IMAP source expected");
+    };
+    assert_eq!(imap.server.port, 993);
+    assert_eq!(imap.server.tls, TlsMode::Implicit);
+    assert_eq!(imap.mailbox, "INBOX");
+    assert!(imap.idle);
+    assert_eq!(imap.processed_mailbox, None);
+    assert_eq!(imap.credentials.password.expose(), "pw");
+    let starttls = IMAP.replace("[source]", "[source]\ntls = \"starttls\"");
+    let config = parse(&with_sections(&starttls, FILE)).expect("valid");
+    let SourceConfig::Imap(imap) = &config.source else {
+        panic!("IMAP source expected");
+    };
+    assert_eq!(imap.server.port, 143);
+}
+
+#[test]
+fn plaintext_is_for_loopback_only() {
+    let none = IMAP.replace("[source]", "[source]\ntls = \"none\"");
+    let found = problems(&with_sections(&none, FILE));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, "source.tls");
+    assert!(found[0].message.contains("loopback"), "{found:?}");
+    for host in ["localhost", "127.0.0.1", "::1", "[::1]"] {
+        let local = none.replace("imap.example.org", host);
+        parse(&with_sections(&local, FILE)).unwrap_or_else(|e| panic!("{host}: {e}"));
+    }
+}
+
+#[test]
+fn server_credentials_are_checked() {
+    let both = IMAP.replace(
+        "password = \"pw\"",
+        "password = \"pw\"\npassword_file = \"pw.txt\"",
+    );
+    let found = problems(&with_sections(&both, FILE));
+    assert_eq!(found[0].key, "source.password_file", "{found:?}");
+    let neither = IMAP.replace("password = \"pw\"\n", "");
+    let found = problems(&with_sections(&neither, FILE));
+    assert_eq!(found[0].key, "source.password_file", "{found:?}");
+    let missing = IMAP.replace("password = \"pw\"", "password_file = \"/nonexistent/pw\"");
+    let found = problems(&with_sections(&missing, FILE));
+    assert!(found[0].message.contains("/nonexistent/pw"), "{found:?}");
+    let smtp = "[transport]\nkind = \"smtp\"\nhost = \"smtp.example.org\"\npassword = \"pw\"\n";
+    let found = problems(&with_sections(IMAP, smtp));
+    assert_eq!(found[0].key, "transport.username", "{found:?}");
+    let bad_tls = IMAP.replace("[source]", "[source]\ntls = \"ssl\"");
+    let found = problems(&with_sections(&bad_tls, FILE));
+    assert_eq!(found[0].key, "source.tls", "{found:?}");
+}
+
+#[test]
+fn smtp_ports_follow_the_tls_mode() {
+    for (tls, port) in [("implicit", 465), ("starttls", 587)] {
+        let smtp = format!(
+            "[transport]\nkind = \"smtp\"\nhost = \"smtp.example.org\"\ntls = \"{tls}\"\n\
+             username = \"u\"\npassword = \"p\"\n"
+        );
+        let config = parse(&with_sections(IMAP, &smtp)).expect("valid");
+        let TransportKind::Smtp(s) = &config.transport.kind else {
+            panic!("SMTP transport expected");
+        };
+        assert_eq!(s.server.port, port);
+        assert_eq!(
+            s.credentials.as_ref().map(|c| c.username.as_str()),
+            Some("u")
+        );
+    }
+}
+
+/// The IMAP and SMTP blocks `config.example.toml` shows as comments are valid
+/// when uncommented.
+#[test]
+fn example_config_server_blocks_are_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let text = std::fs::read_to_string(&path).expect("config.example.toml");
+    let block = |start: &str| -> String {
+        text.lines()
+            .skip_while(|l| !l.starts_with(&format!("#   kind = \"{start}\"")))
+            .take_while(|l| l.starts_with("#   "))
+            .map(|l| {
+                l.trim_start_matches("#   ")
+                    .split(" # ")
+                    .next()
+                    .unwrap_or("")
+            })
+            .map(|l| {
+                l.replace(
+                    "password_file = \"/run/credentials/disclosed.service/imap\"",
+                    "password = \"x\"",
+                )
+            })
+            .map(|l| {
+                l.replace(
+                    "password_file = \"/run/credentials/disclosed.service/smtp\"",
+                    "password = \"x\"",
+                )
+            })
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (imap, smtp) = (block("imap"), block("smtp"));
+    assert!(imap.contains("processed_mailbox"), "{imap}");
+    assert!(smtp.contains("timeout"), "{smtp}");
+    let config = parse(&with_sections(
+        &format!("[source]\n{imap}"),
+        &format!("[transport]\n{smtp}"),
+    ))
+    .expect("the commented server blocks are valid");
+    assert!(matches!(config.source, SourceConfig::Imap(_)));
+    assert!(matches!(config.transport.kind, TransportKind::Smtp(_)));
+}
