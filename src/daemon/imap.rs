@@ -267,63 +267,94 @@ async fn cycle(
     let listed = conn.list_after(last).await?;
     let limits = settings.config.limits;
     let mut rest = listed.as_slice();
-    while !rest.is_empty() && !cancel.is_cancelled() {
-        // Bounded by count and bytes, but never empty: one message alone may be
-        // up to the size limit.
-        let mut take = 0;
-        let mut bytes = 0u64;
-        while take < rest.len() && take < BATCH_MESSAGES {
-            let size = u64::from(rest[take].1).min(limits.max_message_size);
-            if take > 0 && bytes + size > BATCH_BYTES {
+    // One batch is stored while the next is fetched: the store and the server
+    // work at the same time, and at most two batches are in memory.
+    let mut storing: Option<tokio::task::JoinHandle<StoredBatch>> = None;
+    loop {
+        let next = if rest.is_empty() || cancel.is_cancelled() {
+            None
+        } else {
+            let (batch, tail) = rest.split_at(batch_len(rest, limits.max_message_size));
+            rest = tail;
+            match fetch_batch(conn, batch, limits.max_message_size).await {
+                Ok(fetched) => Some(fetched),
+                Err(err) => {
+                    // Let the batch being stored finish; it is marked next time.
+                    if let Some(handle) = storing.take() {
+                        let _ = handle.await;
+                    }
+                    return Err(err.into());
+                }
+            }
+        };
+        if let Some(handle) = storing.take() {
+            let (committed, failures) = handle.await??;
+            shared.wake.notify_one();
+            for (uid, err) in &failures {
+                tracing::error!(uid, error = %err, "cannot store message; it stays on the server");
+            }
+            totals.add(&committed.totals);
+            conn.mark_processed(&committed.uids).await?;
+            if let Some(uid) = committed.cursor {
+                last = uid;
+            }
+            if !failures.is_empty() {
+                // The cursor stops before the first failure; the next cycle
+                // retries from there (the batch fetched meanwhile included).
                 break;
             }
-            bytes += size;
-            take += 1;
         }
-        let (batch, tail) = rest.split_at(take);
-        rest = tail;
-        let (whole, heads): (Vec<UidSize>, Vec<UidSize>) = batch
-            .iter()
-            .partition(|&&(_, size)| u64::from(size) <= limits.max_message_size);
-        let mut fetched: Vec<(u32, Incoming)> = Vec::with_capacity(batch.len());
-        let uids: Vec<u32> = whole.iter().map(|(u, _)| *u).collect();
-        fetched.extend(uids.iter().copied().zip(conn.fetch(&uids).await?));
-        fetched.extend(
-            heads
-                .iter()
-                .map(|(u, _)| *u)
-                .zip(conn.fetch_heads(&heads).await?),
-        );
-        // Threading wants arrival order.
-        fetched.sort_by_key(|(uid, _)| *uid);
-
-        let stored = {
-            let shared = shared.clone();
-            let settings = settings.clone();
-            let (name, mailbox) = (source_name.clone(), mailbox.clone());
-            let uidvalidity = state.uidvalidity;
-            tokio::task::spawn_blocking(move || {
-                store_batch(&shared, &settings, &name, &mailbox, uidvalidity, fetched)
-            })
-            .await??
-        };
-        shared.wake.notify_one();
-        let (committed, failures) = stored;
-        for (uid, err) in &failures {
-            tracing::error!(uid, error = %err, "cannot store message; it stays on the server");
-        }
-        totals.add(&committed.totals);
-        conn.mark_processed(&committed.uids).await?;
-        if let Some(uid) = committed.cursor {
-            last = uid;
-        }
-        if !failures.is_empty() {
-            // The cursor stops before the first failure; the next cycle retries.
+        let Some(fetched) = next else {
             break;
-        }
+        };
+        let shared = shared.clone();
+        let settings = settings.clone();
+        let (name, mailbox) = (source_name.clone(), mailbox.clone());
+        let uidvalidity = state.uidvalidity;
+        storing = Some(tokio::task::spawn_blocking(move || {
+            store_batch(&shared, &settings, &name, &mailbox, uidvalidity, fetched)
+        }));
     }
     tracing::trace!(last, "cycle done");
     Ok(totals)
+}
+
+type StoredBatch = Result<(Committed, Vec<(u32, StoreError)>), StoreError>;
+
+/// How many of `rest` go into the next batch: bounded by count and bytes, but
+/// never none (one message alone may be up to the size limit).
+fn batch_len(rest: &[UidSize], max_message_size: u64) -> usize {
+    let mut take = 0;
+    let mut bytes = 0u64;
+    while take < rest.len() && take < BATCH_MESSAGES {
+        let size = u64::from(rest[take].1).min(max_message_size);
+        if take > 0 && bytes + size > BATCH_BYTES {
+            break;
+        }
+        bytes += size;
+        take += 1;
+    }
+    take
+}
+
+/// Fetches a batch in UID order: whole messages, and only the header block of
+/// those above the size limit.
+async fn fetch_batch(
+    conn: &mut Connection,
+    batch: &[UidSize],
+    max_message_size: u64,
+) -> Result<Vec<(u32, Incoming)>, ImapError> {
+    let (whole, heads): (Vec<UidSize>, Vec<UidSize>) = batch
+        .iter()
+        .partition(|&&(_, size)| u64::from(size) <= max_message_size);
+    let mut fetched: Vec<(u32, Incoming)> = Vec::with_capacity(batch.len());
+    let uids: Vec<u32> = whole.iter().map(|(u, _)| *u).collect();
+    fetched.extend(uids.iter().copied().zip(conn.fetch(&uids).await?));
+    let head_uids = heads.iter().map(|(u, _)| *u);
+    fetched.extend(head_uids.zip(conn.fetch_heads(&heads).await?));
+    // Threading wants arrival order.
+    fetched.sort_by_key(|(uid, _)| *uid);
+    Ok(fetched)
 }
 
 /// A message's UID and its RFC822.SIZE.
@@ -393,4 +424,22 @@ fn store_batch(
         committed.cursor = Some(uid);
     }
     Ok((committed, failures))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_bounded_by_count_and_bytes_but_never_empty() {
+        let small: Vec<UidSize> = (1..=2000).map(|u| (u, 3000)).collect();
+        assert_eq!(batch_len(&small, 64 << 20), BATCH_MESSAGES);
+        let large: Vec<UidSize> = (1..=10).map(|u| (u, 3 << 20)).collect();
+        assert_eq!(batch_len(&large, 64 << 20), 2);
+        // Above the limit only the header block is fetched: it counts as the limit.
+        let huge = [(1, u32::MAX), (2, 1000)];
+        assert_eq!(batch_len(&huge, 1 << 20), 2);
+        assert_eq!(batch_len(&[(1, u32::MAX)], 64 << 20), 1);
+        assert_eq!(batch_len(&[], 64 << 20), 0);
+    }
 }
