@@ -63,12 +63,12 @@ pub(super) async fn deliver_loop(
     let transport = Arc::new(transport_for(&settings)?);
     tracing::info!(transport = %transport.describe(), "delivery ready");
     let wake = shared.wake.clone();
-    let mut worker = Some(DeliveryWorker {
+    let mut worker = DeliveryWorker {
         shared,
         reader,
         transport,
         settings,
-    });
+    };
     let (mut sent, mut failures) = (0u64, 0u64);
     let mut record = |result: Result<DeliveryRun, DaemonError>| -> Result<(), DaemonError> {
         match result {
@@ -92,13 +92,13 @@ pub(super) async fn deliver_loop(
             Err(err) => Err(err),
         }
     };
-    while let Some(mut w) = worker.take() {
+    loop {
         if settings_rx.has_changed().unwrap_or(false) {
             let settings = settings_rx.borrow_and_update().clone();
             match transport_for(&settings) {
                 Ok(t) => {
-                    w.transport = Arc::new(t);
-                    w.settings = settings;
+                    worker.transport = Arc::new(t);
+                    worker.settings = settings;
                 }
                 Err(err) => tracing::error!(error = %err, "keeping the previous transport"),
             }
@@ -106,17 +106,16 @@ pub(super) async fn deliver_loop(
         // Read the flag before the pass: a pass that starts after ingest
         // finished has seen every row ingest committed.
         let finished = ingest_finished.load(Ordering::SeqCst);
-        let (w, result) = tokio::task::spawn_blocking(move || {
-            let result = w.pass();
-            (w, result)
+        let (back, result) = tokio::task::spawn_blocking(move || {
+            let result = worker.pass();
+            (worker, result)
         })
         .await?;
+        worker = back;
         record(result)?;
         if (once && finished) || cancel.is_cancelled() {
-            worker = Some(w);
             break;
         }
-        worker = Some(w);
         tokio::select! {
             () = wake.notified() => {}
             () = tokio::time::sleep(DELIVERY_POLL), if !once => {}
@@ -125,16 +124,13 @@ pub(super) async fn deliver_loop(
     }
     // Stopping: ingest's last batch may have queued mail. Send what can be sent
     // within the grace period; the rest waits in the outbox for the next start.
-    if cancel.is_cancelled()
-        && !once
-        && let Some(mut w) = worker.take()
-    {
+    if cancel.is_cancelled() && !once {
         // Wait for ingest to finish its batch in hand first.
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         while !ingest_finished.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let last = tokio::task::spawn_blocking(move || w.pass());
+        let last = tokio::task::spawn_blocking(move || worker.pass());
         match tokio::time::timeout_at(deadline, last).await {
             Ok(result) => record(result?)?,
             Err(_) => tracing::warn!(

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::maildir::{BATCH_BYTES, BATCH_MESSAGES};
@@ -84,76 +85,112 @@ pub(super) async fn ingest_loop(
     once: bool,
     cancel: CancellationToken,
 ) -> Result<Totals, DaemonError> {
-    let mut settings_rx = shared.settings.clone();
-    let mut totals = Totals::default();
-    let mut backoff = Backoff::new(RECONNECT_INITIAL, RECONNECT_MAX);
-    let mut log = StateLog::default();
-    'connect: loop {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let settings = settings_rx.borrow_and_update().clone();
-        let config = imap_config(&settings);
-        let connected = match ImapSource::new(config.clone()) {
-            Ok(source) => open(&source).await.map(|conn| (source, conn)),
-            Err(err) => Err(err),
-        };
-        let (source, mut conn) = match connected {
-            Ok(ok) => ok,
-            Err(err) if once => return Err(err.into()),
-            Err(err) => {
-                let delay = if err.is_permanent() {
-                    RECONNECT_MAX
-                } else {
-                    backoff.next_delay()
-                };
-                log.failed(&err, delay);
-                shared.readiness.source_started();
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = cancel.cancelled() => break,
-                    _ = settings_rx.changed() => backoff.reset(),
+    let mut worker = Worker {
+        settings_rx: shared.settings.clone(),
+        shared,
+        once,
+        cancel,
+        totals: Totals::default(),
+    };
+    worker.run().await?;
+    Ok(worker.totals)
+}
+
+/// How work on one connection ended.
+enum Ended {
+    Stop,
+    /// The configuration was reloaded: connect again with it.
+    Reconnect,
+    Failed(ImapError),
+}
+
+struct Worker {
+    shared: Shared,
+    settings_rx: watch::Receiver<Arc<Settings>>,
+    once: bool,
+    cancel: CancellationToken,
+    totals: Totals,
+}
+
+impl Worker {
+    /// Connects, works until the connection fails, and connects again after a
+    /// backoff (the cap after a permanent error), until cancelled. With
+    /// `once`, any connection failure is returned.
+    async fn run(&mut self) -> Result<(), DaemonError> {
+        let mut backoff = Backoff::new(RECONNECT_INITIAL, RECONNECT_MAX);
+        let mut log = StateLog::default();
+        while !self.cancel.is_cancelled() {
+            let settings = self.settings_rx.borrow_and_update().clone();
+            let config = imap_config(&settings);
+            let opened = match ImapSource::new(config.clone()) {
+                Ok(source) => open(&source).await.map(|conn| (source, conn)),
+                Err(err) => Err(err),
+            };
+            self.shared.readiness.source_started();
+            let err = match opened {
+                Ok((source, conn)) => {
+                    log.connected(&config.server.to_string(), &conn);
+                    backoff.reset();
+                    match self.session(&settings, &source, conn).await? {
+                        Ended::Stop => break,
+                        Ended::Reconnect => continue,
+                        Ended::Failed(err) => err,
+                    }
                 }
-                continue;
+                Err(err) => err,
+            };
+            if self.once {
+                return Err(err.into());
             }
-        };
-        log.connected(&config.server.to_string(), &conn);
-        backoff.reset();
-        shared.readiness.source_started();
+            let delay = if err.is_permanent() {
+                RECONNECT_MAX
+            } else {
+                backoff.next_delay()
+            };
+            log.failed(&err, delay);
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.cancel.cancelled() => break,
+                _ = self.settings_rx.changed() => backoff.reset(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Cycles on one connection: at once, then after every IDLE wake-up or
+    /// `poll_interval`.
+    async fn session(
+        &mut self,
+        settings: &Arc<Settings>,
+        source: &ImapSource,
+        mut conn: Connection,
+    ) -> Result<Ended, DaemonError> {
+        let config = source.config();
         loop {
-            match cycle(&shared, &settings, &source, &mut conn, &cancel).await {
+            match cycle(&self.shared, settings, source, &mut conn, &self.cancel).await {
                 Ok(done) => {
                     done.log_ingested();
-                    totals.add(&done);
+                    self.totals.add(&done);
                 }
-                Err(CycleError::Store(err)) if once => return Err(err.into()),
-                Err(CycleError::Imap(err)) if once => return Err(err.into()),
+                Err(CycleError::Imap(err)) => return Ok(Ended::Failed(err)),
+                Err(CycleError::Store(err)) if self.once => return Err(err.into()),
                 Err(CycleError::Store(err)) => {
                     // The store may recover (disk space freed); the server is fine.
                     tracing::error!(error = %err, "cannot store fetched mail; it stays on the server");
-                    totals.failed += 1;
-                }
-                Err(CycleError::Imap(err)) => {
-                    let delay = backoff.next_delay();
-                    log.failed(&err, delay);
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        () = cancel.cancelled() => break 'connect,
-                    }
-                    continue 'connect;
+                    self.totals.failed += 1;
                 }
             }
-            if once || cancel.is_cancelled() {
+            if self.once || self.cancel.is_cancelled() {
                 conn.logout().await;
-                break 'connect;
+                return Ok(Ended::Stop);
             }
             let reload = async {
-                let _ = settings_rx.changed().await;
+                let _ = self.settings_rx.changed().await;
             };
             let wake = if conn.features().idle && config.idle {
                 // Stopping or reloading ends the IDLE politely (DONE), so the
                 // session can log out cleanly.
-                let stop = cancel.child_token();
+                let stop = self.cancel.child_token();
                 let idle = conn.idle(IDLE_RENEW, &stop);
                 tokio::pin!(idle);
                 let outcome = tokio::select! {
@@ -161,32 +198,26 @@ pub(super) async fn ingest_loop(
                     () = reload => { stop.cancel(); idle.await }
                 };
                 match outcome {
-                    Ok(w) => w,
-                    Err(err) => {
-                        let delay = backoff.next_delay();
-                        log.failed(&err, delay);
-                        tokio::select! {
-                            () = tokio::time::sleep(delay) => {}
-                            () = cancel.cancelled() => break 'connect,
-                        }
-                        continue 'connect;
-                    }
+                    Ok(wake) => wake,
+                    Err(err) => return Ok(Ended::Failed(err)),
                 }
             } else {
                 tokio::select! {
                     () = tokio::time::sleep(config.poll_interval) => Wake::Timeout,
-                    () = cancel.cancelled() => Wake::Cancelled,
+                    () = self.cancel.cancelled() => Wake::Cancelled,
                     () = reload => Wake::Cancelled,
                 }
             };
             if wake == Wake::Cancelled {
-                // Stop, or reconnect with the reloaded configuration.
                 conn.logout().await;
-                continue 'connect;
+                return Ok(if self.cancel.is_cancelled() {
+                    Ended::Stop
+                } else {
+                    Ended::Reconnect
+                });
             }
         }
     }
-    Ok(totals)
 }
 
 /// Connects, logs in, selects the mailbox and prepares the processed mailbox.

@@ -21,8 +21,9 @@ pub struct Readiness {
 
 impl Readiness {
     pub fn source_started(&self) {
+        // One waiter (the supervisor); `notify_one` keeps a permit for it if it
+        // is not waiting yet.
         if self.started.set(()).is_ok() {
-            self.notify.notify_waiters();
             self.notify.notify_one();
         }
     }

@@ -105,6 +105,29 @@ pub struct Original<'a> {
     pub references: &'a [String],
 }
 
+/// What every automatic mail from the program starts with: a new Message-ID,
+/// `From: <program name> <role> <program address>`, the date, `Auto-Submitted`
+/// and a plain-text body.
+fn automatic(
+    config: &Config,
+    role: &str,
+    auto_submitted: &'static str,
+    now: Timestamp,
+) -> Result<(String, lettre::message::MessageBuilder), ComposeError> {
+    let program = &config.program;
+    let message_id = new_message_id(&program.address.domain, now);
+    let builder = Message::builder()
+        .message_id(Some(format!("<{message_id}>")))
+        .from(mailbox(
+            Some(&format!("{} {role}", program.name)),
+            &program.address.to_string(),
+        )?)
+        .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
+        .header(AutoSubmitted(auto_submitted))
+        .header(ContentType::TEXT_PLAIN);
+    Ok((message_id, builder))
+}
+
 /// The acknowledgement of a new report (SPEC §2, issue: acknowledgement).
 pub fn acknowledgement(
     config: &Config,
@@ -132,19 +155,11 @@ pub fn acknowledgement(
             reporter_name: original.reporter_name,
         },
     )?;
-    let message_id = new_message_id(&program.address.domain, now);
-    let mut builder = Message::builder()
-        .message_id(Some(format!("<{message_id}>")))
-        .from(mailbox(
-            Some(&format!("{} Security", program.name)),
-            &address,
-        )?)
+    let (message_id, builder) = automatic(config, "Security", "auto-replied", now)?;
+    let mut builder = builder
         .reply_to(mailbox(None, &reply_address)?)
         .to(mailbox(original.reporter_name, original.reporter)?)
-        .subject(reply_subject(original.report, original.subject))
-        .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
-        .header(AutoSubmitted("auto-replied"))
-        .header(ContentType::TEXT_PLAIN);
+        .subject(reply_subject(original.report, original.subject));
     if let Some(parent) = original.message_id {
         let mut refs: Vec<String> = original
             .references
@@ -200,20 +215,11 @@ pub fn delivery_failure(
             reason,
         },
     )?;
-    let message_id = new_message_id(&program.address.domain, now);
-    let mut builder = Message::builder()
-        .message_id(Some(format!("<{message_id}>")))
-        .from(mailbox(
-            Some(&format!("{} disclosed", program.name)),
-            &address,
-        )?)
-        .subject(match report {
-            Some(id) => format!("[{id}] Undeliverable: {}", failed.kind),
-            None => format!("Undeliverable: {}", failed.kind),
-        })
-        .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
-        .header(AutoSubmitted("auto-generated"))
-        .header(ContentType::TEXT_PLAIN);
+    let (message_id, builder) = automatic(config, "disclosed", "auto-generated", now)?;
+    let mut builder = builder.subject(match report {
+        Some(id) => format!("[{id}] Undeliverable: {}", failed.kind),
+        None => format!("Undeliverable: {}", failed.kind),
+    });
     for m in members {
         builder = builder.to(mailbox(Some(&m.name), &m.email.to_string())?);
     }

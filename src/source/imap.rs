@@ -131,6 +131,7 @@ pub enum Wake {
 pub struct ImapSource {
     config: ImapConfig,
     tls: Option<Arc<rustls::ClientConfig>>,
+    link: Link,
 }
 
 impl fmt::Debug for ImapSource {
@@ -148,7 +149,11 @@ impl ImapSource {
             TlsMode::None => None,
             _ => Some(crate::net::client_config(config.server.ca_file.as_deref())?),
         };
-        Ok(Self { config, tls })
+        let link = Link {
+            server: config.server.to_string(),
+            timeout: config.server.timeout,
+        };
+        Ok(Self { config, tls, link })
     }
 
     pub fn config(&self) -> &ImapConfig {
@@ -164,75 +169,56 @@ impl ImapSource {
         )
     }
 
-    fn server(&self) -> String {
-        self.config.server.to_string()
-    }
-
     /// Connects, secures the connection, logs in and learns the server's features.
     pub async fn connect(&self) -> Result<Connection, ImapError> {
         let server = &self.config.server;
-        let name = self.server();
-        let timeout = server.timeout;
-        let tcp = within(
-            timeout,
-            &name,
-            "connecting",
-            TcpStream::connect((server.host.as_str(), server.port)),
-        )
-        .await?
-        .map_err(|source| ImapError::Connect {
-            server: name.clone(),
-            source,
-        })?;
+        let link = &self.link;
+        let tcp = link
+            .within(
+                "connecting",
+                TcpStream::connect((server.host.as_str(), server.port)),
+            )
+            .await?
+            .map_err(|source| link.connect_error(source))?;
         keep_alive(&tcp);
         let stream: Box<dyn ImapIo> = match server.tls {
             TlsMode::None => Box::new(tcp),
             TlsMode::Implicit => Box::new(self.handshake(tcp).await?),
             TlsMode::Starttls => {
                 let mut client = async_imap::Client::new(tcp);
-                self.greeting(&mut client).await?;
-                within(
-                    timeout,
-                    &name,
+                link.greeting(&mut client).await?;
+                link.run(
                     "starting TLS",
                     client.run_command_and_check_ok("STARTTLS", None),
                 )
-                .await?
-                .map_err(|source| self.protocol("starting TLS", source))?;
+                .await?;
                 Box::new(self.handshake(client.into_inner()).await?)
             }
         };
         let mut client = async_imap::Client::new(stream);
         if server.tls != TlsMode::Starttls {
-            self.greeting(&mut client).await?;
+            link.greeting(&mut client).await?;
         }
         let creds = &self.config.credentials;
         let login = client.login(&creds.username, creds.password.expose());
-        let mut session = match within(timeout, &name, "logging in", login).await? {
+        let mut session = match link.within("logging in", login).await? {
             Ok(session) => session,
             Err((async_imap::error::Error::No(detail), _)) if !detail.contains("UNAVAILABLE") => {
                 return Err(ImapError::LoginRefused {
-                    server: name,
+                    server: link.server.clone(),
                     username: creds.username.clone(),
                     detail: tidy(&detail),
                 });
             }
-            Err((source, _)) => return Err(self.protocol("logging in", source)),
+            Err((source, _)) => return Err(link.protocol("logging in", source)),
         };
-        let caps = within(
-            timeout,
-            &name,
-            "asking capabilities",
-            session.capabilities(),
-        )
-        .await?
-        .map_err(|source| self.protocol("asking capabilities", source))?;
-        let features = features(&caps);
+        let caps = link
+            .run("asking capabilities", session.capabilities())
+            .await?;
         Ok(Connection {
             session: Some(session),
-            features,
-            server: name,
-            timeout,
+            features: features(&caps),
+            link: link.clone(),
             mailbox: self.config.mailbox.clone(),
             processed: self.config.processed_mailbox.clone(),
             uidvalidity: 0,
@@ -243,27 +229,102 @@ impl ImapSource {
         &self,
         tcp: TcpStream,
     ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
-        let name = self.server();
-        let tls = self.tls.clone().ok_or_else(|| ImapError::Tls {
-            server: name.clone(),
-            source: std::io::Error::other("TLS is not configured"),
-        })?;
-        let host = ServerName::try_from(self.config.server.host.clone()).map_err(|err| {
-            ImapError::Tls {
-                server: name.clone(),
-                source: std::io::Error::other(err),
-            }
-        })?;
-        within(
-            self.config.server.timeout,
-            &name,
+        let link = &self.link;
+        let tls_error = |source| ImapError::Tls {
+            server: link.server.clone(),
+            source,
+        };
+        let tls = self
+            .tls
+            .clone()
+            .ok_or_else(|| tls_error(std::io::Error::other("TLS is not configured")))?;
+        let host = ServerName::try_from(self.config.server.host.clone())
+            .map_err(|err| tls_error(std::io::Error::other(err)))?;
+        link.within(
             "negotiating TLS",
             TlsConnector::from(tls).connect(host, tcp),
         )
         .await?
-        .map_err(|source| ImapError::Tls {
-            server: name,
+        .map_err(tls_error)
+    }
+}
+
+/// One server's name and timeout: every network step runs under the timeout,
+/// and every error names the server and the step.
+#[derive(Debug, Clone)]
+struct Link {
+    server: String,
+    timeout: Duration,
+}
+
+impl Link {
+    /// Runs `fut` under the timeout; a timeout is a (transient) error naming
+    /// the step.
+    async fn within<F: std::future::Future>(
+        &self,
+        action: &'static str,
+        fut: F,
+    ) -> Result<F::Output, ImapError> {
+        self.within_for(self.timeout, action, fut).await
+    }
+
+    async fn within_for<F: std::future::Future>(
+        &self,
+        timeout: Duration,
+        action: &'static str,
+        fut: F,
+    ) -> Result<F::Output, ImapError> {
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| ImapError::Timeout {
+                server: self.server.clone(),
+                action,
+                timeout,
+            })
+    }
+
+    /// Runs one IMAP exchange under the timeout; its errors become
+    /// [`ImapError::Protocol`].
+    async fn run<T>(
+        &self,
+        action: &'static str,
+        fut: impl std::future::Future<Output = async_imap::error::Result<T>>,
+    ) -> Result<T, ImapError> {
+        self.within(action, fut)
+            .await?
+            .map_err(|source| self.protocol(action, source))
+    }
+
+    fn protocol(&self, action: &'static str, source: async_imap::error::Error) -> ImapError {
+        ImapError::Protocol {
+            server: self.server.clone(),
+            action,
             source,
+        }
+    }
+
+    fn connect_error(&self, source: std::io::Error) -> ImapError {
+        ImapError::Connect {
+            server: self.server.clone(),
+            source,
+        }
+    }
+
+    fn no_mailbox(&self, mailbox: &str, detail: &str) -> ImapError {
+        ImapError::NoMailbox {
+            server: self.server.clone(),
+            mailbox: mailbox.to_owned(),
+            detail: tidy(detail),
+        }
+    }
+
+    /// The session, unless an interrupted IDLE took it with it.
+    fn session<'s>(&self, slot: &'s mut Option<Session>) -> Result<&'s mut Session, ImapError> {
+        slot.as_mut().ok_or_else(|| {
+            self.protocol(
+                "using the session",
+                async_imap::error::Error::ConnectionLost,
+            )
         })
     }
 
@@ -272,57 +333,36 @@ impl ImapSource {
         &self,
         client: &mut async_imap::Client<T>,
     ) -> Result<(), ImapError> {
-        let name = self.server();
-        let greeting = within(
-            self.config.server.timeout,
-            &name,
-            "waiting for the greeting",
-            client.read_response(),
-        )
-        .await?;
-        match greeting {
-            Ok(Some(response)) => {
-                if matches!(
-                    response.parsed(),
-                    imap_proto::Response::Data {
-                        status: imap_proto::Status::Bye,
-                        ..
-                    }
-                ) {
-                    return Err(ImapError::Connect {
-                        server: name,
-                        source: std::io::Error::other("the server greeted with BYE"),
-                    });
-                }
-                Ok(())
+        match self
+            .within("waiting for the greeting", client.read_response())
+            .await?
+        {
+            Ok(Some(response)) if is_bye(response.parsed()) => {
+                Err(self.connect_error(std::io::Error::other("the server greeted with BYE")))
             }
-            Ok(None) => Err(ImapError::Connect {
-                server: name,
-                source: std::io::ErrorKind::UnexpectedEof.into(),
-            }),
-            Err(source) => Err(ImapError::Connect {
-                server: name,
-                source,
-            }),
-        }
-    }
-
-    fn protocol(&self, action: &'static str, source: async_imap::error::Error) -> ImapError {
-        ImapError::Protocol {
-            server: self.server(),
-            action,
-            source,
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(self.connect_error(std::io::ErrorKind::UnexpectedEof.into())),
+            Err(source) => Err(self.connect_error(source)),
         }
     }
 }
 
+fn is_bye(response: &imap_proto::Response<'_>) -> bool {
+    matches!(
+        response,
+        imap_proto::Response::Data {
+            status: imap_proto::Status::Bye,
+            ..
+        }
+    )
+}
+
 /// A logged-in session.
 pub struct Connection {
-    /// `None` only while IDLE holds it, or after a failure mid-IDLE.
+    /// `None` only after an IDLE that ended with the connection.
     session: Option<Session>,
     features: Features,
-    server: String,
-    timeout: Duration,
+    link: Link,
     mailbox: String,
     processed: Option<String>,
     uidvalidity: u32,
@@ -331,7 +371,7 @@ pub struct Connection {
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("server", &self.server)
+            .field("server", &self.link.server)
             .field("features", &self.features)
             .finish_non_exhaustive()
     }
@@ -342,110 +382,75 @@ impl Connection {
         self.features
     }
 
-    fn session(&mut self) -> Result<&mut Session, ImapError> {
-        self.session.as_mut().ok_or_else(|| ImapError::Protocol {
-            server: self.server.clone(),
-            action: "using the session",
-            source: async_imap::error::Error::ConnectionLost,
-        })
-    }
-
-    fn protocol(&self, action: &'static str) -> impl FnOnce(async_imap::error::Error) -> ImapError {
-        let server = self.server.clone();
-        move |source| ImapError::Protocol {
-            server,
-            action,
-            source,
-        }
-    }
-
     /// Selects the mailbox. A missing mailbox is a permanent error.
     pub async fn select(&mut self) -> Result<MailboxState, ImapError> {
-        let (server, timeout, mailbox) = (self.server.clone(), self.timeout, self.mailbox.clone());
-        let session = self.session()?;
-        let selected = within(
-            timeout,
-            &server,
-            "selecting the mailbox",
-            session.select(&mailbox),
-        )
-        .await?;
-        let mailbox_state = match selected {
+        let link = &self.link;
+        let session = link.session(&mut self.session)?;
+        let selected = link
+            .within("selecting the mailbox", session.select(&self.mailbox))
+            .await?;
+        let mailbox = match selected {
             Ok(m) => m,
             Err(async_imap::error::Error::No(detail)) => {
-                return Err(ImapError::NoMailbox {
-                    server,
-                    mailbox,
-                    detail: tidy(&detail),
-                });
+                return Err(link.no_mailbox(&self.mailbox, &detail));
             }
-            Err(source) => return Err(self.protocol("selecting the mailbox")(source)),
+            Err(source) => return Err(link.protocol("selecting the mailbox", source)),
         };
-        let uidvalidity = mailbox_state.uid_validity.ok_or(ImapError::Unsupported {
-            server,
+        let uidvalidity = mailbox.uid_validity.ok_or_else(|| ImapError::Unsupported {
+            server: link.server.clone(),
             what: "UIDVALIDITY (UIDs are needed to track what was processed)",
         })?;
         self.uidvalidity = uidvalidity;
         self.drain_unsolicited();
         Ok(MailboxState {
             uidvalidity,
-            exists: mailbox_state.exists,
+            exists: mailbox.exists,
         })
     }
 
     /// Makes sure `processed_mailbox` exists, creating it if not.
     pub async fn ensure_processed_mailbox(&mut self) -> Result<(), ImapError> {
-        let Some(target) = self.processed.clone() else {
+        let Some(target) = &self.processed else {
             return Ok(());
         };
-        let (server, timeout) = (self.server.clone(), self.timeout);
-        let session = self.session()?;
-        let status = within(
-            timeout,
-            &server,
-            "looking for the processed mailbox",
-            session.status(&target, "(UIDVALIDITY)"),
-        )
-        .await?;
+        let link = &self.link;
+        let session = link.session(&mut self.session)?;
+        let status = link
+            .within(
+                "looking for the processed mailbox",
+                session.status(target, "(UIDVALIDITY)"),
+            )
+            .await?;
         if status.is_ok() {
             return Ok(());
         }
-        let session = self.session()?;
-        match within(
-            timeout,
-            &server,
-            "creating the processed mailbox",
-            session.create(&target),
-        )
-        .await?
+        match link
+            .within("creating the processed mailbox", session.create(target))
+            .await?
         {
             Ok(()) => {
                 tracing::warn!(mailbox = %target, "created the processed mailbox");
                 Ok(())
             }
-            Err(async_imap::error::Error::No(detail)) => Err(ImapError::NoMailbox {
-                server,
-                mailbox: target,
-                detail: tidy(&detail),
-            }),
-            Err(source) => Err(self.protocol("creating the processed mailbox")(source)),
+            Err(async_imap::error::Error::No(detail)) => Err(link.no_mailbox(target, &detail)),
+            Err(source) => Err(link.protocol("creating the processed mailbox", source)),
         }
     }
 
     /// UIDs above `last` with their sizes, in UID order.
     pub async fn list_after(&mut self, last: u32) -> Result<Vec<(u32, u32)>, ImapError> {
-        let (server, timeout) = (self.server.clone(), self.timeout);
-        let session = self.session()?;
+        let session = self.link.session(&mut self.session)?;
         let query = format!("{}:*", u64::from(last) + 1);
-        let listed = within(timeout, &server, "listing new mail", async {
-            session
-                .uid_fetch(&query, "(UID RFC822.SIZE)")
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
-        })
-        .await?
-        .map_err(self.protocol("listing new mail"))?;
+        let listed = self
+            .link
+            .run("listing new mail", async {
+                session
+                    .uid_fetch(&query, "(UID RFC822.SIZE)")
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
         // `N:*` also names the highest UID when it is below N (RFC 3501 §6.4.8).
         let mut uids: Vec<(u32, u32)> = listed
             .iter()
@@ -468,16 +473,11 @@ impl Connection {
         } else {
             format!("UID 1:{last} UNSEEN")
         };
-        let (server, timeout) = (self.server.clone(), self.timeout);
-        let session = self.session()?;
-        let found = within(
-            timeout,
-            &server,
-            "searching unmarked mail",
-            session.uid_search(&query),
-        )
-        .await?
-        .map_err(self.protocol("searching unmarked mail"))?;
+        let session = self.link.session(&mut self.session)?;
+        let found = self
+            .link
+            .run("searching unmarked mail", session.uid_search(&query))
+            .await?;
         let mut uids: Vec<u32> = found.into_iter().filter(|&u| u <= last).collect();
         uids.sort_unstable();
         Ok(uids)
@@ -486,8 +486,16 @@ impl Connection {
     /// Fetches whole messages (`BODY.PEEK[]`, leaving flags alone). Every asked-for
     /// UID must come back: a short answer means the session is broken.
     pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<Incoming>, ImapError> {
-        self.fetch_parts(uids, "(UID BODY.PEEK[])", "fetching mail")
-            .await
+        let fetched = self
+            .fetch_parts(uids, "(UID BODY.PEEK[])", "fetching mail")
+            .await?;
+        Ok(fetched
+            .into_iter()
+            .map(|(location, bytes)| Incoming {
+                location,
+                raw: Raw::Loaded(bytes),
+            })
+            .collect())
     }
 
     /// Fetches only the header blocks of messages too large to load.
@@ -499,17 +507,13 @@ impl Connection {
         Ok(heads
             .into_iter()
             .zip(uids)
-            .map(|(incoming, &(_, size))| {
-                let head = match incoming.raw {
-                    Raw::Loaded(bytes) => bytes,
-                    Raw::TooLarge { head, .. } => head,
-                };
+            .map(|((location, head), &(_, size))| {
                 // The whole message is never loaded, so its identity is the hash
                 // of its header block and size: stable across UIDVALIDITY changes.
                 let mut identity = head.clone();
                 identity.extend_from_slice(format!("\n{size}").as_bytes());
                 Incoming {
-                    location: incoming.location,
+                    location,
                     raw: Raw::TooLarge {
                         size: u64::from(size),
                         sha256: crate::parse::sha256_hex(&identity),
@@ -520,62 +524,57 @@ impl Connection {
             .collect())
     }
 
+    /// The requested section of each UID, in the order asked, with its location.
     async fn fetch_parts(
         &mut self,
         uids: &[u32],
         query: &str,
         action: &'static str,
-    ) -> Result<Vec<Incoming>, ImapError> {
+    ) -> Result<Vec<(String, Vec<u8>)>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let (server, timeout) = (self.server.clone(), self.timeout);
+        let link = &self.link;
         let set = uid_set(uids);
-        let session = self.session()?;
+        let session = link.session(&mut self.session)?;
         // The timeout covers one batch; batches are bounded in bytes, so a
         // healthy server answers well within a few multiples of it.
-        let fetched = within(timeout.saturating_mul(4), &server, action, async {
-            session
-                .uid_fetch(&set, query)
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
-        })
-        .await?
-        .map_err(self.protocol(action))?;
+        let fetched = link
+            .within_for(link.timeout.saturating_mul(4), action, async {
+                session
+                    .uid_fetch(&set, query)
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?
+            .map_err(|source| link.protocol(action, source))?;
+        let headers_only = query.contains("HEADER");
         let wanted: HashSet<u32> = uids.iter().copied().collect();
         let mut by_uid = std::collections::HashMap::with_capacity(uids.len());
         for f in fetched {
+            // Unsolicited FETCH responses (e.g. another client's flag change)
+            // carry no section or an unrequested UID.
             let Some(uid) = f.uid.filter(|u| wanted.contains(u)) else {
-                // Unsolicited FETCH (e.g. a flag change by another client).
                 continue;
             };
-            let bytes = if query.contains("HEADER") {
-                f.header().map(<[u8]>::to_vec)
-            } else {
-                f.body().map(<[u8]>::to_vec)
-            };
+            let bytes = if headers_only { f.header() } else { f.body() };
             if let Some(bytes) = bytes {
-                by_uid.insert(uid, bytes);
+                by_uid.insert(uid, bytes.to_vec());
             }
         }
         if by_uid.len() != uids.len() {
             return Err(ImapError::ShortFetch {
-                server,
+                server: link.server.clone(),
                 asked: uids.len(),
                 got: by_uid.len(),
             });
         }
-        let mailbox = self.mailbox.clone();
-        let uidvalidity = self.uidvalidity;
         Ok(uids
             .iter()
             .filter_map(|uid| {
                 let bytes = by_uid.remove(uid)?;
-                Some(Incoming {
-                    location: location(&mailbox, uidvalidity, *uid),
-                    raw: Raw::Loaded(bytes),
-                })
+                Some((location(&self.mailbox, self.uidvalidity, *uid), bytes))
             })
             .collect())
     }
@@ -586,111 +585,91 @@ impl Connection {
         if uids.is_empty() {
             return Ok(());
         }
-        let (server, timeout, features) = (self.server.clone(), self.timeout, self.features);
+        let features = self.features;
         let set = uid_set(uids);
-        let processed = self.processed.clone();
-        let session = self.session()?;
-        let result = within(timeout, &server, "marking mail processed", async {
-            match &processed {
-                None => {
-                    session
-                        .uid_store(&set, "+FLAGS.SILENT (\\Seen)")
-                        .await?
-                        .try_collect::<Vec<_>>()
-                        .await?;
-                }
-                Some(target) if features.moves => session.uid_mv(&set, target).await?,
-                Some(target) => {
-                    session.uid_copy(&set, target).await?;
-                    session
-                        .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
-                        .await?
-                        .try_collect::<Vec<_>>()
-                        .await?;
-                    if features.uidplus {
+        let session = self.link.session(&mut self.session)?;
+        self.link
+            .run("marking mail processed", async {
+                match &self.processed {
+                    None => {
                         session
-                            .uid_expunge(&set)
+                            .uid_store(&set, "+FLAGS.SILENT (\\Seen)")
                             .await?
                             .try_collect::<Vec<_>>()
                             .await?;
-                    } else {
-                        // Without UIDPLUS, EXPUNGE also removes what others
-                        // marked \Deleted; that is what \Deleted asks for.
-                        session.expunge().await?.try_collect::<Vec<_>>().await?;
+                    }
+                    Some(target) if features.moves => session.uid_mv(&set, target).await?,
+                    Some(target) => {
+                        session.uid_copy(&set, target).await?;
+                        session
+                            .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                            .await?
+                            .try_collect::<Vec<_>>()
+                            .await?;
+                        if features.uidplus {
+                            session
+                                .uid_expunge(&set)
+                                .await?
+                                .try_collect::<Vec<_>>()
+                                .await?;
+                        } else {
+                            // Without UIDPLUS, EXPUNGE also removes what others
+                            // marked \Deleted; that is what \Deleted asks for.
+                            session.expunge().await?.try_collect::<Vec<_>>().await?;
+                        }
                     }
                 }
-            }
-            Ok::<_, async_imap::error::Error>(())
-        })
-        .await?;
-        result.map_err(self.protocol("marking mail processed"))
+                Ok(())
+            })
+            .await
     }
 
     /// Waits in IDLE until the server reports a change, `limit` passes (at most
-    /// [`IDLE_RENEW`]), or `cancel` fires. Mail that arrived while we were busy
+    /// [`IDLE_RENEW`]), or `stop` fires. Mail that arrived while we were busy
     /// (announced in untagged responses) returns [`Wake::NewData`] at once.
     pub async fn idle(
         &mut self,
         limit: Duration,
-        cancel: &tokio_util::sync::CancellationToken,
+        stop: &tokio_util::sync::CancellationToken,
     ) -> Result<Wake, ImapError> {
+        use async_imap::extensions::idle::IdleResponse;
+
         if self.drain_unsolicited() {
             return Ok(Wake::NewData);
         }
-        let (server, timeout) = (self.server.clone(), self.timeout);
-        let session = self.session.take().ok_or_else(|| ImapError::Protocol {
-            server: server.clone(),
-            action: "starting IDLE",
-            source: async_imap::error::Error::ConnectionLost,
+        let link = &self.link;
+        let session = self.session.take().ok_or_else(|| {
+            link.protocol("starting IDLE", async_imap::error::Error::ConnectionLost)
         })?;
         let mut handle = session.idle();
-        within(timeout, &server, "starting IDLE", handle.init())
-            .await?
-            .map_err(self.protocol("starting IDLE"))?;
+        link.run("starting IDLE", handle.init()).await?;
         let limit = limit.min(IDLE_RENEW);
-        let (wait, stop) = handle.wait_with_timeout(limit);
-        // A dead connection looks like our own interrupt to async-imap, so keep
-        // our own record of why the wait ended.
-        let mut interrupted_by_us = false;
+        let (wait, interrupt) = handle.wait_with_timeout(limit);
+        // Our own limit as well: async-imap restarts its timer on every server
+        // keep-alive, which Dovecot sends every two minutes.
         let outcome = tokio::select! {
             result = wait => Some(result),
-            () = cancel.cancelled() => { interrupted_by_us = true; None }
-            () = tokio::time::sleep(limit) => { interrupted_by_us = true; None }
+            () = stop.cancelled() => None,
+            () = tokio::time::sleep(limit) => None,
         };
-        drop(stop);
+        drop(interrupt);
         let wake = match outcome {
-            None if cancel.is_cancelled() => Wake::Cancelled,
-            None => Wake::Timeout,
-            Some(Ok(async_imap::extensions::idle::IdleResponse::NewData(data))) => {
-                if matches!(
-                    data.parsed(),
-                    imap_proto::Response::Data {
-                        status: imap_proto::Status::Bye,
-                        ..
-                    }
-                ) {
-                    return Err(ImapError::Connect {
-                        server,
-                        source: std::io::Error::other("the server said BYE during IDLE"),
-                    });
-                }
-                Wake::NewData
+            None if stop.is_cancelled() => Wake::Cancelled,
+            None | Some(Ok(IdleResponse::Timeout)) => Wake::Timeout,
+            Some(Ok(IdleResponse::NewData(data))) if is_bye(data.parsed()) => {
+                return Err(
+                    link.connect_error(std::io::Error::other("the server said BYE during IDLE"))
+                );
             }
-            Some(Ok(async_imap::extensions::idle::IdleResponse::Timeout)) => Wake::Timeout,
-            Some(Ok(async_imap::extensions::idle::IdleResponse::ManualInterrupt)) => {
-                if !interrupted_by_us {
-                    return Err(ImapError::Connect {
-                        server,
-                        source: std::io::ErrorKind::ConnectionReset.into(),
-                    });
-                }
-                Wake::Timeout
+            Some(Ok(IdleResponse::NewData(_))) => Wake::NewData,
+            // The interrupt is only dropped after the wait ended, so this is
+            // async-imap's way of saying the connection is gone.
+            Some(Ok(IdleResponse::ManualInterrupt)) => {
+                return Err(link.connect_error(std::io::ErrorKind::ConnectionReset.into()));
             }
-            Some(Err(source)) => return Err(self.protocol("waiting in IDLE")(source)),
+            Some(Err(source)) => return Err(link.protocol("waiting in IDLE", source)),
         };
-        let session = within(timeout, &server, "ending IDLE", handle.done())
-            .await?
-            .map_err(self.protocol("ending IDLE"))?;
+        let session = link.run("ending IDLE", handle.done()).await?;
         self.session = Some(session);
         Ok(wake)
     }
@@ -765,22 +744,6 @@ fn tidy(detail: &str) -> String {
         Some((_, rest)) => rest.trim_end_matches("\")").to_owned(),
         None => detail.to_owned(),
     }
-}
-
-/// Runs `fut` under `timeout`; a timeout is a (transient) error naming the step.
-async fn within<F: std::future::Future>(
-    timeout: Duration,
-    server: &str,
-    action: &'static str,
-    fut: F,
-) -> Result<F::Output, ImapError> {
-    tokio::time::timeout(timeout, fut)
-        .await
-        .map_err(|_| ImapError::Timeout {
-            server: server.to_owned(),
-            action,
-            timeout,
-        })
 }
 
 /// TCP keep-alives find a silently dropped connection while we sit in IDLE.

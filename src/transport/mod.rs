@@ -11,7 +11,24 @@ use crate::store::QueuedMail;
 
 pub use file::FileTransport;
 pub use sendmail::SendmailTransport;
-pub use smtp::{SmtpCheck, SmtpSetupError, SmtpTransport};
+pub use smtp::{SmtpSetupError, SmtpTransport};
+
+/// The SMTP envelope of a queued mail; an address lettre cannot take fails the
+/// mail for good.
+fn envelope(mail: &QueuedMail) -> Result<lettre::address::Envelope, SendError> {
+    let parse = |a: &str| {
+        a.parse::<lettre::Address>()
+            .map_err(|err| SendError::permanent(format!("invalid address `{a}`: {err}")))
+    };
+    let from = parse(&mail.envelope_from)?;
+    let to = mail
+        .recipients
+        .iter()
+        .map(|r| parse(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    lettre::address::Envelope::new(Some(from), to)
+        .map_err(|err| SendError::permanent(format!("invalid envelope: {err}")))
+}
 
 /// Why a delivery failed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

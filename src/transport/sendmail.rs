@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use lettre::Transport as _;
-use lettre::address::{Address, Envelope};
 
 use super::SendError;
 use crate::store::QueuedMail;
@@ -42,18 +41,7 @@ impl SendmailTransport {
     }
 
     pub fn send(&self, mail: &QueuedMail) -> Result<(), SendError> {
-        let parse = |a: &str| {
-            a.parse::<Address>()
-                .map_err(|err| SendError::permanent(format!("invalid address `{a}`: {err}")))
-        };
-        let from = parse(&mail.envelope_from)?;
-        let to = mail
-            .recipients
-            .iter()
-            .map(|r| parse(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        let envelope = Envelope::new(Some(from), to)
-            .map_err(|err| SendError::permanent(format!("invalid envelope: {err}")))?;
+        let envelope = super::envelope(mail)?;
         // A failing MTA (queue full, not running) may well work later: retry.
         self.inner.send_raw(&envelope, &mail.raw).map_err(|err| {
             SendError::transient(format!("{} failed: {err}", self.command.display()))

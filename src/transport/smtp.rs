@@ -10,9 +10,6 @@
 //! 4xx answers, network and TLS errors, and a refused login are transient: the
 //! mail is fine, the path is not, and retrying can work once it is repaired.
 
-use std::time::Duration;
-
-use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -37,7 +34,6 @@ pub enum SmtpSetupError {
 
 pub struct SmtpTransport {
     server: Server,
-    authenticated: bool,
     inner: AsyncSmtpTransport<Tokio1Executor>,
     runtime: tokio::runtime::Handle,
 }
@@ -46,15 +42,8 @@ impl std::fmt::Debug for SmtpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SmtpTransport")
             .field("server", &self.server)
-            .field("authenticated", &self.authenticated)
             .finish_non_exhaustive()
     }
-}
-
-/// What `check` found out about the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmtpCheck {
-    pub authenticated: bool,
 }
 
 impl SmtpTransport {
@@ -95,7 +84,6 @@ impl SmtpTransport {
                 .authentication(vec![Mechanism::Plain, Mechanism::Login]);
         }
         Ok(Self {
-            authenticated: config.credentials.is_some(),
             server,
             inner: builder.build(),
             runtime,
@@ -107,11 +95,9 @@ impl SmtpTransport {
     }
 
     /// Connects, says EHLO, upgrades to TLS and logs in as configured, then quits.
-    pub async fn check(&self) -> Result<SmtpCheck, SendError> {
+    pub async fn check(&self) -> Result<(), SendError> {
         match tokio::time::timeout(self.server.timeout, self.inner.test_connection()).await {
-            Ok(Ok(true)) => Ok(SmtpCheck {
-                authenticated: self.authenticated,
-            }),
+            Ok(Ok(true)) => Ok(()),
             Ok(Ok(false)) => Err(SendError::transient(format!(
                 "SMTP server {} did not accept the connection",
                 self.server
@@ -143,7 +129,7 @@ impl SmtpTransport {
     }
 
     async fn send(&self, mail: &QueuedMail) -> Result<(), SendError> {
-        let envelope = envelope(mail)?;
+        let envelope = super::envelope(mail)?;
         // The whole exchange, data included, gets a generous multiple of the
         // per-operation timeout: a large mail over a slow link is not a hang.
         let limit = self.server.timeout.saturating_mul(4);
@@ -178,26 +164,10 @@ impl SmtpTransport {
 
     fn timed_out(&self) -> SendError {
         SendError::transient(format!(
-            "SMTP server {} did not answer within {}",
-            self.server,
-            humanize(self.server.timeout)
+            "SMTP server {} did not answer within {:?}",
+            self.server, self.server.timeout
         ))
     }
-}
-
-fn envelope(mail: &QueuedMail) -> Result<Envelope, SendError> {
-    let parse = |a: &str| {
-        a.parse::<Address>()
-            .map_err(|err| SendError::permanent(format!("invalid address `{a}`: {err}")))
-    };
-    let from = parse(&mail.envelope_from)?;
-    let to = mail
-        .recipients
-        .iter()
-        .map(|r| parse(r))
-        .collect::<Result<Vec<_>, _>>()?;
-    Envelope::new(Some(from), to)
-        .map_err(|err| SendError::permanent(format!("invalid envelope: {err}")))
 }
 
 /// Authentication failures (RFC 4954: 530, 534, 535, 538) are about our
@@ -207,8 +177,4 @@ fn is_login_failure(err: &lettre::transport::smtp::Error) -> bool {
         let code = code.to_string();
         matches!(code.as_str(), "530" | "534" | "535" | "538")
     })
-}
-
-fn humanize(d: Duration) -> String {
-    format!("{} s", d.as_secs_f32())
 }

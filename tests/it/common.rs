@@ -184,6 +184,20 @@ email = "alice@example.org"
     }
 }
 
+/// Sends `sig` to a child process.
+pub fn signal(child: &std::process::Child, sig: i32) {
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid, sig) };
+}
+
+/// Stops a daemon with SIGTERM and asserts it exits 0.
+pub fn stop(mut child: std::process::Child) {
+    signal(&child, libc::SIGTERM);
+    let status = child.wait().expect("wait for the daemon");
+    assert!(status.success(), "daemon exited with {status}");
+}
+
 /// A simple message.
 pub fn mail(from: &str, to: &str, subject: &str, message_id: &str, extra: &str) -> Vec<u8> {
     format!(

@@ -2,25 +2,12 @@
 //! (SMTP → LMTP → Dovecot) per test, from `scripts/mailstack`.
 
 use std::collections::{HashMap, HashSet};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::common::{Env, header, mail, year};
+use crate::common::{Env, header, mail, stop, year};
 use crate::mailstack::{MailStack, unique};
 
 const LONG: Duration = Duration::from_secs(30);
-
-fn signal(child: &Child, sig: i32) {
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(pid, sig) };
-}
-
-fn stop(mut child: Child) {
-    signal(&child, libc::SIGTERM);
-    let status = child.wait().expect("wait for the daemon");
-    assert!(status.success(), "daemon exited with {status}");
-}
 
 /// An installation reading `security`'s INBOX and sending through Postfix.
 fn live_env(stack: &MailStack, security: &str, source_extra: &str, extra: &str) -> Env {

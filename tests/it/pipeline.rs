@@ -461,7 +461,7 @@ fn sendmail_failures_are_retried_and_never_resent_after_success() {
 fn the_daemon_stops_cleanly_on_sigterm() {
     let env = Env::with_file_transport("");
     env.init();
-    let mut child = env.spawn_daemon();
+    let child = env.spawn_daemon();
     env.deliver(&mail(
         "jane@researcher.example",
         "security@example.org",
@@ -478,10 +478,7 @@ fn the_daemon_stops_cleanly_on_sigterm() {
         1,
         "the watching daemon picked the message up"
     );
-    // SAFETY: plain kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = child.wait().expect("wait");
-    assert!(status.success(), "{status}");
+    crate::common::stop(child);
 }
 
 #[test]

@@ -2,16 +2,10 @@
 //! reloads, and the unit file itself.
 
 use std::os::unix::net::UnixDatagram;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{BIN, Env, mail};
-
-fn signal(child: &Child, sig: i32) {
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(pid, sig) };
-}
+use crate::common::{BIN, Env, mail, signal, stop};
 
 /// Collects datagrams until `want` arrived or `limit` passed.
 fn receive_until(socket: &UnixDatagram, want: &str, limit: Duration) -> Vec<String> {
@@ -96,7 +90,7 @@ fn sighup_reloads_templates_and_keeps_the_old_ones_when_the_new_are_broken() {
     std::fs::create_dir(env.path("tpl")).expect("mkdir");
     env.init();
     let log = std::fs::File::create(env.path("daemon.log")).expect("log file");
-    let mut daemon = Command::new(BIN)
+    let daemon = Command::new(BIN)
         .arg("--config")
         .arg(env.config())
         .arg("run")
@@ -163,8 +157,7 @@ fn sighup_reloads_templates_and_keeps_the_old_ones_when_the_new_are_broken() {
             .any(|(_, raw)| String::from_utf8_lossy(raw).contains("RELOADED SEC-")),
         "the reloaded template was not used"
     );
-    signal(&daemon, libc::SIGTERM);
-    assert!(daemon.wait().expect("wait").success());
+    stop(daemon);
 }
 
 #[test]
