@@ -365,3 +365,130 @@ fn a_permanent_smtp_refusal_fails_the_mail_at_once_and_tells_the_team() {
     let body = crate::common::body_text(&notices[0].raw);
     assert!(body.contains(outsider) && body.contains("55"), "{body}");
 }
+
+#[test]
+fn an_oversized_message_is_recorded_from_its_headers_and_marked_processed() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let researcher = unique("researcher");
+    let env = live_env(
+        &stack,
+        &security,
+        "",
+        "[limits]\nmax_message_size = \"64 KiB\"\n",
+    );
+    let mut big = report_mail(&researcher, &security, 1);
+    big.extend(std::iter::repeat_n(b'A', 200_000));
+    big.extend_from_slice(b"\r\n");
+    stack.append_all(
+        &security,
+        &[big.clone(), report_mail(&researcher, &security, 2)],
+    );
+    let out = env.run_once();
+    assert!(out.contains("processed 2 new message(s)"), "{out}");
+
+    let stored = env.messages();
+    let oversized = stored
+        .iter()
+        .find(|m| m.size == big.len() as u64)
+        .expect("the large message is recorded with its full size");
+    assert!(!oversized.raw_stored, "its body was not loaded");
+    assert!(
+        oversized
+            .problems
+            .iter()
+            .any(|p| p.starts_with("oversized")),
+        "{:?}",
+        oversized.problems
+    );
+    assert_eq!(oversized.subject, "Vulnerability 1", "headers were read");
+    // It is not fetched again, and both are flagged on the server.
+    let out = env.run_once();
+    assert!(out.contains("processed 0 new message(s)"), "{out}");
+    assert!(stack.messages(&security, "INBOX").iter().all(|m| m.seen));
+}
+
+#[test]
+fn a_large_mailbox_is_ingested_in_several_batches() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let researcher = unique("researcher");
+    // The file transport: this test is about fetching, not sending.
+    let env = Env::with_sections(
+        &security,
+        &stack.imap_source(&security, ""),
+        "[transport]\nkind = \"file\"\ndir = \"outbox\"\n",
+    );
+    env.init();
+    let total = 1100; // more than two batches of 512
+    let reports: Vec<Vec<u8>> = (0..total)
+        .map(|n| report_mail(&researcher, &security, n))
+        .collect();
+    stack.append_all(&security, &reports);
+    let out = env.run_once();
+    assert!(
+        out.contains(&format!("processed {total} new message(s)")),
+        "{out}"
+    );
+    assert_eq!(env.messages().len(), total);
+    let inbox = stack.messages(&security, "INBOX");
+    assert_eq!(inbox.iter().filter(|m| m.seen).count(), total);
+    let cursor = env
+        .store()
+        .read()
+        .cursor(&env.messages()[0].source, "INBOX")
+        .expect("read cursor")
+        .expect("cursor");
+    assert_eq!(cursor.last_uid, inbox.last().map(|m| m.uid));
+}
+
+#[test]
+fn a_reload_with_the_right_password_connects_a_daemon_that_was_refused() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let researcher = unique("researcher");
+    let env = live_env(&stack, &security, "", "");
+    let good = std::fs::read_to_string(env.config()).expect("config");
+    let right = format!("password = \"{}\"", stack.password());
+    env.write_config(&good.replacen(&right, "password = \"wrong\"", 1));
+    let log = std::fs::File::create(env.path("daemon.log")).expect("log file");
+    let daemon = std::process::Command::new(crate::common::BIN)
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stderr(log)
+        .spawn()
+        .expect("spawn");
+    let read_log = || std::fs::read_to_string(env.path("daemon.log")).unwrap_or_default();
+    let started = Instant::now();
+    while !read_log().contains("refused the login") {
+        assert!(
+            started.elapsed() < LONG,
+            "no refusal logged:\n{}",
+            read_log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stack.append(&security, &report_mail(&researcher, &security, 1));
+    // A permanent error waits for a fix, not a hot loop of logins.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        read_log().matches("refused the login").count(),
+        1,
+        "{}",
+        read_log()
+    );
+    assert!(env.messages().is_empty());
+
+    env.write_config(&good);
+    crate::common::signal(&daemon, libc::SIGHUP);
+    let acks = stack.wait_for(&researcher, "INBOX", 1, LONG);
+    assert_eq!(acks.len(), 1);
+    assert!(
+        read_log().contains("IMAP connection restored"),
+        "{}",
+        read_log()
+    );
+    stop(daemon);
+}
