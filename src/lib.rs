@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod daemon;
 pub mod ingest;
 pub mod net;

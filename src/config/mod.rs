@@ -32,6 +32,16 @@ pub struct Config {
     pub team: Team,
     pub templates: Templates,
     pub limits: Limits,
+    pub openpgp: OpenPgp,
+}
+
+/// `[openpgp]`: where the team's keys are. Empty when the section is absent.
+#[derive(Debug, Clone, Default)]
+pub struct OpenPgp {
+    /// The first signs; all decrypt.
+    pub secret_keys: Vec<PathBuf>,
+    pub passphrase_file: Option<PathBuf>,
+    pub keyring: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +237,12 @@ pub struct Limits {
     pub max_attachments: u32,
     pub auto_replies_per_sender: u32,
     pub auto_reply_window: Duration,
+    /// Largest plaintext an OpenPGP message may inflate to (compression bombs).
+    pub max_decompressed_size: u64,
+    /// Deepest nesting of OpenPGP containers (encryption, compression, signatures).
+    pub max_openpgp_depth: u32,
+    /// Most recipients (PKESKs and SKESKs) one message may list.
+    pub max_openpgp_recipients: u32,
 }
 
 impl Default for Limits {
@@ -238,6 +254,9 @@ impl Default for Limits {
             max_attachments: 256,
             auto_replies_per_sender: 5,
             auto_reply_window: Duration::from_secs(3600),
+            max_decompressed_size: 64 << 20,
+            max_openpgp_depth: 8,
+            max_openpgp_recipients: 64,
         }
     }
 }
@@ -406,6 +425,7 @@ impl Validator<'_> {
             dir: raw.templates.dir.map(|d| self.path("templates.dir", &d)),
         };
         let limits = self.limits(raw.limits);
+        let openpgp = self.openpgp(raw.openpgp);
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -416,6 +436,7 @@ impl Validator<'_> {
             team,
             templates,
             limits,
+            openpgp,
         })
     }
 
@@ -789,6 +810,22 @@ impl Validator<'_> {
         Team { members }
     }
 
+    fn openpgp(&mut self, raw: raw::RawOpenPgp) -> OpenPgp {
+        let secret_keys = raw
+            .secret_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| self.path(&format!("openpgp.secret_keys[{i}]"), k))
+            .collect();
+        OpenPgp {
+            secret_keys,
+            passphrase_file: raw
+                .passphrase_file
+                .map(|p| self.path("openpgp.passphrase_file", &p)),
+            keyring: raw.keyring.map(|p| self.path("openpgp.keyring", &p)),
+        }
+    }
+
     fn limits(&mut self, raw: raw::RawLimits) -> Limits {
         let d = Limits::default();
         let limits = Limits {
@@ -812,9 +849,24 @@ impl Validator<'_> {
                 raw.auto_reply_window.as_deref(),
                 d.auto_reply_window,
             ),
+            max_decompressed_size: self.size(
+                "limits.max_decompressed_size",
+                raw.max_decompressed_size,
+                d.max_decompressed_size,
+            ),
+            max_openpgp_depth: raw.max_openpgp_depth.unwrap_or(d.max_openpgp_depth),
+            max_openpgp_recipients: raw
+                .max_openpgp_recipients
+                .unwrap_or(d.max_openpgp_recipients),
         };
         if limits.max_mime_depth == 0 {
             self.problem("limits.max_mime_depth", "must be at least 1");
+        }
+        if limits.max_openpgp_depth == 0 {
+            self.problem("limits.max_openpgp_depth", "must be at least 1");
+        }
+        if limits.max_openpgp_recipients == 0 {
+            self.problem("limits.max_openpgp_recipients", "must be at least 1");
         }
         limits
     }

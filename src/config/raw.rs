@@ -18,6 +18,20 @@ pub struct RawConfig {
     pub templates: RawTemplates,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub openpgp: RawOpenPgp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOpenPgp {
+    /// Team secret keys: the first signs, all decrypt.
+    #[serde(default)]
+    pub secret_keys: Vec<String>,
+    /// Passphrase protecting the secret keys (a systemd credential).
+    pub passphrase_file: Option<String>,
+    /// Extra public keys of reporters.
+    pub keyring: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,7 +202,7 @@ pub struct RawTeam {
 pub struct RawMember {
     pub name: String,
     pub email: String,
-    /// The member's OpenPGP public key (used once OpenPGP support lands).
+    /// The member's OpenPGP public key.
     pub key: Option<String>,
 }
 
@@ -208,4 +222,7 @@ pub struct RawLimits {
     pub max_attachments: Option<u32>,
     pub auto_replies_per_sender: Option<u32>,
     pub auto_reply_window: Option<String>,
+    pub max_decompressed_size: Option<String>,
+    pub max_openpgp_depth: Option<u32>,
+    pub max_openpgp_recipients: Option<u32>,
 }

@@ -1,0 +1,1 @@
+//! `Autocrypt:` headers (Autocrypt Level 1): reading a sender's key, writing ours.

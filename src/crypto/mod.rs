@@ -1,0 +1,283 @@
+//! OpenPGP (SPEC §4), with sequoia-openpgp: the team's keys, opening incoming mail
+//! (decrypt, verify, find the sender's keys) and sealing outgoing mail (sign,
+//! encrypt to the reporter and to ourselves, protected headers, Autocrypt).
+//!
+//! A crypto failure is a recorded fact about a message, never an error that stops
+//! ingest: [`open::open`] always returns an [`Opened`], and partial plaintext is
+//! never kept.
+
+pub mod autocrypt;
+pub mod keys;
+pub mod open;
+pub mod seal;
+
+use std::sync::Arc;
+
+use sequoia_openpgp::policy::StandardPolicy;
+use sequoia_openpgp::{Cert, KeyHandle};
+
+pub use keys::{KeyError, KeyInfo, TeamKeys};
+
+/// The policy every check uses: sequoia's standard one (no SHA-1 signatures,
+/// no weak keys), evaluated at the time we are given.
+pub fn policy() -> StandardPolicy<'static> {
+    StandardPolicy::new()
+}
+
+/// Bounds on what one incoming OpenPGP message may cost (`[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CryptoLimits {
+    /// Largest plaintext after decompression; beyond it decryption stops.
+    pub max_decompressed_size: u64,
+    /// Deepest nesting of encryption/compression/signature containers and of
+    /// encrypted entities inside encrypted entities.
+    pub max_depth: u32,
+    /// Most PKESK + SKESK packets one message may carry.
+    pub max_recipients: u32,
+}
+
+impl CryptoLimits {
+    pub fn from_config(limits: &crate::config::Limits) -> Self {
+        Self {
+            max_decompressed_size: limits.max_decompressed_size,
+            max_depth: limits.max_openpgp_depth,
+            max_recipients: limits.max_openpgp_recipients,
+        }
+    }
+}
+
+/// Which OpenPGP form a message came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// No OpenPGP at all.
+    Plain,
+    /// RFC 3156 `multipart/encrypted`.
+    PgpMime,
+    /// RFC 3156 `multipart/signed` (not encrypted).
+    Signed,
+    /// Armored blocks in a text body and/or `.pgp`/`.asc` attachments.
+    Inline,
+}
+
+impl Form {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::PgpMime => "pgp-mime",
+            Self::Signed => "signed",
+            Self::Inline => "inline",
+        }
+    }
+}
+
+/// Whether we could read an encrypted message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encryption {
+    /// Not encrypted.
+    None,
+    Decrypted {
+        /// The team key (fingerprint, upper-case hex) whose subkey decrypted it.
+        key: String,
+        /// e.g. "AES256", with the AEAD mode for RFC 9580 messages ("AES256/OCB").
+        algorithm: String,
+    },
+    /// Encrypted, but we could not read it. Nothing of the plaintext is kept.
+    Failed {
+        reason: FailReason,
+        /// Human-readable detail (sequoia's error text or the limit hit).
+        detail: String,
+        /// Key ids / fingerprints the message was encrypted to (empty for wildcards).
+        recipients: Vec<String>,
+    },
+}
+
+impl Encryption {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Decrypted { .. } => "decrypted",
+            Self::Failed { .. } => "undecryptable",
+        }
+    }
+    pub fn was_encrypted(&self) -> bool {
+        !matches!(self, Self::None)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailReason {
+    /// Encrypted to keys we do not hold (an old or wrong key).
+    NoKey,
+    /// Ciphertext corrupt, truncated or manipulated (MDC/AEAD failure).
+    Corrupt,
+    /// A limit of [`CryptoLimits`] was hit (compression bomb, nesting, recipients).
+    Limit,
+    /// An algorithm we cannot use.
+    Unsupported,
+}
+
+impl FailReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoKey => "no-key",
+            Self::Corrupt => "corrupt",
+            Self::Limit => "limit",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// The outcome of checking a message's signature(s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signature {
+    /// Not signed.
+    None,
+    /// A good signature by a key we have.
+    Valid {
+        /// The signing certificate's fingerprint (upper-case hex).
+        signer: String,
+        /// Whether that certificate has a user id with the `From` address.
+        from_matches: bool,
+    },
+    /// Signed by a key we do not have.
+    UnknownKey {
+        /// The issuer fingerprint or key id from the signature.
+        issuer: String,
+    },
+    /// A signature that does not verify (altered content, revoked or expired
+    /// key, rejected algorithm).
+    Bad {
+        signer: Option<String>,
+        reason: String,
+    },
+}
+
+impl Signature {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Valid { .. } => "valid",
+            Self::UnknownKey { .. } => "unknown-key",
+            Self::Bad { .. } => "bad",
+        }
+    }
+    pub fn signer(&self) -> Option<&str> {
+        match self {
+            Self::Valid { signer, .. } => Some(signer),
+            Self::UnknownKey { issuer } => Some(issuer),
+            Self::Bad { signer, .. } => signer.as_deref(),
+            Self::None => None,
+        }
+    }
+    pub fn from_matches(&self) -> Option<bool> {
+        match self {
+            Self::Valid { from_matches, .. } => Some(*from_matches),
+            _ => None,
+        }
+    }
+}
+
+/// Where a public key was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// An `application/pgp-keys` attachment outside the encryption.
+    Attachment,
+    /// An `application/pgp-keys` attachment inside the encrypted part.
+    Encrypted,
+    /// An `Autocrypt:` header (outer, or protected inside the encryption).
+    Autocrypt,
+    /// `[openpgp] keyring`.
+    Keyring,
+}
+
+impl KeySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Attachment => "attachment",
+            Self::Encrypted => "encrypted-attachment",
+            Self::Autocrypt => "autocrypt",
+            Self::Keyring => "keyring",
+        }
+    }
+}
+
+/// A public key found in a message.
+#[derive(Debug, Clone)]
+pub struct FoundKey {
+    pub cert: Cert,
+    pub source: KeySource,
+    /// For Autocrypt: the `addr=` it was announced for (lower-cased).
+    pub addr: Option<String>,
+}
+
+/// What [`open::open`] learned about one message.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub form: Form,
+    pub encryption: Encryption,
+    pub signature: Signature,
+    /// The readable MIME entity when it differs from the raw message: the
+    /// decrypted inner entity (PGP/MIME), the signed part (multipart/signed),
+    /// or one rebuilt from decrypted inline blocks and attachments. Always ends
+    /// in CRLF. `None` for plain mail and for mail we could not decrypt.
+    pub inner: Option<Vec<u8>>,
+    /// Public keys the message carried (outer and inner).
+    pub keys: Vec<FoundKey>,
+}
+
+impl Opened {
+    pub fn plain() -> Self {
+        Self {
+            form: Form::Plain,
+            encryption: Encryption::None,
+            signature: Signature::None,
+            inner: None,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// Public keys the verifier may consult besides those in the message itself:
+/// keys stored for earlier senders and the configured keyring.
+pub trait CertLookup {
+    /// Certificates that contain any of `handles` (primary key or subkey).
+    fn lookup(&self, handles: &[KeyHandle]) -> Vec<Cert>;
+}
+
+/// No keys at all.
+impl CertLookup for () {
+    fn lookup(&self, _: &[KeyHandle]) -> Vec<Cert> {
+        Vec::new()
+    }
+}
+
+/// A fixed set of certificates (the keyring, test fixtures).
+impl CertLookup for [Cert] {
+    fn lookup(&self, handles: &[KeyHandle]) -> Vec<Cert> {
+        self.iter()
+            .filter(|c| {
+                c.keys()
+                    .any(|k| handles.iter().any(|h| h.aliases(k.key().key_handle())))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// The team's keys and the keyring, shared by every stage that needs them.
+#[derive(Debug, Clone, Default)]
+pub struct Crypto {
+    /// `None` when `[openpgp] secret_keys` is empty: no decryption, no signing.
+    pub team: Option<Arc<TeamKeys>>,
+    /// `[openpgp] keyring`.
+    pub keyring: Arc<Vec<Cert>>,
+}
+
+/// `ts` as the `SystemTime` sequoia's policies take.
+pub fn system_time(ts: jiff::Timestamp) -> std::time::SystemTime {
+    let since_epoch = std::time::Duration::new(
+        u64::try_from(ts.as_second()).unwrap_or(0),
+        u32::try_from(ts.subsec_nanosecond()).unwrap_or(0),
+    );
+    std::time::UNIX_EPOCH + since_epoch
+}
