@@ -3,26 +3,32 @@
 //! for the whole batch in one transaction.
 //! Decisions are made by the pure functions of `thread` and `respond`.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 
 use jiff::Timestamp;
+use sequoia_openpgp::Cert;
 use serde_json::json;
 
 use crate::config::Config;
+use crate::crypto::learn::{self, KeyDecision};
+use crate::crypto::{self, Crypto, CryptoLimits, Encryption, FailReason, Opened, Signature};
 use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
+use crate::respond::protect::Protection;
 use crate::respond::{self, Templates, compose::Original};
 use crate::source::{Incoming, Raw};
 use crate::store::{
-    Batch, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx, lock,
+    Batch, MessageCrypto, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx, lock,
 };
 use crate::thread::{self, Candidate, Decision, Token, Via};
 
-/// What the daemon needs to ingest: config and compiled templates.
+/// What the daemon needs to ingest: config, compiled templates and keys.
 #[derive(Debug)]
 pub struct Pipeline<'a> {
     pub config: &'a Config,
     pub templates: &'a Templates,
+    pub crypto: &'a Crypto,
 }
 
 /// What became of one message.
@@ -149,8 +155,12 @@ impl Pipeline<'_> {
         let config = self.config;
         let program = &config.program;
         let prefix = program.id_prefix.as_str();
-        let msg = &p.parsed;
+        let (msg, pgp) = self.open(tx, p, now)?;
+        let msg = msg.as_ref();
         let mut problems = msg.problems.clone();
+        if let Some(o) = &pgp {
+            problems.extend(crypto_problems(o));
+        }
 
         if let Some(id) = &msg.message_id
             && let Some(first) = tx.first_message_with_id(id)?
@@ -221,6 +231,9 @@ impl Pipeline<'_> {
             problems: &problem_texts,
             received_at: now,
         })?;
+        if let Some(o) = &pgp {
+            record_crypto(tx, message, o)?;
+        }
         for a in &msg.attachments {
             tx.insert_attachment(
                 message,
@@ -266,15 +279,37 @@ impl Pipeline<'_> {
                 tx.upsert_participant(id, &from.address, None, "reporter", now)?;
             }
         }
+        let crypto_detail = pgp.as_ref().map(|o| {
+            json!({
+                "form": o.form.as_str(),
+                "encryption": o.encryption.code(),
+                "signature": o.signature.code(),
+                "signer": o.signature.signer(),
+            })
+        });
         tx.append_event(&event(
             report.as_ref(),
             "message-received",
-            json!({ "kind": kind, "via": via, "problems": codes }),
+            json!({ "kind": kind, "via": via, "problems": codes, "openpgp": crypto_detail }),
         ))?;
+        if let Some(from) = &msg.from
+            && self.is_outsider(&from.address)
+        {
+            let empty = Opened::plain();
+            let found = pgp.as_ref().unwrap_or(&empty);
+            self.learn_keys(tx, report.as_ref(), &from.address, found, message, now)?;
+        }
 
+        let unreadable = pgp.as_ref().and_then(|o| match &o.encryption {
+            Encryption::Failed { reason, .. } => Some(match reason {
+                FailReason::NoKey => respond::Unreadable::WrongKey,
+                _ => respond::Unreadable::Damaged,
+            }),
+            _ => None,
+        });
         let mut acknowledged = false;
         if let (true, Ok(()), Some(id), Some(from)) = (opened, answer, &report, &msg.from) {
-            acknowledged = self.acknowledge(tx, id, from, msg, message, now)?;
+            acknowledged = self.acknowledge(tx, id, from, msg, unreadable, message, now)?;
         } else if let (true, Err(reason), Some(id)) = (opened, answer, &report) {
             tx.append_event(&event(
                 Some(id),
@@ -285,7 +320,7 @@ impl Pipeline<'_> {
         Ok(Outcome::Stored {
             message,
             report,
-            opened,
+            opened: opened,
             acknowledged,
         })
     }
@@ -340,13 +375,273 @@ impl Pipeline<'_> {
             && self.config.team.member(address).is_none()
     }
 
-    /// Queues the acknowledgement, unless the sender's automatic replies are used up.
+    /// Opens OpenPGP mail (decrypt, verify, find keys) and merges what the
+    /// readable inner entity says into the message. Mail without any sign of
+    /// OpenPGP is not looked at twice.
+    fn open<'p>(
+        &self,
+        tx: &Tx<'_>,
+        p: &'p Prepared,
+        now: Timestamp,
+    ) -> Result<(Cow<'p, ParsedMessage>, Option<Opened>), StoreError> {
+        let (true, Some(raw)) = (p.parsed.openpgp_hint, p.raw.as_deref()) else {
+            return Ok((Cow::Borrowed(&p.parsed), None));
+        };
+        let from = p.parsed.from.as_ref().map(|m| m.address.as_str());
+        let known = match from {
+            Some(address) => self.known_keys(tx, address, false)?,
+            None => Vec::new(),
+        };
+        let limits = &self.config.limits;
+        let opened = crypto::open::open(
+            raw,
+            from,
+            self.crypto.team.as_deref(),
+            &known,
+            &CryptoLimits::from_config(limits),
+            now,
+        );
+        let msg = match &opened.inner {
+            Some(inner) => Cow::Owned(parse::merge_inner(
+                &p.parsed,
+                parse::parse(inner, &ParseLimits::from_config(limits)),
+            )),
+            None => Cow::Borrowed(&p.parsed),
+        };
+        Ok((msg, Some(opened)))
+    }
+
+    /// Keys for `address`: stored ones (only the current one when
+    /// `current_only`) and the keyring's.
+    fn known_keys(
+        &self,
+        tx: &Tx<'_>,
+        address: &str,
+        current_only: bool,
+    ) -> Result<Vec<Cert>, StoreError> {
+        let mut certs: Vec<Cert> = tx
+            .keys_for_address(address)?
+            .iter()
+            .filter(|k| !current_only || k.status == "current")
+            .filter_map(|k| learn::from_bytes(&k.cert))
+            .collect();
+        certs.extend(self.keyring_for(address).map(|f| f.cert));
+        Ok(certs)
+    }
+
+    /// Keyring certificates with a user id for `address`.
+    fn keyring_for<'k>(&'k self, address: &'k str) -> impl Iterator<Item = crypto::FoundKey> + 'k {
+        self.crypto
+            .keyring
+            .iter()
+            .filter(move |c| {
+                c.userids().any(|u| {
+                    u.userid()
+                        .email()
+                        .ok()
+                        .flatten()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(address))
+                })
+            })
+            .map(|cert| crypto::FoundKey {
+                cert: cert.clone(),
+                source: crypto::KeySource::Keyring,
+                addr: None,
+            })
+    }
+
+    /// Records the keys `opened` carried for `address` (and the keyring's), per
+    /// [`learn::decide`]; releases mail held for a key.
+    fn learn_keys(
+        &self,
+        tx: &Tx<'_>,
+        report: Option<&ReportId>,
+        address: &str,
+        opened: &Opened,
+        message: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut found: Vec<crypto::FoundKey> = opened.keys.clone();
+        found.extend(self.keyring_for(address));
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|f| seen.insert(f.cert.fingerprint()));
+        let event = |kind: &'static str, detail| NewEvent {
+            report_id: report,
+            at: now,
+            actor: "disclosed",
+            auth: "none",
+            kind,
+            detail,
+            message: Some(message),
+        };
+        for key in found {
+            let fingerprint = key.cert.fingerprint().to_hex();
+            let source = key.source.as_str();
+            let stored = tx.keys_for_address(address)?;
+            let bytes = learn::to_bytes(&key.cert);
+            match learn::decide(address, &key, &stored, &opened.signature, now) {
+                KeyDecision::Ignore(reason) => {
+                    if key.source != crypto::KeySource::Keyring {
+                        tx.append_event(&event(
+                            "key-ignored",
+                            json!({ "address": address, "fingerprint": fingerprint, "source": source, "reason": reason }),
+                        ))?;
+                    }
+                }
+                KeyDecision::Seen { id } => {
+                    let old = stored
+                        .iter()
+                        .find(|k| k.id == id)
+                        .map(|k| k.cert.as_slice());
+                    let merged =
+                        old.map_or_else(|| bytes.clone(), |old| learn::merge(old, &key.cert));
+                    tx.touch_key(id, &merged, now)?;
+                }
+                KeyDecision::First => {
+                    tx.insert_key(
+                        address,
+                        &fingerprint,
+                        &bytes,
+                        source,
+                        "current",
+                        now,
+                        Some(message),
+                    )?;
+                    tx.append_event(&event(
+                        "key-learned",
+                        json!({ "address": address, "fingerprint": fingerprint, "source": source }),
+                    ))?;
+                    self.release_held(tx, address, &key.cert, report, message, now)?;
+                }
+                KeyDecision::Rotate { old } => {
+                    tx.insert_key(
+                        address,
+                        &fingerprint,
+                        &bytes,
+                        source,
+                        "pending",
+                        now,
+                        Some(message),
+                    )?;
+                    tx.make_key_current(address, &fingerprint)?;
+                    tx.append_event(&event(
+                        "key-rotated",
+                        json!({ "address": address, "old": old, "new": fingerprint, "source": source, "proof": "signed by the old key" }),
+                    ))?;
+                }
+                KeyDecision::Changed { current } => {
+                    tx.insert_key(
+                        address,
+                        &fingerprint,
+                        &bytes,
+                        source,
+                        "pending",
+                        now,
+                        Some(message),
+                    )?;
+                    tx.append_event(&event(
+                        "key-changed",
+                        json!({ "address": address, "current": current, "new": fingerprint, "source": source }),
+                    ))?;
+                    let data = respond::templates::KeyChangedData {
+                        address,
+                        report_id: report.map(ReportId::as_str),
+                        current: &current,
+                        new: &fingerprint,
+                        source,
+                    };
+                    match respond::key_changed_notice(self.config, self.templates, &data, now) {
+                        Ok(Some(mail)) => {
+                            self.enqueue(tx, report, "key-changed", &mail, None, false, now)?
+                        }
+                        Ok(None) => {}
+                        Err(err) => {
+                            tracing::warn!(error = %err, "cannot compose the key-change notice");
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Seals and queues the mail held for `address` now that `key` is known.
+    fn release_held(
+        &self,
+        tx: &Tx<'_>,
+        address: &str,
+        key: &Cert,
+        report: Option<&ReportId>,
+        message: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let Some(team) = self.crypto.team.as_deref() else {
+            return Ok(());
+        };
+        if !crypto::seal::usable_for_encryption(key, now) {
+            return Ok(());
+        }
+        let program = self.config.program.address.to_string();
+        for (id, plain) in tx.held_mail_for(address)? {
+            match respond::protect::seal_held(&plain, key, team, &program, now) {
+                Ok(sealed) => {
+                    tx.release_held(id, &sealed, now)?;
+                    tx.append_event(&NewEvent {
+                        report_id: report,
+                        at: now,
+                        actor: "disclosed",
+                        auth: "none",
+                        kind: "held-mail-released",
+                        detail: json!({ "outbox": id, "to": address, "key": key.fingerprint().to_hex() }),
+                        message: Some(message),
+                    })?;
+                }
+                Err(err) => tracing::warn!(outbox = id, error = %err, "cannot seal held mail"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues `mail` (already protected).
+    #[expect(clippy::too_many_arguments, reason = "the outbox row's facts")]
+    fn enqueue(
+        &self,
+        tx: &Tx<'_>,
+        report: Option<&ReportId>,
+        kind: &str,
+        mail: &respond::Outgoing,
+        rate_key: Option<&str>,
+        held: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        tx.enqueue(
+            &NewMail {
+                report_id: report,
+                kind,
+                message_id: &mail.message_id,
+                envelope_from: &mail.envelope_from,
+                recipients: &mail.recipients,
+                rate_key,
+                raw: &mail.raw,
+                held,
+            },
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// Queues the acknowledgement, unless the sender's automatic replies are used
+    /// up: encrypted to the reporter's key when one is known, held when they wrote
+    /// encrypted and none is. `unreadable` says the report could not be decrypted:
+    /// the reply then says only that.
+    #[expect(clippy::too_many_arguments, reason = "the facts of one message")]
     fn acknowledge(
         &self,
         tx: &Tx<'_>,
         report: &ReportId,
         from: &parse::Mailbox,
         msg: &ParsedMessage,
+        unreadable: Option<respond::Unreadable>,
         message: i64,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
@@ -379,36 +674,135 @@ impl Pipeline<'_> {
             message_id: msg.message_id.as_deref(),
             references: &msg.references,
         };
-        match respond::acknowledgement(self.config, self.templates, original, now) {
-            Ok(mail) => {
-                tx.enqueue(
-                    &NewMail {
-                        report_id: Some(report),
-                        kind: "acknowledgement",
-                        message_id: &mail.message_id,
-                        envelope_from: &mail.envelope_from,
-                        recipients: &mail.recipients,
-                        rate_key: Some(&from.address),
-                        raw: &mail.raw,
-                    },
-                    now,
-                )?;
-                tx.append_event(&event(
-                    "acknowledgement-queued",
-                    json!({ "message_id": mail.message_id, "to": from.address }),
-                ))?;
-                Ok(true)
-            }
+        let team = self.crypto.team.as_deref();
+        let composed = match (unreadable, team) {
+            (Some(why), Some(team)) => respond::undecryptable_acknowledgement(
+                self.config,
+                self.templates,
+                original,
+                why,
+                &team.current().fingerprint().to_hex(),
+                now,
+            ),
+            _ => respond::acknowledgement(self.config, self.templates, original, now),
+        };
+        let mail = match composed {
+            Ok(mail) => mail,
             Err(err) => {
                 tracing::warn!(report = %report, error = %err, "cannot compose the acknowledgement");
                 tx.append_event(&event(
                     "acknowledgement-failed",
                     json!({ "reason": err.to_string() }),
                 ))?;
-                Ok(false)
+                return Ok(false);
             }
+        };
+        let keys = self.known_keys(tx, &from.address, true)?;
+        let wrote_encrypted = tx.wrote_encrypted(&from.address)?;
+        let protected = match respond::protect::protect(
+            mail.raw.clone(),
+            &keys,
+            wrote_encrypted,
+            unreadable.is_some(),
+            team,
+            &self.config.program.address.to_string(),
+            now,
+        ) {
+            Ok(p) => p,
+            Err(err) => {
+                tracing::warn!(report = %report, error = %err, "cannot seal the acknowledgement");
+                tx.append_event(&event(
+                    "acknowledgement-failed",
+                    json!({ "reason": format!("cannot seal it: {err}") }),
+                ))?;
+                return Ok(false);
+            }
+        };
+        let held = protected.protection == Protection::Hold;
+        let sealed = respond::Outgoing {
+            raw: protected.raw,
+            ..mail
+        };
+        self.enqueue(
+            tx,
+            Some(report),
+            "acknowledgement",
+            &sealed,
+            Some(&from.address),
+            held,
+            now,
+        )?;
+        if held {
+            tx.append_event(&event(
+                "reply-held",
+                json!({ "kind": "acknowledgement", "message_id": sealed.message_id, "to": from.address, "status": "needs-key",
+                        "reason": "the reporter wrote encrypted and no usable key of theirs is known" }),
+            ))?;
+            Ok(false)
+        } else {
+            tx.append_event(&event(
+                "acknowledgement-queued",
+                json!({ "message_id": sealed.message_id, "to": from.address, "protection": protection_name(protected.protection),
+                        "unreadable": unreadable.is_some() }),
+            ))?;
+            Ok(true)
         }
     }
+}
+
+fn protection_name(p: Protection) -> &'static str {
+    match p {
+        Protection::Encrypt => "encrypted",
+        Protection::Sign => "signed",
+        Protection::Clear => "clear",
+        Protection::Hold => "held",
+    }
+}
+
+/// The problems an OpenPGP result adds to a message.
+fn crypto_problems(o: &Opened) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Encryption::Failed { reason, detail, .. } = &o.encryption {
+        problems.push(Problem::Undecryptable {
+            reason: reason.code(),
+            detail: detail.clone(),
+        });
+    }
+    if let Signature::Bad { reason, .. } = &o.signature {
+        problems.push(Problem::BadSignature {
+            reason: reason.clone(),
+        });
+    }
+    problems
+}
+
+fn record_crypto(tx: &Tx<'_>, message: i64, o: &Opened) -> Result<(), StoreError> {
+    let detail = match &o.encryption {
+        Encryption::None => None,
+        Encryption::Decrypted { key, algorithm } => {
+            Some(json!({ "key": key, "algorithm": algorithm }).to_string())
+        }
+        Encryption::Failed {
+            reason,
+            detail,
+            recipients,
+        } => Some(
+            json!({ "reason": reason.code(), "detail": detail, "recipients": recipients })
+                .to_string(),
+        ),
+    };
+    tx.record_message_crypto(
+        message,
+        &MessageCrypto {
+            form: o.form.as_str(),
+            encryption: o.encryption.code(),
+            encryption_detail: detail.as_deref(),
+            signature: o.signature.code(),
+            signer: o.signature.signer(),
+            signer_matches_from: o.signature.from_matches(),
+            decrypted: o.inner.as_deref(),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -461,9 +855,11 @@ mod tests {
     fn report_years_and_the_rate_limit_follow_the_injected_clock() {
         let config = config();
         let templates = Templates::load(None).expect("templates");
+        let crypto = Crypto::default();
         let pipeline = Pipeline {
             config: &config,
             templates: &templates,
+            crypto: &crypto,
         };
         let store = Mutex::new(Store::open_in_memory().expect("store"));
         // 23:30 UTC on New Year's Eve is already 2027 in Berlin.

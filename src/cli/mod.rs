@@ -128,8 +128,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// Fills in each message's readable text, derived from its raw bytes (the store
-/// keeps the bytes, not a second copy as text).
+/// Fills in each message's readable text, derived from its readable entity: the
+/// decrypted one for encrypted mail, else the raw bytes (the store keeps the
+/// bytes, not a second copy as text).
 pub fn fill_text(
     store: &Store,
     messages: &mut [MessageView],
@@ -137,8 +138,12 @@ pub fn fill_text(
 ) -> Result<(), StoreError> {
     let limits = ParseLimits::from_config(limits);
     for m in messages {
-        if let Some(raw) = store.read().raw_message(&m.sha256)? {
-            m.text = crate::parse::parse(&raw, &limits).text;
+        let readable = match store.read().decrypted_message(m.id)? {
+            Some(inner) => Some(inner),
+            None => store.read().raw_message(&m.sha256)?,
+        };
+        if let Some(bytes) = readable {
+            m.text = crate::parse::parse(&bytes, &limits).text;
         }
     }
     Ok(())
@@ -152,6 +157,12 @@ fn load_templates(config: &Config) -> Result<Templates, CliError> {
     Templates::load(config.templates.dir.as_deref()).map_err(|err| {
         CliError::Usage(format!("{}: `templates.dir`: {err}", config.path.display()))
     })
+}
+
+/// The team keys and keyring; a key that cannot be used is a configuration error.
+fn load_crypto(config: &Config, now: jiff::Timestamp) -> Result<crate::crypto::Crypto, CliError> {
+    crate::crypto::Crypto::load(&config.openpgp, now)
+        .map_err(|err| CliError::Usage(format!("{}: `[openpgp]`: {err}", config.path.display())))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -180,12 +191,17 @@ fn run_daemon(config: Config, once: bool) -> Result<(), CliError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = runtime()?;
     let path = config.path.clone();
-    let (settings, watched) =
-        tokio::sync::watch::channel(Arc::new(crate::daemon::Settings { config, templates }));
+    let crypto = load_crypto(&config, clock.now())?;
+    let (settings, watched) = tokio::sync::watch::channel(Arc::new(crate::daemon::Settings {
+        config,
+        templates,
+        crypto,
+    }));
+    let reload_clock = clock.clone();
     let totals = runtime.block_on(async {
         let cancel = CancellationToken::new();
         crate::daemon::spawn_signal_handler(cancel.clone(), move || {
-            crate::daemon::reload(&path, &settings);
+            crate::daemon::reload(&path, &settings, reload_clock.now());
         })
         .map_err(|err| anyhow::anyhow!("cannot install signal handlers: {err}"))?;
         crate::daemon::run(watched, store, clock, once, cancel)

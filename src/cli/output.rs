@@ -82,6 +82,20 @@ pub fn report(d: &ReportDetail, as_json: bool, config: &Config) {
             m.threaded_by,
             m.size
         );
+        if m.openpgp != "plain" {
+            let signer = m.signer.as_deref().map_or(String::new(), |f| {
+                let matches = match m.signer_matches_from {
+                    Some(true) => ", matches From",
+                    Some(false) => ", does NOT match From",
+                    None => "",
+                };
+                format!(" by {f}{matches}")
+            });
+            println!(
+                "      openpgp {}: encryption {}, signature {}{signer}",
+                m.openpgp, m.encryption, m.signature
+            );
+        }
         for a in &m.attachments {
             println!(
                 "      attachment {} ({}, {} bytes, sha256 {})",
@@ -96,6 +110,20 @@ pub fn report(d: &ReportDetail, as_json: bool, config: &Config) {
         }
         for line in m.text.trim_end().lines() {
             println!("      | {line}");
+        }
+    }
+    if !d.keys.is_empty() {
+        println!("\nkeys:");
+        for k in &d.keys {
+            println!(
+                "  {:<8} {}  {}  (from {}, first seen {}, last seen {})",
+                k.status,
+                k.address,
+                k.fingerprint,
+                k.source,
+                local(k.first_seen, config),
+                local(k.last_seen, config)
+            );
         }
     }
     println!("\nevents:");

@@ -42,6 +42,9 @@ pub struct OpenPgp {
     pub secret_keys: Vec<PathBuf>,
     pub passphrase_file: Option<PathBuf>,
     pub keyring: Option<PathBuf>,
+    /// Where the public key is published; default
+    /// `https://<program domain>/.well-known/pgp-key.txt`.
+    pub key_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -823,6 +826,7 @@ impl Validator<'_> {
                 .passphrase_file
                 .map(|p| self.path("openpgp.passphrase_file", &p)),
             keyring: raw.keyring.map(|p| self.path("openpgp.keyring", &p)),
+            key_url: raw.key_url,
         }
     }
 

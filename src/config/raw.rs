@@ -32,6 +32,9 @@ pub struct RawOpenPgp {
     pub passphrase_file: Option<String>,
     /// Extra public keys of reporters.
     pub keyring: Option<String>,
+    /// Where our public key is published (told to reporters whose mail we
+    /// could not decrypt).
+    pub key_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -79,9 +79,11 @@ impl TeamKeys {
                 .for_storage_encryption()
                 .for_transport_encryption()
             {
-                let pair = ka.key().clone().into_keypair().map_err(|e| KeyError::Other(
-                    format!("key {}: {e}", cert.fingerprint()),
-                ))?;
+                let pair = ka
+                    .key()
+                    .clone()
+                    .into_keypair()
+                    .map_err(|e| KeyError::Other(format!("key {}: {e}", cert.fingerprint())))?;
                 decryptors.push((cert.fingerprint(), pair));
             }
         }
@@ -141,4 +143,20 @@ pub struct KeyInfo {
     /// `None`: never expires.
     pub expires: Option<Timestamp>,
     pub signs: bool,
+}
+
+// TEMPORARY until the keys branch is merged.
+impl TeamKeys {
+    pub fn load(config: &crate::config::OpenPgp, now: Timestamp) -> Result<Option<Self>, KeyError> {
+        use sequoia_openpgp::parse::Parse;
+        let Some(first) = config.secret_keys.first() else {
+            return Ok(None);
+        };
+        let cert = Cert::from_file(first).map_err(|e| KeyError::Other(e.to_string()))?;
+        Self::from_certs(vec![cert], now).map(Some)
+    }
+}
+pub fn load_keyring(path: &std::path::Path) -> Result<Vec<Cert>, KeyError> {
+    let _ = path;
+    Ok(Vec::new())
 }

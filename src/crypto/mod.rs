@@ -8,6 +8,7 @@
 
 pub mod autocrypt;
 pub mod keys;
+pub mod learn;
 pub mod open;
 pub mod seal;
 
@@ -264,6 +265,12 @@ impl CertLookup for [Cert] {
     }
 }
 
+impl CertLookup for Vec<Cert> {
+    fn lookup(&self, handles: &[KeyHandle]) -> Vec<Cert> {
+        self.as_slice().lookup(handles)
+    }
+}
+
 /// The team's keys and the keyring, shared by every stage that needs them.
 #[derive(Debug, Clone, Default)]
 pub struct Crypto {
@@ -271,6 +278,21 @@ pub struct Crypto {
     pub team: Option<Arc<TeamKeys>>,
     /// `[openpgp] keyring`.
     pub keyring: Arc<Vec<Cert>>,
+}
+
+impl Crypto {
+    /// Loads `[openpgp]`: the team keys (checked and unlocked) and the keyring.
+    pub fn load(config: &crate::config::OpenPgp, now: jiff::Timestamp) -> Result<Self, KeyError> {
+        let team = TeamKeys::load(config, now)?.map(Arc::new);
+        let keyring = match &config.keyring {
+            Some(path) => keys::load_keyring(path)?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            team,
+            keyring: Arc::new(keyring),
+        })
+    }
 }
 
 /// `ts` as the `SystemTime` sequoia's policies take.

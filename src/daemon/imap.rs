@@ -416,6 +416,7 @@ fn store_batch(
     let pipeline = Pipeline {
         config: &settings.config,
         templates: &settings.templates,
+        crypto: &settings.crypto,
     };
     let now = shared.clock.now();
     let cursor_at = |last: u32| Cursor {

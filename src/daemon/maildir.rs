@@ -107,6 +107,7 @@ impl IngestWorker {
         let pipeline = Pipeline {
             config: &self.settings.config,
             templates: &self.settings.templates,
+            crypto: &self.settings.crypto,
         };
         let mut totals = Totals::default();
         for loaded in received {

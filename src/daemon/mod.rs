@@ -114,11 +114,12 @@ impl Totals {
     }
 }
 
-/// The configuration and templates in force; replaced as a whole on SIGHUP.
+/// The configuration, templates and keys in force; replaced as a whole on SIGHUP.
 #[derive(Debug)]
 pub struct Settings {
     pub config: Config,
     pub templates: Templates,
+    pub crypto: crate::crypto::Crypto,
 }
 
 /// What every worker shares.
@@ -251,7 +252,11 @@ pub fn spawn_signal_handler(
 /// Reads the configuration at `path` and its templates, and puts them in force
 /// if both are valid. Settings that only a restart can change are kept, and the
 /// log says so.
-pub fn reload(path: &std::path::Path, settings: &watch::Sender<Arc<Settings>>) {
+pub fn reload(
+    path: &std::path::Path,
+    settings: &watch::Sender<Arc<Settings>>,
+    now: jiff::Timestamp,
+) {
     let config = match Config::load(path) {
         Ok(c) => c,
         Err(err) => {
@@ -263,6 +268,13 @@ pub fn reload(path: &std::path::Path, settings: &watch::Sender<Arc<Settings>>) {
         Ok(t) => t,
         Err(err) => {
             tracing::error!(error = %err, "reload refused: templates are invalid; keeping the running configuration");
+            return;
+        }
+    };
+    let crypto = match crate::crypto::Crypto::load(&config.openpgp, now) {
+        Ok(c) => c,
+        Err(err) => {
+            tracing::error!(error = %err, "reload refused: OpenPGP keys are unusable; keeping the running configuration");
             return;
         }
     };
@@ -279,6 +291,10 @@ pub fn reload(path: &std::path::Path, settings: &watch::Sender<Arc<Settings>>) {
         );
         return;
     }
-    settings.send_replace(Arc::new(Settings { config, templates }));
-    tracing::info!(config = %path.display(), "configuration and templates reloaded");
+    settings.send_replace(Arc::new(Settings {
+        config,
+        templates,
+        crypto,
+    }));
+    tracing::info!(config = %path.display(), "configuration, templates and keys reloaded");
 }

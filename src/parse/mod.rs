@@ -92,6 +92,13 @@ pub struct ParsedMessage {
     pub is_dsn: bool,
     /// Message-IDs of the original mail a DSN returns.
     pub returned_message_ids: Vec<String>,
+    /// The message may carry OpenPGP (encrypted or signed parts, armor, keys,
+    /// an Autocrypt header): worth handing to `crypto::open`.
+    pub openpgp_hint: bool,
+    /// The top-level header block has a `Subject` / `From` (for an inner
+    /// entity: protected headers that replace the outer ones).
+    pub has_subject_header: bool,
+    pub has_from_header: bool,
     pub problems: Vec<Problem>,
 }
 
@@ -170,8 +177,12 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
     let mut auto_reply_header = false;
     let mut precedence = None;
     let mut list_id = None;
+    let mut openpgp_hint = false;
     for header in message.headers() {
         let name = header.name.as_str();
+        if name.eq_ignore_ascii_case("Autocrypt") {
+            openpgp_hint = true;
+        }
         let text = || header_text(&header.value);
         if name.eq_ignore_ascii_case("Delivered-To")
             || name.eq_ignore_ascii_case("X-Original-To")
@@ -261,6 +272,12 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
     }
     let text = text.replace('\0', "");
 
+    openpgp_hint |= root_type.is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .attribute("protocol")
+                .is_some_and(|p| p.to_ascii_lowercase().starts_with("application/pgp"))
+    }) || text.contains("-----BEGIN PGP ");
     let mut attachments = Vec::new();
     let mut returned_message_ids = Vec::new();
     for part in message.attachments() {
@@ -281,6 +298,11 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
             break;
         }
         let contents = part.contents();
+        let name = part.attachment_name().unwrap_or("").to_ascii_lowercase();
+        openpgp_hint |= content_type.starts_with("application/pgp")
+            || [".pgp", ".gpg", ".asc"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
         attachments.push(Attachment {
             name: part.attachment_name().map(clean_text),
             content_type,
@@ -307,8 +329,39 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
         list_id,
         is_dsn,
         returned_message_ids,
+        openpgp_hint,
+        has_subject_header: message.header(HeaderName::Subject).is_some(),
+        has_from_header: message.header(HeaderName::From).is_some(),
         problems,
     }
+}
+
+/// `outer` with what its readable inner entity says (a decrypted PGP/MIME part,
+/// or one rebuilt from inline PGP): the inner text and attachments, and the
+/// inner `Subject`/`From` when present there (protected headers win over the
+/// outer placeholders). Ids and routing headers stay the outer ones.
+pub fn merge_inner(outer: &ParsedMessage, inner: ParsedMessage) -> ParsedMessage {
+    let mut merged = outer.clone();
+    merged.text = inner.text;
+    merged.attachments = inner.attachments;
+    if inner.has_subject_header && !inner.subject.is_empty() {
+        merged.subject = inner.subject;
+    }
+    if inner.has_from_header && inner.from.is_some() {
+        merged.from = inner.from;
+    }
+    merged
+        .problems
+        .extend(inner.problems.into_iter().filter(|p| {
+            matches!(
+                p,
+                Problem::UndecodableText
+                    | Problem::TextTruncated { .. }
+                    | Problem::MimeTooDeep { .. }
+                    | Problem::TooManyAttachments { .. }
+            )
+        }));
+    merged
 }
 
 /// Parses only the header block (for messages too large to load whole).
@@ -342,6 +395,9 @@ impl ParsedMessage {
             list_id: None,
             is_dsn: false,
             returned_message_ids: Vec::new(),
+            openpgp_hint: false,
+            has_subject_header: false,
+            has_from_header: false,
             problems,
         }
     }

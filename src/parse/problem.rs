@@ -39,6 +39,15 @@ pub enum Problem {
     UnknownReportToken {
         token: String,
     },
+    /// Encrypted, and we could not read it (`reason` is a [`crate::crypto::FailReason`] code).
+    Undecryptable {
+        reason: &'static str,
+        detail: String,
+    },
+    /// A signature that does not verify.
+    BadSignature {
+        reason: String,
+    },
     /// Not a problem with the message, but the reason it got no answer.
     NotAnswered {
         reason: &'static str,
@@ -63,6 +72,8 @@ impl Problem {
             Self::Unparseable => "unparseable",
             Self::Empty => "empty",
             Self::UnknownReportToken { .. } => "unknown-report",
+            Self::Undecryptable { .. } => "undecryptable",
+            Self::BadSignature { .. } => "bad-signature",
             Self::NotAnswered { .. } => "not-answered",
         }
     }
@@ -115,6 +126,10 @@ impl fmt::Display for Problem {
             Self::UnknownReportToken { token } => {
                 write!(f, "addressed to report {token}, which does not exist")
             }
+            Self::Undecryptable { reason, detail } => {
+                write!(f, "encrypted, and not readable ({reason}): {detail}")
+            }
+            Self::BadSignature { reason } => write!(f, "the signature does not verify: {reason}"),
             Self::NotAnswered { reason } => write!(f, "{reason}"),
         }
     }

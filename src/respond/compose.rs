@@ -7,7 +7,9 @@ use lettre::Message;
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 
-use super::templates::{AckData, DeliveryFailedData, TemplateError, Templates};
+use super::templates::{
+    AckData, DeliveryFailedData, KeyChangedData, TemplateError, Templates, UndecryptableData,
+};
 use crate::config::Config;
 use crate::report::ReportId;
 
@@ -156,10 +158,26 @@ pub fn acknowledgement(
         },
     )?;
     let (message_id, builder) = automatic(config, "Security", "auto-replied", now)?;
-    let mut builder = builder
+    let builder = builder
         .reply_to(mailbox(None, &reply_address)?)
         .to(mailbox(original.reporter_name, original.reporter)?)
         .subject(reply_subject(original.report, original.subject));
+    let message = in_reply_to(builder, &original)
+        .body(body)
+        .map_err(|err| ComposeError::Build(err.to_string()))?;
+    Ok(Outgoing {
+        message_id,
+        envelope_from: address,
+        recipients: vec![original.reporter.to_owned()],
+        raw: message.formatted(),
+    })
+}
+
+/// Sets `In-Reply-To` and `References` so the reporter's client threads the reply.
+fn in_reply_to(
+    mut builder: lettre::message::MessageBuilder,
+    original: &Original<'_>,
+) -> lettre::message::MessageBuilder {
     if let Some(parent) = original.message_id {
         let mut refs: Vec<String> = original
             .references
@@ -171,7 +189,64 @@ pub fn acknowledgement(
             .in_reply_to(format!("<{parent}>"))
             .references(refs.join(" "));
     }
-    let message = builder
+    builder
+}
+
+/// Why an encrypted report could not be read, for the reporter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Encrypted to a key we do not have.
+    WrongKey,
+    /// Damaged, truncated, or beyond our limits.
+    Damaged,
+}
+
+/// The acknowledgement of a report we could not decrypt: it says only that,
+/// and which key to use; nothing of the reporter's message (not even its subject).
+pub fn undecryptable_acknowledgement(
+    config: &Config,
+    templates: &Templates,
+    original: Original<'_>,
+    why: Unreadable,
+    key_fingerprint: &str,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
+    let program = &config.program;
+    let address = program.address.to_string();
+    let reply_address = program.address.with_tag(original.report.as_str());
+    let grouped: Vec<String> = key_fingerprint
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let key_url =
+        config.openpgp.key_url.clone().unwrap_or_else(|| {
+            format!("https://{}/.well-known/pgp-key.txt", program.address.domain)
+        });
+    let body = templates.render(
+        "acknowledgement-undecryptable",
+        &UndecryptableData {
+            report_id: original.report.as_str(),
+            program_name: &program.name,
+            policy_url: &program.policy_url,
+            reply_address: &reply_address,
+            reason: match why {
+                Unreadable::WrongKey => "it was encrypted to a key we do not have",
+                Unreadable::Damaged => "the encrypted data was damaged or incomplete",
+            },
+            key_fingerprint: grouped.join(" "),
+            key_url: &key_url,
+        },
+    )?;
+    let (message_id, builder) = automatic(config, "Security", "auto-replied", now)?;
+    let builder = builder
+        .reply_to(mailbox(None, &reply_address)?)
+        .to(mailbox(original.reporter_name, original.reporter)?)
+        .subject(format!(
+            "[{}] We could not read your encrypted message",
+            original.report
+        ));
+    let message = in_reply_to(builder, &original)
         .body(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;
     Ok(Outgoing {
@@ -180,6 +255,37 @@ pub fn acknowledgement(
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
     })
+}
+
+/// Tells the team that a correspondent's key changed. `None` without members.
+pub fn key_changed_notice(
+    config: &Config,
+    templates: &Templates,
+    data: &KeyChangedData<'_>,
+    now: Timestamp,
+) -> Result<Option<Outgoing>, ComposeError> {
+    let members = &config.team.members;
+    if members.is_empty() {
+        return Ok(None);
+    }
+    let body = templates.render("key-changed", data)?;
+    let (message_id, builder) = automatic(config, "disclosed", "auto-generated", now)?;
+    let mut builder = builder.subject(match data.report_id {
+        Some(id) => format!("[{id}] Key changed for {}", data.address),
+        None => format!("Key changed for {}", data.address),
+    });
+    for m in members {
+        builder = builder.to(mailbox(Some(&m.name), &m.email.to_string())?);
+    }
+    let message = builder
+        .body(body)
+        .map_err(|err| ComposeError::Build(err.to_string()))?;
+    Ok(Some(Outgoing {
+        message_id,
+        envelope_from: config.program.address.to_string(),
+        recipients: members.iter().map(|m| m.email.to_string()).collect(),
+        raw: message.formatted(),
+    }))
 }
 
 /// Tells the team that `failed` could not be delivered, and why. `None` without

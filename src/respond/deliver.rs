@@ -179,6 +179,7 @@ fn report_failure(
                     recipients: &notice.recipients,
                     rate_key: None,
                     raw: &notice.raw,
+                    held: false,
                 },
                 ctx.now,
             )?;

@@ -5,6 +5,11 @@ pub mod compose;
 mod deliver;
 pub mod templates;
 
-pub use compose::{ComposeError, Outgoing, acknowledgement, new_message_id, reply_subject};
+pub mod protect;
+
+pub use compose::{
+    ComposeError, Outgoing, Unreadable, acknowledgement, key_changed_notice, new_message_id,
+    reply_subject, undecryptable_acknowledgement,
+};
 pub use deliver::{DELIVERY_FAILED, DeliveryRun, backoff, deliver_due};
 pub use templates::{TemplateError, Templates};

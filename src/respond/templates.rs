@@ -17,6 +17,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "delivery-failed",
         include_str!("../../templates/delivery-failed.txt.hbs"),
     ),
+    (
+        "acknowledgement-undecryptable",
+        include_str!("../../templates/acknowledgement-undecryptable.txt.hbs"),
+    ),
+    (
+        "key-changed",
+        include_str!("../../templates/key-changed.txt.hbs"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +119,31 @@ pub struct DeliveryFailedData<'a> {
     pub queued_at: String,
     pub attempts: u32,
     pub reason: &'a str,
+}
+
+/// What the acknowledgement of an unreadable encrypted report can use. It holds
+/// nothing of the reporter's message.
+#[derive(Debug, Clone, Serialize)]
+pub struct UndecryptableData<'a> {
+    pub report_id: &'a str,
+    pub program_name: &'a str,
+    pub policy_url: &'a str,
+    pub reply_address: &'a str,
+    /// Why, in a few words: "it was encrypted to a key we do not have".
+    pub reason: &'a str,
+    /// Our current key's fingerprint, in groups of four.
+    pub key_fingerprint: String,
+    pub key_url: &'a str,
+}
+
+/// What the notice of a changed correspondent key can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyChangedData<'a> {
+    pub address: &'a str,
+    pub report_id: Option<&'a str>,
+    pub current: &'a str,
+    pub new: &'a str,
+    pub source: &'a str,
 }
 
 #[cfg(test)]

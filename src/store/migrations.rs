@@ -125,14 +125,78 @@ CREATE TABLE source_cursors (
 ) STRICT;
 "#;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1)];
+// OpenPGP: what each message's encryption and signature were, the readable
+// (decrypted) entity beside the raw bytes, the keys learned per address, and
+// outgoing mail held until a reporter's key is known.
+const V2: &str = r#"
+ALTER TABLE messages ADD COLUMN crypto_form TEXT NOT NULL DEFAULT 'plain';
+ALTER TABLE messages ADD COLUMN encryption TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE messages ADD COLUMN encryption_detail TEXT;
+ALTER TABLE messages ADD COLUMN signature TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE messages ADD COLUMN signer TEXT;
+ALTER TABLE messages ADD COLUMN signer_matches_from INTEGER;
+CREATE INDEX messages_from_encrypted ON messages (from_addr) WHERE encryption != 'none';
+
+-- The readable MIME entity of an encrypted (or inline-PGP) message: what the
+-- team reads. The raw, still encrypted, bytes stay in raw_messages.
+CREATE TABLE decrypted_messages (
+    message     INTEGER PRIMARY KEY REFERENCES messages(id),
+    data        BLOB NOT NULL
+) STRICT;
+
+-- Public keys of correspondents. One `current` key per address is used to
+-- encrypt; a different key seen later is `pending` until the team accepts it.
+CREATE TABLE participant_keys (
+    id           INTEGER PRIMARY KEY,
+    address      TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    cert         BLOB NOT NULL,
+    source       TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('current', 'pending', 'replaced')),
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,
+    message      INTEGER REFERENCES messages(id),
+    UNIQUE (address, fingerprint)
+) STRICT;
+CREATE INDEX participant_keys_address ON participant_keys (address, status);
+
+-- The outbox gains the status `needs-key`: SQLite cannot change a CHECK, so the
+-- table is rebuilt (its rows copied as they are).
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE outbox_v2 (
+    id               INTEGER PRIMARY KEY,
+    report_id        TEXT REFERENCES reports(id),
+    kind             TEXT NOT NULL,
+    message_id       TEXT NOT NULL UNIQUE,
+    envelope_from    TEXT NOT NULL,
+    recipients       TEXT NOT NULL,
+    rate_key         TEXT,
+    status           TEXT NOT NULL DEFAULT 'queued'
+                     CHECK (status IN ('queued', 'sent', 'failed', 'needs-key')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    sent_at          INTEGER
+) STRICT;
+INSERT INTO outbox_v2 (id, report_id, kind, message_id, envelope_from, recipients, rate_key,
+    status, attempts, next_attempt_at, last_error, created_at, sent_at)
+    SELECT id, report_id, kind, message_id, envelope_from, recipients, rate_key,
+        status, attempts, next_attempt_at, last_error, created_at, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (status, id, next_attempt_at);
+CREATE INDEX outbox_rate ON outbox (rate_key, created_at) WHERE rate_key IS NOT NULL;
+"#;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2)];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 1;
+pub const LATEST: usize = 2;
 
 #[cfg(test)]
 mod tests {

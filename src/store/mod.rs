@@ -8,6 +8,7 @@
 //! [`Store::write`]: one transaction, all of it or nothing.
 
 mod cursors;
+mod keys;
 mod messages;
 mod migrations;
 mod outbox;
@@ -20,11 +21,12 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use cursors::Cursor;
+pub use keys::{KeyRecord, MessageCrypto};
 pub use messages::{NewAttachment, NewMessage, StoredMessage};
 pub use outbox::{NewMail, QueuedMail};
 pub use read::{
-    AttachmentView, Counts, EventView, MessageView, OutboxView, ParticipantView, ReportDetail,
-    ReportSummary,
+    AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,
+    ReportDetail, ReportSummary,
 };
 pub use reports::NewEvent;
 

@@ -20,6 +20,9 @@ pub struct NewMail<'a> {
     /// Set for automatic replies: the address they are rate-limited by.
     pub rate_key: Option<&'a str>,
     pub raw: &'a [u8],
+    /// Held as `needs-key` instead of queued: it may not go out in clear and
+    /// no key for its recipient is known yet.
+    pub held: bool,
 }
 
 /// A queued mail that is due.
@@ -48,7 +51,7 @@ impl Tx<'_> {
             .prepare_cached(
                 "INSERT INTO outbox (report_id, kind, message_id, envelope_from, recipients,
                      rate_key, status, attempts, next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, 0, ?7, ?7)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -59,6 +62,7 @@ impl Tx<'_> {
                     recipients,
                     mail.rate_key,
                     ms(at),
+                    if mail.held { "needs-key" } else { "queued" },
                 ])
             })
             .map_err(ctx("queueing a mail"))?;

@@ -27,6 +27,20 @@ pub struct ReportDetail {
     pub messages: Vec<MessageView>,
     pub events: Vec<EventView>,
     pub outbox: Vec<OutboxView>,
+    /// The OpenPGP keys stored for the report's participants.
+    pub keys: Vec<KeyView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyView {
+    pub address: String,
+    pub fingerprint: String,
+    pub source: String,
+    /// `current` (used to encrypt), `pending` (arrived later, not trusted yet)
+    /// or `replaced`.
+    pub status: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +75,18 @@ pub struct MessageView {
     pub text: String,
     pub raw_stored: bool,
     pub attachments: Vec<AttachmentView>,
+    /// How it came: `plain`, `pgp-mime`, `signed` or `inline`.
+    pub openpgp: String,
+    /// `none`, `decrypted` or `undecryptable`.
+    pub encryption: String,
+    /// The key and algorithm, or why it could not be read.
+    pub encryption_detail: Option<serde_json::Value>,
+    /// `none`, `valid`, `unknown-key` or `bad`.
+    pub signature: String,
+    /// The signer's fingerprint (or the issuer's, for an unknown key).
+    pub signer: Option<String>,
+    /// Whether the signing key has a user id with the From address.
+    pub signer_matches_from: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,7 +160,8 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<ReportSummary> {
 
 const MESSAGE: &str = "SELECT id, sha256, size, location, message_id, from_addr, subject, date,
         received_at, kind, report_id, threaded_by, problems,
-        EXISTS (SELECT 1 FROM raw_messages r WHERE r.message = messages.id), source
+        EXISTS (SELECT 1 FROM raw_messages r WHERE r.message = messages.id), source,
+        crypto_form, encryption, encryption_detail, signature, signer, signer_matches_from
      FROM messages";
 
 fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {
@@ -156,6 +183,14 @@ fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {
         text: String::new(),
         raw_stored: row.get(13)?,
         attachments: Vec::new(),
+        openpgp: row.get(15)?,
+        encryption: row.get(16)?,
+        encryption_detail: row
+            .get::<_, Option<String>>(17)?
+            .and_then(|d| serde_json::from_str(&d).ok()),
+        signature: row.get(18)?,
+        signer: row.get(19)?,
+        signer_matches_from: row.get(20)?,
     })
 }
 
@@ -245,12 +280,30 @@ impl Tx<'_> {
                 })
             },
         )?;
+        let keys = self.query_list(
+            "SELECT k.address, k.fingerprint, k.source, k.status, k.first_seen, k.last_seen
+             FROM participant_keys k
+             WHERE k.address IN (SELECT address FROM participants WHERE report_id = ?1)
+             ORDER BY k.address, k.first_seen, k.id",
+            id,
+            |row| {
+                Ok(KeyView {
+                    address: row.get(0)?,
+                    fingerprint: row.get(1)?,
+                    source: row.get(2)?,
+                    status: row.get(3)?,
+                    first_seen: from_ms(row.get(4)?),
+                    last_seen: from_ms(row.get(5)?),
+                })
+            },
+        )?;
         Ok(Some(ReportDetail {
             summary,
             participants,
             messages,
             events,
             outbox,
+            keys,
         }))
     }
 

@@ -86,6 +86,7 @@ fn outbox_rows_are_sent_once_and_retried_when_due() {
                     recipients: &recipients,
                     rate_key: Some("r@x.net"),
                     raw: b"raw",
+                    held: false,
                 },
                 at(0),
             )
