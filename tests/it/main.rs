@@ -8,5 +8,7 @@ mod corpus;
 mod crash;
 mod live;
 mod mailstack;
+mod openpgp;
+mod pgp;
 mod pipeline;
 mod service;
