@@ -465,3 +465,71 @@ fn export_all_gives_every_team_key() {
     let check = env.ok(&["check", "--offline"]);
     assert!(check.contains("ok       keys: 2 team keys"), "{check}");
 }
+
+/// A throw-away GnuPG home whose agent is stopped with it.
+struct GnupgHome(tempfile::TempDir);
+
+impl Drop for GnupgHome {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(self.0.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
+
+/// Runs gpg in `home` with a passphrase given on the command line (test keys only).
+fn gpg(home: &Path, args: &[&str]) -> Output {
+    let out = Command::new("gpg")
+        .arg("--homedir")
+        .arg(home)
+        .args([
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "gnupg-pass",
+        ])
+        .args(args)
+        .output()
+        .expect("gpg (GnuPG 2.2) must be installed to run this test");
+    assert!(out.status.success(), "gpg {args:?}: {}", stderr(&out));
+    out
+}
+
+#[test]
+fn a_gnupg_key_with_its_primary_kept_offline_loads() {
+    let home = GnupgHome(tempfile::tempdir().expect("tempdir"));
+    let home = home.0.path();
+    // The agent's calibrated S2K count takes seconds to undo in a debug build.
+    std::fs::write(home.join("gpg-agent.conf"), "s2k-count 65536\n").expect("write");
+    gpg(
+        home,
+        &[
+            "--quick-gen-key",
+            "G <g@example.org>",
+            "ed25519",
+            "cert",
+            "1y",
+        ],
+    );
+    let listing = stdout(&gpg(home, &["--with-colons", "--list-keys"]));
+    let fpr = fingerprint_after(&listing, "fpr:::::::::");
+    gpg(home, &["--quick-add-key", &fpr, "ed25519", "sign", "1y"]);
+    gpg(home, &["--quick-add-key", &fpr, "cv25519", "encr", "1y"]);
+    // Subkeys only: the primary key is a stub without secret material.
+    let exported = gpg(home, &["--armor", "--export-secret-subkeys", &fpr]).stdout;
+
+    let env = Env::with_file_transport(&format!("{TEAM_KEY}passphrase_file = \"passphrase\"\n"));
+    std::fs::create_dir_all(env.path("keys")).expect("mkdir");
+    std::fs::write(env.path("keys/team.key"), exported).expect("write");
+    chmod(&env.path("keys/team.key"), 0o600);
+    std::fs::write(env.path("passphrase"), "gnupg-pass\n").expect("write");
+    chmod(&env.path("passphrase"), 0o600);
+    let out = env.ok(&["init"]);
+    assert!(
+        out.contains(&format!("1 team key (signing {fpr})")),
+        "{out}"
+    );
+}
