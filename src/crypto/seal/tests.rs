@@ -21,6 +21,7 @@ use sequoia_openpgp::types::{Features, SymmetricAlgorithm};
 use sequoia_openpgp::{Cert, KeyHandle};
 
 use super::*;
+use crate::crypto::autocrypt;
 
 const SUBJECT: &str = "[SEC-2026-0001] Re: Heap overflow in the parser";
 const BODY: &str = "Grüße,\r\nwe received your report and are looking into it.\r\n";
@@ -561,6 +562,95 @@ fn gnupg_verifies_signed_mail() {
             assert_validsig(&status, team.current());
         }
     }
+}
+
+#[test]
+fn autocrypt_header_is_folded_and_minimal() {
+    let cert = builder(CipherSuite::Cv25519, "Security Team <security@example.org>")
+        .add_userid("Other <other@example.org>")
+        .generate()
+        .unwrap()
+        .0;
+    let line = autocrypt::header_line(&cert, "security@example.org", now()).unwrap();
+    assert!(
+        line.starts_with(
+            "Autocrypt: addr=security@example.org; prefer-encrypt=mutual; keydata=\r\n "
+        )
+    );
+    assert!(line.ends_with("\r\n"));
+    for l in line.strip_suffix("\r\n").unwrap().split("\r\n") {
+        assert!(l.len() <= 78, "{l:?} is too long");
+        assert!(!l.trim().is_empty());
+    }
+    let value = autocrypt::header_value(&cert, "security@example.org", now()).unwrap();
+    let unfolded: String = line["Autocrypt: ".len()..].replace("\r\n", "");
+    let (head, keydata) = value.split_once("keydata=").unwrap();
+    assert_eq!(head, "addr=security@example.org; prefer-encrypt=mutual; ");
+    assert_eq!(unfolded.replace(' ', ""), value.replace(' ', ""));
+
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(keydata)
+        .unwrap();
+    let minimal = Cert::from_bytes(&bytes).unwrap();
+    assert_eq!(minimal.fingerprint(), cert.fingerprint());
+    assert!(!minimal.is_tsk());
+    let uids: Vec<String> = minimal
+        .userids()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        .collect();
+    assert_eq!(uids, ["Security Team <security@example.org>"]);
+    assert_eq!(minimal.keys().subkeys().count(), 1);
+    assert!(usable_for_encryption(&minimal, now()));
+
+    // The user id for another address of the same cert.
+    let other = autocrypt::header_value(&cert, "Other@Example.org", now()).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(other.split_once("keydata=").unwrap().1)
+        .unwrap();
+    let minimal = Cert::from_bytes(&bytes).unwrap();
+    let uid = minimal.userids().next().unwrap();
+    assert_eq!(uid.userid().value(), b"Other <other@example.org>");
+
+    assert!(matches!(
+        autocrypt::header_value(&cert, "a@b; prefer-encrypt=nopreference", now()),
+        Err(SealError::Address { .. })
+    ));
+    assert!(matches!(
+        autocrypt::header_value(&cert, "a@b\r\nBcc: x@y", now()),
+        Err(SealError::Address { .. })
+    ));
+}
+
+#[test]
+fn adds_a_header_at_the_end_of_the_header_block() {
+    let mail = plain_mail();
+    let line = "Autocrypt: addr=a@example.org; keydata=\r\n AAAA\r\n";
+    let added = autocrypt::add_header(&mail, line);
+    let end = header_end(&mail);
+    assert_eq!(&added[..end], &mail[..end]);
+    assert_eq!(&added[end..end + line.len()], line.as_bytes());
+    assert_eq!(&added[end + line.len()..], &mail[end..]);
+    let parsed = MessageParser::default().parse(&added).unwrap();
+    assert_eq!(
+        parsed.header_raw("Autocrypt").map(str::trim),
+        Some("addr=a@example.org; keydata=\r\n AAAA")
+    );
+    assert_eq!(parsed.body_text(0).unwrap(), BODY);
+
+    // Without a line end, and on a mail that is only headers.
+    assert_eq!(
+        autocrypt::add_header(b"From: a@b\r\n\r\nbody", "X: y"),
+        b"From: a@b\r\nX: y\r\n\r\nbody"
+    );
+    assert_eq!(
+        autocrypt::add_header(b"From: a@b", "X: y"),
+        b"From: a@b\r\nX: y\r\n"
+    );
+    assert_eq!(
+        autocrypt::add_header(b"From: a@b\n\nbody\n\nmore", "X: y\r\n"),
+        b"From: a@b\nX: y\r\n\nbody\n\nmore"
+    );
 }
 
 #[test]
