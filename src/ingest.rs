@@ -320,7 +320,7 @@ impl Pipeline<'_> {
         Ok(Outcome::Stored {
             message,
             report,
-            opened: opened,
+            opened,
             acknowledged,
         })
     }

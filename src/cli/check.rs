@@ -2,21 +2,25 @@
 //! exit if any fails. `--offline` stays on this machine (systemd's
 //! `ExecStartPre`): config, templates, store and keys.
 
+use jiff::Timestamp;
+
 use crate::config::{Config, SourceConfig, TransportKind};
 use crate::source::{ImapSource, Maildir};
 use crate::store::{OpenMode, Store};
 use crate::transport::Transport;
 
-use super::{CliError, load_templates, runtime};
+use super::{CliError, key, load_templates, runtime};
 
 /// The outcome of one item.
 enum Item {
     Ok(String),
+    /// Works now, but needs attention soon (a key about to expire).
+    Warning(String),
     Failed(String),
     Skipped(String),
 }
 
-pub(super) fn check(config: &Config, offline: bool) -> Result<(), CliError> {
+pub(super) fn check(config: &Config, offline: bool, now: Timestamp) -> Result<(), CliError> {
     let mut items = vec![("config", Item::Ok(config.path.display().to_string()))];
     // A template error is a configuration error (exit 2), like the config's own.
     load_templates(config)?;
@@ -28,7 +32,7 @@ pub(super) fn check(config: &Config, offline: bool) -> Result<(), CliError> {
         }),
     ));
     items.push(("store", store(config)));
-    items.push(("keys", keys(config)));
+    items.push(("keys", keys(config, now)));
     let runtime = runtime()?;
     items.push(("source", runtime.block_on(source(config, offline))));
     items.push(("transport", runtime.block_on(transport(config, offline))));
@@ -37,6 +41,7 @@ pub(super) fn check(config: &Config, offline: bool) -> Result<(), CliError> {
     for (name, item) in &items {
         match item {
             Item::Ok(text) => println!("ok       {name}: {text}"),
+            Item::Warning(text) => println!("WARNING  {name}: {text}"),
             Item::Skipped(text) => println!("skipped  {name}: {text}"),
             Item::Failed(text) => {
                 failed += 1;
@@ -66,24 +71,18 @@ fn store(config: &Config) -> Item {
     }
 }
 
-/// The key files the configuration names must be readable; what is in them is
-/// checked where they are used.
-fn keys(config: &Config) -> Item {
-    let files: Vec<_> = config
-        .team
-        .members
-        .iter()
-        .filter_map(|m| m.key.as_ref())
-        .collect();
-    if files.is_empty() {
-        return Item::Ok("none configured".into());
+/// Every key the configuration names, loaded as the daemon loads it: team keys
+/// unlocked (the current one alive), member keys, the keyring.
+fn keys(config: &Config, now: Timestamp) -> Item {
+    match key::survey(config, now) {
+        Ok(survey) if survey.warnings.is_empty() => Item::Ok(survey.summary),
+        Ok(survey) => Item::Warning(format!(
+            "{}; {}",
+            survey.summary,
+            survey.warnings.join("; ")
+        )),
+        Err(problem) => Item::Failed(problem.to_string()),
     }
-    for file in &files {
-        if let Err(err) = std::fs::File::open(file) {
-            return Item::Failed(format!("cannot read {}: {err}", file.display()));
-        }
-    }
-    Item::Ok(format!("{} team member key file(s) readable", files.len()))
 }
 
 async fn source(config: &Config, offline: bool) -> Item {

@@ -3,6 +3,7 @@
 //! everything else.
 
 mod check;
+mod key;
 mod output;
 
 use std::path::PathBuf;
@@ -32,8 +33,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the database or migrate it to this version's schema
-    Init,
+    /// Create the database or migrate it to this version's schema; check the keys
+    Init {
+        /// Generate the first `openpgp.secret_keys` file if it does not exist yet
+        #[arg(long)]
+        generate_key: bool,
+        /// User id of a generated key [default: "<program.name> Security Team <program.address>"]
+        #[arg(long, value_name = "USERID", requires = "generate_key")]
+        userid: Option<String>,
+    },
     /// Check the configuration, templates, store, keys, and reach the servers
     Check {
         /// Check only what is local (config, templates, store, keys): no network
@@ -62,6 +70,11 @@ pub enum Command {
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
+    },
+    /// Generate, list and export the team's OpenPGP keys
+    Key {
+        #[command(subcommand)]
+        command: key::KeyCommand,
     },
 }
 
@@ -97,8 +110,16 @@ impl Cli {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let config = Config::load(&cli.config_path())?;
     match cli.command {
-        Command::Init => init(&config),
-        Command::Check { offline } => check::check(&config, offline),
+        Command::Init {
+            generate_key,
+            userid,
+        } => init(
+            &config,
+            generate_key.then_some(userid.as_deref()),
+            SystemClock.now(),
+        ),
+        Command::Check { offline } => check::check(&config, offline, SystemClock.now()),
+        Command::Key { command } => key::run(&config, command, SystemClock.now()),
         Command::Run { once } => run_daemon(config, once),
         Command::Reports { state, json } => {
             let store = open_existing(&config)?;
@@ -173,8 +194,22 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|err| anyhow::anyhow!("cannot start the async runtime: {err}"))?)
 }
 
-fn init(config: &Config) -> Result<(), CliError> {
+/// `generate_key`: `Some(userid)` to generate the first key file if missing.
+fn init(
+    config: &Config,
+    generate_key: Option<Option<&str>>,
+    now: jiff::Timestamp,
+) -> Result<(), CliError> {
     load_templates(config)?;
+    // Keys before the database: a key the daemon would refuse stops here.
+    if let Some(userid) = generate_key {
+        key::init_generate(config, userid, now)?;
+    }
+    let keys = key::survey(config, now).map_err(|problem| problem.into_usage(config))?;
+    println!("keys: {}", keys.summary);
+    for warning in &keys.warnings {
+        eprintln!("warning: {warning}");
+    }
     let store =
         Store::open(&config.storage.database, OpenMode::Create).map_err(anyhow::Error::from)?;
     let version = store.schema_version().map_err(anyhow::Error::from)?;

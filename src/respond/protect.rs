@@ -50,8 +50,8 @@ pub struct Protected {
 
 /// Applies `choose` to `plain` (a complete mail from `compose`): the first usable
 /// key in `keys` is the recipient's. Held mail stays in clear in the outbox (it is
-/// sealed when a key arrives and never sent before); every mail we send carries
-/// an Autocrypt header with our key.
+/// sealed when a key arrives and never sent before); every signed or encrypted
+/// mail carries an Autocrypt header with our key.
 pub fn protect(
     plain: Vec<u8>,
     keys: &[Cert],
@@ -64,14 +64,18 @@ pub fn protect(
     let key = keys.iter().find(|c| seal::usable_for_encryption(c, now));
     let protection = choose(key.is_some(), wrote_encrypted, content_free, team.is_some());
     let raw = match (protection, team, key) {
-        (Protection::Encrypt, Some(team), Some(key)) => {
-            let plain = with_autocrypt(plain, team, program_address)?;
-            seal::encrypt(&plain, std::slice::from_ref(key), team, now)?
-        }
-        (Protection::Sign, Some(team), _) => {
-            let plain = with_autocrypt(plain, team, program_address)?;
-            seal::sign(&plain, team, now)?
-        }
+        (Protection::Encrypt, Some(team), Some(key)) => with_autocrypt(
+            seal::encrypt(&plain, std::slice::from_ref(key), team, now)?,
+            team,
+            program_address,
+            now,
+        )?,
+        (Protection::Sign, Some(team), _) => with_autocrypt(
+            seal::sign(&plain, team, now)?,
+            team,
+            program_address,
+            now,
+        )?,
         _ => plain,
     };
     Ok(Protected { raw, protection })
@@ -85,17 +89,20 @@ pub fn seal_held(
     program_address: &str,
     now: Timestamp,
 ) -> Result<Vec<u8>, seal::SealError> {
-    let plain = with_autocrypt(plain.to_vec(), team, program_address)?;
-    seal::encrypt(&plain, std::slice::from_ref(key), team, now)
+    let sealed = seal::encrypt(plain, std::slice::from_ref(key), team, now)?;
+    with_autocrypt(sealed, team, program_address, now)
 }
 
+/// Adds our `Autocrypt:` header to the outer header block (after sealing, so
+/// the key is not copied into the encrypted part).
 fn with_autocrypt(
-    plain: Vec<u8>,
+    mail: Vec<u8>,
     team: &TeamKeys,
     program_address: &str,
+    now: Timestamp,
 ) -> Result<Vec<u8>, seal::SealError> {
-    let line = autocrypt::header_line(team.current(), program_address)?;
-    Ok(autocrypt::add_header(&plain, &line))
+    let line = autocrypt::header_line(team.current(), program_address, now)?;
+    Ok(autocrypt::add_header(&mail, &line))
 }
 
 #[cfg(test)]

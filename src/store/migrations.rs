@@ -3,7 +3,7 @@
 
 use rusqlite_migration::{M, Migrations};
 
-const V1: &str = r#"
+pub(crate) const V1: &str = r#"
 CREATE TABLE reports (
     id          TEXT PRIMARY KEY,
     year        INTEGER NOT NULL,
@@ -161,8 +161,8 @@ CREATE TABLE participant_keys (
 CREATE INDEX participant_keys_address ON participant_keys (address, status);
 
 -- The outbox gains the status `needs-key`: SQLite cannot change a CHECK, so the
--- table is rebuilt (its rows copied as they are).
-PRAGMA defer_foreign_keys = ON;
+-- table is rebuilt (its rows copied as they are). outbox_raw is rebuilt with it,
+-- children before parents, so no foreign key ever points nowhere.
 CREATE TABLE outbox_v2 (
     id               INTEGER PRIMARY KEY,
     report_id        TEXT REFERENCES reports(id),
@@ -183,8 +183,15 @@ INSERT INTO outbox_v2 (id, report_id, kind, message_id, envelope_from, recipient
     status, attempts, next_attempt_at, last_error, created_at, sent_at)
     SELECT id, report_id, kind, message_id, envelope_from, recipients, rate_key,
         status, attempts, next_attempt_at, last_error, created_at, sent_at FROM outbox;
+CREATE TABLE outbox_raw_v2 (
+    outbox      INTEGER PRIMARY KEY REFERENCES outbox_v2(id),
+    raw         BLOB NOT NULL
+) STRICT;
+INSERT INTO outbox_raw_v2 (outbox, raw) SELECT outbox, raw FROM outbox_raw;
+DROP TABLE outbox_raw;
 DROP TABLE outbox;
 ALTER TABLE outbox_v2 RENAME TO outbox;
+ALTER TABLE outbox_raw_v2 RENAME TO outbox_raw;
 CREATE INDEX outbox_due ON outbox (status, id, next_attempt_at);
 CREATE INDEX outbox_rate ON outbox (rate_key, created_at) WHERE rate_key IS NOT NULL;
 "#;

@@ -205,3 +205,141 @@ fn source_cursors_round_trip_per_mailbox() {
         Some(first)
     );
 }
+
+#[test]
+fn a_version_1_database_keeps_its_outbox_through_the_openpgp_migration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db.sqlite3");
+    {
+        let mut conn = rusqlite::Connection::open(&path).expect("open");
+        conn.pragma_update(None, "foreign_keys", true).expect("fk");
+        rusqlite_migration::Migrations::from_slice(&[rusqlite_migration::M::up(migrations::V1)])
+            .to_latest(&mut conn)
+            .expect("v1");
+        conn.execute_batch(
+            "INSERT INTO outbox (id, kind, message_id, envelope_from, recipients, status,
+                 next_attempt_at, created_at)
+             VALUES (7, 'acknowledgement', 'm7@example.org', 'security@example.org',
+                 '[\"r@x.net\"]', 'sent', 0, 0);
+             INSERT INTO outbox_raw (outbox, raw) VALUES (7, x'6869');",
+        )
+        .expect("v1 rows");
+    }
+    let store = Store::open(&path, OpenMode::Existing).expect("migrated");
+    assert_eq!(store.schema_version().expect("version"), migrations::LATEST);
+    let (status, raw): (String, Vec<u8>) = store
+        .conn
+        .query_row(
+            "SELECT o.status, r.raw FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
+             WHERE o.id = 7",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row kept");
+    assert_eq!(
+        (status.as_str(), raw.as_slice()),
+        ("sent", b"hi".as_slice())
+    );
+    let violations: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .expect("fk check");
+    assert_eq!(violations, 0);
+}
+
+#[test]
+fn held_mail_waits_for_a_key_and_is_released_sealed() {
+    let mut store = Store::open_in_memory().expect("store");
+    let to = vec!["r@x.net".to_owned()];
+    let other = vec!["o@x.net".to_owned()];
+    store
+        .write(|w| {
+            let tx = w.tx();
+            for (n, (recipients, held)) in [(&to, true), (&other, true), (&to, false)]
+                .into_iter()
+                .enumerate()
+            {
+                tx.enqueue(
+                    &NewMail {
+                        report_id: None,
+                        kind: "acknowledgement",
+                        message_id: &format!("m{n}@example.org"),
+                        envelope_from: "security@example.org",
+                        recipients,
+                        rate_key: None,
+                        raw: b"clear",
+                        held,
+                    },
+                    at(0),
+                )?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .expect("enqueue");
+    // Held mail is never due, however late.
+    assert_eq!(
+        store.read().due_mail(at(10_000), 0, 10).expect("due").len(),
+        1
+    );
+    let held = store.read().held_mail_for("r@x.net").expect("held");
+    assert_eq!(held.len(), 1);
+    store
+        .write(|w| w.tx().release_held(held[0].0, b"sealed", at(5)))
+        .expect("release");
+    let due = store.read().due_mail(at(10_000), 0, 10).expect("due");
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().any(|m| m.raw == b"sealed"));
+    assert_eq!(store.read().held_mail_for("r@x.net").expect("held"), []);
+    assert_eq!(
+        store.read().held_mail_for("o@x.net").expect("held").len(),
+        1
+    );
+}
+
+#[test]
+fn a_second_key_for_an_address_becomes_current_only_when_made_so() {
+    let mut store = Store::open_in_memory().expect("store");
+    store
+        .write(|w| {
+            let tx = w.tx();
+            tx.insert_key("r@x.net", "AAAA", b"a", "autocrypt", "current", at(0), None)?;
+            tx.insert_key(
+                "r@x.net",
+                "BBBB",
+                b"b",
+                "attachment",
+                "pending",
+                at(1),
+                None,
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .expect("insert");
+    let keys = store.read().keys_for_address("r@x.net").expect("keys");
+    assert_eq!(
+        keys.iter()
+            .map(|k| (k.fingerprint.as_str(), k.status.as_str()))
+            .collect::<Vec<_>>(),
+        [("AAAA", "current"), ("BBBB", "pending")]
+    );
+    assert!(
+        store
+            .write(|w| w.tx().make_key_current("r@x.net", "BBBB"))
+            .expect("rotate")
+    );
+    let history = store.read().key_history("r@x.net").expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|k| (k.fingerprint.as_str(), k.status.as_str()))
+            .collect::<Vec<_>>(),
+        [("AAAA", "replaced"), ("BBBB", "current")]
+    );
+    assert!(
+        !store
+            .write(|w| w.tx().make_key_current("r@x.net", "CCCC"))
+            .expect("unknown")
+    );
+}
