@@ -45,11 +45,21 @@ impl Team {
 /// config (`[openpgp]` keys first, then other sections).
 fn team_env(algo: Algo, extra: &str) -> (Env, Team) {
     let team = Team::new(algo);
+    let env = team_installation(&team, extra, &[]);
+    (env, team)
+}
+
+/// An installation with `team`'s key as `team.key`, `extra` config and `files`
+/// (name, content) written before `init` checks them.
+fn team_installation(team: &Team, extra: &str, files: &[(&str, &[u8])]) -> Env {
     let env =
         Env::with_file_transport(&format!("[openpgp]\nsecret_keys = [\"team.key\"]\n{extra}"));
     team.install(&env, "team.key");
+    for (name, content) in files {
+        std::fs::write(env.path(name), content).expect("write a file of the installation");
+    }
     env.init();
-    (env, team)
+    env
 }
 
 /// Rita, the researcher, with GnuPG and the team's public key imported.
@@ -372,11 +382,15 @@ fn signed_only(
     } else {
         ""
     };
-    let (env, team) = team_env(Algo::Curve25519, extra);
+    let team = Team::new(Algo::Curve25519);
     let (gpg, fpr) = rita(Algo::Rsa3072, &team.public());
-    if keyring {
-        std::fs::write(env.path("keyring.pgp"), gpg.export_public(&fpr)).expect("keyring");
-    }
+    let public = gpg.export_public(&fpr);
+    let files: &[(&str, &[u8])] = if keyring {
+        &[("keyring.pgp", &public)]
+    } else {
+        &[]
+    };
+    let env = team_installation(&team, extra, files);
     let part1 = text_entity(
         "The admin API listens on port 8080 without authentication.\nGrüße, Rita\n",
         &[],
