@@ -44,6 +44,14 @@ pub enum KeyCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Make a correspondent's pending key (one that arrived while another was
+    /// in use; see `report ID`) the key their mail is encrypted to
+    Accept {
+        /// The correspondent's address
+        address: String,
+        /// The pending key's fingerprint (spaces allowed)
+        fingerprint: String,
+    },
 }
 
 pub(super) fn run(config: &Config, command: KeyCommand, now: Timestamp) -> Result<(), CliError> {
@@ -72,6 +80,10 @@ pub(super) fn run(config: &Config, command: KeyCommand, now: Timestamp) -> Resul
             Ok(())
         }
         KeyCommand::List { json } => list(config, json, now),
+        KeyCommand::Accept {
+            address,
+            fingerprint,
+        } => accept(config, &address, &fingerprint, now),
         KeyCommand::Export { all } => {
             let mut certs = Vec::new();
             for (i, path) in config.openpgp.secret_keys.iter().enumerate() {
@@ -93,6 +105,62 @@ pub(super) fn run(config: &Config, command: KeyCommand, now: Timestamp) -> Resul
             Ok(())
         }
     }
+}
+
+/// `disclosed key accept`: the team vouches for a key that arrived while
+/// another was in use. Recorded as an event on each report the address is in.
+fn accept(
+    config: &Config,
+    address: &str,
+    fingerprint: &str,
+    now: Timestamp,
+) -> Result<(), CliError> {
+    let address = address.trim().to_lowercase();
+    let fingerprint: String = fingerprint
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    let mut store = super::open_existing(config)?;
+    let known = store
+        .read()
+        .key_history(&address)
+        .map_err(anyhow::Error::from)?;
+    let Some(key) = known.iter().find(|k| k.fingerprint == fingerprint) else {
+        return Err(CliError::Other(anyhow::anyhow!(
+            "no key {fingerprint} is stored for {address}; `disclosed report ID` lists the keys of a report's participants"
+        )));
+    };
+    if key.status == "current" {
+        println!("{fingerprint} already is the key in use for {address}");
+        return Ok(());
+    }
+    let previous = known
+        .iter()
+        .find(|k| k.status == "current")
+        .map(|k| k.fingerprint.clone());
+    store
+        .write(|w| {
+            let tx = w.tx();
+            tx.make_key_current(&address, &fingerprint)?;
+            for report in tx.reports_with_participant(&address)? {
+                tx.append_event(&crate::store::NewEvent {
+                    report_id: Some(&report),
+                    at: now,
+                    actor: "cli",
+                    auth: "local",
+                    kind: "key-accepted",
+                    detail: serde_json::json!({
+                        "address": address, "fingerprint": fingerprint, "replaces": previous,
+                    }),
+                    message: None,
+                })?;
+            }
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .map_err(anyhow::Error::from)?;
+    println!("{fingerprint} is now the key in use for {address}");
+    Ok(())
 }
 
 /// `disclosed init --generate-key`: the first key file, generated unless it

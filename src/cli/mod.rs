@@ -170,7 +170,7 @@ pub fn fill_text(
     Ok(())
 }
 
-fn open_existing(config: &Config) -> Result<Store, CliError> {
+pub(crate) fn open_existing(config: &Config) -> Result<Store, CliError> {
     Ok(Store::open(&config.storage.database, OpenMode::Existing).map_err(anyhow::Error::from)?)
 }
 

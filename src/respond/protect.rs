@@ -70,12 +70,9 @@ pub fn protect(
             program_address,
             now,
         )?,
-        (Protection::Sign, Some(team), _) => with_autocrypt(
-            seal::sign(&plain, team, now)?,
-            team,
-            program_address,
-            now,
-        )?,
+        (Protection::Sign, Some(team), _) => {
+            with_autocrypt(seal::sign(&plain, team, now)?, team, program_address, now)?
+        }
         _ => plain,
     };
     Ok(Protected { raw, protection })

@@ -113,6 +113,20 @@ impl Tx<'_> {
     }
 
     /// Appends to the audit log.
+    /// The reports `address` takes part in.
+    pub fn reports_with_participant(&self, address: &str) -> Result<Vec<ReportId>> {
+        self.conn
+            .prepare_cached(
+                "SELECT report_id FROM participants WHERE address = ?1 ORDER BY report_id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([address], |row| row.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map(|ids| ids.into_iter().map(ReportId::from_stored).collect())
+            .map_err(ctx("listing the reports of a participant"))
+    }
+
     pub fn append_event(&self, e: &NewEvent<'_>) -> Result<i64> {
         self.conn
             .prepare_cached(
