@@ -4,10 +4,11 @@
 //! readable MIME entity. Never fails: every problem is a recorded [`Encryption`]
 //! or [`Signature`] state.
 //!
-//! `pgp` talks to sequoia, `found` collects keys, `mime` holds the
-//! byte-level MIME helpers.
+//! `pgp` talks to sequoia, `inline` handles armor in text and attachments,
+//! `found` collects keys, `mime` holds the byte-level MIME helpers.
 
 mod found;
+mod inline;
 mod mime;
 mod pgp;
 
@@ -60,7 +61,13 @@ pub fn open(
             opened.inner = layer.inner;
         }
         Form::Signed => opened.signature = verify_signed(&ctx, &message, &found),
-        Form::Inline | Form::Plain => {}
+        Form::Inline => {
+            let outcome = inline::open(&ctx, &message, &mut found);
+            opened.encryption = outcome.encryption;
+            opened.signature = outcome.signature;
+            opened.inner = outcome.inner;
+        }
+        Form::Plain => {}
     }
     if matches!(opened.encryption, Encryption::Failed { .. }) {
         // Nothing from inside a message we could not fully read is kept.
@@ -78,13 +85,15 @@ pub fn open(
     opened
 }
 
-/// Whether `raw` is encrypted (PGP/MIME).
+/// Whether `raw` is encrypted: PGP/MIME, an armored `PGP MESSAGE` in a text
+/// body, or an encrypted `.pgp`/`.gpg`/`.asc` attachment.
 pub fn is_encrypted_form(raw: &[u8]) -> bool {
     MessageParser::default()
         .parse(raw)
         .is_some_and(|m| match detect(&m) {
             Form::PgpMime => true,
-            Form::Inline | Form::Signed | Form::Plain => false,
+            Form::Inline => inline::scan(&m) == Some(inline::Inline::Encrypted),
+            Form::Signed | Form::Plain => false,
         })
 }
 
@@ -94,6 +103,8 @@ fn detect(message: &Message<'_>) -> Form {
         Form::PgpMime
     } else if mime::is_type(root, "multipart", "signed", "application/pgp-signature") {
         Form::Signed
+    } else if inline::scan(message).is_some() {
+        Form::Inline
     } else {
         Form::Plain
     }

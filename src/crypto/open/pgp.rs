@@ -1,5 +1,5 @@
 //! The OpenPGP side of opening: decrypting one message with the team keys,
-//! checking its signatures and detached ones, and turning sequoia's
+//! checking inline, cleartext and detached signatures, and turning sequoia's
 //! results and errors into recorded states. Plaintext is read in chunks and
 //! dropped as soon as a limit is hit; the caller gets it only when the whole
 //! message was read and checked.
@@ -16,7 +16,7 @@ use openpgp::crypto::{KeyPair, SessionKey};
 use openpgp::packet::{PKESK, SKESK};
 use openpgp::parse::stream::{
     DecryptionHelper, DecryptorBuilder, DetachedVerifierBuilder, MessageLayer, MessageStructure,
-    VerificationError, VerificationHelper, VerificationResult,
+    VerificationError, VerificationHelper, VerificationResult, VerifierBuilder,
 };
 use openpgp::parse::{PacketParser, Parse};
 use openpgp::policy::StandardPolicy;
@@ -94,6 +94,21 @@ pub(super) fn decrypt(
     guarded("decrypting", || {
         let mut record = Record::default();
         let read = run_decrypt(ctx, data, extra, limit, &mut record);
+        record.finish(read)
+    })
+}
+
+/// Verifies a cleartext-signed (`BEGIN PGP SIGNED MESSAGE`) block and returns
+/// its dash-unescaped text.
+pub(super) fn cleartext(
+    ctx: &Ctx<'_>,
+    data: &[u8],
+    extra: &[Cert],
+    limit: u64,
+) -> Result<Plain, Failure> {
+    guarded("verifying", || {
+        let mut record = Record::default();
+        let read = run_cleartext(ctx, data, extra, limit, &mut record);
         record.finish(read)
     })
 }
@@ -180,6 +195,20 @@ fn run_decrypt(
         .buffer_size(buffer_size(limit))
         .with_policy(&ctx.policy, ctx.time, helper)?;
     read_limited(&mut decryptor, limit)
+}
+
+fn run_cleartext(
+    ctx: &Ctx<'_>,
+    data: &[u8],
+    extra: &[Cert],
+    limit: u64,
+    record: &mut Record,
+) -> Result<Vec<u8>, Stop> {
+    let helper = Helper { ctx, extra, record };
+    let mut verifier = VerifierBuilder::from_bytes(data)?
+        .buffer_size(buffer_size(limit))
+        .with_policy(&ctx.policy, ctx.time, helper)?;
+    read_limited(&mut verifier, limit)
 }
 
 fn run_detached(

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use jiff::{SignedDuration, Timestamp};
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MimeHeaders};
 use sequoia_openpgp as openpgp;
 
 use openpgp::armor;
@@ -24,7 +24,7 @@ use super::super::{
     CertLookup, CryptoLimits, Encryption, FailReason, Form, KeySource, Opened, Signature, TeamKeys,
     policy, system_time,
 };
-use super::{is_encrypted_form, mime, open};
+use super::{inline, is_encrypted_form, mime, open};
 
 const REPORTER: &str = "reporter@example.org";
 
@@ -227,6 +227,21 @@ fn detached(data: &[u8], signer: &Cert) -> Vec<u8> {
     sink
 }
 
+/// A cleartext-signed (`BEGIN PGP SIGNED MESSAGE`) block.
+fn clearsigned(text: &str, signer: &Cert) -> String {
+    let mut sink = Vec::new();
+    let message = Message::new(&mut sink);
+    let mut message = Signer::new(message, signing_pair(signer))
+        .unwrap()
+        .cleartext()
+        .creation_time(past())
+        .build()
+        .unwrap();
+    message.write_all(text.as_bytes()).unwrap();
+    message.finalize().unwrap();
+    String::from_utf8(sink).unwrap()
+}
+
 const HEADERS: &str = "From: Reporter <reporter@example.org>\n\
 To: security@example.com\n\
 Subject: ...\n\
@@ -340,4 +355,5 @@ fn armored_cert(cert: &Cert) -> String {
 
 mod carried_keys;
 mod encrypted;
+mod inline_pgp;
 mod signed;

@@ -93,3 +93,23 @@ fn signed_range_excludes_delimiter() {
     assert_eq!(signed, b"Content-Type: text/plain\r\n\r\nbody\r\n");
     assert_eq!(signature, b"SIG");
 }
+
+#[test]
+fn mime_helpers() {
+    assert_eq!(mime::to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
+    let mut out = Vec::new();
+    mime::base64_lines(b"hello world", &mut out);
+    assert_eq!(out, b"aGVsbG8gd29ybGQ=\r\n");
+    assert_eq!(
+        mime::filename_param("filename", "a b.txt"),
+        "filename=\"a b.txt\""
+    );
+    assert_eq!(
+        mime::filename_param("filename", "bericht-ü.txt"),
+        "filename*=utf-8''bericht-%C3%BC.txt"
+    );
+    assert_eq!(
+        mime::boundary(b"x=_disclosed_inline_0y"),
+        "=_disclosed_inline_1"
+    );
+}
