@@ -22,7 +22,7 @@ use openpgp::{Cert, KeyHandle, Profile};
 
 use super::super::{
     CertLookup, CryptoLimits, Encryption, FailReason, Form, KeySource, Opened, Signature, TeamKeys,
-    policy, system_time,
+    autocrypt, policy, system_time,
 };
 use super::{inline, is_encrypted_form, mime, open};
 

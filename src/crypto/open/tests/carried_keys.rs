@@ -4,6 +4,52 @@
 use super::*;
 
 #[test]
+fn autocrypt_header_key_is_found_and_used() {
+    let k = keys();
+    let mut keydata = Vec::new();
+    mime::base64_lines(&k.reporter().to_vec().unwrap(), &mut keydata);
+    let keydata = String::from_utf8(keydata).unwrap().replace("\r\n", "\r\n ");
+    let mail = signed_mail(k.reporter()).replacen(
+        "MIME-Version: 1.0\r\n",
+        &format!(
+            "MIME-Version: 1.0\r\nAutocrypt: addr=Reporter@Example.org; prefer-encrypt=mutual;\r\n \
+             _extra=1; keydata=\r\n {}\r\n",
+            keydata.trim_end()
+        ),
+        1,
+    );
+    let opened = open_as(mail.as_bytes(), &[k.team()], &[]);
+    assert_eq!(opened.keys.len(), 1);
+    let key = &opened.keys[0];
+    assert_eq!(key.source, KeySource::Autocrypt);
+    assert_eq!(key.addr.as_deref(), Some(REPORTER));
+    assert_eq!(key.cert.fingerprint(), k.reporter().fingerprint());
+    assert!(!key.cert.is_tsk(), "secret key material kept");
+    // No key on file: the header's key verifies the signature.
+    assert_eq!(
+        valid_signer(&opened),
+        (fingerprint(k.reporter()).as_str(), true)
+    );
+}
+
+#[test]
+fn autocrypt_parse_header_rules() {
+    let k = keys();
+    let mut b64 = Vec::new();
+    mime::base64_lines(&k.reporter().to_vec().unwrap(), &mut b64);
+    let keydata = String::from_utf8(b64).unwrap();
+    let (addr, cert) =
+        autocrypt::parse_header(&format!(" addr=A@B.example; _x=y; keydata={keydata}")).unwrap();
+    assert_eq!(addr, "a@b.example");
+    assert_eq!(cert.fingerprint(), k.reporter().fingerprint());
+    assert!(!cert.is_tsk());
+    // An unknown critical attribute makes the header invalid.
+    assert!(autocrypt::parse_header(&format!("addr=a@b; color=red; keydata={keydata}")).is_none());
+    assert!(autocrypt::parse_header(&format!("keydata={keydata}")).is_none());
+    assert!(autocrypt::parse_header("addr=a@b; keydata=bm9uc2Vuc2U=").is_none());
+}
+
+#[test]
 fn attached_key_is_found_stripped_and_verifies() {
     let k = keys();
     // The reporter attaches their key, secrets included by mistake.

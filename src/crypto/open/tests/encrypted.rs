@@ -29,10 +29,21 @@ fn pgp_mime_decrypts_with_a_cv25519_key_and_keeps_protected_headers() {
 }
 
 #[test]
-fn pgp_mime_decrypts_with_an_rsa_key() {
+fn pgp_mime_decrypts_with_an_rsa_key_and_binary_payload() {
     let k = keys();
-    let mail = pgp_mime_mail(&encrypt(&crlf(INNER), &[k.old()], None));
-    let opened = open_as(&mail, &[k.old()], &[]);
+    // Binary ciphertext in a base64 part, as some clients send it.
+    let binary = encrypt_full(&crlf(INNER), &[k.old()], None, None);
+    let mut b64 = Vec::new();
+    mime::base64_lines(&binary, &mut b64);
+    let mail = String::from_utf8(pgp_mime_mail(b"PLACEHOLDER"))
+        .unwrap()
+        .replace(
+            "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n",
+            "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\
+             Content-Transfer-Encoding: base64\r\n",
+        )
+        .replace("PLACEHOLDER", &String::from_utf8(b64).unwrap());
+    let opened = open_as(mail.as_bytes(), &[k.old()], &[]);
     assert_eq!(
         opened.encryption,
         Encryption::Decrypted {
