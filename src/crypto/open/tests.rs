@@ -356,4 +356,5 @@ fn armored_cert(cert: &Cert) -> String {
 mod carried_keys;
 mod encrypted;
 mod inline_pgp;
+mod limits;
 mod signed;
