@@ -5,13 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v cc >/dev/null 2>&1; then
+# The build needs a C compiler (bundled SQLite) and OpenSSL's headers with
+# libclang (sequoia-openpgp's OpenSSL backend).
+need=()
+command -v cc >/dev/null 2>&1 || need+=(build-essential)
+for pkg in pkg-config libssl-dev libclang-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if ((${#need[@]})); then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "a C compiler is needed (for the bundled SQLite): sudo apt-get install -y build-essential" >&2
+        echo "missing Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2
         exit 1
     fi
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends build-essential
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 fi
 
 cargo build --locked --quiet
@@ -24,7 +31,7 @@ cp -r examples/maildir demo/maildir
 find demo/maildir -name .keep -delete
 
 export RUST_LOG=${RUST_LOG:-warn}
-"$bin" --config demo/config.toml init
+"$bin" --config demo/config.toml init --generate-key
 "$bin" --config demo/config.toml run --once
 echo
 "$bin" --config demo/config.toml reports

@@ -1,21 +1,20 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, lints, and the whole test suite.
 # Installs the Debian packages the build and the tests need when they are
-# missing (as root): the compiler, Dovecot and Postfix for the tests that
-# run against a real mail stack (scripts/mailstack), and GnuPG and Sequoia's
-# `sq` for the OpenPGP interoperability tests (those tests fail, never skip,
-# without them).
+# missing (as root): the compiler and OpenSSL headers (sequoia-openpgp's
+# backend), GnuPG and Sequoia's `sq` (the OpenPGP interop tests write mail with
+# them), and Dovecot and Postfix for the tests that run against a real mail
+# stack (scripts/mailstack; those tests fail, never skip, without it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
-dpkg -s tzdata >/dev/null 2>&1 || need+=(tzdata)
+for pkg in pkg-config libssl-dev libclang-dev tzdata gnupg sq; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 # `systemd-analyze verify` checks the unit file.
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
-# The reporters' OpenPGP tools in tests/it/openpgp.rs.
-command -v gpg >/dev/null 2>&1 || need+=(gnupg)
-command -v sq >/dev/null 2>&1 || need+=(sq)
 if ((${#need[@]})); then
     if [ "$(id -u)" -ne 0 ]; then
         echo "missing Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2

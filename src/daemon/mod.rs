@@ -298,3 +298,6 @@ pub fn reload(
     }));
     tracing::info!(config = %path.display(), "configuration, templates and keys reloaded");
 }
+
+#[cfg(test)]
+mod tests;

@@ -143,7 +143,7 @@ fn sighup_reloads_templates_and_keeps_the_old_ones_when_the_new_are_broken() {
     )
     .expect("write");
     signal(&daemon, libc::SIGHUP);
-    wait_log("configuration and templates reloaded", 1);
+    wait_log("configuration, templates and keys reloaded", 1);
     env.deliver(&mail(
         "b@example.net",
         "security@example.org",
