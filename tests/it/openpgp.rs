@@ -11,7 +11,7 @@ use crate::mailstack::{MailStack, unique};
 use crate::pgp::{
     Algo, Gpg, Part, Sq, armor_message, base64, contains, content_type, crlf, encrypted_payload,
     grouped, headers, inline_mail, inner_entity, lf, mail_with, multipart_signed, pgp_mime,
-    text_entity, unbase64, verify_signed_mail, write_secret,
+    quoted_printable, text_entity, unbase64, verify_signed_mail, write_secret,
 };
 
 const RITA: &str = "rita@researcher.example";
@@ -284,13 +284,38 @@ fn gpg_rsa_pgp_mime_signed_and_encrypted_with_the_key_inside_is_read_and_answere
     assert!(text.contains(&y("SEC-2026-0001")), "{text}");
     assert!(text.contains("Heap overflow in the thumbnailer"), "{text}");
     assert_eq!(d.outbox[0].status, "sent");
+
+    // `report --json` says the same.
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["report", &y("SEC-2026-0001"), "--json"])).expect("JSON");
+    let m = &json["messages"][0];
+    assert_eq!(m["openpgp"], "pgp-mime");
+    assert_eq!(m["encryption"], "decrypted");
+    assert_eq!(m["signature"], "valid");
+    assert_eq!(m["signer"], fpr.as_str());
+    assert!(
+        m["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("A crafted PNG overflows the heap")),
+        "{m}"
+    );
 }
 
 #[test]
 fn sq_curve25519_signed_and_encrypted_with_an_autocrypt_header_is_valid() {
-    let (env, team) = team_env(Algo::Curve25519, "");
+    sq_signed_and_encrypted_with_an_autocrypt_header("cv25519", Algo::Curve25519);
+}
+
+#[test]
+fn sq_rsa3k_signed_and_encrypted_with_an_autocrypt_header_is_valid() {
+    sq_signed_and_encrypted_with_an_autocrypt_header("rsa3k", Algo::Rsa3072);
+}
+
+/// Rita uses `sq` with a key of cipher suite `suite`; the team key is `team_algo`.
+fn sq_signed_and_encrypted_with_an_autocrypt_header(suite: &str, team_algo: Algo) {
+    let (env, team) = team_env(team_algo, "");
     let sq = Sq::new();
-    let key = sq.generate("rita", RITA_FROM, "cv25519");
+    let key = sq.generate("rita", RITA_FROM, suite);
     let team_cert = sq.write_cert("team.cert", &team.public());
     let inner = inner_entity(
         "SSRF in the webhook tester",
@@ -567,6 +592,58 @@ fn inline_armored_text_with_non_ascii_and_encrypted_attachments_is_decrypted() {
 }
 
 #[test]
+fn inline_armor_in_a_quoted_printable_body_is_decrypted() {
+    let (env, team) = team_env(Algo::Curve25519, "");
+    let (gpg, _fpr) = rita(Algo::Curve25519, &team.public());
+    let armored = gpg.encrypt(UNICODE_TEXT.as_bytes(), &[&team.fpr], None);
+    // Some mail programs send every text part quoted-printable: the armor's
+    // base64 padding and checksum line then read `=3D`.
+    let raw = mail_with(
+        &headers(RITA_FROM, "IDOR", "qp1@researcher.example", ""),
+        &[
+            &b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"[..],
+            &quoted_printable(&crlf(&armored)),
+        ]
+        .concat(),
+    );
+    assert!(contains(&raw, "=3D"), "the armor has no `=` to encode");
+    env.deliver(&raw);
+    env.run_once();
+
+    let d = detail(&env, 1);
+    let m = &d.messages[0];
+    assert_eq!(crypto(m), ("inline", "decrypted", "none"));
+    assert_eq!(
+        String::from_utf8(lf(m.text.as_bytes()))
+            .expect("utf-8")
+            .trim_end(),
+        UNICODE_TEXT.trim_end()
+    );
+}
+
+#[test]
+fn an_encoded_protected_subject_is_decoded() {
+    let (env, team) = team_env(Algo::Curve25519, "");
+    let (gpg, _fpr) = rita(Algo::Curve25519, &team.public());
+    let inner = inner_entity(
+        "=?utf-8?q?XSS_in_der_Gr=C3=BC=C3=9Fkarte_=E2=80=93_K=C3=B6ln?=",
+        RITA_FROM,
+        "Details inside.\n",
+        &[],
+    );
+    let armored = gpg.encrypt(&inner, &[&team.fpr], None);
+    env.deliver(&pgp_mime(
+        &headers(RITA_FROM, "...", "enc-subject1@researcher.example", ""),
+        &armored,
+    ));
+    env.run_once();
+    assert_eq!(
+        detail(&env, 1).summary.subject,
+        "XSS in der Grüßkarte – Köln"
+    );
+}
+
+#[test]
 fn cleartext_signed_inline_with_the_key_attached_is_valid() {
     let (env, team) = team_env(Algo::Curve25519, "");
     let (gpg, fpr) = rita(Algo::Curve25519, &team.public());
@@ -601,6 +678,39 @@ fn cleartext_signed_inline_with_the_key_attached_is_valid() {
         ("attachment", "current")
     );
     decrypt_and_verify(&gpg, &the_ack(&env), &team.fpr);
+}
+
+#[test]
+fn mail_with_hidden_recipients_is_decrypted() {
+    let (env, team) = team_env(Algo::Rsa3072, "");
+    let (gpg, fpr) = rita(Algo::Curve25519, &team.public());
+    let inner = inner_entity(
+        "SQL injection in search",
+        RITA_FROM,
+        "The q parameter reaches the query unescaped.\n",
+        &[],
+    );
+    // --throw-keyids: wildcard key ids, as for Bcc-style hidden recipients.
+    let armored = gpg.encrypt_with(
+        &inner,
+        &[&fpr, &team.fpr],
+        None,
+        &["--armor", "--throw-keyids"],
+    );
+    env.deliver(&pgp_mime(
+        &headers(RITA_FROM, "...", "hidden1@researcher.example", ""),
+        &armored,
+    ));
+    env.run_once();
+
+    let d = detail(&env, 1);
+    let m = &d.messages[0];
+    assert_eq!(crypto(m), ("pgp-mime", "decrypted", "none"));
+    assert_eq!(
+        m.encryption_detail.as_ref().expect("detail")["key"],
+        team.fpr.as_str()
+    );
+    assert_eq!(d.summary.subject, "SQL injection in search");
 }
 
 #[test]

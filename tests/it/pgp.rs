@@ -506,6 +506,35 @@ pub fn dearmor(armored: &[u8]) -> Vec<u8> {
     unbase64(&body)
 }
 
+/// Quoted-printable (RFC 2045) of CRLF text: `=`, controls and non-ASCII as
+/// `=XX`, soft line breaks before 76 characters.
+pub fn quoted_printable(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if i > 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        let mut width = 0;
+        for (j, &b) in line.iter().enumerate() {
+            let last = j + 1 == line.len();
+            let plain = (b' '..=b'~').contains(&b) && b != b'=' && !(last && b == b' ');
+            let piece = if plain {
+                vec![b]
+            } else {
+                format!("={b:02X}").into_bytes()
+            };
+            if width + piece.len() > 75 {
+                out.extend_from_slice(b"=\r\n");
+                width = 0;
+            }
+            width += piece.len();
+            out.extend_from_slice(&piece);
+        }
+    }
+    out
+}
+
 /// `bytes` with every line ending made CRLF.
 pub fn crlf(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 40);
@@ -806,6 +835,10 @@ mod tests {
             [b"A: 1\r\n\r\none\r\n".to_vec(), b"\r\ntwo".to_vec()]
         );
         assert_eq!(lf(b"a\r\nb\n"), b"a\nb\n");
+        assert_eq!(
+            quoted_printable(b"a=b \r\nc\xc3\xa4 \r\n"),
+            b"a=3Db=20\r\nc=C3=A4=20\r\n"
+        );
         assert_eq!(crlf(b"a\r\nb\n"), b"a\r\nb\r\n");
     }
 }
