@@ -1028,6 +1028,90 @@ fn a_reply_to_someone_who_wrote_encrypted_waits_for_their_key() {
     assert!(text.contains("Stored XSS in comments"), "{text}");
 }
 
+#[test]
+fn a_held_reply_is_released_by_a_key_in_a_new_report_and_its_own_report_says_so() {
+    let (env, team) = team_env(Algo::Curve25519, "");
+    let (gpg, fpr) = rita(Algo::Curve25519, &team.public());
+    let inner = inner_entity("Open S3 bucket", RITA_FROM, "Listable.\n", &[]);
+    let armored = gpg.encrypt(&inner, &[&team.fpr], None);
+    env.deliver(&pgp_mime(
+        &headers(RITA_FROM, "...", "rel1@researcher.example", ""),
+        &armored,
+    ));
+    env.run_once();
+    assert_eq!(detail(&env, 1).outbox[0].status, "needs-key");
+
+    // A new, unrelated report in clear, announcing her key by Autocrypt.
+    let key = gpg.run(&["--export", &fpr], b"");
+    env.deliver(&crate::common::mail(
+        RITA_FROM,
+        "security@example.org",
+        "Another thing: verbose errors",
+        "rel2@researcher.example",
+        &autocrypt_header(RITA, &key),
+    ));
+    env.run_once();
+
+    let first = detail(&env, 1);
+    assert_eq!(first.outbox[0].status, "sent");
+    let second = detail(&env, 2);
+    assert_eq!(second.keys[0].source, "autocrypt");
+    // Both acknowledgements went out encrypted to the new key.
+    let acks = sent_to(&env, RITA);
+    assert_eq!(acks.len(), 2);
+    for ack in &acks {
+        decrypt_and_verify(&gpg, ack, &team.fpr);
+    }
+    // The held mail belongs to report 1: its audit log shows the release.
+    assert!(
+        kinds(&first).contains(&"held-mail-released"),
+        "report 1 events: {:?}; report 2 events: {:?}",
+        kinds(&first),
+        kinds(&second)
+    );
+}
+
+#[test]
+fn expired_keys_and_keys_for_other_addresses_are_ignored() {
+    let (env, team) = team_env(Algo::Curve25519, "");
+    let (gpg, _fpr) = rita(Algo::Curve25519, &team.public());
+    let expired = gpg.generate_expired(RITA_FROM);
+    let other = gpg.generate("Mallory <mallory@evil.example>", Algo::Curve25519);
+    let expired_key = gpg.export_public(&expired);
+    let other_key = gpg.export_public(&other);
+    env.deliver(&mail_with(
+        &headers(RITA_FROM, "Clickjacking", "ign1@researcher.example", ""),
+        &text_entity(
+            "No frame-ancestors.\n",
+            &[
+                key_part(&expired_key),
+                Part {
+                    name: "mallory.asc",
+                    content_type: "application/pgp-keys",
+                    data: &other_key,
+                },
+            ],
+        ),
+    ));
+    env.run_once();
+
+    let d = detail(&env, 1);
+    assert!(d.keys.is_empty(), "{:?}", d.keys);
+    let mut ignored: Vec<&str> = d
+        .events
+        .iter()
+        .filter(|e| e.kind == "key-ignored")
+        .filter_map(|e| e.detail["fingerprint"].as_str())
+        .collect();
+    ignored.sort();
+    let mut expected = vec![expired.as_str(), other.as_str()];
+    expected.sort();
+    assert_eq!(ignored, expected, "{:?}", kinds(&d));
+    // No usable key: the answer is only signed.
+    let status = verify_signed_mail(&gpg, &the_ack(&env));
+    assert_validsig(&status, &team.fpr);
+}
+
 /// Rita's first plain report with key A attached, then a follow-up carrying
 /// key B, signed by A when `signed_by_old`.
 fn second_key(signed_by_old: bool) -> (Env, String, String) {

@@ -133,6 +133,50 @@ impl Gpg {
         fpr
     }
 
+    /// A Curve25519 key for `uid` made on 2020-01-01 that expired a year later.
+    pub fn generate_expired(&self, uid: &str) -> String {
+        let then = "20200101T000000!";
+        let out = self.run(
+            &[
+                "--status-fd",
+                "1",
+                "--yes",
+                "--faked-system-time",
+                then,
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                uid,
+                "ed25519",
+                "sign",
+                "1y",
+            ],
+            b"",
+        );
+        let status = String::from_utf8_lossy(&out);
+        let fpr = status
+            .lines()
+            .find_map(|l| l.strip_prefix("[GNUPG:] KEY_CREATED P "))
+            .unwrap_or_else(|| panic!("no KEY_CREATED in:\n{status}"))
+            .trim()
+            .to_owned();
+        self.run(
+            &[
+                "--faked-system-time",
+                then,
+                "--passphrase",
+                "",
+                "--quick-add-key",
+                &fpr,
+                "cv25519",
+                "encr",
+                "1y",
+            ],
+            b"",
+        );
+        fpr
+    }
+
     /// The key id (16 hex digits) of `fpr`'s encryption subkey.
     pub fn encryption_keyid(&self, fpr: &str) -> String {
         let out = self.run(&["--with-colons", "--list-keys", fpr], b"");
