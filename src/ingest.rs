@@ -479,6 +479,18 @@ impl Pipeline<'_> {
             let source = key.source.as_str();
             let stored = tx.keys_for_address(address)?;
             let bytes = learn::to_bytes(&key.cert);
+            let insert_pending = || {
+                let status = "pending";
+                tx.insert_key(
+                    address,
+                    &fingerprint,
+                    &bytes,
+                    source,
+                    status,
+                    now,
+                    Some(message),
+                )
+            };
             match learn::decide(address, &key, &stored, &opened.signature, now) {
                 KeyDecision::Ignore(reason) => {
                     if key.source != crypto::KeySource::Keyring {
@@ -514,15 +526,7 @@ impl Pipeline<'_> {
                     self.release_held(tx, address, &key.cert, report, message, now)?;
                 }
                 KeyDecision::Rotate { old } => {
-                    tx.insert_key(
-                        address,
-                        &fingerprint,
-                        &bytes,
-                        source,
-                        "pending",
-                        now,
-                        Some(message),
-                    )?;
+                    insert_pending()?;
                     tx.make_key_current(address, &fingerprint)?;
                     tx.append_event(&event(
                         "key-rotated",
@@ -530,15 +534,7 @@ impl Pipeline<'_> {
                     ))?;
                 }
                 KeyDecision::Changed { current } => {
-                    tx.insert_key(
-                        address,
-                        &fingerprint,
-                        &bytes,
-                        source,
-                        "pending",
-                        now,
-                        Some(message),
-                    )?;
+                    insert_pending()?;
                     tx.append_event(&event(
                         "key-changed",
                         json!({ "address": address, "current": current, "new": fingerprint, "source": source }),
