@@ -479,6 +479,18 @@ impl Pipeline<'_> {
             let source = key.source.as_str();
             let stored = tx.keys_for_address(address)?;
             let bytes = learn::to_bytes(&key.cert);
+            let insert_pending = || {
+                let status = "pending";
+                tx.insert_key(
+                    address,
+                    &fingerprint,
+                    &bytes,
+                    source,
+                    status,
+                    now,
+                    Some(message),
+                )
+            };
             match learn::decide(address, &key, &stored, &opened.signature, now) {
                 KeyDecision::Ignore(reason) => {
                     if key.source != crypto::KeySource::Keyring {
@@ -514,15 +526,7 @@ impl Pipeline<'_> {
                     self.release_held(tx, address, &key.cert, report, message, now)?;
                 }
                 KeyDecision::Rotate { old } => {
-                    tx.insert_key(
-                        address,
-                        &fingerprint,
-                        &bytes,
-                        source,
-                        "pending",
-                        now,
-                        Some(message),
-                    )?;
+                    insert_pending()?;
                     tx.make_key_current(address, &fingerprint)?;
                     tx.append_event(&event(
                         "key-rotated",
@@ -530,15 +534,7 @@ impl Pipeline<'_> {
                     ))?;
                 }
                 KeyDecision::Changed { current } => {
-                    tx.insert_key(
-                        address,
-                        &fingerprint,
-                        &bytes,
-                        source,
-                        "pending",
-                        now,
-                        Some(message),
-                    )?;
+                    insert_pending()?;
                     tx.append_event(&event(
                         "key-changed",
                         json!({ "address": address, "current": current, "new": fingerprint, "source": source }),
@@ -582,19 +578,28 @@ impl Pipeline<'_> {
             return Ok(());
         }
         let program = self.config.program.address.to_string();
-        for (id, plain) in tx.held_mail_for(address)? {
-            match respond::protect::seal_held(&plain, key, team, &program, now) {
+        for held in tx.held_mail_for(address)? {
+            let (id, held_report) = (held.id, held.report_id);
+            match respond::protect::seal_held(&held.raw, key, team, &program, now) {
                 Ok(sealed) => {
                     tx.release_held(id, &sealed, now)?;
-                    tx.append_event(&NewEvent {
-                        report_id: report,
-                        at: now,
-                        actor: "disclosed",
-                        auth: "none",
-                        kind: "held-mail-released",
-                        detail: json!({ "outbox": id, "to": address, "key": key.fingerprint().to_hex() }),
-                        message: Some(message),
-                    })?;
+                    // On the held mail's own report, and on the one whose
+                    // message brought the key, when they differ.
+                    let mut reports = vec![held_report.as_ref()];
+                    if report != held_report.as_ref() {
+                        reports.push(report);
+                    }
+                    for on in reports {
+                        tx.append_event(&NewEvent {
+                            report_id: on,
+                            at: now,
+                            actor: "disclosed",
+                            auth: "none",
+                            kind: "held-mail-released",
+                            detail: json!({ "outbox": id, "to": address, "key": key.fingerprint().to_hex() }),
+                            message: Some(message),
+                        })?;
+                    }
                 }
                 Err(err) => tracing::warn!(outbox = id, error = %err, "cannot seal held mail"),
             }

@@ -303,3 +303,18 @@ pub fn system_time(ts: jiff::Timestamp) -> std::time::SystemTime {
     );
     std::time::UNIX_EPOCH + since_epoch
 }
+
+/// `data` with every bare LF turned into CRLF (RFC 3156 §5: signatures are over
+/// the canonical form, and Maildir files often have bare LF).
+pub fn to_crlf(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
+    let mut previous = 0u8;
+    for &b in data {
+        if b == b'\n' && previous != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        previous = b;
+    }
+    out
+}

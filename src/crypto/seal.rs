@@ -24,7 +24,7 @@ use sequoia_openpgp::serialize::stream::{
 use sequoia_openpgp::types::{HashAlgorithm, RevocationStatus};
 use sequoia_openpgp::{Cert, Fingerprint};
 
-use super::{TeamKeys, policy, system_time};
+use super::{TeamKeys, policy, system_time, to_crlf};
 
 /// The outer `Subject` of an encrypted mail: the real one is only inside.
 pub const OUTER_SUBJECT: &str = "...";
@@ -459,20 +459,6 @@ fn boundary(parts: &[&[u8]]) -> String {
             return candidate;
         }
     }
-}
-
-/// `data` with every bare LF turned into CRLF.
-pub(crate) fn to_crlf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
-    let mut previous = 0u8;
-    for &b in data {
-        if b == b'\n' && previous != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        previous = b;
-    }
-    out
 }
 
 /// Where `mail`'s header block ends: the offset of the blank line that

@@ -269,23 +269,35 @@ pub fn key_changed_notice(
         return Ok(None);
     }
     let body = templates.render("key-changed", data)?;
-    let (message_id, builder) = automatic(config, "disclosed", "auto-generated", now)?;
-    let mut builder = builder.subject(match data.report_id {
+    let subject = match data.report_id {
         Some(id) => format!("[{id}] Key changed for {}", data.address),
         None => format!("Key changed for {}", data.address),
-    });
+    };
+    team_notice(config, subject, body, now).map(Some)
+}
+
+/// An automatic notice from `disclosed` to every team member.
+fn team_notice(
+    config: &Config,
+    subject: String,
+    body: String,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
+    let members = &config.team.members;
+    let (message_id, builder) = automatic(config, "disclosed", "auto-generated", now)?;
+    let mut builder = builder.subject(subject);
     for m in members {
         builder = builder.to(mailbox(Some(&m.name), &m.email.to_string())?);
     }
     let message = builder
         .body(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;
-    Ok(Some(Outgoing {
+    Ok(Outgoing {
         message_id,
         envelope_from: config.program.address.to_string(),
         recipients: members.iter().map(|m| m.email.to_string()).collect(),
         raw: message.formatted(),
-    }))
+    })
 }
 
 /// Tells the team that `failed` could not be delivered, and why. `None` without
@@ -302,7 +314,6 @@ pub fn delivery_failure(
         return Ok(None);
     }
     let program = &config.program;
-    let address = program.address.to_string();
     let report = failed.report_id.as_deref();
     let body = templates.render(
         "delivery-failed",
@@ -321,23 +332,11 @@ pub fn delivery_failure(
             reason,
         },
     )?;
-    let (message_id, builder) = automatic(config, "disclosed", "auto-generated", now)?;
-    let mut builder = builder.subject(match report {
+    let subject = match report {
         Some(id) => format!("[{id}] Undeliverable: {}", failed.kind),
         None => format!("Undeliverable: {}", failed.kind),
-    });
-    for m in members {
-        builder = builder.to(mailbox(Some(&m.name), &m.email.to_string())?);
-    }
-    let message = builder
-        .body(body)
-        .map_err(|err| ComposeError::Build(err.to_string()))?;
-    Ok(Some(Outgoing {
-        message_id,
-        envelope_from: address,
-        recipients: members.iter().map(|m| m.email.to_string()).collect(),
-        raw: message.formatted(),
-    }))
+    };
+    team_notice(config, subject, body, now).map(Some)
 }
 
 #[cfg(test)]

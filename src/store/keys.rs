@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Tx, ctx, from_ms, ms};
+use crate::report::ReportId;
 
 /// What `crypto::open` found, as stored with the message.
 #[derive(Debug, Clone)]
@@ -49,6 +50,15 @@ fn key_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         first_seen: from_ms(row.get(6)?),
         last_seen: from_ms(row.get(7)?),
     })
+}
+
+/// Outgoing mail held as `needs-key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldMail {
+    pub id: i64,
+    pub report_id: Option<ReportId>,
+    /// The rendered mail, in clear: sealed before it may leave.
+    pub raw: Vec<u8>,
 }
 
 const KEY_COLUMNS: &str = "id, address, fingerprint, cert, source, status, first_seen, last_seen";
@@ -209,18 +219,24 @@ impl Tx<'_> {
         Ok(true)
     }
 
-    /// Mail held as `needs-key` for `address`: (outbox id, rendered clear mail).
-    pub fn held_mail_for(&self, address: &str) -> Result<Vec<(i64, Vec<u8>)>> {
+    /// Mail held as `needs-key` for `address`.
+    pub fn held_mail_for(&self, address: &str) -> Result<Vec<HeldMail>> {
         self.conn
             .prepare_cached(
-                "SELECT o.id, r.raw FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
+                "SELECT o.id, o.report_id, r.raw FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
                  WHERE o.status = 'needs-key'
                    AND EXISTS (SELECT 1 FROM json_each(o.recipients) WHERE value = ?1)
                  ORDER BY o.id",
             )
             .and_then(|mut stmt| {
-                stmt.query_map([address], |row| Ok((row.get(0)?, row.get(1)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
+                stmt.query_map([address], |row| {
+                    Ok(HeldMail {
+                        id: row.get(0)?,
+                        report_id: row.get::<_, Option<String>>(1)?.map(ReportId::from_stored),
+                        raw: row.get(2)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(ctx("reading mail held for a key"))
     }

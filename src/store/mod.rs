@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use cursors::Cursor;
-pub use keys::{KeyRecord, MessageCrypto};
+pub use keys::{HeldMail, KeyRecord, MessageCrypto};
 pub use messages::{NewAttachment, NewMessage, StoredMessage};
 pub use outbox::{NewMail, QueuedMail};
 pub use read::{

@@ -285,8 +285,9 @@ fn held_mail_waits_for_a_key_and_is_released_sealed() {
     );
     let held = store.read().held_mail_for("r@x.net").expect("held");
     assert_eq!(held.len(), 1);
+    assert_eq!(held[0].report_id, None);
     store
-        .write(|w| w.tx().release_held(held[0].0, b"sealed", at(5)))
+        .write(|w| w.tx().release_held(held[0].id, b"sealed", at(5)))
         .expect("release");
     let due = store.read().due_mail(at(10_000), 0, 10).expect("due");
     assert_eq!(due.len(), 2);

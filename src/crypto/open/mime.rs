@@ -4,20 +4,7 @@
 
 use mail_parser::{Message, MessagePart, MimeHeaders};
 
-/// `data` with every bare LF turned into CRLF (RFC 3156 §5: signatures are
-/// over the canonical form; Maildir files often have bare LF).
-pub(super) fn to_crlf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
-    let mut previous = 0u8;
-    for &b in data {
-        if b == b'\n' && previous != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        previous = b;
-    }
-    out
-}
+pub(super) use crate::crypto::to_crlf;
 
 /// Appends CRLF when `data` does not end in a line break (mail-parser reads
 /// the last header of an unterminated entity as empty).
