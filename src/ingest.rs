@@ -505,8 +505,11 @@ impl Pipeline<'_> {
                         .iter()
                         .find(|k| k.id == id)
                         .map(|k| k.cert.as_slice());
-                    let merged =
-                        old.map_or_else(|| bytes.clone(), |old| learn::merge(old, &key.cert));
+                    // The same bytes again (the usual case) need no merge.
+                    let merged = match old {
+                        Some(old) if old != bytes.as_slice() => learn::merge(old, &key.cert),
+                        _ => bytes.clone(),
+                    };
                     tx.touch_key(id, &merged, now)?;
                 }
                 KeyDecision::First => {

@@ -35,6 +35,9 @@ pub struct TeamKeys {
     decryptors: Vec<(Fingerprint, KeyPair)>,
     /// The signing key of the first cert.
     signer: KeyPair,
+    /// Our `Autocrypt:` header line, per address and day: building the minimal
+    /// key for every mail is measurable, and it only changes with the subkeys.
+    autocrypt: std::sync::Mutex<Option<(String, jiff::civil::Date, String)>>,
 }
 
 impl fmt::Debug for TeamKeys {
@@ -159,7 +162,30 @@ impl TeamKeys {
             certs,
             decryptors,
             signer,
+            autocrypt: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The `Autocrypt:` header line announcing the current key for `addr`.
+    pub fn autocrypt_line(
+        &self,
+        addr: &str,
+        now: Timestamp,
+    ) -> Result<String, crate::crypto::seal::SealError> {
+        let day = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+        let mut cache = self
+            .autocrypt
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((cached_addr, cached_day, line)) = cache.as_ref()
+            && cached_addr == addr
+            && *cached_day == day
+        {
+            return Ok(line.clone());
+        }
+        let line = crate::crypto::autocrypt::header_line(self.current(), addr, now)?;
+        *cache = Some((addr.to_owned(), day, line.clone()));
+        Ok(line)
     }
 
     /// All team certs (with secrets), first = current.

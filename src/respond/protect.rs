@@ -98,7 +98,7 @@ fn with_autocrypt(
     program_address: &str,
     now: Timestamp,
 ) -> Result<Vec<u8>, seal::SealError> {
-    let line = autocrypt::header_line(team.current(), program_address, now)?;
+    let line = team.autocrypt_line(program_address, now)?;
     Ok(autocrypt::add_header(&mail, &line))
 }
 
