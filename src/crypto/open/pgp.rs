@@ -27,9 +27,9 @@ use super::super::{CertLookup, CryptoLimits, Encryption, FailReason, Signature, 
 
 /// Plaintext sequoia holds back until the signatures are checked. We keep
 /// nothing before the whole message was read and checked anyway, so this
-/// only bounds sequoia's own buffer (which grows to twice this size, and is
-/// allocated and zeroed for every message: kept small, it costs little).
-const HOLD_BACK: usize = 256 << 10;
+/// only bounds sequoia's own buffer (which grows to twice this size). Measured:
+/// 256 KiB made decryption a third slower than 4 MiB.
+const HOLD_BACK: usize = 4 << 20;
 
 /// What opening needs besides the bytes: keys, limits, time.
 pub(super) struct Ctx<'a> {
