@@ -1181,6 +1181,33 @@ fn a_different_key_without_proof_waits_and_the_team_is_told() {
         "{}",
         body_text(&notices[0])
     );
+
+    // The team confirms the new key: it becomes the one in use, in the log.
+    let out = env.cmd(&["key", "accept", RITA, "0000 0000"]);
+    assert_eq!(out.status.code(), Some(1), "an unknown key is refused");
+    let spaced: String = b
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let said = env.ok(&["key", "accept", RITA, &spaced]);
+    assert!(said.contains(&b), "{said}");
+    let d = detail(&env, 1);
+    let mut expected = vec![
+        (a.clone(), "replaced".to_owned()),
+        (b.clone(), "current".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(key_states(&d), expected);
+    let accepted = event(&d, "key-accepted");
+    assert_eq!(
+        (
+            accepted["fingerprint"].as_str(),
+            accepted["replaces"].as_str()
+        ),
+        (Some(b.as_str()), Some(a.as_str()))
+    );
 }
 
 #[test]
