@@ -54,6 +54,10 @@ pub struct Prepared {
     size: u64,
     raw: Option<Vec<u8>>,
     parsed: ParsedMessage,
+    /// What OpenPGP made of it, opened here (off the store's lock, on the
+    /// reader's thread) with the keyring's keys: the result, and the message
+    /// merged with its readable inner entity.
+    pgp: Option<(Opened, ParsedMessage)>,
 }
 
 impl Prepared {
@@ -63,18 +67,35 @@ impl Prepared {
     }
 }
 
-/// Hashes and parses a message. Needs no store: callers do it before taking
-/// the store's lock, or on another thread.
-pub fn prepare(incoming: Incoming, limits: &crate::config::Limits) -> Prepared {
+/// Hashes and parses a message, and opens it when it shows signs of OpenPGP.
+/// Needs no store: callers do it before taking the store's lock, or on another
+/// thread.
+pub fn prepare(
+    incoming: Incoming,
+    limits: &crate::config::Limits,
+    crypto: &Crypto,
+    now: Timestamp,
+) -> Prepared {
     let parse_limits = ParseLimits::from_config(limits);
     match incoming.raw {
-        Raw::Loaded(bytes) => Prepared {
-            location: incoming.location,
-            sha256: parse::sha256_hex(&bytes),
-            size: bytes.len() as u64,
-            parsed: parse::parse(&bytes, &parse_limits),
-            raw: Some(bytes),
-        },
+        Raw::Loaded(bytes) => {
+            let parsed = parse::parse(&bytes, &parse_limits);
+            let pgp = parsed.openpgp_hint.then(|| {
+                let from = parsed.from.as_ref().map(|m| m.address.as_str());
+                let keyring: Vec<Cert> = from
+                    .map(|address| keyring_for(crypto, address).map(|f| f.cert).collect())
+                    .unwrap_or_default();
+                open_and_merge(&bytes, &parsed, crypto, &keyring, limits, now)
+            });
+            Prepared {
+                location: incoming.location,
+                sha256: parse::sha256_hex(&bytes),
+                size: bytes.len() as u64,
+                parsed,
+                raw: Some(bytes),
+                pgp,
+            }
+        }
         Raw::TooLarge { size, head, sha256 } => {
             let mut parsed = parse::parse_headers_only(&head, &parse_limits);
             parsed.problems.push(Problem::Oversized {
@@ -87,9 +108,63 @@ pub fn prepare(incoming: Incoming, limits: &crate::config::Limits) -> Prepared {
                 size,
                 raw: None,
                 parsed,
+                pgp: None,
             }
         }
     }
+}
+
+/// Opens `raw` with the team keys and `known` certificates, and merges what the
+/// readable inner entity says into `parsed`.
+fn open_and_merge(
+    raw: &[u8],
+    parsed: &ParsedMessage,
+    crypto: &Crypto,
+    known: &dyn crypto::CertLookup,
+    limits: &crate::config::Limits,
+    now: Timestamp,
+) -> (Opened, ParsedMessage) {
+    let from = parsed.from.as_ref().map(|m| m.address.as_str());
+    let opened = crypto::open::open(
+        raw,
+        from,
+        crypto.team.as_deref(),
+        known,
+        &CryptoLimits::from_config(limits),
+        now,
+    );
+    let merged = match &opened.inner {
+        Some(inner) => parse::merge_inner(
+            parsed,
+            parse::parse(inner, &ParseLimits::from_config(limits)),
+        ),
+        None => parsed.clone(),
+    };
+    (opened, merged)
+}
+
+/// Keyring certificates with a user id for `address`.
+fn keyring_for<'k>(
+    crypto: &'k Crypto,
+    address: &'k str,
+) -> impl Iterator<Item = crypto::FoundKey> + 'k {
+    crypto
+        .keyring
+        .iter()
+        .filter(move |c| {
+            c.userids().any(|u| {
+                u.userid()
+                    .email()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(address))
+            })
+        })
+        .map(|cert| crypto::FoundKey {
+            cert: cert.clone(),
+            source: crypto::KeySource::Keyring,
+            addr: None,
+        })
 }
 
 impl Pipeline<'_> {
@@ -375,40 +450,34 @@ impl Pipeline<'_> {
             && self.config.team.member(address).is_none()
     }
 
-    /// Opens OpenPGP mail (decrypt, verify, find keys) and merges what the
-    /// readable inner entity says into the message. Mail without any sign of
-    /// OpenPGP is not looked at twice.
+    /// The message as OpenPGP left it (opened in [`prepare`]). A signature by
+    /// a key we could not see there, while keys of the sender are stored, is
+    /// checked again with those.
     fn open<'p>(
         &self,
         tx: &Tx<'_>,
         p: &'p Prepared,
         now: Timestamp,
     ) -> Result<(Cow<'p, ParsedMessage>, Option<Opened>), StoreError> {
-        let (true, Some(raw)) = (p.parsed.openpgp_hint, p.raw.as_deref()) else {
+        let (Some((opened, merged)), Some(raw)) = (&p.pgp, p.raw.as_deref()) else {
             return Ok((Cow::Borrowed(&p.parsed), None));
         };
-        let from = p.parsed.from.as_ref().map(|m| m.address.as_str());
-        let known = match from {
-            Some(address) => self.known_keys(tx, address, false)?,
-            None => Vec::new(),
-        };
-        let limits = &self.config.limits;
-        let opened = crypto::open::open(
-            raw,
-            from,
-            self.crypto.team.as_deref(),
-            &known,
-            &CryptoLimits::from_config(limits),
-            now,
-        );
-        let msg = match &opened.inner {
-            Some(inner) => Cow::Owned(parse::merge_inner(
+        let sender = p.parsed.from.as_ref().map(|m| m.address.as_str());
+        if let (Signature::UnknownKey { .. }, Some(address)) = (&opened.signature, sender)
+            && !tx.keys_for_address(address)?.is_empty()
+        {
+            let known = self.known_keys(tx, address, false)?;
+            let (opened, merged) = open_and_merge(
+                raw,
                 &p.parsed,
-                parse::parse(inner, &ParseLimits::from_config(limits)),
-            )),
-            None => Cow::Borrowed(&p.parsed),
-        };
-        Ok((msg, Some(opened)))
+                self.crypto,
+                &known,
+                &self.config.limits,
+                now,
+            );
+            return Ok((Cow::Owned(merged), Some(opened)));
+        }
+        Ok((Cow::Borrowed(merged), Some(opened.clone())))
     }
 
     /// Keys for `address`: stored ones (only the current one when
@@ -425,29 +494,8 @@ impl Pipeline<'_> {
             .filter(|k| !current_only || k.status == "current")
             .filter_map(|k| learn::from_bytes(&k.cert))
             .collect();
-        certs.extend(self.keyring_for(address).map(|f| f.cert));
+        certs.extend(keyring_for(self.crypto, address).map(|f| f.cert));
         Ok(certs)
-    }
-
-    /// Keyring certificates with a user id for `address`.
-    fn keyring_for<'k>(&'k self, address: &'k str) -> impl Iterator<Item = crypto::FoundKey> + 'k {
-        self.crypto
-            .keyring
-            .iter()
-            .filter(move |c| {
-                c.userids().any(|u| {
-                    u.userid()
-                        .email()
-                        .ok()
-                        .flatten()
-                        .is_some_and(|e| e.eq_ignore_ascii_case(address))
-                })
-            })
-            .map(|cert| crypto::FoundKey {
-                cert: cert.clone(),
-                source: crypto::KeySource::Keyring,
-                addr: None,
-            })
     }
 
     /// Records the keys `opened` carried for `address` (and the keyring's), per
@@ -462,7 +510,7 @@ impl Pipeline<'_> {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut found: Vec<crypto::FoundKey> = opened.keys.clone();
-        found.extend(self.keyring_for(address));
+        found.extend(keyring_for(self.crypto, address));
         let mut seen = std::collections::HashSet::new();
         found.retain(|f| seen.insert(f.cert.fingerprint()));
         let event = |kind: &'static str, detail| NewEvent {
@@ -841,6 +889,8 @@ mod tests {
                 raw: Raw::Loaded(raw.into_bytes()),
             },
             &config().limits,
+            &Crypto::default(),
+            "2026-11-23T12:00:00Z".parse().expect("time"),
         )
     }
 

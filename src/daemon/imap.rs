@@ -409,9 +409,10 @@ fn store_batch(
     fetched: Vec<(u32, Incoming)>,
 ) -> Result<(Committed, Vec<(u32, StoreError)>), StoreError> {
     let limits = settings.config.limits;
+    let opened_at = shared.clock.now();
     let (uids, prepared): (Vec<u32>, Vec<_>) = fetched
         .into_iter()
-        .map(|(uid, incoming)| (uid, prepare(incoming, &limits)))
+        .map(|(uid, incoming)| (uid, prepare(incoming, &limits, &settings.crypto, opened_at)))
         .unzip();
     let pipeline = Pipeline {
         config: &settings.config,

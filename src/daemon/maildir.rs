@@ -81,7 +81,8 @@ impl IngestWorker {
             *rest = tail;
             match self.maildir.load(p, limits.max_message_size) {
                 Ok(Some(incoming)) => {
-                    let message = prepare(incoming, &limits);
+                    let now = self.shared.clock.now();
+                    let message = prepare(incoming, &limits, &self.settings.crypto, now);
                     bytes += message.memory() as u64;
                     loaded.prepared.push(message);
                     loaded.pending.push(p.clone());

@@ -1258,6 +1258,15 @@ fn encrypted_follow_ups_thread_by_references_and_by_the_protected_subject() {
     let via: Vec<&str> = d.messages.iter().map(|m| m.threaded_by.as_str()).collect();
     assert_eq!(via, ["new-report", "references", "subject-tag"]);
     assert!(d.messages.iter().all(|m| m.encryption == "decrypted"));
+    // The follow-ups carry no key: their signatures are checked with the one
+    // stored from the first message.
+    let signatures: Vec<&str> = d.messages.iter().map(|m| m.signature.as_str()).collect();
+    assert_eq!(signatures, ["valid", "valid", "valid"]);
+    assert!(
+        d.messages
+            .iter()
+            .all(|m| m.signer.as_deref() == Some(fpr.as_str()))
+    );
     assert_eq!(d.summary.subject, "Race in the payment callback");
     assert_eq!(env.store().read().reports(None).expect("list").len(), 1);
     assert_eq!(d.outbox.len(), 1);
