@@ -53,12 +53,21 @@ pub fn header_value(
     addr: &str,
     now: jiff::Timestamp,
 ) -> Result<String, super::seal::SealError> {
-    use base64::Engine as _;
-    check_addr(addr)?;
-    let keydata = base64::engine::general_purpose::STANDARD.encode(minimal_cert(cert, addr, now)?);
+    let keydata = keydata(cert, addr, now)?;
     Ok(format!(
         "addr={addr}; prefer-encrypt=mutual; keydata={keydata}"
     ))
+}
+
+/// The checked `addr` and the base64 of the minimal certificate for it.
+fn keydata(
+    cert: &sequoia_openpgp::Cert,
+    addr: &str,
+    now: jiff::Timestamp,
+) -> Result<String, super::seal::SealError> {
+    use base64::Engine as _;
+    check_addr(addr)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(minimal_cert(cert, addr, now)?))
 }
 
 /// The whole `Autocrypt: …\r\n` header field for `cert` and `addr`, folded to
@@ -68,9 +77,7 @@ pub fn header_line(
     addr: &str,
     now: jiff::Timestamp,
 ) -> Result<String, super::seal::SealError> {
-    use base64::Engine as _;
-    check_addr(addr)?;
-    let keydata = base64::engine::general_purpose::STANDARD.encode(minimal_cert(cert, addr, now)?);
+    let keydata = keydata(cert, addr, now)?;
     let mut out = String::with_capacity(keydata.len() + keydata.len() / 30 + 128);
     let mut line = String::from("Autocrypt:");
     let addr = format!("addr={addr};");

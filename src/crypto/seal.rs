@@ -228,15 +228,19 @@ fn encrypt_and_sign(
     now: Timestamp,
 ) -> Result<Vec<u8>, SealError> {
     let p = policy();
+    let own = team.current();
     let mut keys: Vec<Recipient<'_>> = Vec::new();
     // A team member may also be a recipient: one PKESK per key is enough.
     let mut seen: HashSet<Fingerprint> = HashSet::new();
-    for cert in recipients {
+    let ours = std::iter::once((own, true));
+    for (cert, is_team) in recipients.iter().map(|c| (c, false)).chain(ours) {
         let found = encryption_keys(cert, &p, now);
         if found.is_empty() {
-            return Err(SealError::NoEncryptionKey {
-                fingerprint: cert.fingerprint().to_hex(),
-                at: now,
+            let (fingerprint, at) = (cert.fingerprint().to_hex(), now);
+            return Err(if is_team {
+                SealError::TeamCannotEncrypt { fingerprint, at }
+            } else {
+                SealError::NoEncryptionKey { fingerprint, at }
             });
         }
         keys.extend(
@@ -246,20 +250,6 @@ fn encrypt_and_sign(
                 .map(Recipient::from),
         );
     }
-    let own = team.current();
-    let found = encryption_keys(own, &p, now);
-    if found.is_empty() {
-        return Err(SealError::TeamCannotEncrypt {
-            fingerprint: own.fingerprint().to_hex(),
-            at: now,
-        });
-    }
-    keys.extend(
-        found
-            .into_iter()
-            .filter(|ka| seen.insert(ka.key().fingerprint()))
-            .map(Recipient::from),
-    );
 
     let mut sink = Vec::new();
     let message = Message::new(&mut sink);
