@@ -157,17 +157,31 @@ pub fn acknowledgement(
             reporter_name: original.reporter_name,
         },
     )?;
+    let subject = reply_subject(original.report, original.subject);
+    automatic_reply(config, &original, &reply_address, subject, body, now)
+}
+
+/// An automatic reply to the reporter of `original`: `Reply-To` the report's
+/// reply address, threaded under their message.
+fn automatic_reply(
+    config: &Config,
+    original: &Original<'_>,
+    reply_address: &str,
+    subject: String,
+    body: String,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
     let (message_id, builder) = automatic(config, "Security", "auto-replied", now)?;
     let builder = builder
-        .reply_to(mailbox(None, &reply_address)?)
+        .reply_to(mailbox(None, reply_address)?)
         .to(mailbox(original.reporter_name, original.reporter)?)
-        .subject(reply_subject(original.report, original.subject));
-    let message = in_reply_to(builder, &original)
+        .subject(subject);
+    let message = in_reply_to(builder, original)
         .body(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;
     Ok(Outgoing {
         message_id,
-        envelope_from: address,
+        envelope_from: config.program.address.to_string(),
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
     })
@@ -212,7 +226,6 @@ pub fn undecryptable_acknowledgement(
     now: Timestamp,
 ) -> Result<Outgoing, ComposeError> {
     let program = &config.program;
-    let address = program.address.to_string();
     let reply_address = program.address.with_tag(original.report.as_str());
     let grouped: Vec<String> = key_fingerprint
         .as_bytes()
@@ -238,23 +251,11 @@ pub fn undecryptable_acknowledgement(
             key_url: &key_url,
         },
     )?;
-    let (message_id, builder) = automatic(config, "Security", "auto-replied", now)?;
-    let builder = builder
-        .reply_to(mailbox(None, &reply_address)?)
-        .to(mailbox(original.reporter_name, original.reporter)?)
-        .subject(format!(
-            "[{}] We could not read your encrypted message",
-            original.report
-        ));
-    let message = in_reply_to(builder, &original)
-        .body(body)
-        .map_err(|err| ComposeError::Build(err.to_string()))?;
-    Ok(Outgoing {
-        message_id,
-        envelope_from: address,
-        recipients: vec![original.reporter.to_owned()],
-        raw: message.formatted(),
-    })
+    let subject = format!(
+        "[{}] We could not read your encrypted message",
+        original.report
+    );
+    automatic_reply(config, &original, &reply_address, subject, body, now)
 }
 
 /// Tells the team that a correspondent's key changed. `None` without members.
