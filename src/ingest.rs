@@ -83,7 +83,7 @@ pub fn prepare(
             let pgp = parsed.openpgp_hint.then(|| {
                 let from = parsed.from.as_ref().map(|m| m.address.as_str());
                 let keyring: Vec<Cert> = from
-                    .map(|address| keyring_for(crypto, address).map(|f| f.cert).collect())
+                    .map(|address| crypto.keyring_for(address).map(|f| f.cert).collect())
                     .unwrap_or_default();
                 open_and_merge(&bytes, &parsed, crypto, &keyring, limits, now)
             });
@@ -141,30 +141,6 @@ fn open_and_merge(
         None => parsed.clone(),
     };
     (opened, merged)
-}
-
-/// Keyring certificates with a user id for `address`.
-fn keyring_for<'k>(
-    crypto: &'k Crypto,
-    address: &'k str,
-) -> impl Iterator<Item = crypto::FoundKey> + 'k {
-    crypto
-        .keyring
-        .iter()
-        .filter(move |c| {
-            c.userids().any(|u| {
-                u.userid()
-                    .email()
-                    .ok()
-                    .flatten()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(address))
-            })
-        })
-        .map(|cert| crypto::FoundKey {
-            cert: cert.clone(),
-            source: crypto::KeySource::Keyring,
-            addr: None,
-        })
 }
 
 impl Pipeline<'_> {
@@ -494,7 +470,7 @@ impl Pipeline<'_> {
             .filter(|k| !current_only || k.status == "current")
             .filter_map(|k| learn::from_bytes(&k.cert))
             .collect();
-        certs.extend(keyring_for(self.crypto, address).map(|f| f.cert));
+        certs.extend(self.crypto.keyring_for(address).map(|f| f.cert));
         Ok(certs)
     }
 
@@ -510,7 +486,7 @@ impl Pipeline<'_> {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut found: Vec<crypto::FoundKey> = opened.keys.clone();
-        found.extend(keyring_for(self.crypto, address));
+        found.extend(self.crypto.keyring_for(address));
         let mut seen = std::collections::HashSet::new();
         found.retain(|f| seen.insert(f.cert.fingerprint()));
         let event = |kind: &'static str, detail| NewEvent {

@@ -36,13 +36,7 @@ pub fn decide(
     now: Timestamp,
 ) -> KeyDecision {
     let fingerprint = found.cert.fingerprint().to_hex();
-    let names_address = found.cert.userids().any(|u| {
-        u.userid()
-            .email()
-            .ok()
-            .flatten()
-            .is_some_and(|e| e.eq_ignore_ascii_case(address))
-    });
+    let names_address = super::names_address(&found.cert, address);
     let announced = found.source == KeySource::Autocrypt
         && found
             .addr

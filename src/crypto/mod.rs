@@ -280,7 +280,30 @@ pub struct Crypto {
     pub keyring: Arc<Vec<Cert>>,
 }
 
+/// Whether `cert` has a user id with the e-mail address `address`.
+pub fn names_address(cert: &Cert, address: &str) -> bool {
+    cert.userids().any(|u| {
+        u.userid()
+            .email()
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.eq_ignore_ascii_case(address))
+    })
+}
+
 impl Crypto {
+    /// The keyring's certificates for `address`.
+    pub fn keyring_for<'k>(&'k self, address: &'k str) -> impl Iterator<Item = FoundKey> + 'k {
+        self.keyring
+            .iter()
+            .filter(move |c| names_address(c, address))
+            .map(|cert| FoundKey {
+                cert: cert.clone(),
+                source: KeySource::Keyring,
+                addr: None,
+            })
+    }
+
     /// Loads `[openpgp]`: the team keys (checked and unlocked) and the keyring.
     pub fn load(config: &crate::config::OpenPgp, now: jiff::Timestamp) -> Result<Self, KeyError> {
         let team = TeamKeys::load(config, now)?.map(Arc::new);
