@@ -20,6 +20,18 @@ pub enum Protection {
     Hold,
 }
 
+impl Protection {
+    /// As recorded in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Encrypt => "encrypted",
+            Self::Sign => "signed",
+            Self::Clear => "clear",
+            Self::Hold => "held",
+        }
+    }
+}
+
 /// The rule: a usable key means encryption; otherwise mail to someone who ever
 /// wrote to us encrypted waits for a key, unless it carries nothing of theirs
 /// (`content_free`, e.g. "we could not read your message").

@@ -1,9 +1,11 @@
 //! Orders the stages for a batch of incoming messages and draws the transaction
 //! boundary: parse outside the transaction, then thread, store and queue replies
 //! for the whole batch in one transaction.
-//! Decisions are made by the pure functions of `thread` and `respond`.
+//! Decisions are made by the pure functions of `thread` and `respond`; the
+//! OpenPGP steps (opening, learning keys, releasing held mail) are in `pgp`.
 
-use std::borrow::Cow;
+mod pgp;
+
 use std::sync::Mutex;
 
 use jiff::Timestamp;
@@ -11,17 +13,17 @@ use sequoia_openpgp::Cert;
 use serde_json::json;
 
 use crate::config::Config;
-use crate::crypto::learn::{self, KeyDecision};
-use crate::crypto::{self, Crypto, CryptoLimits, Encryption, FailReason, Opened, Signature};
+use crate::crypto::{Crypto, Encryption, FailReason, Opened};
 use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
 use crate::respond::protect::Protection;
 use crate::respond::{self, Templates, compose::Original};
 use crate::source::{Incoming, Raw};
 use crate::store::{
-    Batch, MessageCrypto, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx, lock,
+    Batch, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx, lock,
 };
 use crate::thread::{self, Candidate, Decision, Token, Via};
+use pgp::{crypto_problems, open_and_merge, record_crypto};
 
 /// What the daemon needs to ingest: config, compiled templates and keys.
 #[derive(Debug)]
@@ -112,35 +114,6 @@ pub fn prepare(
             }
         }
     }
-}
-
-/// Opens `raw` with the team keys and `known` certificates, and merges what the
-/// readable inner entity says into `parsed`.
-fn open_and_merge(
-    raw: &[u8],
-    parsed: &ParsedMessage,
-    crypto: &Crypto,
-    known: &dyn crypto::CertLookup,
-    limits: &crate::config::Limits,
-    now: Timestamp,
-) -> (Opened, ParsedMessage) {
-    let from = parsed.from.as_ref().map(|m| m.address.as_str());
-    let opened = crypto::open::open(
-        raw,
-        from,
-        crypto.team.as_deref(),
-        known,
-        &CryptoLimits::from_config(limits),
-        now,
-    );
-    let merged = match &opened.inner {
-        Some(inner) => parse::merge_inner(
-            parsed,
-            parse::parse(inner, &ParseLimits::from_config(limits)),
-        ),
-        None => parsed.clone(),
-    };
-    (opened, merged)
 }
 
 impl Pipeline<'_> {
@@ -426,214 +399,6 @@ impl Pipeline<'_> {
             && self.config.team.member(address).is_none()
     }
 
-    /// The message as OpenPGP left it (opened in [`prepare`]). A signature by
-    /// a key we could not see there, while keys of the sender are stored, is
-    /// checked again with those.
-    fn open<'p>(
-        &self,
-        tx: &Tx<'_>,
-        p: &'p Prepared,
-        now: Timestamp,
-    ) -> Result<(Cow<'p, ParsedMessage>, Option<Opened>), StoreError> {
-        let (Some((opened, merged)), Some(raw)) = (&p.pgp, p.raw.as_deref()) else {
-            return Ok((Cow::Borrowed(&p.parsed), None));
-        };
-        let sender = p.parsed.from.as_ref().map(|m| m.address.as_str());
-        if let (Signature::UnknownKey { .. }, Some(address)) = (&opened.signature, sender)
-            && !tx.keys_for_address(address)?.is_empty()
-        {
-            let known = self.known_keys(tx, address, false)?;
-            let (opened, merged) = open_and_merge(
-                raw,
-                &p.parsed,
-                self.crypto,
-                &known,
-                &self.config.limits,
-                now,
-            );
-            return Ok((Cow::Owned(merged), Some(opened)));
-        }
-        Ok((Cow::Borrowed(merged), Some(opened.clone())))
-    }
-
-    /// Keys for `address`: stored ones (only the current one when
-    /// `current_only`) and the keyring's.
-    fn known_keys(
-        &self,
-        tx: &Tx<'_>,
-        address: &str,
-        current_only: bool,
-    ) -> Result<Vec<Cert>, StoreError> {
-        let mut certs: Vec<Cert> = tx
-            .keys_for_address(address)?
-            .iter()
-            .filter(|k| !current_only || k.status == "current")
-            .filter_map(|k| learn::from_bytes(&k.cert))
-            .collect();
-        certs.extend(self.crypto.keyring_for(address).map(|f| f.cert));
-        Ok(certs)
-    }
-
-    /// Records the keys `opened` carried for `address` (and the keyring's), per
-    /// [`learn::decide`]; releases mail held for a key.
-    fn learn_keys(
-        &self,
-        tx: &Tx<'_>,
-        report: Option<&ReportId>,
-        address: &str,
-        opened: &Opened,
-        message: i64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut found: Vec<crypto::FoundKey> = opened.keys.clone();
-        found.extend(self.crypto.keyring_for(address));
-        let mut seen = std::collections::HashSet::new();
-        found.retain(|f| seen.insert(f.cert.fingerprint()));
-        let event = |kind: &'static str, detail| NewEvent {
-            report_id: report,
-            at: now,
-            actor: "disclosed",
-            auth: "none",
-            kind,
-            detail,
-            message: Some(message),
-        };
-        for key in found {
-            let fingerprint = key.cert.fingerprint().to_hex();
-            let source = key.source.as_str();
-            let stored = tx.keys_for_address(address)?;
-            let bytes = learn::to_bytes(&key.cert);
-            let insert_pending = || {
-                let status = "pending";
-                tx.insert_key(
-                    address,
-                    &fingerprint,
-                    &bytes,
-                    source,
-                    status,
-                    now,
-                    Some(message),
-                )
-            };
-            match learn::decide(address, &key, &stored, &opened.signature, now) {
-                KeyDecision::Ignore(reason) => {
-                    if key.source != crypto::KeySource::Keyring {
-                        tx.append_event(&event(
-                            "key-ignored",
-                            json!({ "address": address, "fingerprint": fingerprint, "source": source, "reason": reason }),
-                        ))?;
-                    }
-                }
-                KeyDecision::Seen { id } => {
-                    let old = stored
-                        .iter()
-                        .find(|k| k.id == id)
-                        .map(|k| k.cert.as_slice());
-                    // The same bytes again (the usual case) need no merge.
-                    let merged = match old {
-                        Some(old) if old != bytes.as_slice() => learn::merge(old, &key.cert),
-                        _ => bytes.clone(),
-                    };
-                    tx.touch_key(id, &merged, now)?;
-                }
-                KeyDecision::First => {
-                    tx.insert_key(
-                        address,
-                        &fingerprint,
-                        &bytes,
-                        source,
-                        "current",
-                        now,
-                        Some(message),
-                    )?;
-                    tx.append_event(&event(
-                        "key-learned",
-                        json!({ "address": address, "fingerprint": fingerprint, "source": source }),
-                    ))?;
-                    self.release_held(tx, address, &key.cert, report, message, now)?;
-                }
-                KeyDecision::Rotate { old } => {
-                    insert_pending()?;
-                    tx.make_key_current(address, &fingerprint)?;
-                    tx.append_event(&event(
-                        "key-rotated",
-                        json!({ "address": address, "old": old, "new": fingerprint, "source": source, "proof": "signed by the old key" }),
-                    ))?;
-                }
-                KeyDecision::Changed { current } => {
-                    insert_pending()?;
-                    tx.append_event(&event(
-                        "key-changed",
-                        json!({ "address": address, "current": current, "new": fingerprint, "source": source }),
-                    ))?;
-                    let data = respond::templates::KeyChangedData {
-                        address,
-                        report_id: report.map(ReportId::as_str),
-                        current: &current,
-                        new: &fingerprint,
-                        source,
-                    };
-                    match respond::key_changed_notice(self.config, self.templates, &data, now) {
-                        Ok(Some(mail)) => {
-                            self.enqueue(tx, report, "key-changed", &mail, None, false, now)?
-                        }
-                        Ok(None) => {}
-                        Err(err) => {
-                            tracing::warn!(error = %err, "cannot compose the key-change notice");
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Seals and queues the mail held for `address` now that `key` is known.
-    fn release_held(
-        &self,
-        tx: &Tx<'_>,
-        address: &str,
-        key: &Cert,
-        report: Option<&ReportId>,
-        message: i64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let Some(team) = self.crypto.team.as_deref() else {
-            return Ok(());
-        };
-        if !crypto::seal::usable_for_encryption(key, now) {
-            return Ok(());
-        }
-        let program = self.config.program.address.to_string();
-        for held in tx.held_mail_for(address)? {
-            let (id, held_report) = (held.id, held.report_id);
-            match respond::protect::seal_held(&held.raw, key, team, &program, now) {
-                Ok(sealed) => {
-                    tx.release_held(id, &sealed, now)?;
-                    // On the held mail's own report, and on the one whose
-                    // message brought the key, when they differ.
-                    let mut reports = vec![held_report.as_ref()];
-                    if report != held_report.as_ref() {
-                        reports.push(report);
-                    }
-                    for on in reports {
-                        tx.append_event(&NewEvent {
-                            report_id: on,
-                            at: now,
-                            actor: "disclosed",
-                            auth: "none",
-                            kind: "held-mail-released",
-                            detail: json!({ "outbox": id, "to": address, "key": key.fingerprint().to_hex() }),
-                            message: Some(message),
-                        })?;
-                    }
-                }
-                Err(err) => tracing::warn!(outbox = id, error = %err, "cannot seal held mail"),
-            }
-        }
-        Ok(())
-    }
-
     /// Queues `mail` (already protected).
     #[expect(clippy::too_many_arguments, reason = "the outbox row's facts")]
     fn enqueue(
@@ -774,67 +539,12 @@ impl Pipeline<'_> {
         } else {
             tx.append_event(&event(
                 "acknowledgement-queued",
-                json!({ "message_id": sealed.message_id, "to": from.address, "protection": protection_name(protected.protection),
+                json!({ "message_id": sealed.message_id, "to": from.address, "protection": protected.protection.as_str(),
                         "unreadable": unreadable.is_some() }),
             ))?;
             Ok(true)
         }
     }
-}
-
-fn protection_name(p: Protection) -> &'static str {
-    match p {
-        Protection::Encrypt => "encrypted",
-        Protection::Sign => "signed",
-        Protection::Clear => "clear",
-        Protection::Hold => "held",
-    }
-}
-
-/// The problems an OpenPGP result adds to a message.
-fn crypto_problems(o: &Opened) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if let Encryption::Failed { reason, detail, .. } = &o.encryption {
-        problems.push(Problem::Undecryptable {
-            reason: reason.code(),
-            detail: detail.clone(),
-        });
-    }
-    if let Signature::Bad { reason, .. } = &o.signature {
-        problems.push(Problem::BadSignature {
-            reason: reason.clone(),
-        });
-    }
-    problems
-}
-
-fn record_crypto(tx: &Tx<'_>, message: i64, o: &Opened) -> Result<(), StoreError> {
-    let detail = match &o.encryption {
-        Encryption::None => None,
-        Encryption::Decrypted { key, algorithm } => {
-            Some(json!({ "key": key, "algorithm": algorithm }).to_string())
-        }
-        Encryption::Failed {
-            reason,
-            detail,
-            recipients,
-        } => Some(
-            json!({ "reason": reason.code(), "detail": detail, "recipients": recipients })
-                .to_string(),
-        ),
-    };
-    tx.record_message_crypto(
-        message,
-        &MessageCrypto {
-            form: o.form.as_str(),
-            encryption: o.encryption.code(),
-            encryption_detail: detail.as_deref(),
-            signature: o.signature.code(),
-            signer: o.signature.signer(),
-            signer_matches_from: o.signature.from_matches(),
-            decrypted: o.inner.as_deref(),
-        },
-    )
 }
 
 #[cfg(test)]
