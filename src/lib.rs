@@ -15,8 +15,10 @@
 //! function in its stage. [`store`] is the only module that writes SQL. Time comes
 //! from a [`clock::Clock`] so tests and the SLA engine can set it.
 
+pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod command;
 pub mod config;
 pub mod crypto;
 pub mod daemon;
@@ -29,3 +31,4 @@ pub mod source;
 pub mod store;
 pub mod thread;
 pub mod transport;
+pub mod triage;

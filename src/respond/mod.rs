@@ -6,6 +6,7 @@ mod deliver;
 pub mod templates;
 
 pub mod protect;
+pub mod strip;
 
 pub use compose::{
     ComposeError, Outgoing, Unreadable, acknowledgement, key_changed_notice, new_message_id,
