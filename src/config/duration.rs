@@ -91,6 +91,26 @@ pub fn parse_interval(input: &str) -> Result<std::time::Duration, DurationError>
     std::time::Duration::try_from(signed).map_err(|_| refuse("it must not be negative".into()))
 }
 
+/// Like [`parse_interval`], and also takes days and weeks as 24-hour days: an age
+/// limit ("7 days") is elapsed time, not a calendar span.
+pub fn parse_age(input: &str) -> Result<std::time::Duration, DurationError> {
+    if let Ok(d) = parse_interval(input) {
+        return Ok(d);
+    }
+    let refuse = |reason: String| DurationError {
+        input: input.to_owned(),
+        reason,
+    };
+    let span: Span = input
+        .trim()
+        .parse()
+        .map_err(|err: jiff::Error| refuse(err.to_string()))?;
+    let signed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|err| refuse(err.to_string()))?;
+    std::time::Duration::try_from(signed).map_err(|_| refuse("it must not be negative".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

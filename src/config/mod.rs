@@ -208,9 +208,43 @@ pub struct Sla {
     pub escalate_to: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Team {
     pub members: Vec<Member>,
+    /// Accepted proofs that mail claiming a member's address is theirs.
+    pub command_auth: Vec<AuthMethod>,
+    pub trusted_authserv_id: Option<String>,
+    /// How old a signed command mail may be.
+    pub signature_max_age: Duration,
+    pub without_key: WithoutKey,
+}
+
+impl Default for Team {
+    fn default() -> Self {
+        Self {
+            members: Vec::new(),
+            command_auth: vec![AuthMethod::OpenPgp],
+            trusted_authserv_id: None,
+            signature_max_age: Duration::from_secs(7 * 24 * 3600),
+            without_key: WithoutKey::Metadata,
+        }
+    }
+}
+
+/// `[team] command_auth` entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    OpenPgp,
+    Dkim,
+}
+
+/// `[team] without_key`: what a member without an OpenPGP key receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithoutKey {
+    /// A notice naming the report and its facts, never its text.
+    Metadata,
+    /// Nothing: every member must have a key (checked when the config loads).
+    Refuse,
 }
 
 #[derive(Debug, Clone)]
@@ -810,7 +844,83 @@ impl Validator<'_> {
                 key: key_path,
             });
         }
-        Team { members }
+        let defaults = Team::default();
+        let command_auth = match raw.command_auth {
+            None => defaults.command_auth,
+            Some(list) => {
+                let mut methods = Vec::new();
+                for (i, name) in list.iter().enumerate() {
+                    match name.as_str() {
+                        "openpgp" => methods.push(AuthMethod::OpenPgp),
+                        "dkim" => methods.push(AuthMethod::Dkim),
+                        other => self.problem(
+                            &format!("team.command_auth[{i}]"),
+                            format!("`{other}` is not a method (one of: openpgp, dkim)"),
+                        ),
+                    }
+                }
+                if list.is_empty() {
+                    self.problem(
+                        "team.command_auth",
+                        "must name at least one method (openpgp, dkim)",
+                    );
+                }
+                methods
+            }
+        };
+        let trusted_authserv_id = raw
+            .trusted_authserv_id
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty());
+        if command_auth.contains(&AuthMethod::Dkim) && trusted_authserv_id.is_none() {
+            self.problem(
+                "team.trusted_authserv_id",
+                "is required when team.command_auth includes \"dkim\": only that server's Authentication-Results are trusted",
+            );
+        }
+        let signature_max_age = match raw.signature_max_age.as_deref().map(duration::parse_age) {
+            None => defaults.signature_max_age,
+            Some(Ok(d)) if !d.is_zero() => d,
+            Some(Ok(_)) => {
+                self.problem("team.signature_max_age", "must be longer than zero");
+                defaults.signature_max_age
+            }
+            Some(Err(err)) => {
+                self.problem("team.signature_max_age", err.to_string());
+                defaults.signature_max_age
+            }
+        };
+        let without_key = match raw.without_key.as_deref() {
+            None | Some("metadata") => WithoutKey::Metadata,
+            Some("refuse") => WithoutKey::Refuse,
+            Some(other) => {
+                self.problem(
+                    "team.without_key",
+                    format!("`{other}` is not one of: metadata, refuse"),
+                );
+                WithoutKey::Metadata
+            }
+        };
+        if without_key == WithoutKey::Refuse {
+            for (i, m) in members.iter().enumerate() {
+                if m.key.is_none() {
+                    self.problem(
+                        &format!("team.members[{i}].key"),
+                        format!(
+                            "is required for {} because team.without_key = \"refuse\"",
+                            m.email
+                        ),
+                    );
+                }
+            }
+        }
+        Team {
+            members,
+            command_auth,
+            trusted_authserv_id,
+            signature_max_age,
+            without_key,
+        }
     }
 
     fn openpgp(&mut self, raw: raw::RawOpenPgp) -> OpenPgp {

@@ -196,6 +196,20 @@ pub struct RawSla {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTeam {
+    /// How a member's commands and relays are authenticated: "openpgp" (a valid
+    /// signature by the member's configured key) and/or "dkim" (a `dkim=pass`
+    /// result from `trusted_authserv_id`). Default: ["openpgp"].
+    pub command_auth: Option<Vec<String>>,
+    /// The `authserv-id` of our own inbound server, whose
+    /// `Authentication-Results` headers are trusted (required for "dkim").
+    pub trusted_authserv_id: Option<String>,
+    /// Signed command mail older than this is refused (replay window).
+    /// Default "7 days".
+    pub signature_max_age: Option<String>,
+    /// What members without a `key` get: "metadata" (a notice without the
+    /// report's text) or "refuse" (every member must have a key). Default
+    /// "metadata".
+    pub without_key: Option<String>,
     #[serde(default)]
     pub members: Vec<RawMember>,
 }

@@ -274,3 +274,38 @@ fn example_config_server_blocks_are_valid() {
     assert!(matches!(config.source, SourceConfig::Imap(_)));
     assert!(matches!(config.transport.kind, TransportKind::Smtp(_)));
 }
+
+#[test]
+fn team_command_auth_is_validated() {
+    let config = parse(MINIMAL).expect("valid");
+    assert_eq!(config.team.command_auth, [AuthMethod::OpenPgp]);
+    assert_eq!(config.team.without_key, WithoutKey::Metadata);
+    assert_eq!(
+        config.team.signature_max_age,
+        Duration::from_secs(7 * 24 * 3600)
+    );
+
+    let text = format!(
+        "{MINIMAL}\n[team]\ncommand_auth = [\"openpgp\", \"dkim\", \"smtp\"]\nsignature_max_age = \"2 days\"\nwithout_key = \"refuse\"\n[[team.members]]\nname = \"A\"\nemail = \"alice@example.org\"\n"
+    );
+    let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "team.command_auth[2]",
+            "team.trusted_authserv_id",
+            "team.members[0].key"
+        ]
+    );
+
+    let ok = format!(
+        "{MINIMAL}\n[team]\ncommand_auth = [\"dkim\"]\ntrusted_authserv_id = \"mx.example.org\"\nsignature_max_age = \"36h\"\n"
+    );
+    let config = parse(&ok).expect("valid");
+    assert_eq!(config.team.command_auth, [AuthMethod::Dkim]);
+    assert_eq!(
+        config.team.trusted_authserv_id.as_deref(),
+        Some("mx.example.org")
+    );
+    assert_eq!(config.team.signature_max_age, Duration::from_secs(36 * 3600));
+}

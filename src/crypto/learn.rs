@@ -145,6 +145,8 @@ mod tests {
         let signed_by_old = Signature::Valid {
             signer: old.fingerprint().to_hex(),
             from_matches: true,
+            created: None,
+            digest: String::new(),
         };
         let attached = |c| found(c, KeySource::Attachment, None);
 

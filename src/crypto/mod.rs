@@ -139,6 +139,10 @@ pub enum Signature {
         signer: String,
         /// Whether that certificate has a user id with the `From` address.
         from_matches: bool,
+        /// When the signature says it was made.
+        created: Option<jiff::Timestamp>,
+        /// SHA-256 (hex) of the signature packet, to recognise a replay.
+        digest: String,
     },
     /// Signed by a key we do not have.
     UnknownKey {

@@ -390,6 +390,11 @@ impl Helper<'_> {
             Ok(good) => Signature::Valid {
                 signer: good.ka.cert().fingerprint().to_hex(),
                 from_matches: has_email(good.ka.valid_cert(), self.ctx.from),
+                created: good
+                    .sig
+                    .signature_creation_time()
+                    .and_then(|t| jiff::Timestamp::try_from(t).ok()),
+                digest: signature_digest(good.sig),
             },
             Err(VerificationError::MissingKey { sig }) => Signature::UnknownKey {
                 issuer: sig
@@ -415,6 +420,15 @@ impl Helper<'_> {
             },
         }
     }
+}
+
+/// SHA-256 of the signature packet: the same signed mail sent again carries the
+/// same packet, so this is what replay protection remembers.
+fn signature_digest(sig: &openpgp::packet::Signature) -> String {
+    use openpgp::serialize::MarshalInto;
+    use sha2::{Digest, Sha256};
+    let bytes = sig.to_vec().unwrap_or_default();
+    hex::encode(Sha256::digest(&bytes))
 }
 
 /// Whether `cert` has a valid user id with the address `from`.

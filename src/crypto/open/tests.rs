@@ -344,6 +344,7 @@ fn valid_signer(opened: &Opened) -> (&str, bool) {
         Signature::Valid {
             signer,
             from_matches,
+            ..
         } => (signer, *from_matches),
         other => panic!("not a valid signature: {other:?}"),
     }

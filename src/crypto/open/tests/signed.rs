@@ -60,13 +60,19 @@ fn from_matches_only_for_the_certs_address() {
         (None, false),
     ] {
         let opened = open(mail.as_bytes(), from, Some(&keys), &known, &limits(), now());
-        assert_eq!(
-            opened.signature,
-            Signature::Valid {
-                signer: fingerprint(k.reporter()),
-                from_matches: matches
-            }
-        );
+        let Signature::Valid {
+            signer,
+            from_matches,
+            created,
+            digest,
+        } = &opened.signature
+        else {
+            panic!("not valid: {:?}", opened.signature);
+        };
+        assert_eq!(signer, &fingerprint(k.reporter()));
+        assert_eq!(*from_matches, matches);
+        assert!(created.is_some_and(|t| t <= now()), "{created:?}");
+        assert_eq!(digest.len(), 64, "a SHA-256 in hex");
     }
 }
 
