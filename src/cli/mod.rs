@@ -182,7 +182,7 @@ fn load_templates(config: &Config) -> Result<Templates, CliError> {
 
 /// The team keys and keyring; a key that cannot be used is a configuration error.
 fn load_crypto(config: &Config, now: jiff::Timestamp) -> Result<crate::crypto::Crypto, CliError> {
-    crate::crypto::Crypto::load(&config.openpgp, now)
+    crate::crypto::Crypto::load(&config.openpgp, &config.team, now)
         .map_err(|err| CliError::Usage(format!("{}: `[openpgp]`: {err}", config.path.display())))
 }
 

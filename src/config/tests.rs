@@ -307,5 +307,8 @@ fn team_command_auth_is_validated() {
         config.team.trusted_authserv_id.as_deref(),
         Some("mx.example.org")
     );
-    assert_eq!(config.team.signature_max_age, Duration::from_secs(36 * 3600));
+    assert_eq!(
+        config.team.signature_max_age,
+        Duration::from_secs(36 * 3600)
+    );
 }

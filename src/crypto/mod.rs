@@ -282,6 +282,9 @@ pub struct Crypto {
     pub team: Option<Arc<TeamKeys>>,
     /// `[openpgp] keyring`.
     pub keyring: Arc<Vec<Cert>>,
+    /// Each `[[team.members]]` key, by the member's address: the only keys that
+    /// authenticate a member's commands, and the keys team mail is encrypted to.
+    pub members: Arc<Vec<(crate::config::Address, Cert)>>,
 }
 
 /// Whether `cert` has a user id with the e-mail address `address`.
@@ -308,16 +311,45 @@ impl Crypto {
             })
     }
 
-    /// Loads `[openpgp]`: the team keys (checked and unlocked) and the keyring.
-    pub fn load(config: &crate::config::OpenPgp, now: jiff::Timestamp) -> Result<Self, KeyError> {
-        let team = TeamKeys::load(config, now)?.map(Arc::new);
+    /// The configured key of the team member with `address`.
+    pub fn member_cert(&self, address: &str) -> Option<&Cert> {
+        let address = crate::config::Address::parse(address)?;
+        self.members
+            .iter()
+            .find(|(a, _)| *a == address)
+            .map(|(_, c)| c)
+    }
+
+    /// Keys to verify mail from `address` with before anything is stored: the
+    /// keyring's, or the member's configured key for a team member.
+    pub fn verification_keys(&self, address: &str) -> Vec<Cert> {
+        let mut certs: Vec<Cert> = self.keyring_for(address).map(|f| f.cert).collect();
+        certs.extend(self.member_cert(address).cloned());
+        certs
+    }
+
+    /// Loads `[openpgp]` (the team keys, checked and unlocked, and the keyring)
+    /// and the team members' keys.
+    pub fn load(
+        config: &crate::config::OpenPgp,
+        team: &crate::config::Team,
+        now: jiff::Timestamp,
+    ) -> Result<Self, KeyError> {
+        let team_keys = TeamKeys::load(config, now)?.map(Arc::new);
         let keyring = match &config.keyring {
             Some(path) => keys::load_keyring(path)?,
             None => Vec::new(),
         };
+        let mut members = Vec::new();
+        for m in &team.members {
+            if let Some(path) = &m.key {
+                members.push((m.email.clone(), keys::load_public_cert(path)?));
+            }
+        }
         Ok(Self {
-            team,
+            team: team_keys,
             keyring: Arc::new(keyring),
+            members: Arc::new(members),
         })
     }
 }

@@ -271,7 +271,7 @@ pub fn reload(
             return;
         }
     };
-    let crypto = match crate::crypto::Crypto::load(&config.openpgp, now) {
+    let crypto = match crate::crypto::Crypto::load(&config.openpgp, &config.team, now) {
         Ok(c) => c,
         Err(err) => {
             tracing::error!(error = %err, "reload refused: OpenPGP keys are unusable; keeping the running configuration");

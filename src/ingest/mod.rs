@@ -85,7 +85,7 @@ pub fn prepare(
             let pgp = parsed.openpgp_hint.then(|| {
                 let from = parsed.from.as_ref().map(|m| m.address.as_str());
                 let keyring: Vec<Cert> = from
-                    .map(|address| crypto.keyring_for(address).map(|f| f.cert).collect())
+                    .map(|address| crypto.verification_keys(address))
                     .unwrap_or_default();
                 open_and_merge(&bytes, &parsed, crypto, &keyring, limits, now)
             });

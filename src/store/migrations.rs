@@ -196,14 +196,43 @@ CREATE INDEX outbox_due ON outbox (status, id, next_attempt_at);
 CREATE INDEX outbox_rate ON outbox (rate_key, created_at) WHERE rate_key IS NOT NULL;
 "#;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2)];
+// The team's work on a report (commands and triage rules), and the authenticated
+// command mails already applied, so that a replayed one changes nothing.
+const V3: &str = r#"
+ALTER TABLE reports ADD COLUMN severity TEXT;
+ALTER TABLE reports ADD COLUMN cvss_vector TEXT;
+ALTER TABLE reports ADD COLUMN cvss_score REAL;
+ALTER TABLE reports ADD COLUMN cvss_severity TEXT;
+ALTER TABLE reports ADD COLUMN assignee TEXT;
+ALTER TABLE reports ADD COLUMN duplicate_of TEXT REFERENCES reports(id);
+ALTER TABLE reports ADD COLUMN cve TEXT;
+-- `unknown` until the reporter or the team says; `none`: not to be credited.
+ALTER TABLE reports ADD COLUMN credit TEXT NOT NULL DEFAULT 'unknown'
+    CHECK (credit IN ('unknown', 'named', 'none'));
+ALTER TABLE reports ADD COLUMN credit_name TEXT;
+ALTER TABLE reports ADD COLUMN credit_url TEXT;
+ALTER TABLE reports ADD COLUMN fixed_in TEXT;
+-- A civil date (YYYY-MM-DD) in the program's time zone.
+ALTER TABLE reports ADD COLUMN disclose_on TEXT;
+ALTER TABLE reports ADD COLUMN fix_extension_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reports ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reports ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE applied_commands (
+    key      TEXT PRIMARY KEY,
+    message  INTEGER NOT NULL REFERENCES messages(id),
+    at       INTEGER NOT NULL
+) STRICT;
+"#;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3)];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 2;
+pub const LATEST: usize = 3;
 
 #[cfg(test)]
 mod tests {

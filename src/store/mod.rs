@@ -14,6 +14,7 @@ mod migrations;
 mod outbox;
 mod read;
 mod reports;
+mod team;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ pub use read::{
     ReportDetail, ReportSummary,
 };
 pub use reports::NewEvent;
+pub use team::{Credit, ReportRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

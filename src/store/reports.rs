@@ -112,7 +112,6 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Appends to the audit log.
     /// The reports `address` takes part in.
     pub fn reports_with_participant(&self, address: &str) -> Result<Vec<ReportId>> {
         self.conn
@@ -127,6 +126,7 @@ impl Tx<'_> {
             .map_err(ctx("listing the reports of a participant"))
     }
 
+    /// Appends to the audit log.
     pub fn append_event(&self, e: &NewEvent<'_>) -> Result<i64> {
         self.conn
             .prepare_cached(

@@ -344,3 +344,93 @@ fn a_second_key_for_an_address_becomes_current_only_when_made_so() {
             .expect("unknown")
     );
 }
+
+#[test]
+fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
+    let mut store = Store::open_in_memory().expect("store");
+    let (record, first, again) = store
+        .write(|w| {
+            let tx = w.tx();
+            let id = tx.create_report("SEC", 2026, "r@x.example", "XSS", at(0))?;
+            let other = tx.create_report("SEC", 2026, "s@x.example", "XSS too", at(1))?;
+            tx.set_state(&other, crate::report::ReportState::Triaged, at(2))?;
+            tx.set_severity(&id, Some("high"))?;
+            tx.set_cvss(
+                &id,
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                9.8,
+                "critical",
+            )?;
+            tx.set_assignee(&id, Some("alice@example.org"))?;
+            tx.set_duplicate_of(&id, &other)?;
+            tx.set_cve(&id, "CVE-2026-12345")?;
+            tx.set_credit(
+                &id,
+                &Credit::Named {
+                    name: "Jane Doe".into(),
+                    url: Some("https://jane.example".into()),
+                },
+            )?;
+            tx.set_fixed_in(&id, "3.1.1")?;
+            tx.set_disclose_on(&id, jiff::civil::date(2027, 2, 21))?;
+            tx.add_fix_extension(&id, 20)?;
+            tx.add_fix_extension(&id, 10)?;
+            tx.set_waiting(&id, true)?;
+            tx.add_tags(&id, &["non-issue".into(), "spf".into()])?;
+            tx.add_tags(&id, &["spf".into()])?;
+            let message = tx.insert_message(&NewMessage {
+                sha256: "00",
+                raw: Some(b"x"),
+                size: 1,
+                source: "test",
+                location: "m1",
+                message_id: None,
+                in_reply_to: None,
+                references: &[],
+                from_addr: None,
+                from_name: None,
+                to_addrs: &[],
+                subject: "",
+                date: None,
+                kind: "team",
+                report_id: Some(&id),
+                threaded_by: "plus-address",
+                problems: &[],
+                received_at: at(3),
+            })?;
+            let first = tx.remember_applied("openpgp:abc", message, at(3))?;
+            let again = tx.remember_applied("openpgp:abc", message, at(4))?;
+            Ok::<_, StoreError>((tx.report_record(&id)?, first, again))
+        })
+        .expect("write");
+    let r = record.expect("report");
+    assert_eq!(r.severity.as_deref(), Some("high"));
+    assert_eq!(r.cvss_score, Some(9.8));
+    assert_eq!(r.cvss_severity.as_deref(), Some("critical"));
+    assert_eq!(r.assignee.as_deref(), Some("alice@example.org"));
+    assert_eq!(
+        r.duplicate_of.as_ref().map(|i| i.as_str()),
+        Some("SEC-2026-0002")
+    );
+    assert_eq!(r.cve.as_deref(), Some("CVE-2026-12345"));
+    assert_eq!(
+        r.credit,
+        Credit::Named {
+            name: "Jane Doe".into(),
+            url: Some("https://jane.example".into())
+        }
+    );
+    assert_eq!(r.fixed_in.as_deref(), Some("3.1.1"));
+    assert_eq!(r.disclose_on.as_deref(), Some("2027-02-21"));
+    assert_eq!(r.fix_extension_days, 30);
+    assert!(r.waiting);
+    assert_eq!(r.tags, ["non-issue", "spf"]);
+    assert!(first, "the first time applies");
+    assert!(!again, "the same mail again is a replay");
+    let triaged = store
+        .read()
+        .report_records(Some(crate::report::ReportState::Triaged))
+        .expect("list");
+    assert_eq!(triaged.len(), 1);
+    assert_eq!(triaged[0].id.as_str(), "SEC-2026-0002");
+}

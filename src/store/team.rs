@@ -1,0 +1,308 @@
+//! What the team's commands and the triage rules set on a report, and the
+//! authenticated command mails already applied.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Result, StoreError, Tx, ctx, from_ms, ms};
+use crate::report::{ReportId, ReportState};
+
+/// How the reporter wants to be credited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "credit", rename_all = "kebab-case")]
+pub enum Credit {
+    /// Not said yet.
+    Unknown,
+    Named {
+        name: String,
+        url: Option<String>,
+    },
+    /// Not to be credited.
+    None,
+}
+
+/// One report with the team's facts about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportRecord {
+    pub id: ReportId,
+    pub state: ReportState,
+    pub reporter: String,
+    pub subject: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub severity: Option<String>,
+    pub cvss_vector: Option<String>,
+    pub cvss_score: Option<f64>,
+    pub cvss_severity: Option<String>,
+    pub assignee: Option<String>,
+    pub duplicate_of: Option<ReportId>,
+    pub cve: Option<String>,
+    pub credit: Credit,
+    pub fixed_in: Option<String>,
+    /// `YYYY-MM-DD`, program time.
+    pub disclose_on: Option<String>,
+    pub fix_extension_days: u32,
+    /// `#waiting`: the SLA waits for the reporter.
+    pub waiting: bool,
+    pub tags: Vec<String>,
+}
+
+const RECORD: &str = "SELECT id, state, reporter, subject, created_at, updated_at, severity,
+    cvss_vector, cvss_score, cvss_severity, assignee, duplicate_of, cve, credit, credit_name,
+    credit_url, fixed_in, disclose_on, fix_extension_days, waiting, tags FROM reports";
+
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord, String, String)> {
+    let credit = match row.get::<_, String>(13)?.as_str() {
+        "named" => Credit::Named {
+            name: row.get::<_, Option<String>>(14)?.unwrap_or_default(),
+            url: row.get(15)?,
+        },
+        "none" => Credit::None,
+        _ => Credit::Unknown,
+    };
+    let state: String = row.get(1)?;
+    let tags: String = row.get(20)?;
+    Ok((
+        ReportRecord {
+            id: ReportId::from_stored(row.get(0)?),
+            state: ReportState::New,
+            reporter: row.get(2)?,
+            subject: row.get(3)?,
+            created_at: from_ms(row.get(4)?),
+            updated_at: from_ms(row.get(5)?),
+            severity: row.get(6)?,
+            cvss_vector: row.get(7)?,
+            cvss_score: row.get(8)?,
+            cvss_severity: row.get(9)?,
+            assignee: row.get(10)?,
+            duplicate_of: row.get::<_, Option<String>>(11)?.map(ReportId::from_stored),
+            cve: row.get(12)?,
+            credit,
+            fixed_in: row.get(16)?,
+            disclose_on: row.get(17)?,
+            fix_extension_days: row.get(18)?,
+            waiting: row.get::<_, i64>(19)? != 0,
+            tags: Vec::new(),
+        },
+        state,
+        tags,
+    ))
+}
+
+fn finish((mut r, state, tags): (ReportRecord, String, String)) -> Result<ReportRecord> {
+    r.state = state.parse().map_err(|_| StoreError::Corrupt {
+        what: "report state",
+        detail: state,
+    })?;
+    r.tags = serde_json::from_str(&tags).map_err(|err| StoreError::Corrupt {
+        what: "report tags",
+        detail: err.to_string(),
+    })?;
+    Ok(r)
+}
+
+impl Tx<'_> {
+    /// A report and the team's facts about it.
+    pub fn report_record(&self, id: &ReportId) -> Result<Option<ReportRecord>> {
+        self.conn
+            .prepare_cached(&format!("{RECORD} WHERE id = ?1"))
+            .and_then(|mut stmt| stmt.query_row([id.as_str()], record).optional())
+            .map_err(ctx("reading a report"))?
+            .map(finish)
+            .transpose()
+    }
+
+    /// Every report, oldest first, optionally only those in `state`.
+    pub fn report_records(&self, state: Option<ReportState>) -> Result<Vec<ReportRecord>> {
+        let what = "listing reports";
+        let rows = self
+            .conn
+            .prepare_cached(&format!(
+                "{RECORD} WHERE (?1 IS NULL OR state = ?1) ORDER BY created_at, id"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_map([state.map(ReportState::as_str)], record)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(ctx(what))?;
+        rows.into_iter().map(finish).collect()
+    }
+
+    fn update(
+        &self,
+        what: &'static str,
+        sql: &str,
+        id: &ReportId,
+        value: &dyn rusqlite::ToSql,
+    ) -> Result<()> {
+        let changed = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params![id.as_str(), value]))
+            .map_err(ctx(what))?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt {
+                what,
+                detail: format!("no report {id}"),
+            })
+        }
+    }
+
+    pub fn set_state(&self, id: &ReportId, state: ReportState, at: Timestamp) -> Result<()> {
+        self.update(
+            "changing a report's state",
+            "UPDATE reports SET state = ?2 WHERE id = ?1",
+            id,
+            &state.as_str(),
+        )?;
+        self.touch_report(id, at)
+    }
+
+    pub fn set_severity(&self, id: &ReportId, severity: Option<&str>) -> Result<()> {
+        self.update(
+            "setting a report's severity",
+            "UPDATE reports SET severity = ?2 WHERE id = ?1",
+            id,
+            &severity,
+        )
+    }
+
+    pub fn set_cvss(&self, id: &ReportId, vector: &str, score: f64, severity: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE reports SET cvss_vector = ?2, cvss_score = ?3, cvss_severity = ?4 WHERE id = ?1",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id.as_str(), vector, score, severity]))
+            .map_err(ctx("setting a report's CVSS score"))?;
+        Ok(())
+    }
+
+    pub fn set_assignee(&self, id: &ReportId, assignee: Option<&str>) -> Result<()> {
+        self.update(
+            "assigning a report",
+            "UPDATE reports SET assignee = ?2 WHERE id = ?1",
+            id,
+            &assignee,
+        )
+    }
+
+    pub fn set_duplicate_of(&self, id: &ReportId, of: &ReportId) -> Result<()> {
+        self.update(
+            "marking a report as a duplicate",
+            "UPDATE reports SET duplicate_of = ?2 WHERE id = ?1",
+            id,
+            &of.as_str(),
+        )
+    }
+
+    pub fn set_cve(&self, id: &ReportId, cve: &str) -> Result<()> {
+        self.update(
+            "setting a report's CVE",
+            "UPDATE reports SET cve = ?2 WHERE id = ?1",
+            id,
+            &cve,
+        )
+    }
+
+    pub fn set_credit(&self, id: &ReportId, credit: &Credit) -> Result<()> {
+        let (kind, name, url) = match credit {
+            Credit::Unknown => ("unknown", None, None),
+            Credit::Named { name, url } => ("named", Some(name.as_str()), url.as_deref()),
+            Credit::None => ("none", None, None),
+        };
+        self.conn
+            .prepare_cached(
+                "UPDATE reports SET credit = ?2, credit_name = ?3, credit_url = ?4 WHERE id = ?1",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id.as_str(), kind, name, url]))
+            .map_err(ctx("recording how a reporter is credited"))?;
+        Ok(())
+    }
+
+    pub fn set_fixed_in(&self, id: &ReportId, version: &str) -> Result<()> {
+        self.update(
+            "setting a report's fixed version",
+            "UPDATE reports SET fixed_in = ?2 WHERE id = ?1",
+            id,
+            &version,
+        )
+    }
+
+    pub fn set_disclose_on(&self, id: &ReportId, date: jiff::civil::Date) -> Result<()> {
+        self.update(
+            "setting a report's disclosure date",
+            "UPDATE reports SET disclose_on = ?2 WHERE id = ?1",
+            id,
+            &date.to_string(),
+        )
+    }
+
+    pub fn add_fix_extension(&self, id: &ReportId, days: u32) -> Result<()> {
+        self.update(
+            "extending a report's fix deadline",
+            "UPDATE reports SET fix_extension_days = fix_extension_days + ?2 WHERE id = ?1",
+            id,
+            &days,
+        )
+    }
+
+    pub fn set_waiting(&self, id: &ReportId, waiting: bool) -> Result<()> {
+        self.update(
+            "pausing or resuming a report's clock",
+            "UPDATE reports SET waiting = ?2 WHERE id = ?1",
+            id,
+            &i64::from(waiting),
+        )
+    }
+
+    /// Adds `tags` to the report's, keeping each once.
+    pub fn add_tags(&self, id: &ReportId, tags: &[String]) -> Result<()> {
+        let Some(record) = self.report_record(id)? else {
+            return Err(StoreError::Corrupt {
+                what: "tagging a report",
+                detail: format!("no report {id}"),
+            });
+        };
+        let mut all = record.tags;
+        for tag in tags {
+            if !all.contains(tag) {
+                all.push(tag.clone());
+            }
+        }
+        let json = serde_json::to_string(&all).map_err(|err| StoreError::Corrupt {
+            what: "report tags",
+            detail: err.to_string(),
+        })?;
+        self.update(
+            "tagging a report",
+            "UPDATE reports SET tags = ?2 WHERE id = ?1",
+            id,
+            &json,
+        )
+    }
+
+    /// Remembers that the authenticated mail known by `key` was applied. False if
+    /// it was already: a replay.
+    pub fn remember_applied(&self, key: &str, message: i64, at: Timestamp) -> Result<bool> {
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO applied_commands (key, message, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .and_then(|mut stmt| stmt.execute(params![key, message, ms(at)]))
+            .map_err(ctx("remembering an applied command mail"))?;
+        Ok(inserted == 1)
+    }
+
+    /// The message that first applied the mail known by `key`.
+    pub fn applied_by(&self, key: &str) -> Result<Option<i64>> {
+        self.conn
+            .prepare_cached("SELECT message FROM applied_commands WHERE key = ?1")
+            .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)).optional())
+            .map_err(ctx("looking up an applied command mail"))
+    }
+}
