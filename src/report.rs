@@ -147,6 +147,65 @@ impl FromStr for ReportState {
     }
 }
 
+/// How the reporter wants to be credited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "credit", rename_all = "kebab-case")]
+pub enum Credit {
+    /// Not said yet.
+    Unknown,
+    Named {
+        name: String,
+        url: Option<String>,
+    },
+    /// Not to be credited.
+    None,
+}
+
+/// The reporter's answer to "how would you like to be credited?": the first
+/// line of `text` (outside quotes) that reads `Credit: Name <url>`, `Credit:
+/// Name` or `Credit: none`. A URL must be http(s); names are kept to 100
+/// characters without control characters.
+pub fn credit_line(text: &str) -> Option<Credit> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with('>'))
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            if !key.trim().eq_ignore_ascii_case("credit") {
+                return None;
+            }
+            let value = value.trim();
+            if value.eq_ignore_ascii_case("none") || value.eq_ignore_ascii_case("no") {
+                return Some(Credit::None);
+            }
+            let (name, url) = match value.split_once('<') {
+                Some((name, rest)) => {
+                    let url = rest.trim_end().strip_suffix('>')?.trim();
+                    let lower = url.to_ascii_lowercase();
+                    if !(lower.starts_with("https://") || lower.starts_with("http://"))
+                        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+                    {
+                        return None;
+                    }
+                    (name.trim(), Some(url.to_owned()))
+                }
+                None => (value, None),
+            };
+            let name = name.trim_matches('"').trim();
+            if name.is_empty()
+                || name.chars().count() > 100
+                || name.chars().any(char::is_control)
+                || name.eq_ignore_ascii_case("name")
+            {
+                return None;
+            }
+            Some(Credit::Named {
+                name: name.to_owned(),
+                url,
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +237,34 @@ mod tests {
             assert_eq!(state.as_str().parse::<ReportState>(), Ok(state));
         }
         assert!("closed".parse::<ReportState>().is_err());
+    }
+
+    #[test]
+    fn credit_lines() {
+        let named = |name: &str, url: Option<&str>| {
+            Some(Credit::Named {
+                name: name.into(),
+                url: url.map(Into::into),
+            })
+        };
+        let table = [
+            (
+                "Thanks!\n\nCredit: Jane Doe <https://jane.example>\n",
+                named("Jane Doe", Some("https://jane.example")),
+            ),
+            ("credit: \"J. Doe\"", named("J. Doe", None)),
+            ("Credit: none", Some(Credit::None)),
+            ("CREDIT:   None  ", Some(Credit::None)),
+            ("> Credit: Jane Doe <https://jane.example>", None),
+            ("Credit: Jane <javascript:alert(1)>", None),
+            ("Credit: Jane <https://jane.example", None),
+            ("Credit:", None),
+            ("I would like credit: yes please", None),
+            ("no credit line at all", None),
+        ];
+        for (text, expected) in table {
+            assert_eq!(credit_line(text), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -364,6 +364,58 @@ pub fn merge_inner(outer: &ParsedMessage, inner: ParsedMessage) -> ParsedMessage
     merged
 }
 
+/// An attachment with its decoded bytes, for forwarding it to the team.
+#[derive(Debug, Clone)]
+pub struct AttachmentContent {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// The attachments of `raw` (a whole mail or a readable inner entity) with their
+/// bytes, at most `limits.max_attachments`, in the order [`parse`] lists them.
+pub fn attachment_contents(raw: &[u8], limits: &ParseLimits) -> Vec<AttachmentContent> {
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return Vec::new();
+    };
+    message
+        .attachments()
+        .take(limits.max_attachments as usize)
+        .map(|part| AttachmentContent {
+            name: part.attachment_name().map(clean_text),
+            content_type: part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                    None => ct.ctype().to_ascii_lowercase(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            data: part.contents().to_vec(),
+        })
+        .collect()
+}
+
+/// The values of the top-level `Authentication-Results` headers of `raw`, top
+/// first. Only the outer header block counts: headers inside an encrypted or
+/// signed entity were written by the sender, not by our server.
+pub fn authentication_results(raw: &[u8]) -> Vec<String> {
+    let head = &raw[..scan_headers(raw).header_len.min(raw.len())];
+    let Some(message) = MessageParser::default().parse_headers(head) else {
+        return Vec::new();
+    };
+    message
+        .headers()
+        .iter()
+        .filter(|h| {
+            h.name
+                .as_str()
+                .eq_ignore_ascii_case("Authentication-Results")
+        })
+        .filter_map(|h| head.get(h.offset_start as usize..h.offset_end as usize))
+        .map(|value| String::from_utf8_lossy(value).trim().to_owned())
+        .collect()
+}
+
 /// Parses only the header block (for messages too large to load whole).
 pub fn parse_headers_only(head: &[u8], limits: &ParseLimits) -> ParsedMessage {
     let mut parsed = parse(head, limits);

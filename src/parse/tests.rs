@@ -121,3 +121,32 @@ Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n\
 fn control_characters_never_reach_display_text() {
     assert_eq!(clean_text("a\r\nBcc: x\tb"), "a Bcc: x b");
 }
+
+#[test]
+fn authentication_results_come_from_the_outer_header_block_in_order() {
+    let raw = b"Authentication-Results: mx.example.org;\r\n\tdkim=pass header.d=example.org\r\n\
+Received: from x\r\nAuthentication-Results: mx.example.org; dkim=fail\r\n\
+From: alice@example.org\r\nSubject: s\r\n\r\n\
+Authentication-Results: mx.example.org; dkim=pass header.d=evil.example\r\n";
+    let found = authentication_results(raw);
+    assert_eq!(
+        found,
+        [
+            "mx.example.org;\r\n\tdkim=pass header.d=example.org",
+            "mx.example.org; dkim=fail"
+        ]
+    );
+}
+
+#[test]
+fn attachment_contents_are_decoded() {
+    let raw = b"From: a@x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n\
+Content-Disposition: attachment; filename=poc.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+AAEC\r\n--b--\r\n";
+    let found = attachment_contents(raw, &limits());
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name.as_deref(), Some("poc.bin"));
+    assert_eq!(found[0].content_type, "application/octet-stream");
+    assert_eq!(found[0].data, [0u8, 1, 2]);
+}

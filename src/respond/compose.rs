@@ -35,7 +35,7 @@ pub enum ComposeError {
 
 /// `Auto-Submitted` (RFC 3834), which lettre has no type for.
 #[derive(Debug, Clone)]
-struct AutoSubmitted(&'static str);
+pub(crate) struct AutoSubmitted(pub(crate) &'static str);
 
 impl Header for AutoSubmitted {
     fn name() -> HeaderName {
@@ -86,7 +86,7 @@ pub fn reply_subject(id: &ReportId, original: &str) -> String {
     }
 }
 
-fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, ComposeError> {
+pub(crate) fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, ComposeError> {
     let parsed = address
         .parse()
         .map_err(|err: lettre::address::AddressError| ComposeError::Address {

@@ -7,6 +7,7 @@ pub mod templates;
 
 pub mod protect;
 pub mod strip;
+pub mod team;
 
 pub use compose::{
     ComposeError, Outgoing, Unreadable, acknowledgement, key_changed_notice, new_message_id,

@@ -25,7 +25,33 @@ const BUILTIN: &[(&str, &str)] = &[
         "key-changed",
         include_str!("../../templates/key-changed.txt.hbs"),
     ),
+    (
+        "notification",
+        include_str!("../../templates/notification.txt.hbs"),
+    ),
+    (
+        "relay-copy",
+        include_str!("../../templates/relay-copy.txt.hbs"),
+    ),
+    (
+        "internal-note",
+        include_str!("../../templates/internal-note.txt.hbs"),
+    ),
+    (
+        "command-reply",
+        include_str!("../../templates/command-reply.txt.hbs"),
+    ),
+    ("refusal", include_str!("../../templates/refusal.txt.hbs")),
+    (
+        "duplicate",
+        include_str!("../../templates/duplicate.txt.hbs"),
+    ),
 ];
+
+/// The names of the templates (a `[templates] dir` can only replace these).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    BUILTIN.iter().map(|(name, _)| *name)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -144,6 +170,89 @@ pub struct KeyChangedData<'a> {
     pub current: &'a str,
     pub new: &'a str,
     pub source: &'a str,
+}
+
+/// What the team's notification of reporter mail can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationData<'a> {
+    /// "New report" or "The reporter wrote again".
+    pub headline: String,
+    pub report_id: &'a str,
+    pub state: &'a str,
+    /// `Name <address>`.
+    pub reporter: String,
+    pub subject: &'a str,
+    pub encryption: String,
+    pub signature: String,
+    /// One line per attachment: name, type, size.
+    pub attachments: Vec<String>,
+    pub problems: Vec<String>,
+    pub deadlines: Vec<String>,
+    pub reply_address: &'a str,
+    pub internal_address: &'a str,
+    pub help: &'a str,
+    /// The report's text; `None` in the notice for a member without a key.
+    pub text: Option<&'a str>,
+    pub withheld: bool,
+}
+
+/// What the team's copy of a relayed answer, or an internal note, can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamCopyData<'a> {
+    /// The team member who wrote it: `Name <address>`.
+    pub author: String,
+    pub report_id: &'a str,
+    pub reporter: &'a str,
+    pub text: &'a str,
+    pub reply_address: &'a str,
+    pub internal_address: &'a str,
+    /// How the relay left ("encrypted", "signed"…); `None` for notes.
+    pub protection: Option<&'a str>,
+}
+
+/// One refused command line.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedLine {
+    pub line: String,
+    pub reason: String,
+}
+
+/// What the answer to a command mail can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandReplyData<'a> {
+    /// The report, or "the control address".
+    pub target: &'a str,
+    pub applied: Vec<String>,
+    pub refused: Vec<RefusedLine>,
+    /// What a query produced (`#list`, `#show`, `#digest`, `#stats`).
+    pub output: Option<String>,
+    pub help: Option<&'a str>,
+}
+
+/// What the refusal of an unauthenticated mail in a member's name can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusalData<'a> {
+    pub program_name: &'a str,
+    pub member: &'a str,
+    pub reason: &'a str,
+    pub to: String,
+    pub message_id: &'a str,
+    pub date: String,
+    /// Whether DKIM is an accepted proof.
+    pub dkim: bool,
+}
+
+/// What a templated answer to a reporter (duplicate, out of scope) can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReporterReplyData<'a> {
+    pub report_id: &'a str,
+    pub subject: &'a str,
+    pub program_name: &'a str,
+    pub policy_url: &'a str,
+    pub reply_address: &'a str,
+    pub reporter_name: Option<&'a str>,
+    /// The triage rule that chose the reply, if one did.
+    pub rule: Option<&'a str>,
 }
 
 #[cfg(test)]

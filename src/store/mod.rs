@@ -30,7 +30,7 @@ pub use read::{
     ReportDetail, ReportSummary,
 };
 pub use reports::NewEvent;
-pub use team::{Credit, ReportRecord};
+pub use team::ReportRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

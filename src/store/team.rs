@@ -6,21 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Result, StoreError, Tx, ctx, from_ms, ms};
-use crate::report::{ReportId, ReportState};
-
-/// How the reporter wants to be credited.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "credit", rename_all = "kebab-case")]
-pub enum Credit {
-    /// Not said yet.
-    Unknown,
-    Named {
-        name: String,
-        url: Option<String>,
-    },
-    /// Not to be credited.
-    None,
-}
+use crate::report::{Credit, ReportId, ReportState};
 
 /// One report with the team's facts about it.
 #[derive(Debug, Clone, Serialize)]

@@ -366,7 +366,7 @@ fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
             tx.set_cve(&id, "CVE-2026-12345")?;
             tx.set_credit(
                 &id,
-                &Credit::Named {
+                &crate::report::Credit::Named {
                     name: "Jane Doe".into(),
                     url: Some("https://jane.example".into()),
                 },
@@ -415,7 +415,7 @@ fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
     assert_eq!(r.cve.as_deref(), Some("CVE-2026-12345"));
     assert_eq!(
         r.credit,
-        Credit::Named {
+        crate::report::Credit::Named {
             name: "Jane Doe".into(),
             url: Some("https://jane.example".into())
         }

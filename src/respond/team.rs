@@ -1,0 +1,169 @@
+//! Mail to the team: one message per member, encrypted to that member's key
+//! (SPEC §4). A member without a usable key gets only what may travel in clear.
+
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, MultiPart, SinglePart};
+
+use super::compose::{ComposeError, Outgoing, mailbox, new_message_id};
+use super::protect::Protection;
+use crate::config::{Address, Config, Member};
+use crate::crypto::{Crypto, seal};
+use crate::parse::AttachmentContent;
+
+/// What one mail to the team says.
+#[derive(Debug, Clone)]
+pub struct TeamMail<'a> {
+    pub subject: String,
+    /// The whole body.
+    pub body: String,
+    /// Whether `body` or the attachments hold report content. Then a member
+    /// without a key gets `metadata_body` instead, or nothing if that is `None`.
+    pub secret: bool,
+    pub metadata_body: Option<String>,
+    pub attachments: &'a [AttachmentContent],
+    /// Where a reply goes (the report's internal address).
+    pub reply_to: Option<String>,
+    /// Display name of the sender, e.g. "Alice via Example security".
+    pub from_name: String,
+    /// Message-IDs (without brackets) this mail follows, for threading.
+    pub references: Vec<String>,
+    /// `Auto-Submitted` value; `None` for mail a person wrote (a relayed note).
+    pub auto_submitted: Option<&'static str>,
+}
+
+/// One member's copy.
+#[derive(Debug, Clone)]
+pub struct MemberMail {
+    pub member: Address,
+    pub mail: Outgoing,
+    pub protection: Protection,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TeamMailError {
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    #[error("cannot encrypt the team mail to {member}: {source}")]
+    Seal {
+        member: Address,
+        source: seal::SealError,
+    },
+}
+
+/// Renders `mail` for each member except `except`. Members who get nothing
+/// (no key, and the mail is secret without a metadata body) are listed in the
+/// second value.
+pub fn to_members(
+    config: &Config,
+    crypto: &Crypto,
+    mail: &TeamMail<'_>,
+    except: Option<&Address>,
+    now: Timestamp,
+) -> Result<(Vec<MemberMail>, Vec<Address>), TeamMailError> {
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for member in config
+        .team
+        .members
+        .iter()
+        .filter(|m| Some(&m.email) != except)
+    {
+        let key = crypto
+            .member_cert(&member.email.to_string())
+            .filter(|c| seal::usable_for_encryption(c, now));
+        let team = crypto.team.as_deref();
+        let (body, attachments, encrypt) = match (key, team) {
+            (Some(key), Some(team)) => (mail.body.as_str(), mail.attachments, Some((key, team))),
+            _ if !mail.secret => (mail.body.as_str(), mail.attachments, None),
+            _ => match &mail.metadata_body {
+                Some(body) => (body.as_str(), &[][..], None),
+                None => {
+                    skipped.push(member.email.clone());
+                    continue;
+                }
+            },
+        };
+        let (message_id, plain) = render(config, mail, member, body, attachments, now)?;
+        let seal_err = |source| TeamMailError::Seal {
+            member: member.email.clone(),
+            source,
+        };
+        let (raw, protection) = match (encrypt, team) {
+            (Some((key, team)), _) => (
+                seal::encrypt(&plain, std::slice::from_ref(key), team, now).map_err(seal_err)?,
+                Protection::Encrypt,
+            ),
+            (None, Some(team)) => (
+                seal::sign(&plain, team, now).map_err(seal_err)?,
+                Protection::Sign,
+            ),
+            (None, None) => (plain, Protection::Clear),
+        };
+        out.push(MemberMail {
+            member: member.email.clone(),
+            mail: Outgoing {
+                message_id,
+                envelope_from: config.program.address.to_string(),
+                recipients: vec![member.email.to_string()],
+                raw,
+            },
+            protection,
+        });
+    }
+    Ok((out, skipped))
+}
+
+fn render(
+    config: &Config,
+    mail: &TeamMail<'_>,
+    member: &Member,
+    body: &str,
+    attachments: &[AttachmentContent],
+    now: Timestamp,
+) -> Result<(String, Vec<u8>), ComposeError> {
+    let program = &config.program;
+    let message_id = new_message_id(&program.address.domain, now);
+    let mut builder = Message::builder()
+        .message_id(Some(format!("<{message_id}>")))
+        .from(mailbox(
+            Some(&mail.from_name),
+            &program.address.to_string(),
+        )?)
+        .to(mailbox(Some(&member.name), &member.email.to_string())?)
+        .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
+        .subject(mail.subject.clone());
+    if let Some(auto) = mail.auto_submitted {
+        builder = builder.header(super::compose::AutoSubmitted(auto));
+    }
+    if let Some(reply_to) = &mail.reply_to {
+        builder = builder.reply_to(mailbox(None, reply_to)?);
+    }
+    if let Some(parent) = mail.references.last() {
+        let refs: Vec<String> = mail.references.iter().map(|r| format!("<{r}>")).collect();
+        builder = builder
+            .in_reply_to(format!("<{parent}>"))
+            .references(refs.join(" "));
+    }
+    let build = |err: lettre::error::Error| ComposeError::Build(err.to_string());
+    let message = if attachments.is_empty() {
+        builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_owned())
+            .map_err(build)?
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body.to_owned()));
+        for a in attachments {
+            let content_type = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
+                ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
+            });
+            let name = a.name.clone().unwrap_or_else(|| "attachment".into());
+            parts = parts.singlepart(Attachment::new(name).body(a.data.clone(), content_type));
+        }
+        builder.multipart(parts).map_err(build)?
+    };
+    Ok((message_id, message.formatted()))
+}
