@@ -4,6 +4,7 @@
 //! Decisions are made by the pure functions of `thread` and `respond`; the
 //! OpenPGP steps (opening, learning keys, releasing held mail) are in `pgp`.
 
+mod notify;
 mod pgp;
 
 use std::sync::Mutex;
@@ -22,7 +23,7 @@ use crate::source::{Incoming, Raw};
 use crate::store::{
     Batch, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx, lock,
 };
-use crate::thread::{self, Candidate, Decision, Token, Via};
+use crate::thread::{self, Automation, Candidate, Decision, Sender, Token, Via};
 use pgp::{crypto_problems, open_and_merge, record_crypto};
 
 /// What the daemon needs to ingest: config, compiled templates and keys.
@@ -340,6 +341,33 @@ impl Pipeline<'_> {
                 "acknowledgement-skipped",
                 json!({ "reason": reason }),
             ))?;
+        }
+        let stored = notify::Stored {
+            message,
+            msg,
+            pgp: pgp.as_ref(),
+            raw: p.raw.as_deref(),
+            problems: &problem_texts,
+        };
+        match (&report, class.sender, class.automation) {
+            (Some(id), Sender::External, None) if opened => {
+                self.notify_team(tx, id, stored, "New report", now)?;
+            }
+            (Some(id), Sender::External, None) => {
+                let is_reporter = match sender {
+                    Some(address) => {
+                        tx.participant_role(id, address)?.as_deref() == Some("reporter")
+                    }
+                    None => false,
+                };
+                self.reporter_followup(tx, id, stored, is_reporter, now)?;
+            }
+            // Automatic mail never counts as the reporter answering; a bounce
+            // is a delivery problem for the team to see.
+            (Some(id), Sender::External, Some(Automation::Bounce)) => {
+                self.delivery_problem(tx, id, stored, now)?;
+            }
+            _ => {}
         }
         Ok(Outcome::Stored {
             message,

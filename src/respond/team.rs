@@ -20,10 +20,11 @@ pub struct TeamMail<'a> {
     pub subject: String,
     /// The whole body.
     pub body: String,
-    /// Whether `body` or the attachments hold report content. Then a member
-    /// without a key gets `metadata_body` instead, or nothing if that is `None`.
+    /// Whether the subject, body or attachments hold report content. Then a
+    /// member without a key gets `metadata` (subject and body) instead, or
+    /// nothing if that is `None`.
     pub secret: bool,
-    pub metadata_body: Option<String>,
+    pub metadata: Option<(String, String)>,
     pub attachments: &'a [AttachmentContent],
     /// Where a reply goes (the report's internal address).
     pub reply_to: Option<String>,
@@ -76,18 +77,19 @@ pub fn to_members(
             .member_cert(&member.email.to_string())
             .filter(|c| seal::usable_for_encryption(c, now));
         let team = crypto.team.as_deref();
-        let (body, attachments, encrypt) = match (key, team) {
-            (Some(key), Some(team)) => (mail.body.as_str(), mail.attachments, Some((key, team))),
-            _ if !mail.secret => (mail.body.as_str(), mail.attachments, None),
-            _ => match &mail.metadata_body {
-                Some(body) => (body.as_str(), &[][..], None),
+        let full = (mail.subject.as_str(), mail.body.as_str(), mail.attachments);
+        let (content, encrypt) = match (key, team) {
+            (Some(key), Some(team)) => (full, Some((key, team))),
+            _ if !mail.secret => (full, None),
+            _ => match &mail.metadata {
+                Some((subject, body)) => ((subject.as_str(), body.as_str(), &[][..]), None),
                 None => {
                     skipped.push(member.email.clone());
                     continue;
                 }
             },
         };
-        let (message_id, plain) = render(config, mail, member, body, attachments, now)?;
+        let (message_id, plain) = render(config, mail, member, content, now)?;
         let seal_err = |source| TeamMailError::Seal {
             member: member.email.clone(),
             source,
@@ -121,8 +123,7 @@ fn render(
     config: &Config,
     mail: &TeamMail<'_>,
     member: &Member,
-    body: &str,
-    attachments: &[AttachmentContent],
+    (subject, body, attachments): (&str, &str, &[AttachmentContent]),
     now: Timestamp,
 ) -> Result<(String, Vec<u8>), ComposeError> {
     let program = &config.program;
@@ -135,7 +136,7 @@ fn render(
         )?)
         .to(mailbox(Some(&member.name), &member.email.to_string())?)
         .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
-        .subject(mail.subject.clone());
+        .subject(subject);
     if let Some(auto) = mail.auto_submitted {
         builder = builder.header(super::compose::AutoSubmitted(auto));
     }

@@ -94,6 +94,26 @@ impl Tx<'_> {
             .map_err(ctx("looking up the report of a Message-ID"))
     }
 
+    /// The Message-ID of the newest message in `report` from `address`, to
+    /// thread an answer under it.
+    pub fn latest_message_id_from(
+        &self,
+        report: &ReportId,
+        address: &str,
+    ) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached(
+                "SELECT message_id FROM messages
+                 WHERE report_id = ?1 AND from_addr = ?2 AND message_id IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([report.as_str(), address], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(ctx("looking up the reporter's latest message"))
+    }
+
     /// Records a message; its raw bytes too when they were loaded.
     pub fn insert_message(&self, m: &NewMessage<'_>) -> Result<i64> {
         self.conn
