@@ -6,6 +6,7 @@
 
 mod notify;
 mod pgp;
+mod team;
 
 use std::sync::Mutex;
 
@@ -366,6 +367,22 @@ impl Pipeline<'_> {
             // is a delivery problem for the team to see.
             (Some(id), Sender::External, Some(Automation::Bounce)) => {
                 self.delivery_problem(tx, id, stored, now)?;
+            }
+            // A member's out-of-office reply to a notification acts on nothing.
+            (_, Sender::Team, None) => {
+                let route = match (&token, &report, via) {
+                    (Some(Token::Reply(id)), Some(r), "plus-address") if id == r => {
+                        Some(team::Route::Reply(id.clone()))
+                    }
+                    (Some(Token::Control), _, _) => Some(team::Route::Control),
+                    // The internal address, or a report named only by subject or
+                    // references: team only, never relayed.
+                    (_, Some(r), _) => Some(team::Route::Internal(r.clone())),
+                    _ => None,
+                };
+                if let Some(route) = route {
+                    self.team_mail(tx, &route, stored, now)?;
+                }
             }
             _ => {}
         }

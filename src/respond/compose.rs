@@ -187,6 +187,73 @@ fn automatic_reply(
     })
 }
 
+/// A team member's answer, relayed to the reporter from the program address:
+/// no trace of the member's address, and no `Auto-Submitted` (a person wrote it).
+pub fn relay(
+    config: &Config,
+    original: Original<'_>,
+    text: &str,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
+    let program = &config.program;
+    let message_id = new_message_id(&program.address.domain, now);
+    let reply_address = program.address.with_tag(original.report.as_str());
+    let builder = Message::builder()
+        .message_id(Some(format!("<{message_id}>")))
+        .from(mailbox(
+            Some(&format!("{} Security", program.name)),
+            &program.address.to_string(),
+        )?)
+        .reply_to(mailbox(None, &reply_address)?)
+        .to(mailbox(original.reporter_name, original.reporter)?)
+        .subject(reply_subject(original.report, original.subject))
+        .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
+        .header(ContentType::TEXT_PLAIN);
+    let mut body = text.trim_end().to_owned();
+    body.push('\n');
+    let message = in_reply_to(builder, &original)
+        .body(body)
+        .map_err(|err| ComposeError::Build(err.to_string()))?;
+    Ok(Outgoing {
+        message_id,
+        envelope_from: program.address.to_string(),
+        recipients: vec![original.reporter.to_owned()],
+        raw: message.formatted(),
+    })
+}
+
+/// A templated answer to the reporter (`duplicate`, `out-of-scope`…), sent
+/// automatically.
+pub fn reporter_reply(
+    config: &Config,
+    templates: &Templates,
+    template: &'static str,
+    original: Original<'_>,
+    rule: Option<&str>,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
+    let program = &config.program;
+    let reply_address = program.address.with_tag(original.report.as_str());
+    let body = templates.render(
+        template,
+        &super::templates::ReporterReplyData {
+            report_id: original.report.as_str(),
+            subject: if original.subject.is_empty() {
+                "(no subject)"
+            } else {
+                original.subject
+            },
+            program_name: &program.name,
+            policy_url: &program.policy_url,
+            reply_address: &reply_address,
+            reporter_name: original.reporter_name,
+            rule,
+        },
+    )?;
+    let subject = reply_subject(original.report, original.subject);
+    automatic_reply(config, &original, &reply_address, subject, body, now)
+}
+
 /// Sets `In-Reply-To` and `References` so the reporter's client threads the reply.
 fn in_reply_to(
     mut builder: lettre::message::MessageBuilder,

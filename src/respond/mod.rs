@@ -2,6 +2,7 @@
 //! hand due mail to the transport with retries.
 
 pub mod compose;
+pub mod control;
 mod deliver;
 pub mod templates;
 

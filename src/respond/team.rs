@@ -56,8 +56,8 @@ pub enum TeamMailError {
 }
 
 /// Renders `mail` for each member except `except`. Members who get nothing
-/// (no key, and the mail is secret without a metadata body) are listed in the
-/// second value.
+/// (no key, and the mail is secret without a metadata version) are listed in
+/// the second value.
 pub fn to_members(
     config: &Config,
     crypto: &Crypto,
@@ -73,50 +73,74 @@ pub fn to_members(
         .iter()
         .filter(|m| Some(&m.email) != except)
     {
-        let key = crypto
-            .member_cert(&member.email.to_string())
-            .filter(|c| seal::usable_for_encryption(c, now));
-        let team = crypto.team.as_deref();
-        let full = (mail.subject.as_str(), mail.body.as_str(), mail.attachments);
-        let (content, encrypt) = match (key, team) {
-            (Some(key), Some(team)) => (full, Some((key, team))),
-            _ if !mail.secret => (full, None),
-            _ => match &mail.metadata {
-                Some((subject, body)) => ((subject.as_str(), body.as_str(), &[][..]), None),
-                None => {
-                    skipped.push(member.email.clone());
-                    continue;
-                }
-            },
-        };
-        let (message_id, plain) = render(config, mail, member, content, now)?;
-        let seal_err = |source| TeamMailError::Seal {
-            member: member.email.clone(),
-            source,
-        };
-        let (raw, protection) = match (encrypt, team) {
-            (Some((key, team)), _) => (
-                seal::encrypt(&plain, std::slice::from_ref(key), team, now).map_err(seal_err)?,
-                Protection::Encrypt,
-            ),
-            (None, Some(team)) => (
-                seal::sign(&plain, team, now).map_err(seal_err)?,
-                Protection::Sign,
-            ),
-            (None, None) => (plain, Protection::Clear),
-        };
-        out.push(MemberMail {
-            member: member.email.clone(),
-            mail: Outgoing {
-                message_id,
-                envelope_from: config.program.address.to_string(),
-                recipients: vec![member.email.to_string()],
-                raw,
-            },
-            protection,
-        });
+        match for_member(config, crypto, mail, member, now)? {
+            Some(m) => out.push(m),
+            None => skipped.push(member.email.clone()),
+        }
     }
     Ok((out, skipped))
+}
+
+/// Renders `mail` for the member with `address`; `None` if they get nothing.
+pub fn to_member(
+    config: &Config,
+    crypto: &Crypto,
+    mail: &TeamMail<'_>,
+    address: &Address,
+    now: Timestamp,
+) -> Result<Option<MemberMail>, TeamMailError> {
+    match config.team.members.iter().find(|m| &m.email == address) {
+        Some(member) => for_member(config, crypto, mail, member, now),
+        None => Ok(None),
+    }
+}
+
+fn for_member(
+    config: &Config,
+    crypto: &Crypto,
+    mail: &TeamMail<'_>,
+    member: &Member,
+    now: Timestamp,
+) -> Result<Option<MemberMail>, TeamMailError> {
+    let key = crypto
+        .member_cert(&member.email.to_string())
+        .filter(|c| seal::usable_for_encryption(c, now));
+    let team = crypto.team.as_deref();
+    let full = (mail.subject.as_str(), mail.body.as_str(), mail.attachments);
+    let (content, encrypt) = match (key, team) {
+        (Some(key), Some(team)) => (full, Some((key, team))),
+        _ if !mail.secret => (full, None),
+        _ => match &mail.metadata {
+            Some((subject, body)) => ((subject.as_str(), body.as_str(), &[][..]), None),
+            None => return Ok(None),
+        },
+    };
+    let (message_id, plain) = render(config, mail, member, content, now)?;
+    let seal_err = |source| TeamMailError::Seal {
+        member: member.email.clone(),
+        source,
+    };
+    let (raw, protection) = match (encrypt, team) {
+        (Some((key, team)), _) => (
+            seal::encrypt(&plain, std::slice::from_ref(key), team, now).map_err(seal_err)?,
+            Protection::Encrypt,
+        ),
+        (None, Some(team)) => (
+            seal::sign(&plain, team, now).map_err(seal_err)?,
+            Protection::Sign,
+        ),
+        (None, None) => (plain, Protection::Clear),
+    };
+    Ok(Some(MemberMail {
+        member: member.email.clone(),
+        mail: Outgoing {
+            message_id,
+            envelope_from: config.program.address.to_string(),
+            recipients: vec![member.email.to_string()],
+            raw,
+        },
+        protection,
+    }))
 }
 
 fn render(

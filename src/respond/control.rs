@@ -1,0 +1,216 @@
+//! The answers to the control address's queries (`#list`, `#show`, `#digest`,
+//! `#stats`) as plain text for a mail.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::report::{Credit, ReportState};
+use crate::store::ReportRecord;
+
+fn day(at: Timestamp, tz: &TimeZone) -> String {
+    at.to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%d")
+        .to_string()
+}
+
+/// One line per report: id, state, reporter, subject.
+pub fn list(records: &[ReportRecord], state: Option<ReportState>, tz: &TimeZone) -> String {
+    let mut out = match state {
+        Some(s) => format!("Reports in state {s}: {}\n\n", records.len()),
+        None => format!("All reports: {}\n\n", records.len()),
+    };
+    for r in records {
+        let _ = writeln!(
+            out,
+            "{}  {:<12}  {}  {}  {}",
+            r.id,
+            r.state.as_str(),
+            day(r.created_at, tz),
+            r.reporter,
+            if r.subject.is_empty() {
+                "(no subject)"
+            } else {
+                &r.subject
+            }
+        );
+    }
+    out
+}
+
+/// Everything the team set on one report.
+pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
+    let none = "-";
+    let credit = match &r.credit {
+        Credit::Unknown => "not said yet".to_owned(),
+        Credit::None => "not to be credited".to_owned(),
+        Credit::Named {
+            name,
+            url: Some(url),
+        } => format!("{name} <{url}>"),
+        Credit::Named { name, url: None } => name.clone(),
+    };
+    let cvss = match (&r.cvss_vector, r.cvss_score, &r.cvss_severity) {
+        (Some(v), Some(score), Some(sev)) => format!("{score:.1} ({sev}) {v}"),
+        _ => none.to_owned(),
+    };
+    let mut out = String::new();
+    let mut line = |k: &str, v: &str| {
+        let _ = writeln!(out, "    {k:<14}{v}");
+    };
+    line("Report:", r.id.as_str());
+    line("State:", r.state.as_str());
+    line("Reporter:", &r.reporter);
+    line("Subject:", &r.subject);
+    line("Opened:", &day(r.created_at, tz));
+    line("Last activity:", &day(r.updated_at, tz));
+    line("Severity:", r.severity.as_deref().unwrap_or(none));
+    line("CVSS:", &cvss);
+    line("Assignee:", r.assignee.as_deref().unwrap_or(none));
+    line(
+        "Duplicate of:",
+        r.duplicate_of.as_ref().map_or(none, |d| d.as_str()),
+    );
+    line("CVE:", r.cve.as_deref().unwrap_or(none));
+    line("Credit:", &credit);
+    line("Fixed in:", r.fixed_in.as_deref().unwrap_or(none));
+    line("Disclose on:", r.disclose_on.as_deref().unwrap_or(none));
+    line(
+        "Fix extended:",
+        &match r.fix_extension_days {
+            0 => none.to_owned(),
+            d => format!("{d} days"),
+        },
+    );
+    line(
+        "Waiting:",
+        if r.waiting {
+            "yes, for the reporter"
+        } else {
+            "no"
+        },
+    );
+    line(
+        "Tags:",
+        &if r.tags.is_empty() {
+            none.to_owned()
+        } else {
+            r.tags.join(", ")
+        },
+    );
+    out
+}
+
+/// Open reports by state, and those waiting for the reporter.
+pub fn digest(records: &[ReportRecord], tz: &TimeZone) -> String {
+    let open: Vec<&ReportRecord> = records.iter().filter(|r| r.state.is_open()).collect();
+    let mut out = format!("Open reports: {}\n", open.len());
+    for state in ReportState::ALL.into_iter().filter(|s| s.is_open()) {
+        let here: Vec<&&ReportRecord> = open.iter().filter(|r| r.state == state).collect();
+        if here.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{state} ({}):", here.len());
+        for r in here {
+            let _ = writeln!(
+                out,
+                "    {}  since {}  {}{}",
+                r.id,
+                day(r.created_at, tz),
+                r.subject,
+                if r.waiting {
+                    "  [waiting for the reporter]"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    let waiting = open.iter().filter(|r| r.waiting).count();
+    let _ = writeln!(out, "\nWaiting for the reporter: {waiting}");
+    out
+}
+
+/// Counts by state.
+pub fn stats(records: &[ReportRecord]) -> String {
+    let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in records {
+        *by_state.entry(r.state.as_str()).or_default() += 1;
+    }
+    let open = records.iter().filter(|r| r.state.is_open()).count();
+    let mut out = format!(
+        "Reports: {} ({open} open, {} closed)\n\n",
+        records.len(),
+        records.len() - open
+    );
+    for state in ReportState::ALL {
+        let _ = writeln!(
+            out,
+            "    {:<13}{}",
+            state.as_str(),
+            by_state.get(state.as_str()).copied().unwrap_or(0)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ReportId;
+
+    fn record(seq: u32, state: ReportState, waiting: bool) -> ReportRecord {
+        ReportRecord {
+            id: ReportId::new("SEC", 2026, seq),
+            state,
+            reporter: format!("r{seq}@x.example"),
+            subject: format!("Issue {seq}"),
+            created_at: Timestamp::from_second(1_795_000_000).expect("time"),
+            updated_at: Timestamp::from_second(1_795_000_000).expect("time"),
+            severity: None,
+            cvss_vector: None,
+            cvss_score: None,
+            cvss_severity: None,
+            assignee: None,
+            duplicate_of: None,
+            cve: None,
+            credit: Credit::Unknown,
+            fixed_in: None,
+            disclose_on: None,
+            fix_extension_days: 0,
+            waiting,
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn queries_render_what_the_store_holds() {
+        let records = [
+            record(1, ReportState::Triaged, false),
+            record(2, ReportState::Spam, false),
+            record(3, ReportState::Accepted, true),
+        ];
+        let tz = TimeZone::UTC;
+        let listed = list(&records, None, &tz);
+        assert!(listed.starts_with("All reports: 3"), "{listed}");
+        assert!(listed.contains("SEC-2026-0002  spam"), "{listed}");
+
+        let digest = digest(&records, &tz);
+        assert!(digest.contains("Open reports: 2"), "{digest}");
+        assert!(
+            !digest.contains("SEC-2026-0002"),
+            "closed reports are not in the digest"
+        );
+        assert!(digest.contains("Waiting for the reporter: 1"), "{digest}");
+
+        let stats = stats(&records);
+        assert!(stats.contains("Reports: 3 (2 open, 1 closed)"), "{stats}");
+        assert!(stats.contains("spam         1"), "{stats}");
+
+        let shown = show(&records[2], &tz);
+        assert!(shown.contains("State:        accepted"), "{shown}");
+        assert!(shown.contains("yes, for the reporter"), "{shown}");
+    }
+}
