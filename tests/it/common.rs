@@ -3,9 +3,13 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use disclosed::store::{MessageView, OpenMode, ReportDetail, Store};
+use disclosed::store::{MessageView, OpenMode, OutboxView, ReportDetail, Store};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_disclosed");
+
+/// The one team member of every installation (no OpenPGP key unless a test
+/// configures one).
+pub const ALICE: &str = "alice@example.org";
 
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -177,10 +181,75 @@ email = "alice@example.org"
         files
     }
 
+    /// The mail the file transport wrote whose `To:` names `address`.
+    pub fn sent_to(&self, address: &str) -> Vec<Vec<u8>> {
+        self.sent()
+            .into_iter()
+            .map(|(_, raw)| raw)
+            .filter(|raw| header(raw, "To").is_some_and(|to| to.contains(address)))
+            .collect()
+    }
+
+    /// The mail the file transport wrote for `report`'s outbox rows of `kind`
+    /// (matched by Message-ID), in row order; rows not written are left out.
+    pub fn sent_of(&self, report: &ReportDetail, kind: &str) -> Vec<Vec<u8>> {
+        let sent = self.sent();
+        outbox(report, kind)
+            .into_iter()
+            .filter_map(|row| {
+                let id = format!("<{}>", row.message_id);
+                sent.iter()
+                    .find(|(_, raw)| header(raw, "Message-ID").as_deref() == Some(id.as_str()))
+                    .map(|(_, raw)| raw.clone())
+            })
+            .collect()
+    }
+
     pub fn count_files(&self, rel: &str) -> usize {
         std::fs::read_dir(self.path(rel))
             .map(|d| d.filter_map(|e| e.ok()).count())
             .unwrap_or(0)
+    }
+}
+
+/// `report`'s outbox rows of `kind` (`acknowledgement`, `notification`, …).
+pub fn outbox<'a>(report: &'a ReportDetail, kind: &str) -> Vec<&'a OutboxView> {
+    report.outbox.iter().filter(|o| o.kind == kind).collect()
+}
+
+/// `report`'s one acknowledgement row.
+pub fn the_ack_row(report: &ReportDetail) -> &OutboxView {
+    let acks = outbox(report, "acknowledgement");
+    assert_eq!(acks.len(), 1, "one acknowledgement: {:?}", report.outbox);
+    acks[0]
+}
+
+/// Asserts the team (Alice) was sent `n` notifications of `report`: new report
+/// and reporter follow-ups, one mail per member each.
+pub fn assert_team_notified(report: &ReportDetail, n: usize) {
+    let rows = outbox(report, "notification");
+    assert_eq!(rows.len(), n, "notifications: {:?}", report.outbox);
+    for row in rows {
+        assert_eq!(row.recipients, [ALICE], "{row:?}");
+    }
+}
+
+/// Asserts `raw`, a team notice of report `report_id` to a member without a
+/// key, is metadata only: it names the report but holds none of `secrets`
+/// (the report's subject, text, attachment names).
+pub fn assert_metadata_only(raw: &[u8], report_id: &str, secrets: &[&str]) {
+    let text = body_text(raw);
+    assert!(
+        text.contains(report_id),
+        "the notice does not name {report_id}:\n{text}"
+    );
+    let subject = parse_subject(raw).unwrap_or_default();
+    let whole = String::from_utf8_lossy(raw);
+    for secret in secrets {
+        assert!(
+            !text.contains(secret) && !subject.contains(secret) && !whole.contains(secret),
+            "the notice to a member without a key shows {secret:?}:\n{subject}\n{text}"
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::Env;
+use crate::common::{ALICE, Env, assert_metadata_only, header, parse_subject};
 
 struct Case {
     file: &'static str,
@@ -289,7 +289,38 @@ fn run_corpus(crlf: bool) {
         .iter()
         .filter(|(c, _, _)| c.opens_report && !c.problems.contains(&"no-sender"))
         .count();
-    assert_eq!(env.sent().len(), with_sender);
+    let (team, outside): (Vec<_>, Vec<_>) = env
+        .sent()
+        .into_iter()
+        .map(|(_, raw)| raw)
+        .partition(|raw| header(raw, "To").is_some_and(|to| to.contains(ALICE)));
+    assert_eq!(outside.len(), with_sender);
+    // The team hears of every report, with or without a sender, and Alice (no
+    // key) gets metadata only: none of the reports' subjects or text.
+    let opened = CASES.iter().filter(|c| c.opens_report).count();
+    assert_eq!(team.len(), opened);
+    let secrets: Vec<&str> = CASES
+        .iter()
+        .flat_map(|c| [c.subject, c.text])
+        .flatten()
+        .chain([
+            "Video PoC",
+            "Video attached",
+            "poc.mp4",
+            "Huge header",
+            "at the bottom",
+        ])
+        .collect();
+    for raw in &team {
+        let id = parse_subject(raw)
+            .and_then(|s| {
+                s.strip_prefix('[')
+                    .and_then(|s| s.split(']').next())
+                    .map(str::to_owned)
+            })
+            .expect("a report tag in the subject");
+        assert_metadata_only(raw, &id, &secrets);
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{Env, mail};
+use crate::common::{ALICE, Env, assert_team_notified, mail};
 
 const MESSAGES: usize = 600;
 
@@ -69,7 +69,15 @@ fn sigkill_during_ingest_loses_and_duplicates_nothing() {
             .filter(|o| o.kind == "acknowledgement")
             .count();
         assert_eq!(acks, 1, "{} has {acks} acknowledgements", r.id);
+        assert_team_notified(&detail, 1);
     }
-    assert_eq!(counts.outbox_sent, MESSAGES as u64);
-    assert_eq!(env.sent().len(), MESSAGES, "one .eml per acknowledgement");
+    // Each report's acknowledgement and its one team notification.
+    assert_eq!(counts.outbox_sent, 2 * MESSAGES as u64);
+    assert_eq!(counts.outbox_queued + counts.outbox_failed, 0);
+    assert_eq!(
+        env.sent().len(),
+        2 * MESSAGES,
+        "one .eml per acknowledgement and per notification"
+    );
+    assert_eq!(env.sent_to(ALICE).len(), MESSAGES);
 }

@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::common::{Env, header, mail, stop, year};
+use crate::common::{
+    ALICE, Env, assert_metadata_only, header, mail, outbox, parse_subject, stop, the_ack_row, year,
+};
 use crate::mailstack::{MailStack, unique};
 
 const LONG: Duration = Duration::from_secs(30);
@@ -181,7 +183,10 @@ fn acknowledgements_wait_while_smtp_is_down_and_go_out_when_it_returns() {
     let stack = MailStack::start();
     let security = unique("security");
     let researcher = unique("researcher");
+    let member = unique("alice");
     let env = live_env(&stack, &security, "", "");
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&text.replace(ALICE, &member));
     stack.script("stop-smtp", &[]);
     let daemon = env.spawn_daemon();
     stack.append(&security, &report_mail(&researcher, &security, 1));
@@ -193,24 +198,38 @@ fn acknowledgements_wait_while_smtp_is_down_and_go_out_when_it_returns() {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));
+    // The acknowledgement and the team's notification both wait.
     let report = env.report(1);
-    assert_eq!(report.outbox.len(), 1);
-    assert_eq!(report.outbox[0].status, "queued");
-    assert!(report.outbox[0].attempts >= 1, "{:?}", report.outbox[0]);
-    assert!(
-        report.outbox[0]
-            .last_error
-            .as_deref()
-            .is_some_and(|e| e.contains("SMTP server")),
-        "{:?}",
-        report.outbox[0]
-    );
+    the_ack_row(&report);
+    let notifications = outbox(&report, "notification");
+    assert_eq!(notifications.len(), 1, "{:?}", report.outbox);
+    assert_eq!(notifications[0].recipients, [member.as_str()]);
+    assert_eq!(report.outbox.len(), 2, "{:?}", report.outbox);
+    for row in &report.outbox {
+        assert_eq!(row.status, "queued", "{row:?}");
+        assert!(row.attempts >= 1, "{row:?}");
+        assert!(
+            row.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("SMTP server")),
+            "{row:?}"
+        );
+    }
 
     stack.script("start-smtp", &[]);
     let acks = stack.wait_for(&researcher, "INBOX", 1, LONG);
     assert_eq!(acks.len(), 1);
+    let notices = stack.wait_for(&member, "INBOX", 1, LONG);
+    assert_eq!(notices.len(), 1);
     stop(daemon);
-    assert_eq!(env.report(1).outbox[0].status, "sent");
+    let report = env.report(1);
+    assert_eq!(the_ack_row(&report).status, "sent");
+    assert_eq!(outbox(&report, "notification")[0].status, "sent");
+    assert_metadata_only(
+        &notices[0].raw,
+        &format!("SEC-{}-0001", year()),
+        &["Vulnerability 1", "Details of the problem"],
+    );
 }
 
 #[test]
@@ -360,10 +379,26 @@ fn a_permanent_smtp_refusal_fails_the_mail_at_once_and_tells_the_team() {
         "{error}"
     );
     assert!(report.events.iter().any(|e| e.kind == "delivery-failed"));
-    // The team hears of it by mail.
-    let notices = stack.wait_for(&member, "INBOX", 1, LONG);
-    let body = crate::common::body_text(&notices[0].raw);
+    // The team hears of it by mail, besides the notification of the report.
+    let notification = outbox(&report, "notification");
+    assert_eq!(notification.len(), 1, "{:?}", report.outbox);
+    assert_eq!(notification[0].status, "sent", "{:?}", notification[0]);
+    let failed = outbox(&report, "delivery-failed");
+    assert_eq!(failed.len(), 1, "{:?}", report.outbox);
+    assert_eq!(failed[0].recipients, [member.as_str()]);
+    let notices = stack.wait_for(&member, "INBOX", 2, LONG);
+    assert_eq!(notices.len(), 2);
+    let (undeliverable, other): (Vec<_>, Vec<_>) = notices
+        .iter()
+        .partition(|n| parse_subject(&n.raw).is_some_and(|s| s.contains("Undeliverable")));
+    assert_eq!((undeliverable.len(), other.len()), (1, 1));
+    let body = crate::common::body_text(&undeliverable[0].raw);
     assert!(body.contains(outsider) && body.contains("55"), "{body}");
+    assert_metadata_only(
+        &other[0].raw,
+        &format!("SEC-{}-0001", year()),
+        &["Vulnerability 1", "Details of the problem"],
+    );
 }
 
 #[test]

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use disclosed::store::{MessageView, ReportDetail};
 
-use crate::common::{Env, body_text, header, parse_subject, y};
+use crate::common::{
+    ALICE, Env, assert_metadata_only, assert_team_notified, body_text, header, outbox,
+    parse_subject, the_ack_row, y,
+};
 use crate::mailstack::{MailStack, unique};
 use crate::pgp::{
     Algo, Gpg, Part, Sq, armor_message, base64, contains, content_type, crlf, encrypted_payload,
@@ -121,11 +124,20 @@ fn assert_raw_kept(env: &Env, m: &MessageView, delivered: &[u8]) {
 
 /// The files the file transport wrote to `address`.
 fn sent_to(env: &Env, address: &str) -> Vec<Vec<u8>> {
-    env.sent()
-        .into_iter()
-        .map(|(_, raw)| raw)
-        .filter(|raw| header(raw, "To").is_some_and(|to| to.contains(address)))
-        .collect()
+    env.sent_to(address)
+}
+
+/// Asserts the one mail to Alice (no key of hers is configured) is the team's
+/// notification of report 1, signed by the team and holding none of `secrets`.
+fn assert_signed_metadata_notice(env: &Env, team: &Team, secrets: &[&str]) {
+    let notices = sent_to(env, ALICE);
+    assert_eq!(notices.len(), 1, "one notification to the team");
+    let d = env.report(1);
+    assert_team_notified(&d, 1);
+    assert_eq!(env.sent_of(&d, "notification"), notices);
+    assert_metadata_only(&notices[0], &y("SEC-2026-0001"), secrets);
+    let status = verify_signed_mail(&team.gpg, &notices[0]);
+    assert_validsig(&status, &team.fpr);
 }
 
 /// The one mail sent to Rita.
@@ -588,7 +600,20 @@ fn inline_armored_text_with_non_ascii_and_encrypted_attachments_is_decrypted() {
         "{sizes:?}"
     );
     // Rita wrote encrypted and no key of hers is known: nothing goes out in clear.
-    assert!(env.sent().is_empty());
+    assert!(sent_to(&env, RITA).is_empty());
+    assert_eq!(the_ack_row(&d).status, "needs-key");
+    // Alice has no key either: her notice holds no report content.
+    assert_signed_metadata_notice(
+        &env,
+        &team,
+        &[
+            "IDOR in the invoice export",
+            "Grüße aus Köln",
+            "Der Export-Endpunkt",
+            "poc.py",
+            "trace.log",
+        ],
+    );
 }
 
 #[test]
@@ -991,10 +1016,16 @@ fn a_reply_to_someone_who_wrote_encrypted_waits_for_their_key() {
         crypto(&d.messages[0]),
         ("pgp-mime", "decrypted", "unknown-key")
     );
-    assert!(env.sent().is_empty(), "nothing is sent in clear");
-    assert_eq!(d.outbox.len(), 1);
-    assert_eq!(d.outbox[0].status, "needs-key");
+    assert!(sent_to(&env, RITA).is_empty(), "nothing is sent in clear");
+    assert_eq!(outbox(&d, "acknowledgement").len(), 1);
+    assert_eq!(the_ack_row(&d).status, "needs-key");
     assert_eq!(event(&d, "reply-held")["to"], RITA);
+    // The team is told without the report's content: Alice has no key.
+    assert_signed_metadata_notice(
+        &env,
+        &team,
+        &["Stored XSS in comments", "<script> in a comment"],
+    );
 
     // Rita writes again, with her key inside.
     let key = gpg.export_public(&fpr);
@@ -1020,8 +1051,13 @@ fn a_reply_to_someone_who_wrote_encrypted_waits_for_their_key() {
     assert_eq!(d.messages.len(), 2);
     assert_eq!(crypto(&d.messages[1]), ("pgp-mime", "decrypted", "valid"));
     assert_eq!(event(&d, "held-mail-released")["key"], fpr.as_str());
-    assert_eq!(d.outbox.len(), 1, "the follow-up is not acknowledged again");
-    assert_eq!(d.outbox[0].status, "sent");
+    assert_eq!(
+        outbox(&d, "acknowledgement").len(),
+        1,
+        "the follow-up is not acknowledged again"
+    );
+    assert_eq!(the_ack_row(&d).status, "sent");
+    assert_team_notified(&d, 2);
     let (plain, _) = decrypt_and_verify(&gpg, &the_ack(&env), &team.fpr);
     let text = readable(&plain);
     assert!(text.contains(&y("SEC-2026-0001")), "{text}");
@@ -1174,8 +1210,16 @@ fn a_different_key_without_proof_waits_and_the_team_is_told() {
         "{:?}",
         d.outbox
     );
-    let notices = sent_to(&env, "alice@example.org");
+    // Alice hears of the new report, of the follow-up, and of the key change.
+    assert_team_notified(&d, 2);
+    assert_eq!(sent_to(&env, ALICE).len(), 3);
+    let notices = env.sent_of(&d, "key-changed");
     assert_eq!(notices.len(), 1);
+    assert!(
+        header(&notices[0], "To").is_some_and(|to| to.contains(ALICE)),
+        "{:?}",
+        header(&notices[0], "To")
+    );
     assert!(
         body_text(&notices[0]).contains(&b),
         "{}",
@@ -1227,7 +1271,11 @@ fn a_new_key_signed_by_the_current_one_replaces_it() {
         (Some(a.as_str()), Some(b.as_str()))
     );
     assert!(!kinds(&d).contains(&"key-changed"), "{:?}", kinds(&d));
-    assert!(sent_to(&env, "alice@example.org").is_empty());
+    // The team is not asked about the key: Alice gets only the notifications
+    // of the report and of the follow-up.
+    assert!(outbox(&d, "key-changed").is_empty(), "{:?}", d.outbox);
+    assert_team_notified(&d, 2);
+    assert_eq!(sent_to(&env, ALICE), env.sent_of(&d, "notification"));
 }
 
 #[test]
@@ -1245,7 +1293,7 @@ fn encrypted_follow_ups_thread_by_references_and_by_the_protected_subject() {
         env.run_once();
     };
     send(1, "Race in the payment callback", "", &[key_part(&key)]);
-    let ack_id = env.report(1).outbox[0].message_id.clone();
+    let ack_id = the_ack_row(&env.report(1)).message_id.clone();
     send(
         2,
         "Re: more details",
@@ -1269,7 +1317,10 @@ fn encrypted_follow_ups_thread_by_references_and_by_the_protected_subject() {
     );
     assert_eq!(d.summary.subject, "Race in the payment callback");
     assert_eq!(env.store().read().reports(None).expect("list").len(), 1);
-    assert_eq!(d.outbox.len(), 1);
+    assert_eq!(outbox(&d, "acknowledgement").len(), 1);
+    assert_eq!(sent_to(&env, RITA).len(), 1);
+    // The team hears of the report and of each follow-up.
+    assert_team_notified(&d, 3);
 }
 
 #[test]
@@ -1320,4 +1371,76 @@ fn over_imap_and_smtp_an_encrypted_report_gets_an_encrypted_signed_answer() {
     let text = readable(&plain);
     assert!(text.contains(&crate::common::year().to_string()), "{text}");
     assert!(text.contains("RCE in the image resizer"), "{text}");
+}
+
+#[test]
+fn a_member_with_a_key_gets_the_report_encrypted_and_signed() {
+    let team = Team::new(Algo::Curve25519);
+    let alice = Gpg::new();
+    let alice_fpr = alice.generate("Alice <alice@example.org>", Algo::Curve25519);
+    alice.import(&team.public());
+    let env = Env::new(
+        "key = \"alice.asc\"\n[transport]\nkind = \"file\"\ndir = \"outbox\"\n\
+         [openpgp]\nsecret_keys = [\"team.key\"]\n",
+    );
+    team.install(&env, "team.key");
+    std::fs::write(env.path("alice.asc"), alice.export_public(&alice_fpr)).expect("write");
+    env.init();
+
+    // A report in clear, with an attachment.
+    env.deliver(&mail_with(
+        &headers(
+            RITA_FROM,
+            "SSRF in the webhook tester",
+            "member1@researcher.example",
+            "",
+        ),
+        &text_entity(
+            "The webhook tester fetches internal addresses.\n",
+            &[Part {
+                name: "poc.py",
+                content_type: "text/x-python",
+                data: POC,
+            }],
+        ),
+    ));
+    env.run_once();
+
+    let d = detail(&env, 1);
+    assert_team_notified(&d, 1);
+    let notices = sent_to(&env, ALICE);
+    assert_eq!(notices.len(), 1);
+    assert_eq!(env.sent_of(&d, "notification"), notices);
+    let notice = &notices[0];
+    // The report's content travels only inside the encryption.
+    for secret in ["SSRF in the webhook tester", "fetches internal addresses"] {
+        assert!(!contains(notice, secret), "{secret} in clear");
+    }
+    assert_eq!(
+        header(notice, "Reply-To").as_deref(),
+        Some(y("security+SEC-2026-0001-internal@example.org").as_str())
+    );
+    let (plain, _) = decrypt_and_verify(&alice, notice, &team.fpr);
+    let text = readable(&plain);
+    for needle in [
+        &y("SEC-2026-0001"),
+        "SSRF in the webhook tester",
+        "The webhook tester fetches internal addresses.",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in:\n{text}");
+    }
+    use mail_parser::MimeHeaders;
+    let inner = mail_parser::MessageParser::default()
+        .parse(&plain)
+        .expect("the decrypted notification parses");
+    let attached: Vec<(Option<&str>, Vec<u8>)> = inner
+        .attachments()
+        .map(|a| (a.attachment_name(), lf(a.contents())))
+        .collect();
+    assert!(
+        attached.contains(&(Some("poc.py"), POC.to_vec())),
+        "the attachment is not in the decrypted notification: {attached:?}"
+    );
+    // Rita's acknowledgement is separate, and only hers.
+    assert_eq!(sent_to(&env, RITA).len(), 1);
 }

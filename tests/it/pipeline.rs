@@ -1,6 +1,9 @@
 //! The mail path end to end: Maildir in, reports and acknowledgements out.
 
-use crate::common::{Env, body_text, header, mail, parse_subject, y};
+use crate::common::{
+    ALICE, Env, assert_metadata_only, assert_team_notified, body_text, header, mail, outbox,
+    parse_subject, the_ack_row, y,
+};
 
 #[test]
 fn a_new_report_is_stored_acknowledged_and_marked_processed() {
@@ -32,7 +35,8 @@ fn a_new_report_is_stored_acknowledged_and_marked_processed() {
         [
             "report-opened",
             "message-received",
-            "acknowledgement-queued"
+            "acknowledgement-queued",
+            "team-mail-queued"
         ]
     );
 
@@ -46,9 +50,9 @@ fn a_new_report_is_stored_acknowledged_and_marked_processed() {
     assert_eq!(stored, raw);
 
     // The acknowledgement, as the file transport wrote it.
-    let sent = env.sent();
+    let sent = env.sent_to("jane@researcher.example");
     assert_eq!(sent.len(), 1);
-    let ack = &sent[0].1;
+    let ack = &sent[0];
     assert_eq!(
         header(ack, "From").as_deref(),
         Some("\"Example Security\" <security@example.org>")
@@ -88,16 +92,37 @@ fn a_new_report_is_stored_acknowledged_and_marked_processed() {
         assert!(text.contains(needle), "{needle} missing in:\n{text}");
     }
     // Its Message-ID was fixed at enqueue time and is what went out.
+    let row = the_ack_row(&report);
     assert_eq!(
         header(ack, "Message-ID"),
-        Some(format!("<{}>", report.outbox[0].message_id))
+        Some(format!("<{}>", row.message_id))
     );
-    assert_eq!(report.outbox[0].status, "sent");
+    assert_eq!(row.status, "sent");
+
+    // The team (Alice, who has no key) got a metadata-only notification whose
+    // replies stay inside the team.
+    assert_team_notified(&report, 1);
+    assert_eq!(outbox(&report, "notification")[0].status, "sent");
+    let notices = env.sent_to(ALICE);
+    assert_eq!(notices.len(), 1);
+    assert_eq!(
+        header(&notices[0], "Reply-To").as_deref(),
+        Some(y("security+SEC-2026-0001-internal@example.org").as_str())
+    );
+    assert_metadata_only(
+        &notices[0],
+        &y("SEC-2026-0001"),
+        &["Stored XSS in profile", "Details of the problem"],
+    );
 
     // Running again changes nothing and sends nothing twice.
     let out = env.run_once();
     assert!(out.contains("processed 0 new"), "{out}");
-    assert_eq!(env.sent().len(), 1);
+    assert_eq!(
+        env.sent().len(),
+        2,
+        "the acknowledgement and the notification"
+    );
 }
 
 #[test]
@@ -112,7 +137,7 @@ fn replies_thread_by_token_tag_and_references() {
         "",
     ));
     env.run_once();
-    let ack_id = env.report(1).outbox[0].message_id.clone();
+    let ack_id = the_ack_row(&env.report(1)).message_id.clone();
 
     // Plus-address token (with different case), subject tag, and a reply to our ack.
     env.deliver(&mail(
@@ -149,8 +174,11 @@ fn replies_thread_by_token_tag_and_references() {
         ["new-report", "plus-address", "subject-tag", "references"]
     );
     assert!(report.messages[1..].iter().all(|m| m.kind == "participant"));
-    // Follow-ups are not acknowledged again.
-    assert_eq!(report.outbox.len(), 1);
+    // Follow-ups are not acknowledged again, but the team hears of each.
+    assert_eq!(outbox(&report, "acknowledgement").len(), 1);
+    assert_eq!(env.sent_to("jane@researcher.example").len(), 1);
+    assert_team_notified(&report, 4);
+    assert_eq!(env.sent_to(ALICE).len(), 4);
     assert_eq!(env.store().read().reports(None).expect("list").len(), 1);
 }
 
@@ -212,6 +240,8 @@ fn cc_participants_may_follow_up() {
         "{roles:?}"
     );
     assert!(!roles.iter().any(|(a, _)| *a == "security@example.org"));
+    // The cc's follow-up reaches the team like the reporter's own.
+    assert_team_notified(&report, 2);
 }
 
 #[test]
@@ -226,7 +256,7 @@ fn machines_and_ourselves_are_never_answered() {
         "",
     ));
     env.run_once();
-    let ack_id = env.report(1).outbox[0].message_id.clone();
+    let ack_id = the_ack_row(&env.report(1)).message_id.clone();
 
     // Out-of-office from the reporter, a bounce of our ack, list mail, bulk mail,
     // our own mail looped back, a team member's mail without a report.
@@ -289,9 +319,17 @@ Reporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; jane@researcher.example\r
             ("bounce", "references")
         ]
     );
-    // No new reports, no new mail.
+    // No new reports, no new mail to anyone outside; the team hears of the
+    // report and of the bounce, never of the rest.
     assert_eq!(env.store().read().reports(None).expect("list").len(), 1);
-    assert_eq!(env.sent().len(), 1);
+    assert_eq!(env.sent_to("jane@researcher.example").len(), 1);
+    assert_team_notified(&report, 1);
+    let problems = outbox(&report, "delivery-problem");
+    assert_eq!(problems.len(), 1, "{:?}", report.outbox);
+    assert_eq!(problems[0].recipients, [ALICE]);
+    assert_eq!(report.outbox.len(), 3, "{:?}", report.outbox);
+    assert_eq!(env.sent().len(), 3);
+    assert_eq!(env.sent_to(ALICE).len(), 2);
     let all = env.messages();
     assert_eq!(all.len(), 7);
     for m in &all[1..] {
@@ -336,10 +374,14 @@ fn automatic_replies_are_rate_limited_per_sender() {
     let reports = env.store().read().reports(None).expect("list");
     assert_eq!(reports.len(), 6, "every message still opens its report");
     assert_eq!(
-        env.sent().len(),
-        4,
-        "3 for the busy sender, 1 for the other"
+        env.sent_to("spammy@researcher.example").len(),
+        3,
+        "3 for the busy sender"
     );
+    assert_eq!(env.sent_to("calm@researcher.example").len(), 1);
+    // The team hears of every report, answered or not.
+    assert_eq!(env.sent_to(ALICE).len(), 6);
+    assert_eq!(env.sent().len(), 10);
     let skipped = env.report(5);
     let event = skipped
         .events
@@ -347,6 +389,8 @@ fn automatic_replies_are_rate_limited_per_sender() {
         .find(|e| e.kind == "acknowledgement-skipped")
         .expect("skip recorded");
     assert_eq!(event.detail["reason"], "rate limit");
+    assert!(outbox(&skipped, "acknowledgement").is_empty());
+    assert_team_notified(&skipped, 1);
 }
 
 #[test]
@@ -401,7 +445,10 @@ fn oversized_mail_opens_a_report_without_loading_it() {
         std::fs::read(env.path(&format!("maildir/cur/{name}:2,S"))).expect("kept"),
         raw
     );
-    assert_eq!(env.sent().len(), 1);
+    assert_eq!(env.sent_to("big@researcher.example").len(), 1);
+    assert_team_notified(&report, 1);
+    assert_eq!(env.sent_to(ALICE).len(), 1);
+    assert_eq!(env.sent().len(), 2);
 }
 
 #[test]
@@ -435,15 +482,20 @@ fn sendmail_failures_are_retried_and_never_resent_after_success() {
         "",
     ));
     let out = env.run_once();
-    assert!(out.contains("1 delivery failure"), "{out}");
-    let row = &env.report(1).outbox[0];
-    assert_eq!((row.status.as_str(), row.attempts), ("queued", 1));
-    assert!(
-        row.last_error
-            .as_deref()
-            .is_some_and(|e| e.contains("queue unavailable")),
-        "{row:?}"
-    );
+    // The acknowledgement and the team's notification both fail.
+    assert!(out.contains("2 delivery failure"), "{out}");
+    let report = env.report(1);
+    assert_team_notified(&report, 1);
+    assert_eq!(report.outbox.len(), 2, "{:?}", report.outbox);
+    for row in &report.outbox {
+        assert_eq!((row.status.as_str(), row.attempts), ("queued", 1));
+        assert!(
+            row.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("queue unavailable")),
+            "{row:?}"
+        );
+    }
 
     // Not due yet: nothing is tried.
     write_script(false);
@@ -452,9 +504,26 @@ fn sendmail_failures_are_retried_and_never_resent_after_success() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     env.run_once();
     env.run_once();
-    assert_eq!(env.count_files("delivered"), 1, "sent exactly once");
-    let row = &env.report(1).outbox[0];
-    assert_eq!((row.status.as_str(), row.attempts), ("sent", 2));
+    assert_eq!(env.count_files("delivered"), 2, "each sent exactly once");
+    let to: Vec<String> = std::fs::read_dir(&delivered)
+        .expect("delivered")
+        .map(|e| {
+            let raw = std::fs::read(e.expect("entry").path()).expect("read");
+            header(&raw, "To").unwrap_or_default()
+        })
+        .collect();
+    for address in ["jane@researcher.example", ALICE] {
+        assert_eq!(
+            to.iter().filter(|t| t.contains(address)).count(),
+            1,
+            "{address}: {to:?}"
+        );
+    }
+    let report = env.report(1);
+    assert_eq!(report.outbox.len(), 2, "{:?}", report.outbox);
+    for row in &report.outbox {
+        assert_eq!((row.status.as_str(), row.attempts), ("sent", 2), "{row:?}");
+    }
 }
 
 #[test]
@@ -470,14 +539,15 @@ fn the_daemon_stops_cleanly_on_sigterm() {
         "",
     ));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while env.sent().is_empty() && std::time::Instant::now() < deadline {
+    while env.sent().len() < 2 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(
-        env.sent().len(),
+        env.sent_to("jane@researcher.example").len(),
         1,
         "the watching daemon picked the message up"
     );
+    assert_eq!(env.sent_to(ALICE).len(), 1, "and told the team");
     crate::common::stop(child);
 }
 
@@ -518,7 +588,14 @@ fn a_message_the_store_refuses_stays_on_the_source_and_holds_up_nothing() {
 
     let subjects: Vec<String> = env.messages().into_iter().map(|m| m.subject).collect();
     assert_eq!(subjects, ["fine one", "fine two"]);
-    assert_eq!(env.sent().len(), 2);
+    assert_eq!(env.sent_to("a@researcher.example").len(), 1);
+    assert_eq!(env.sent_to("c@researcher.example").len(), 1);
+    assert_eq!(
+        env.sent_to(ALICE).len(),
+        2,
+        "the team hears of both reports"
+    );
+    assert_eq!(env.sent().len(), 4);
     // The refused message was not marked processed: it is still waiting.
     assert!(env.path(&format!("maildir/new/{poison}")).exists());
     assert_eq!(env.count_files("maildir/cur"), 2);
@@ -546,6 +623,13 @@ fn an_unreadable_file_is_skipped_and_the_rest_goes_on() {
     ));
     env.run_once_failing(1);
     assert_eq!(env.messages().len(), 2);
-    assert_eq!(env.sent().len(), 2);
+    assert_eq!(env.sent_to("a@researcher.example").len(), 1);
+    assert_eq!(env.sent_to("b@researcher.example").len(), 1);
+    assert_eq!(
+        env.sent_to(ALICE).len(),
+        2,
+        "the team hears of both reports"
+    );
+    assert_eq!(env.sent().len(), 4);
     assert!(env.path("maildir/new/1700000000.M0P1.broken").exists());
 }
