@@ -33,6 +33,7 @@ impl DeliveryWorker {
             &self.transport,
             &self.settings.config,
             &self.settings.templates,
+            &self.settings.crypto,
             self.shared.clock.now(),
             DELIVERY_BATCH,
         )?;

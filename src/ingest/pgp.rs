@@ -193,11 +193,27 @@ impl Pipeline<'_> {
                         new: &fingerprint,
                         source,
                     };
-                    match respond::key_changed_notice(self.config, self.templates, &data, now) {
-                        Ok(Some(mail)) => {
-                            self.enqueue(tx, report, "key-changed", &mail, None, false, now)?
+                    match self.templates.render("key-changed", &data) {
+                        Ok(body) => {
+                            let program = &self.config.program;
+                            let mail = respond::team::TeamMail {
+                                subject: match report {
+                                    Some(id) => format!("[{id}] Key changed for {address}"),
+                                    None => format!("Key changed for {address}"),
+                                },
+                                body,
+                                secret: false,
+                                metadata: None,
+                                attachments: &[],
+                                reply_to: report.map(|id| {
+                                    program.address.with_tag(&format!("{id}-internal"))
+                                }),
+                                from_name: format!("{} disclosed", program.name),
+                                references: Vec::new(),
+                                auto_submitted: Some("auto-generated"),
+                            };
+                            self.send_to_team(tx, report, "key-changed", &mail, None, message, now)?;
                         }
-                        Ok(None) => {}
                         Err(err) => {
                             tracing::warn!(error = %err, "cannot compose the key-change notice");
                         }

@@ -8,7 +8,7 @@ use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 
 use super::templates::{
-    AckData, DeliveryFailedData, KeyChangedData, TemplateError, Templates, UndecryptableData,
+    AckData, DeliveryFailedData, TemplateError, Templates, UndecryptableData,
 };
 use crate::config::Config;
 use crate::report::ReportId;
@@ -325,62 +325,14 @@ pub fn undecryptable_acknowledgement(
     automatic_reply(config, &original, &reply_address, subject, body, now)
 }
 
-/// Tells the team that a correspondent's key changed. `None` without members.
-pub fn key_changed_notice(
-    config: &Config,
-    templates: &Templates,
-    data: &KeyChangedData<'_>,
-    now: Timestamp,
-) -> Result<Option<Outgoing>, ComposeError> {
-    let members = &config.team.members;
-    if members.is_empty() {
-        return Ok(None);
-    }
-    let body = templates.render("key-changed", data)?;
-    let subject = match data.report_id {
-        Some(id) => format!("[{id}] Key changed for {}", data.address),
-        None => format!("Key changed for {}", data.address),
-    };
-    team_notice(config, subject, body, now).map(Some)
-}
-
-/// An automatic notice from `disclosed` to every team member.
-fn team_notice(
-    config: &Config,
-    subject: String,
-    body: String,
-    now: Timestamp,
-) -> Result<Outgoing, ComposeError> {
-    let members = &config.team.members;
-    let (message_id, builder) = automatic(config, "disclosed", "auto-generated", now)?;
-    let mut builder = builder.subject(subject);
-    for m in members {
-        builder = builder.to(mailbox(Some(&m.name), &m.email.to_string())?);
-    }
-    let message = builder
-        .body(body)
-        .map_err(|err| ComposeError::Build(err.to_string()))?;
-    Ok(Outgoing {
-        message_id,
-        envelope_from: config.program.address.to_string(),
-        recipients: members.iter().map(|m| m.email.to_string()).collect(),
-        raw: message.formatted(),
-    })
-}
-
-/// Tells the team that `failed` could not be delivered, and why. `None` without
-/// team members to tell.
+/// The subject and text telling the team that `failed` could not be
+/// delivered, and why.
 pub fn delivery_failure(
     config: &Config,
     templates: &Templates,
     failed: &crate::store::QueuedMail,
     reason: &str,
-    now: Timestamp,
-) -> Result<Option<Outgoing>, ComposeError> {
-    let members = &config.team.members;
-    if members.is_empty() {
-        return Ok(None);
-    }
+) -> Result<(String, String), ComposeError> {
     let program = &config.program;
     let report = failed.report_id.as_deref();
     let body = templates.render(
@@ -404,7 +356,7 @@ pub fn delivery_failure(
         Some(id) => format!("[{id}] Undeliverable: {}", failed.kind),
         None => format!("Undeliverable: {}", failed.kind),
     };
-    team_notice(config, subject, body, now).map(Some)
+    Ok((subject, body))
 }
 
 #[cfg(test)]

@@ -51,12 +51,14 @@ pub fn deliver_due(
     transport: &Transport,
     config: &Config,
     templates: &Templates,
+    crypto: &crate::crypto::Crypto,
     now: Timestamp,
     batch: usize,
 ) -> Result<DeliveryRun, StoreError> {
     let ctx = RecordCtx {
         config,
         templates,
+        crypto,
         now,
     };
     let mut run = DeliveryRun::default();
@@ -94,6 +96,7 @@ pub fn deliver_due(
 struct RecordCtx<'a> {
     config: &'a Config,
     templates: &'a Templates,
+    crypto: &'a crate::crypto::Crypto,
     now: Timestamp,
 }
 
@@ -168,26 +171,48 @@ fn report_failure(
     if mail.kind == DELIVERY_FAILED {
         return Ok(());
     }
-    match compose::delivery_failure(ctx.config, ctx.templates, mail, reason, ctx.now) {
-        Ok(Some(notice)) => {
-            tx.enqueue(
-                &NewMail {
-                    report_id: report.as_ref(),
-                    kind: DELIVERY_FAILED,
-                    message_id: &notice.message_id,
-                    envelope_from: &notice.envelope_from,
-                    recipients: &notice.recipients,
-                    rate_key: None,
-                    raw: &notice.raw,
-                    held: false,
-                },
-                ctx.now,
-            )?;
-        }
-        Ok(None) => {}
+    let (subject, body) = match compose::delivery_failure(ctx.config, ctx.templates, mail, reason) {
+        Ok(text) => text,
         // The failure is recorded as an event either way; a broken template
         // must not keep the outbox from recording results.
-        Err(err) => tracing::error!(error = %err, "cannot compose the delivery-failure notice"),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot compose the delivery-failure notice");
+            return Ok(());
+        }
+    };
+    let program = &ctx.config.program;
+    let notice = super::team::TeamMail {
+        subject,
+        body,
+        secret: false,
+        metadata: None,
+        attachments: &[],
+        reply_to: report
+            .as_ref()
+            .map(|id| program.address.with_tag(&format!("{id}-internal"))),
+        from_name: format!("{} disclosed", program.name),
+        references: Vec::new(),
+        auto_submitted: Some("auto-generated"),
+    };
+    match super::team::to_members(ctx.config, ctx.crypto, &notice, None, ctx.now) {
+        Ok((mails, _)) => {
+            for m in mails {
+                tx.enqueue(
+                    &NewMail {
+                        report_id: report.as_ref(),
+                        kind: DELIVERY_FAILED,
+                        message_id: &m.mail.message_id,
+                        envelope_from: &m.mail.envelope_from,
+                        recipients: &m.mail.recipients,
+                        rate_key: None,
+                        raw: &m.mail.raw,
+                        held: false,
+                    },
+                    ctx.now,
+                )?;
+            }
+        }
+        Err(err) => tracing::error!(error = %err, "cannot seal the delivery-failure notice"),
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ pub mod strip;
 pub mod team;
 
 pub use compose::{
-    ComposeError, Outgoing, Unreadable, acknowledgement, key_changed_notice, new_message_id,
+    ComposeError, Outgoing, Unreadable, acknowledgement, new_message_id,
     reply_subject, undecryptable_acknowledgement,
 };
 pub use deliver::{DELIVERY_FAILED, DeliveryRun, backoff, deliver_due};

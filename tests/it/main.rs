@@ -13,3 +13,4 @@ mod openpgp;
 mod pgp;
 mod pipeline;
 mod service;
+mod team;
