@@ -33,6 +33,8 @@ pub struct Config {
     pub templates: Templates,
     pub limits: Limits,
     pub openpgp: OpenPgp,
+    /// `[[rules]]`, compiled.
+    pub rules: crate::triage::Rules,
 }
 
 /// `[openpgp]`: where the team's keys are. Empty when the section is absent.
@@ -463,6 +465,16 @@ impl Validator<'_> {
         };
         let limits = self.limits(raw.limits);
         let openpgp = self.openpgp(raw.openpgp);
+        let templates_known: Vec<&str> = crate::respond::templates::names().collect();
+        let rules = match crate::triage::Rules::compile(raw.rules, &templates_known) {
+            Ok(rules) => rules,
+            Err(errors) => {
+                for e in errors {
+                    self.problem(&e.place, e.problem.to_string());
+                }
+                crate::triage::Rules::default()
+            }
+        };
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -474,6 +486,7 @@ impl Validator<'_> {
             templates,
             limits,
             openpgp,
+            rules,
         })
     }
 

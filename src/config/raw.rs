@@ -20,6 +20,9 @@ pub struct RawConfig {
     pub limits: RawLimits,
     #[serde(default)]
     pub openpgp: RawOpenPgp,
+    /// Triage rules for new reports, in order; the first that matches applies.
+    #[serde(default)]
+    pub rules: Vec<crate::triage::RawRule>,
 }
 
 #[derive(Debug, Default, Deserialize)]

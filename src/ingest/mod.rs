@@ -333,9 +333,37 @@ impl Pipeline<'_> {
             }),
             _ => None,
         });
+        // Triage rules look at new reports from outside only, and never at
+        // one we could not read.
+        let rule = match (&report, class.sender, class.automation, unreadable) {
+            (Some(_), Sender::External, None, None) if opened => {
+                config.rules.first_match(&msg.subject, &msg.text, sender.unwrap_or(""))
+            }
+            _ => None,
+        };
+        if let (Some(rule), Some(id)) = (rule, &report) {
+            if let Some(state) = rule.state() {
+                tx.set_state(id, state, now)?;
+            }
+            tx.add_tags(id, rule.tags())?;
+            tx.append_event(&NewEvent {
+                actor: "disclosed",
+                ..event(
+                    Some(id),
+                    "rule-applied",
+                    json!({ "rule": rule.name(), "state": rule.state().map(|s| s.as_str()),
+                            "tags": rule.tags(), "reply": rule.reply() }),
+                )
+            })?;
+        }
+        let reply_template = rule
+            .and_then(|r| r.reply())
+            .and_then(|name| respond::templates::names().find(|n| *n == name))
+            .zip(rule.map(|r| r.name()));
         let mut acknowledged = false;
         if let (true, Ok(()), Some(id), Some(from)) = (opened, answer, &report, &msg.from) {
-            acknowledged = self.acknowledge(tx, id, from, msg, unreadable, message, now)?;
+            acknowledged =
+                self.acknowledge(tx, id, from, msg, unreadable, reply_template, message, now)?;
         } else if let (true, Err(reason), Some(id)) = (opened, answer, &report) {
             tx.append_event(&event(
                 Some(id),
@@ -475,7 +503,8 @@ impl Pipeline<'_> {
     /// Queues the acknowledgement, unless the sender's automatic replies are used
     /// up: encrypted to the reporter's key when one is known, held when they wrote
     /// encrypted and none is. `unreadable` says the report could not be decrypted:
-    /// the reply then says only that.
+    /// the reply then says only that. `rule_reply` (template, rule) replaces
+    /// the acknowledgement when a triage rule answers the report.
     #[expect(clippy::too_many_arguments, reason = "the facts of one message")]
     fn acknowledge(
         &self,
@@ -484,6 +513,7 @@ impl Pipeline<'_> {
         from: &parse::Mailbox,
         msg: &ParsedMessage,
         unreadable: Option<respond::Unreadable>,
+        rule_reply: Option<(&'static str, &str)>,
         message: i64,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
@@ -518,6 +548,14 @@ impl Pipeline<'_> {
         };
         let team = self.crypto.team.as_deref();
         let composed = match (unreadable, team) {
+            (None, _) if let Some((template, rule)) = rule_reply => respond::compose::reporter_reply(
+                self.config,
+                self.templates,
+                template,
+                original,
+                Some(rule),
+                now,
+            ),
             (Some(why), Some(team)) => respond::undecryptable_acknowledgement(
                 self.config,
                 self.templates,

@@ -46,6 +46,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "duplicate",
         include_str!("../../templates/duplicate.txt.hbs"),
     ),
+    (
+        "out-of-scope",
+        include_str!("../../templates/out-of-scope.txt.hbs"),
+    ),
 ];
 
 /// The names of the templates (a `[templates] dir` can only replace these).
