@@ -16,6 +16,7 @@ fn team() -> Team {
             member("Alice", "alice@example.org"),
             member("Bob", "bob@example.net"),
         ],
+        ..Team::default()
     }
 }
 

@@ -337,7 +337,9 @@ impl Pipeline<'_> {
         // one we could not read.
         let rule = match (&report, class.sender, class.automation, unreadable) {
             (Some(_), Sender::External, None, None) if opened => {
-                config.rules.first_match(&msg.subject, &msg.text, sender.unwrap_or(""))
+                config
+                    .rules
+                    .first_match(&msg.subject, &msg.text, sender.unwrap_or(""))
             }
             _ => None,
         };
@@ -548,14 +550,16 @@ impl Pipeline<'_> {
         };
         let team = self.crypto.team.as_deref();
         let composed = match (unreadable, team) {
-            (None, _) if let Some((template, rule)) = rule_reply => respond::compose::reporter_reply(
-                self.config,
-                self.templates,
-                template,
-                original,
-                Some(rule),
-                now,
-            ),
+            (None, _) if let Some((template, rule)) = rule_reply => {
+                respond::compose::reporter_reply(
+                    self.config,
+                    self.templates,
+                    template,
+                    original,
+                    Some(rule),
+                    now,
+                )
+            }
             (Some(why), Some(team)) => respond::undecryptable_acknowledgement(
                 self.config,
                 self.templates,

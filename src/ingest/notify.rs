@@ -110,11 +110,6 @@ fn signature_text(pgp: Option<&Opened>) -> String {
     }
 }
 
-// TODO(merge): replaced by the command module's help.
-fn command_help() -> String {
-    "    #state S  #severity S  #cvss V  #assign A  #help".into()
-}
-
 fn size(bytes: u64) -> String {
     bytesize::ByteSize::b(bytes).display().si().to_string()
 }
@@ -156,7 +151,14 @@ impl Pipeline<'_> {
         } else {
             s.msg.subject.as_str()
         };
-        let help = command_help();
+        let help = crate::command::help(&crate::command::Scope::Report(
+            crate::command::ReportFacts {
+                id: record.id.clone(),
+                state: record.state,
+                extension_days: record.fix_extension_days,
+                waiting: record.waiting,
+            },
+        ));
         let mut data = NotificationData {
             headline: format!("{headline}: {report}"),
             report_id: report.as_str(),

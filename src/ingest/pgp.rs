@@ -205,14 +205,21 @@ impl Pipeline<'_> {
                                 secret: false,
                                 metadata: None,
                                 attachments: &[],
-                                reply_to: report.map(|id| {
-                                    program.address.with_tag(&format!("{id}-internal"))
-                                }),
+                                reply_to: report
+                                    .map(|id| program.address.with_tag(&format!("{id}-internal"))),
                                 from_name: format!("{} disclosed", program.name),
                                 references: Vec::new(),
                                 auto_submitted: Some("auto-generated"),
                             };
-                            self.send_to_team(tx, report, "key-changed", &mail, None, message, now)?;
+                            self.send_to_team(
+                                tx,
+                                report,
+                                "key-changed",
+                                &mail,
+                                None,
+                                message,
+                                now,
+                            )?;
                         }
                         Err(err) => {
                             tracing::warn!(error = %err, "cannot compose the key-change notice");

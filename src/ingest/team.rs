@@ -75,15 +75,33 @@ impl Pipeline<'_> {
 
         let outcome = self.commands(tx, route, &who, s, now)?;
         if !outcome.refused {
-            let names: Vec<String> = vec![author.clone(), who.member.name.clone()];
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            // Every member's address and name: a relay must not reveal who is
+            // on the team.
+            let members: Vec<String> = self
+                .config
+                .team
+                .members
+                .iter()
+                .flat_map(|m| [m.email.to_string(), m.name.clone()])
+                .collect();
+            let names: Vec<&str> = members.iter().map(String::as_str).collect();
             let stripped = strip::relay_text(&s.msg.text, &names);
             match route {
-                Route::Reply(id) if !stripped.text.trim().is_empty() => {
+                Route::Reply(id) if !stripped.is_empty() => {
+                    tx.append_event(&event(
+                        "relay-stripped",
+                        json!({ "command_lines": stripped.removed.command_lines,
+                                "quoted_lines": stripped.removed.quoted_lines,
+                                "cut_at": stripped.removed.tail.map(strip::Tail::as_str),
+                                "cut_lines": stripped.removed.tail_lines,
+                                "member_mentions": stripped.removed.member_mentions }),
+                    ))?;
                     self.relay(tx, id, &who, &stripped.text, s, now)?;
                 }
-                Route::Internal(id) if !stripped.text.trim().is_empty() => {
-                    self.internal_note(tx, id, &who, &stripped.text, s, now)?;
+                // Inside the team, names and addresses may stay.
+                Route::Internal(id) if !strip::relay_text(&s.msg.text, &[]).is_empty() => {
+                    let note = strip::relay_text(&s.msg.text, &[]);
+                    self.internal_note(tx, id, &who, &note.text, s, now)?;
                 }
                 Route::Reply(_) | Route::Internal(_) if !outcome.any => {
                     tx.append_event(&event(
@@ -599,17 +617,21 @@ impl Pipeline<'_> {
             (Some(r), _) => Scope::Report(command::ReportFacts {
                 id: r.id.clone(),
                 state: r.state,
-                fix_extension_days: r.fix_extension_days,
+                extension_days: r.fix_extension_days,
                 waiting: r.waiting,
             }),
             _ => Scope::Control,
         };
         let mut states = std::collections::HashMap::new();
-        for other in block.mentioned_reports() {
-            states.insert(other.clone(), tx.report_state(&other)?);
+        for entry in &block.entries {
+            if let Ok(command::Command::Duplicate { of, .. }) = &entry.command {
+                states.insert(of.clone(), tx.report_state(of)?);
+            }
         }
         let lookup = |id: &ReportId| states.get(id).copied().flatten();
-        let today = now.to_zoned_datetime(self.config.program.timezone.clone()).date();
+        let today = now
+            .to_zoned_datetime(self.config.program.timezone.clone())
+            .date();
         let author = who.member.email.to_string();
         let auth = who.method.as_str();
         let report = route.report();
@@ -623,7 +645,14 @@ impl Pipeline<'_> {
             message: Some(s.message),
         };
         let target = report.map_or_else(|| "the control address".to_owned(), ToString::to_string);
-        let planned = command::plan(&block, &scope, &lookup, &self.config.team, &self.config.sla, today);
+        let planned = command::plan(
+            &block.entries,
+            &scope,
+            &lookup,
+            &self.config.team,
+            &self.config.sla,
+            today,
+        );
         let changes = match planned {
             Ok(changes) => changes,
             Err(refusals) => {
@@ -631,14 +660,26 @@ impl Pipeline<'_> {
                     .iter()
                     .map(|r| RefusedLine {
                         line: r.line.clone(),
-                        reason: r.reason.clone(),
+                        reason: r.reason.to_string(),
                     })
                     .collect();
                 tx.append_event(&event(
                     "commands-refused",
                     json!({ "refused": refused.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>() }),
                 ))?;
-                self.command_reply(tx, report, who, &target, Vec::new(), refused, None, false, s, now)?;
+                self.command_reply(
+                    tx,
+                    &scope,
+                    report,
+                    who,
+                    &target,
+                    Vec::new(),
+                    refused,
+                    None,
+                    false,
+                    s,
+                    now,
+                )?;
                 return Ok(CommandOutcome {
                     any: true,
                     refused: true,
@@ -655,24 +696,31 @@ impl Pipeline<'_> {
             match (change, report) {
                 (Change::State { to, .. }, Some(id)) => {
                     tx.set_state(id, *to, now)?;
-                    tx.append_event(&event("state-changed", json!({ "to": to.as_str(), "change": change.describe() })))?;
+                    tx.append_event(&event(
+                        "state-changed",
+                        json!({ "to": to.as_str(), "change": change.describe() }),
+                    ))?;
                 }
                 (Change::Severity(severity), Some(id)) => {
                     tx.set_severity(id, Some(severity.as_str()))?;
                     tx.append_event(&event("severity-set", detail))?;
                 }
                 (Change::Cvss(score), Some(id)) => {
-                    tx.set_cvss(id, &score.vector, score.score, &score.severity)?;
+                    tx.set_cvss(id, &score.vector, score.score, score.severity.as_str())?;
                     tx.append_event(&event("cvss-set", detail))?;
                 }
                 (Change::Assign(assignee), Some(id)) => {
-                    tx.set_assignee(id, assignee.as_deref())?;
+                    let email = assignee.as_ref().map(|a| a.email.to_string());
+                    tx.set_assignee(id, email.as_deref())?;
                     tx.append_event(&event("assigned", detail))?;
                 }
-                (Change::Duplicate { of, reply }, Some(id)) => {
+                (Change::Duplicate { of, reply, .. }, Some(id)) => {
                     tx.set_duplicate_of(id, of)?;
                     tx.set_state(id, crate::report::ReportState::Duplicate, now)?;
-                    tx.append_event(&event("marked-duplicate", json!({ "of": of.as_str(), "reply": reply })))?;
+                    tx.append_event(&event(
+                        "marked-duplicate",
+                        json!({ "of": of.as_str(), "reply": reply }),
+                    ))?;
                     if *reply && let Some(r) = &record {
                         self.duplicate_reply(tx, r, &author, auth, s.message, now)?;
                     }
@@ -682,7 +730,14 @@ impl Pipeline<'_> {
                     tx.append_event(&event("cve-set", detail))?;
                 }
                 (Change::Credit(credit), Some(id)) => {
-                    tx.set_credit(id, credit)?;
+                    let credit = match credit {
+                        Some(c) => crate::report::Credit::Named {
+                            name: c.name.clone(),
+                            url: c.url.clone(),
+                        },
+                        None => crate::report::Credit::None,
+                    };
+                    tx.set_credit(id, &credit)?;
                     tx.append_event(&event("credit-recorded", detail))?;
                 }
                 (Change::FixedIn(version), Some(id)) => {
@@ -695,7 +750,10 @@ impl Pipeline<'_> {
                 }
                 (Change::Extend { days, reason, .. }, Some(id)) => {
                     tx.add_fix_extension(id, *days)?;
-                    tx.append_event(&event("fix-extended", json!({ "days": days, "reason": reason })))?;
+                    tx.append_event(&event(
+                        "fix-extended",
+                        json!({ "days": days, "reason": reason }),
+                    ))?;
                 }
                 (Change::Waiting, Some(id)) => {
                     tx.set_waiting(id, true)?;
@@ -721,12 +779,27 @@ impl Pipeline<'_> {
                 // `plan` only lets report commands through with a report.
                 (_, None) => continue,
             }
-            if !matches!(change, Change::Help | Change::List(_) | Change::Show(_) | Change::Digest | Change::Stats) {
+            if !matches!(
+                change,
+                Change::Help | Change::List(_) | Change::Show(_) | Change::Digest | Change::Stats
+            ) {
                 applied.push(change.describe());
             }
         }
         let output = (!output.is_empty()).then(|| output.join("\n"));
-        self.command_reply(tx, report, who, &target, applied, Vec::new(), output, help, s, now)?;
+        self.command_reply(
+            tx,
+            &scope,
+            report,
+            who,
+            &target,
+            applied,
+            Vec::new(),
+            output,
+            help,
+            s,
+            now,
+        )?;
         Ok(CommandOutcome {
             any: true,
             refused: false,
@@ -738,6 +811,7 @@ impl Pipeline<'_> {
     fn command_reply(
         &self,
         tx: &Tx<'_>,
+        scope: &crate::command::Scope,
         report: Option<&ReportId>,
         who: &Authenticated,
         target: &str,
@@ -748,12 +822,7 @@ impl Pipeline<'_> {
         s: Stored<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let scope = if report.is_some() {
-            crate::command::Scope::Control
-        } else {
-            crate::command::Scope::Control
-        };
-        let help_text = help.then(|| crate::command::help(&scope));
+        let help_text = help.then(|| crate::command::help(scope));
         let nothing = applied.is_empty() && refused.is_empty() && output.is_none();
         let body = self.templates.render(
             "command-reply",
@@ -801,7 +870,16 @@ impl Pipeline<'_> {
             references: s.msg.message_id.iter().cloned().collect(),
             auto_submitted: Some("auto-replied"),
         };
-        self.send_to_member(tx, report, "command-reply", &mail, &who.member.email, None, s.message, now)
+        self.send_to_member(
+            tx,
+            report,
+            "command-reply",
+            &mail,
+            &who.member.email,
+            None,
+            s.message,
+            now,
+        )
     }
 
     /// The duplicate template to the reporter of `r`.
@@ -823,11 +901,31 @@ impl Pipeline<'_> {
             message_id: parent.as_deref(),
             references: &[],
         };
-        match respond::compose::reporter_reply(self.config, self.templates, "duplicate", original, None, now) {
+        match respond::compose::reporter_reply(
+            self.config,
+            self.templates,
+            "duplicate",
+            original,
+            None,
+            now,
+        ) {
             Ok(mail) => {
-                self.to_reporter(tx, &r.id, "duplicate", mail, &r.reporter, None, message, actor, auth, now)?;
+                self.to_reporter(
+                    tx,
+                    &r.id,
+                    "duplicate",
+                    mail,
+                    &r.reporter,
+                    None,
+                    message,
+                    actor,
+                    auth,
+                    now,
+                )?;
             }
-            Err(err) => tracing::warn!(report = %r.id, error = %err, "cannot compose the duplicate reply"),
+            Err(err) => {
+                tracing::warn!(report = %r.id, error = %err, "cannot compose the duplicate reply")
+            }
         }
         Ok(())
     }

@@ -7,9 +7,7 @@ use lettre::Message;
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 
-use super::templates::{
-    AckData, DeliveryFailedData, TemplateError, Templates, UndecryptableData,
-};
+use super::templates::{AckData, DeliveryFailedData, TemplateError, Templates, UndecryptableData};
 use crate::config::Config;
 use crate::report::ReportId;
 

@@ -16,13 +16,18 @@ fn day(at: Timestamp, tz: &TimeZone) -> String {
         .to_string()
 }
 
-/// One line per report: id, state, reporter, subject.
+/// One line per report: id, state, reporter, subject. Without a state, the
+/// open reports.
 pub fn list(records: &[ReportRecord], state: Option<ReportState>, tz: &TimeZone) -> String {
+    let shown: Vec<&ReportRecord> = records
+        .iter()
+        .filter(|r| state.map_or(r.state.is_open(), |s| r.state == s))
+        .collect();
     let mut out = match state {
-        Some(s) => format!("Reports in state {s}: {}\n\n", records.len()),
-        None => format!("All reports: {}\n\n", records.len()),
+        Some(s) => format!("Reports in state {s}: {}\n\n", shown.len()),
+        None => format!("Open reports: {}\n\n", shown.len()),
     };
-    for r in records {
+    for r in shown {
         let _ = writeln!(
             out,
             "{}  {:<12}  {}  {}  {}",
@@ -194,8 +199,11 @@ mod tests {
         ];
         let tz = TimeZone::UTC;
         let listed = list(&records, None, &tz);
-        assert!(listed.starts_with("All reports: 3"), "{listed}");
-        assert!(listed.contains("SEC-2026-0002  spam"), "{listed}");
+        assert!(listed.starts_with("Open reports: 2"), "{listed}");
+        assert!(!listed.contains("SEC-2026-0002"), "{listed}");
+        let spam = list(&records, Some(ReportState::Spam), &tz);
+        assert!(spam.starts_with("Reports in state spam: 1"), "{spam}");
+        assert!(spam.contains("SEC-2026-0002  spam"), "{spam}");
 
         let digest = digest(&records, &tz);
         assert!(digest.contains("Open reports: 2"), "{digest}");

@@ -11,8 +11,8 @@ pub mod strip;
 pub mod team;
 
 pub use compose::{
-    ComposeError, Outgoing, Unreadable, acknowledgement, new_message_id,
-    reply_subject, undecryptable_acknowledgement,
+    ComposeError, Outgoing, Unreadable, acknowledgement, new_message_id, reply_subject,
+    undecryptable_acknowledgement,
 };
 pub use deliver::{DELIVERY_FAILED, DeliveryRun, backoff, deliver_due};
 pub use templates::{TemplateError, Templates};

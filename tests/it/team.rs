@@ -70,11 +70,16 @@ impl Person {
 }
 
 fn mailbox(stack: &MailStack, user: &str, n: usize) -> Vec<Vec<u8>> {
-    let found = stack.wait_for(user, "INBOX", n, WAIT);
+    stack.wait_for(user, "INBOX", n, WAIT);
     // Give anything unexpected a moment to arrive too, so counts are exact.
     std::thread::sleep(Duration::from_millis(500));
     let found = stack.messages(user, "INBOX");
-    assert_eq!(found.len(), n, "{user} has {} messages, expected {n}", found.len());
+    assert_eq!(
+        found.len(),
+        n,
+        "{user} has {} messages, expected {n}",
+        found.len()
+    );
     found.into_iter().map(|f| f.raw).collect()
 }
 
@@ -142,7 +147,9 @@ key = "bob.asc"
             data: &rita.public(),
         }],
     );
-    let armored = rita.gpg.encrypt(&inner, &[&team.fpr, &rita.fpr], Some(&rita.fpr));
+    let armored = rita
+        .gpg
+        .encrypt(&inner, &[&team.fpr, &rita.fpr], Some(&rita.fpr));
     let report = pgp_mime(
         &format!(
             "From: Rita Reporter <{}>\r\nTo: {security}\r\nSubject: ...\r\n\
@@ -185,7 +192,11 @@ key = "bob.asc"
             assert!(notice.contains(expected), "no {expected:?} in {notice}");
         }
         // The other member's key cannot read it: one mail per member.
-        let other = if std::ptr::eq(member, &alice) { &bob } else { &alice };
+        let other = if std::ptr::eq(member, &alice) {
+            &bob
+        } else {
+            &alice
+        };
         let (_, status) = other.gpg.decrypt(&encrypted_payload(&crlf(&got[0])));
         assert!(!status.contains("DECRYPTION_OKAY"), "{status}");
     }
@@ -227,7 +238,10 @@ key = "bob.asc"
         "security team\n",
         alice.address.as_str(),
     ] {
-        assert!(!text.contains(absent), "{absent:?} reached the reporter: {text}");
+        assert!(
+            !text.contains(absent),
+            "{absent:?} reached the reporter: {text}"
+        );
     }
     assert!(
         !String::from_utf8_lossy(relay).contains(&alice.address),
