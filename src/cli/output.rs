@@ -66,6 +66,10 @@ pub fn report(d: &ReportDetail, as_json: bool, config: &Config) {
         "reply to: {}",
         config.program.address.with_tag(s.id.as_str())
     );
+    if let Some(team) = &d.team {
+        println!("\nteam:");
+        print!("{}", crate::respond::control::show(team, &config.program.timezone));
+    }
     println!("\nparticipants:");
     for p in &d.participants {
         println!("  {:<10} {}", p.role, p.address);

@@ -29,6 +29,8 @@ pub struct ReportDetail {
     pub outbox: Vec<OutboxView>,
     /// The OpenPGP keys stored for the report's participants.
     pub keys: Vec<KeyView>,
+    /// What the team's commands and the triage rules set.
+    pub team: Option<super::ReportRecord>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -304,6 +306,7 @@ impl Tx<'_> {
             events,
             outbox,
             keys,
+            team: self.report_record(id)?,
         }))
     }
 
