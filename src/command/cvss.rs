@@ -54,9 +54,19 @@ impl fmt::Display for CvssVersion {
     }
 }
 
+const MAX_VECTOR: usize = 300;
+
 /// Parses and scores `text`; the error says what is wrong with the vector.
 pub(super) fn parse_cvss(text: &str) -> Result<CvssScore, String> {
     let vector = text.trim();
+    // The longest v4.0 vector, every optional metric included, is under 200 characters.
+    if vector.len() > MAX_VECTOR {
+        return Err(format!(
+            "`{}` is {} characters long, longer than any CVSS vector",
+            super::shorten(vector),
+            vector.len()
+        ));
+    }
     let version = if let Some(rest) = vector.strip_prefix("CVSS:") {
         match rest.split_once('/').map_or(rest, |(version, _)| version) {
             "3.0" => CvssVersion::V3_0,
@@ -85,8 +95,8 @@ pub(super) fn parse_cvss(text: &str) -> Result<CvssScore, String> {
         .collect();
     if !missing.is_empty() {
         return Err(format!(
-            "base metric{} {} missing; a CVSS {version} vector needs all of {}",
-            if missing.len() == 1 { " is" } else { "s are" },
+            "missing base metric{} {}; a CVSS {version} vector needs all of {}",
+            if missing.len() == 1 { "" } else { "s" },
             missing.join(", "),
             version.base_metrics().join(", "),
         ));

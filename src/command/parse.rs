@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use super::cvss::parse_cvss;
 use super::{Block, Command, CommandError, Credit, Entry, Severity, shorten};
 use crate::config::Address;
-use crate::report::{ReportId, ReportState};
+use crate::report::{ReportId, ReportState, UnknownState};
 
 /// Longest credit name or `#fixed-in` version; longer text is surely a mistake.
 const MAX_TEXT: usize = 100;
@@ -66,9 +66,7 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
     match lower.as_str() {
         "#state" => {
             let text = required(argument, "#state", "#state STATE, e.g. #state triaged")?;
-            text.parse::<ReportState>()
-                .map(Command::State)
-                .map_err(|err| invalid("#state", err.to_string()))
+            state("#state", text).map(Command::State)
         }
         "#severity" => {
             let text = required(
@@ -131,10 +129,7 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
         "#waiting" => no_argument(argument, "#waiting", Command::Waiting),
         "#help" => no_argument(argument, "#help", Command::Help),
         "#list" if argument.is_empty() => Ok(Command::List(None)),
-        "#list" => argument
-            .parse::<ReportState>()
-            .map(|state| Command::List(Some(state)))
-            .map_err(|err| invalid("#list", err.to_string())),
+        "#list" => state("#list", argument).map(|state| Command::List(Some(state))),
         "#show" => {
             let text = required(argument, "#show", "#show ID")?;
             report_id("#show", text, prefix).map(Command::Show)
@@ -176,6 +171,11 @@ fn no_argument(
             argument: shorten(argument),
         })
     }
+}
+
+fn state(command: &'static str, text: &str) -> Result<ReportState, CommandError> {
+    text.parse::<ReportState>()
+        .map_err(|_| invalid(command, UnknownState(shorten(text)).to_string()))
 }
 
 fn is_none(text: &str) -> bool {
