@@ -415,7 +415,7 @@ pub enum Refused {
     NeedsControlAddress { command: &'static str },
     #[error("the report is already {state}")]
     AlreadyInState { state: ReportState },
-    #[error("a {from} report cannot become {to}; {}", allowed_from(*from))]
+    #[error("cannot go from {from} to {to}; {}", allowed_from(*from))]
     TransitionNotAllowed { from: ReportState, to: ReportState },
     #[error("to mark a duplicate, use `#duplicate ID` so the original report is recorded")]
     StateDuplicate,
@@ -457,13 +457,10 @@ fn allowed_from(from: ReportState) -> String {
         .collect();
     let duplicate = from.can_become(ReportState::Duplicate);
     match (allowed.is_empty(), duplicate) {
-        (true, false) => format!("nothing follows {from}"),
-        (true, true) => format!("from {from} only `#duplicate ID` is possible"),
-        (false, false) => format!("from {from} it can become: {}", allowed.join(", ")),
-        (false, true) => format!(
-            "from {from} it can become: {} (or use `#duplicate ID`)",
-            allowed.join(", ")
-        ),
+        (true, false) => format!("{from} is final"),
+        (true, true) => "allowed next: only `#duplicate ID`".to_owned(),
+        (false, false) => format!("allowed next: {}", allowed.join(", ")),
+        (false, true) => format!("allowed next: {} (or `#duplicate ID`)", allowed.join(", ")),
     }
 }
 
@@ -492,8 +489,7 @@ pub fn help(scope: &Scope) -> String {
     }
 }
 
-const REPORT_HELP: &str = "\
-Commands go on their own lines at the very top of the mail, before any other text.
+const REPORT_HELP: &str = r#"Commands go on their own lines at the very top of the mail, before any other text.
 They apply all together, or not at all if one is refused.
 
   #state STATE            new, acknowledged, triaged, accepted, fixed, disclosed,
@@ -503,13 +499,14 @@ They apply all together, or not at all if one is refused.
   #assign ADDRESS         a team member's address; #assign none to clear
   #duplicate ID [reply]   duplicate of another report; `reply` tells the reporter
   #cve CVE-YYYY-NNNN      the CVE id
-  #credit \"NAME\" [URL]    Hall of Fame credit (http/https URL); #credit none
+  #credit "NAME" [URL]    Hall of Fame credit (http/https URL); #credit none
   #fixed-in VERSION       the release with the fix
   #disclose YYYY-MM-DD    the agreed disclosure date
-  #extend 30d because WHY extend the fix deadline (days or weeks, up to fix_max)
+  #extend 30d because WHY
+                          extend the fix deadline (days or weeks, up to fix_max)
   #waiting                pause the SLA until the reporter answers
   #help                   this text
-";
+"#;
 
 const CONTROL_HELP: &str = "\
 Commands go on their own lines at the very top of the mail to the control address.

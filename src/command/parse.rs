@@ -24,7 +24,8 @@ pub fn parse_block<'a>(body: &'a str, prefix: &str) -> Block<'a> {
     let mut rest_offset = body.len();
     let mut offset = 0;
     for raw in body.split_inclusive('\n') {
-        let line = raw.trim();
+        // A byte-order mark may precede the first line of a decoded body.
+        let line = raw.trim().trim_start_matches('\u{feff}');
         if line.is_empty() {
             offset += raw.len();
             continue;
@@ -186,11 +187,11 @@ fn assignee(text: &str) -> Result<Option<Address>, CommandError> {
     if is_none(text) {
         return Ok(None);
     }
-    // Mail clients paste addresses as `<alice@example.org>`.
+    // Mail clients paste addresses as `<alice@example.org>` or `Alice <alice@…>`.
     let bare = text
-        .strip_prefix('<')
-        .and_then(|t| t.strip_suffix('>'))
-        .unwrap_or(text);
+        .strip_suffix('>')
+        .and_then(|t| t.rsplit_once('<'))
+        .map_or(text, |(_, address)| address);
     Address::parse(bare).map(Some).ok_or_else(|| {
         invalid(
             "#assign",
@@ -288,11 +289,21 @@ fn credit(text: &str) -> Result<Option<Credit>, CommandError> {
         (name.trim(), url)
     } else {
         // Unquoted: the last word is the URL when it looks like one (has a scheme).
-        match text.rsplit_once(char::is_whitespace) {
+        let (name, url) = match text.rsplit_once(char::is_whitespace) {
             Some((name, last)) if looks_like_url(last) => (name.trim(), Some(last)),
             _ if looks_like_url(text) => ("", Some(text)),
             _ => (text, None),
+        };
+        if let Some(word) = name.split_whitespace().find(|w| looks_like_url(w)) {
+            return Err(invalid(
+                "#credit",
+                format!(
+                    "`{}` looks like a URL inside the name; put the URL last: #credit \"Jane Doe\" https://jane.example",
+                    shorten(word)
+                ),
+            ));
         }
+        (name, url)
     };
     if name.is_empty() {
         return Err(invalid(

@@ -32,6 +32,13 @@ fn crlf_bodies() {
 }
 
 #[test]
+fn byte_order_mark_before_the_first_command() {
+    let block = parse_block("\u{feff}#waiting\nHi", PREFIX);
+    assert_eq!(lines(&block), ["#waiting"]);
+    assert_eq!(block.rest, "Hi");
+}
+
+#[test]
 fn only_commands() {
     let block = parse_block("#help", PREFIX);
     assert_eq!(lines(&block), ["#help"]);

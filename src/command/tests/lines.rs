@@ -28,7 +28,15 @@ fn good_lines() {
             "#assign alice@example.org",
             Command::Assign(Some(alice.clone())),
         ),
-        ("#assign <Alice@Example.org>", Command::Assign(Some(alice))),
+        (
+            "#assign <Alice@Example.org>",
+            Command::Assign(Some(alice.clone())),
+        ),
+        (
+            "#assign Alice <alice@example.org>",
+            Command::Assign(Some(alice.clone())),
+        ),
+        ("#state\u{a0}triaged", Command::State(ReportState::Triaged)),
         ("#assign none", Command::Assign(None)),
         (
             "#duplicate SEC-2026-0012",
@@ -129,7 +137,8 @@ fn bad_lines_say_why() {
         ("#cvss", "needs an argument"),
         ("#assign", "needs an argument"),
         ("#assign alice", "`alice` is not an address"),
-        ("#assign Alice <alice@example.org>", "is not an address"),
+        ("#assign Alice <alice>", "`Alice <alice>` is not an address"),
+        ("#assign alice+x@example.org", "is not an address"),
         ("#duplicate", "needs an argument"),
         (
             "#duplicate 12",
@@ -167,6 +176,10 @@ fn bad_lines_say_why() {
         ),
         ("#credit Jane https://", "no host"),
         ("#credit Jane\u{7}Doe", "control characters"),
+        (
+            "#credit Jane https://jane.example Doe",
+            "looks like a URL inside the name; put the URL last",
+        ),
         ("#fixed-in", "needs an argument"),
         ("#disclose", "needs an argument"),
         (

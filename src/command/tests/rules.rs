@@ -45,7 +45,7 @@ fn all_or_none() {
     assert_eq!(lines, ["#state fixed", "#cve CVE-2026-1"]);
     assert_eq!(
         refusals[0].to_string(),
-        "#state fixed: a acknowledged report cannot become fixed; from acknowledged it can become: triaged, accepted, rejected, out-of-scope, spam (or use `#duplicate ID`)"
+        "#state fixed: cannot go from acknowledged to fixed; allowed next: triaged, accepted, rejected, out-of-scope, spam (or `#duplicate ID`)"
     );
 }
 
@@ -167,15 +167,15 @@ fn state_refusals() {
     );
     assert_eq!(
         refused("#state disclosed", &on(ReportState::Accepted)),
-        "a accepted report cannot become disclosed; from accepted it can become: fixed, rejected (or use `#duplicate ID`)"
+        "cannot go from accepted to disclosed; allowed next: fixed, rejected (or `#duplicate ID`)"
     );
     assert_eq!(
         refused("#state triaged", &on(ReportState::Disclosed)),
-        "a disclosed report cannot become triaged; nothing follows disclosed"
+        "cannot go from disclosed to triaged; disclosed is final"
     );
     assert_eq!(
         refused("#state new", &on(ReportState::Fixed)),
-        "a fixed report cannot become new; from fixed it can become: accepted, disclosed"
+        "cannot go from fixed to new; allowed next: accepted, disclosed"
     );
 }
 
@@ -212,7 +212,7 @@ fn duplicate() {
     );
     assert!(
         refused("#duplicate SEC-2026-0012", &on(ReportState::Fixed))
-            .starts_with("a fixed report cannot become duplicate")
+            .starts_with("cannot go from fixed to duplicate")
     );
     assert_eq!(
         refused("#duplicate SEC-2026-0012", &on(ReportState::Duplicate)),
