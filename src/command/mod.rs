@@ -1,1 +1,521 @@
-//! (to be written)
+//! The team's mail commands (SPEC §5): `#state triaged`, `#extend 30d because …`.
+//!
+//! Two pure steps. [`parse_block`] finds the command lines at the top of a body
+//! and parses each one on its own; [`plan`] checks them against the report, the
+//! team and the SLA, and returns either every change to apply, in order, or every
+//! refusal: a mail's commands apply all together or not at all, so a typo never
+//! leaves a report half-updated. The caller writes the [`Change`]s and answers
+//! with [`Change`]'s `Display` lines or the [`Refusal`]s.
+
+mod cvss;
+mod parse;
+mod plan;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use jiff::civil::Date;
+
+use crate::config::Address;
+use crate::report::{ReportId, ReportState};
+
+pub use cvss::{CvssScore, CvssVersion};
+pub use parse::{parse_block, parse_command};
+pub use plan::plan;
+
+/// One command line, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `#state S`.
+    State(ReportState),
+    /// `#severity none|low|medium|high|critical`.
+    Severity(Severity),
+    /// `#cvss VECTOR`.
+    Cvss(CvssScore),
+    /// `#assign ADDRESS`; `None` for `#assign none`.
+    Assign(Option<Address>),
+    /// `#duplicate ID [reply]`.
+    Duplicate { of: ReportId, reply: bool },
+    /// `#cve CVE-YYYY-NNNN`, upper case.
+    Cve(String),
+    /// `#credit NAME [URL]`; `None` for `#credit none`.
+    Credit(Option<Credit>),
+    /// `#fixed-in VERSION`.
+    FixedIn(String),
+    /// `#disclose YYYY-MM-DD`.
+    Disclose(Date),
+    /// `#extend 30d because REASON`.
+    Extend { days: u32, reason: String },
+    /// `#waiting`: pause the SLA until the reporter answers.
+    Waiting,
+    /// `#help`, on either address.
+    Help,
+    /// `#list [state]` (control address).
+    List(Option<ReportState>),
+    /// `#show ID` (control address).
+    Show(ReportId),
+    /// `#digest` (control address).
+    Digest,
+    /// `#stats` (control address).
+    Stats,
+}
+
+/// Where a command may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    Report,
+    Control,
+    Both,
+}
+
+impl Command {
+    /// The command's name as typed, e.g. `#state`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::State(_) => "#state",
+            Self::Severity(_) => "#severity",
+            Self::Cvss(_) => "#cvss",
+            Self::Assign(_) => "#assign",
+            Self::Duplicate { .. } => "#duplicate",
+            Self::Cve(_) => "#cve",
+            Self::Credit(_) => "#credit",
+            Self::FixedIn(_) => "#fixed-in",
+            Self::Disclose(_) => "#disclose",
+            Self::Extend { .. } => "#extend",
+            Self::Waiting => "#waiting",
+            Self::Help => "#help",
+            Self::List(_) => "#list",
+            Self::Show(_) => "#show",
+            Self::Digest => "#digest",
+            Self::Stats => "#stats",
+        }
+    }
+
+    /// Which address the command belongs on.
+    pub fn applies(&self) -> Applies {
+        match self {
+            Self::Help => Applies::Both,
+            Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
+            _ => Applies::Report,
+        }
+    }
+}
+
+/// A report's severity, as `#severity` sets it and a CVSS score rates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// All severities, mildest first.
+    pub const ALL: [Severity; 5] = [
+        Self::None,
+        Self::Low,
+        Self::Medium,
+        Self::High,
+        Self::Critical,
+    ];
+
+    /// The lower-case name: `none` … `critical`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+
+    /// Parses a name in any case.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    fn from_cvss(severity: ::cvss::Severity) -> Self {
+        match severity {
+            ::cvss::Severity::None => Self::None,
+            ::cvss::Severity::Low => Self::Low,
+            ::cvss::Severity::Medium => Self::Medium,
+            ::cvss::Severity::High => Self::High,
+            ::cvss::Severity::Critical => Self::Critical,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// How a reporter is credited in the Hall of Fame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    /// At most 100 characters, no control characters.
+    pub name: String,
+    /// An `http` or `https` URL.
+    pub url: Option<String>,
+}
+
+impl fmt::Display for Credit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.url {
+            Some(url) => write!(f, "{} ({url})", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// Why one command line could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown command `{name}`; the commands are {}", COMMAND_NAMES.join(", "))]
+    Unknown { name: String },
+    #[error("`{command}` needs an argument: {usage}")]
+    MissingArgument {
+        command: &'static str,
+        usage: &'static str,
+    },
+    #[error("`{command}` takes no argument, but got `{argument}`")]
+    UnexpectedArgument {
+        command: &'static str,
+        argument: String,
+    },
+    #[error("`{command}`: {reason}")]
+    Invalid {
+        command: &'static str,
+        reason: String,
+    },
+}
+
+/// Every command name, in the order the help lists them.
+pub const COMMAND_NAMES: &[&str] = &[
+    "#state",
+    "#severity",
+    "#cvss",
+    "#assign",
+    "#duplicate",
+    "#cve",
+    "#credit",
+    "#fixed-in",
+    "#disclose",
+    "#extend",
+    "#waiting",
+    "#help",
+    "#list",
+    "#show",
+    "#digest",
+    "#stats",
+];
+
+/// One command line of a block: its text and what it parsed to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The line, trimmed (for replies: "`#state fixd`: …").
+    pub line: String,
+    pub command: Result<Command, CommandError>,
+}
+
+/// The command block at the top of a body, and the text after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block<'a> {
+    pub entries: Vec<Entry>,
+    /// Where the text after the block starts in the body (0 without commands).
+    pub rest_offset: usize,
+    /// The body after the block: what is relayed to a reporter.
+    pub rest: &'a str,
+}
+
+impl Block<'_> {
+    /// True when the body started with no command line.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// What the commands are checked against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    /// Mail to a report's reply or internal address.
+    Report(ReportFacts),
+    /// Mail to the control address.
+    Control,
+}
+
+/// What [`plan`] needs to know about the report a mail was sent to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFacts {
+    pub id: ReportId,
+    pub state: ReportState,
+    /// Days (business days when the SLA's fix time is in business days) of fix
+    /// extension already granted.
+    pub extension_days: u32,
+    /// Whether the SLA is already paused by `#waiting`.
+    pub waiting: bool,
+}
+
+/// Whether `#extend` days are calendar or business days: the SLA's `fix` decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayKind {
+    Calendar,
+    Business,
+}
+
+impl DayKind {
+    fn days(self, n: u32) -> String {
+        let plural = if n == 1 { "" } else { "s" };
+        match self {
+            Self::Calendar => format!("{n} day{plural}"),
+            Self::Business => format!("{n} business day{plural}"),
+        }
+    }
+}
+
+/// One validated change, for the integrator to write (and event-log) in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    State {
+        from: ReportState,
+        to: ReportState,
+    },
+    Severity(Severity),
+    Cvss(CvssScore),
+    /// `None` clears the assignee.
+    Assign(Option<Assignee>),
+    /// The report becomes a duplicate of `of`; with `reply`, the reporter gets the
+    /// duplicate template.
+    Duplicate {
+        of: ReportId,
+        from: ReportState,
+        reply: bool,
+    },
+    Cve(String),
+    /// `None`: the reporter is not credited.
+    Credit(Option<Credit>),
+    FixedIn(String),
+    Disclose(Date),
+    /// The fix deadline moves by `days`; `extension_days` is every extension so
+    /// far including this one, `total_days` the fix time with all of them.
+    Extend {
+        days: u32,
+        reason: String,
+        extension_days: u32,
+        total_days: u32,
+        kind: DayKind,
+    },
+    /// Pause the SLA until the reporter answers.
+    Waiting,
+    /// Answer with [`help`] for the address the mail went to.
+    Help,
+    List(Option<ReportState>),
+    Show(ReportId),
+    Digest,
+    Stats,
+}
+
+impl Change {
+    /// One line for the reply mail, e.g. `state: acknowledged → triaged`.
+    pub fn describe(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::State { from, to } => write!(f, "state: {from} → {to}"),
+            Self::Severity(severity) => write!(f, "severity: {severity}"),
+            Self::Cvss(cvss) => write!(
+                f,
+                "CVSS {} score {:.1} ({}): {}",
+                cvss.version, cvss.score, cvss.severity, cvss.vector
+            ),
+            Self::Assign(Some(assignee)) => {
+                write!(f, "assigned to {} <{}>", assignee.name, assignee.email)
+            }
+            Self::Assign(None) => f.write_str("unassigned"),
+            Self::Duplicate { of, from, reply } => write!(
+                f,
+                "state: {from} → duplicate of {of} ({})",
+                if *reply {
+                    "the reporter gets the duplicate reply"
+                } else {
+                    "no reply to the reporter"
+                }
+            ),
+            Self::Cve(cve) => write!(f, "CVE: {cve}"),
+            Self::Credit(Some(credit)) => write!(f, "credit: {credit}"),
+            Self::Credit(None) => f.write_str("credit: none (the reporter is not credited)"),
+            Self::FixedIn(version) => write!(f, "fixed in: {version}"),
+            Self::Disclose(date) => write!(f, "disclosure date: {date}"),
+            Self::Extend {
+                days,
+                reason,
+                total_days,
+                kind,
+                ..
+            } => write!(
+                f,
+                "fix deadline extended by {} to {} after acceptance: {reason}",
+                kind.days(*days),
+                kind.days(*total_days)
+            ),
+            Self::Waiting => f.write_str("waiting for the reporter: SLA paused until they answer"),
+            Self::Help => f.write_str("help: the command reference follows"),
+            Self::List(Some(state)) => write!(f, "list: reports in state {state}"),
+            Self::List(None) => f.write_str("list: open reports"),
+            Self::Show(id) => write!(f, "show: {id}"),
+            Self::Digest => f.write_str("digest"),
+            Self::Stats => f.write_str("statistics"),
+        }
+    }
+}
+
+/// The team member a report is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignee {
+    pub name: String,
+    pub email: Address,
+}
+
+/// A command line that was refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The command line, trimmed.
+    pub line: String,
+    pub reason: Refused,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", shorten(&self.line), self.reason)
+    }
+}
+
+/// Why [`plan`] refused a command line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(transparent)]
+    Parse(#[from] CommandError),
+    #[error(
+        "`{command}` changes one report: send it to that report's address (the plus-address with its id), not the control address"
+    )]
+    NeedsReportAddress { command: &'static str },
+    #[error("`{command}` is a control command: send it to the control address (+control)")]
+    NeedsControlAddress { command: &'static str },
+    #[error("the report is already {state}")]
+    AlreadyInState { state: ReportState },
+    #[error("cannot go from {from} to {to}; {}", allowed_from(*from))]
+    TransitionNotAllowed { from: ReportState, to: ReportState },
+    #[error("to mark a duplicate, use `#duplicate ID` so the original report is recorded")]
+    StateDuplicate,
+    #[error("{id} cannot be a duplicate of itself")]
+    DuplicateOfItself { id: ReportId },
+    #[error("there is no report {id}")]
+    NoSuchReport { id: ReportId },
+    #[error("{address} is not a team member; assign one of: {members}")]
+    NotAMember { address: Address, members: String },
+    #[error(
+        "`#extend` works only while the report is accepted (the fix clock runs from acceptance); it is {state}"
+    )]
+    ExtendNotAccepted { state: ReportState },
+    #[error(
+        "would make the fix deadline {}, beyond fix_max of {}{}",
+        kind.days(*total), kind.days(*max), remaining_note(*kind, *max, *total, *asked)
+    )]
+    ExtendBeyondMax {
+        total: u32,
+        max: u32,
+        asked: u32,
+        kind: DayKind,
+    },
+    #[error("`#extend` cannot be checked against the SLA: {reason}")]
+    ExtendPolicy { reason: String },
+    #[error("the disclosure date {date} is in the past (today is {today})")]
+    DiscloseInPast { date: Date, today: Date },
+    #[error("`#waiting` pauses the SLA of an open report; this one is {state}")]
+    WaitingClosed { state: ReportState },
+    #[error("the SLA is already paused: the report is waiting for the reporter")]
+    AlreadyWaiting,
+}
+
+fn allowed_from(from: ReportState) -> String {
+    let allowed: Vec<&str> = ReportState::ALL
+        .into_iter()
+        .filter(|to| from.can_become(*to) && *to != ReportState::Duplicate)
+        .map(ReportState::as_str)
+        .collect();
+    let duplicate = from.can_become(ReportState::Duplicate);
+    match (allowed.is_empty(), duplicate) {
+        (true, false) => format!("{from} is final"),
+        (true, true) => "allowed next: only `#duplicate ID`".to_owned(),
+        (false, false) => format!("allowed next: {}", allowed.join(", ")),
+        (false, true) => format!("allowed next: {} (or `#duplicate ID`)", allowed.join(", ")),
+    }
+}
+
+fn remaining_note(kind: DayKind, max: u32, total: u32, asked: u32) -> String {
+    let before = total.saturating_sub(asked);
+    match max.checked_sub(before) {
+        Some(0) | None => "; no further extension is possible".to_owned(),
+        Some(left) => format!("; at most {} more can be granted", kind.days(left)),
+    }
+}
+
+/// Cuts user input quoted back in messages, so a huge line is not mailed back whole.
+pub(crate) fn shorten(text: &str) -> String {
+    const MAX: usize = 80;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// A short command reference for the address a mail went to.
+pub fn help(scope: &Scope) -> String {
+    match scope {
+        Scope::Report(_) => REPORT_HELP.to_owned(),
+        Scope::Control => CONTROL_HELP.to_owned(),
+    }
+}
+
+const REPORT_HELP: &str = r#"Commands go on their own lines at the very top of the mail, before any other text.
+They apply all together, or not at all if one is refused.
+
+  #state STATE            new, acknowledged, triaged, accepted, fixed, disclosed,
+                          rejected, out-of-scope, spam
+  #severity LEVEL         none, low, medium, high, critical
+  #cvss VECTOR            CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H (3.0, 3.1, 4.0)
+  #assign ADDRESS         a team member's address; #assign none to clear
+  #duplicate ID [reply]   duplicate of another report; `reply` tells the reporter
+  #cve CVE-YYYY-NNNN      the CVE id
+  #credit "NAME" [URL]    Hall of Fame credit (http/https URL); #credit none
+  #fixed-in VERSION       the release with the fix
+  #disclose YYYY-MM-DD    the agreed disclosure date
+  #extend 30d because WHY
+                          extend the fix deadline (days or weeks, up to fix_max)
+  #waiting                pause the SLA until the reporter answers
+  #help                   this text
+"#;
+
+const CONTROL_HELP: &str = "\
+Commands go on their own lines at the very top of the mail to the control address.
+
+  #list [STATE]   reports, all open ones or those in STATE
+  #show ID        one report
+  #digest         the digest of open reports and deadlines
+  #stats          statistics
+  #help           this text
+
+Commands that change a report go to that report's own address.
+";

@@ -1,0 +1,454 @@
+//! Finding the command block at the top of a body and parsing each line.
+//!
+//! Parsing checks only what a line says on its own (a real date, a CVE id's
+//! shape, a URL's scheme); what depends on the report, the team or today is
+//! [`super::plan`]'s job.
+
+use jiff::civil::Date;
+
+use super::cvss::parse_cvss;
+use super::{Block, Command, CommandError, Credit, Entry, Severity, shorten};
+use crate::config::Address;
+use crate::report::{ReportId, ReportState, UnknownState};
+
+/// Longest credit name or `#fixed-in` version; longer text is surely a mistake.
+const MAX_TEXT: usize = 100;
+
+/// Splits the command block off the top of `body`; `prefix` is the report id prefix.
+///
+/// Leading blank lines are skipped; the block is the run of lines whose trimmed
+/// text is `#` and a letter (blank lines between them allowed) and ends at the
+/// first other non-blank line. `# Heading` and quoted `> #state` lines are text.
+pub fn parse_block<'a>(body: &'a str, prefix: &str) -> Block<'a> {
+    let mut entries = Vec::new();
+    let mut rest_offset = body.len();
+    let mut offset = 0;
+    for raw in body.split_inclusive('\n') {
+        // A byte-order mark may precede the first line of a decoded body.
+        let line = raw.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() {
+            offset += raw.len();
+            continue;
+        }
+        if !is_command_line(line) {
+            rest_offset = offset;
+            break;
+        }
+        entries.push(Entry {
+            line: line.to_owned(),
+            command: parse_command(line, prefix),
+        });
+        offset += raw.len();
+    }
+    // Without commands the body is relayed untouched, leading blank lines and all.
+    if entries.is_empty() {
+        rest_offset = 0;
+    }
+    Block {
+        entries,
+        rest_offset,
+        rest: body.get(rest_offset..).unwrap_or(""),
+    }
+}
+
+fn is_command_line(trimmed: &str) -> bool {
+    let mut chars = trimmed.chars();
+    chars.next() == Some('#') && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+}
+
+/// Parses one command line (`#state triaged`); `prefix` is the report id prefix.
+pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> {
+    let line = line.trim();
+    let (name, argument) = match line.split_once(char::is_whitespace) {
+        Some((name, argument)) => (name, argument.trim()),
+        None => (line, ""),
+    };
+    let lower = name.to_ascii_lowercase();
+    match lower.as_str() {
+        "#state" => {
+            let text = required(argument, "#state", "#state STATE, e.g. #state triaged")?;
+            state("#state", text).map(Command::State)
+        }
+        "#severity" => {
+            let text = required(
+                argument,
+                "#severity",
+                "#severity none|low|medium|high|critical",
+            )?;
+            Severity::parse(text).map(Command::Severity).ok_or_else(|| {
+                invalid(
+                    "#severity",
+                    format!(
+                        "`{}` is not a severity (one of: none, low, medium, high, critical)",
+                        shorten(text)
+                    ),
+                )
+            })
+        }
+        "#cvss" => {
+            let text = required(argument, "#cvss", "#cvss CVSS:3.1/AV:N/AC:L/…")?;
+            parse_cvss(text)
+                .map(Command::Cvss)
+                .map_err(|reason| invalid("#cvss", reason))
+        }
+        "#assign" => {
+            let text = required(argument, "#assign", "#assign ADDRESS, or #assign none")?;
+            assignee(text).map(Command::Assign)
+        }
+        "#duplicate" => {
+            let text = required(argument, "#duplicate", "#duplicate ID [reply]")?;
+            duplicate(text, prefix)
+        }
+        "#cve" => {
+            let text = required(argument, "#cve", "#cve CVE-2026-12345")?;
+            cve(text).map(Command::Cve)
+        }
+        "#credit" => {
+            let text = required(
+                argument,
+                "#credit",
+                "#credit \"Jane Doe\" https://jane.example, or #credit none",
+            )?;
+            credit(text).map(Command::Credit)
+        }
+        "#fixed-in" => {
+            let text = required(
+                argument,
+                "#fixed-in",
+                "#fixed-in VERSION, e.g. #fixed-in 3.1.1",
+            )?;
+            checked_text("#fixed-in", "version", text).map(Command::FixedIn)
+        }
+        "#disclose" => {
+            let text = required(argument, "#disclose", "#disclose YYYY-MM-DD")?;
+            date(text).map(Command::Disclose)
+        }
+        "#extend" => {
+            let text = required(argument, "#extend", "#extend 30d because REASON")?;
+            extend(text)
+        }
+        "#waiting" => no_argument(argument, "#waiting", Command::Waiting),
+        "#help" => no_argument(argument, "#help", Command::Help),
+        "#list" if argument.is_empty() => Ok(Command::List(None)),
+        "#list" => state("#list", argument).map(|state| Command::List(Some(state))),
+        "#show" => {
+            let text = required(argument, "#show", "#show ID")?;
+            report_id("#show", text, prefix).map(Command::Show)
+        }
+        "#digest" => no_argument(argument, "#digest", Command::Digest),
+        "#stats" => no_argument(argument, "#stats", Command::Stats),
+        _ => Err(CommandError::Unknown {
+            name: shorten(name),
+        }),
+    }
+}
+
+fn invalid(command: &'static str, reason: String) -> CommandError {
+    CommandError::Invalid { command, reason }
+}
+
+fn required<'a>(
+    argument: &'a str,
+    command: &'static str,
+    usage: &'static str,
+) -> Result<&'a str, CommandError> {
+    if argument.is_empty() {
+        Err(CommandError::MissingArgument { command, usage })
+    } else {
+        Ok(argument)
+    }
+}
+
+fn no_argument(
+    argument: &str,
+    command: &'static str,
+    parsed: Command,
+) -> Result<Command, CommandError> {
+    if argument.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(CommandError::UnexpectedArgument {
+            command,
+            argument: shorten(argument),
+        })
+    }
+}
+
+fn state(command: &'static str, text: &str) -> Result<ReportState, CommandError> {
+    text.parse::<ReportState>()
+        .map_err(|_| invalid(command, UnknownState(shorten(text)).to_string()))
+}
+
+fn is_none(text: &str) -> bool {
+    text.eq_ignore_ascii_case("none")
+}
+
+fn assignee(text: &str) -> Result<Option<Address>, CommandError> {
+    if is_none(text) {
+        return Ok(None);
+    }
+    // Mail clients paste addresses as `<alice@example.org>` or `Alice <alice@…>`.
+    let bare = text
+        .strip_suffix('>')
+        .and_then(|t| t.rsplit_once('<'))
+        .map_or(text, |(_, address)| address);
+    Address::parse(bare).map(Some).ok_or_else(|| {
+        invalid(
+            "#assign",
+            format!(
+                "`{}` is not an address; write a team member's address like alice@example.org, or `none`",
+                shorten(text)
+            ),
+        )
+    })
+}
+
+fn report_id(command: &'static str, text: &str, prefix: &str) -> Result<ReportId, CommandError> {
+    ReportId::parse(prefix, text).ok_or_else(|| {
+        invalid(
+            command,
+            format!(
+                "`{}` is not a report id; write it like {prefix}-2026-0042",
+                shorten(text)
+            ),
+        )
+    })
+}
+
+fn duplicate(text: &str, prefix: &str) -> Result<Command, CommandError> {
+    let mut words = text.split_whitespace();
+    let id = report_id("#duplicate", words.next().unwrap_or_default(), prefix)?;
+    let reply = match words.next() {
+        None => false,
+        Some(word) if word.eq_ignore_ascii_case("reply") => true,
+        Some(word) => {
+            return Err(invalid(
+                "#duplicate",
+                format!(
+                    "after the id only `reply` may follow (to send the reporter the duplicate reply), not `{}`",
+                    shorten(word)
+                ),
+            ));
+        }
+    };
+    if let Some(extra) = words.next() {
+        return Err(invalid(
+            "#duplicate",
+            format!("unexpected `{}` after `reply`", shorten(extra)),
+        ));
+    }
+    Ok(Command::Duplicate { of: id, reply })
+}
+
+/// `CVE-YYYY-NNNN…`, as the CVE JSON 5 schema allows: 4 to 19 sequence digits.
+fn cve(text: &str) -> Result<String, CommandError> {
+    let upper = text.to_ascii_uppercase();
+    let well_formed = upper
+        .strip_prefix("CVE-")
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(year, seq)| {
+            year.len() == 4
+                && (4..=19).contains(&seq.len())
+                && year.bytes().chain(seq.bytes()).all(|b| b.is_ascii_digit())
+        });
+    if well_formed {
+        Ok(upper)
+    } else {
+        Err(invalid(
+            "#cve",
+            format!(
+                "`{}` is not a CVE id; write it like CVE-2026-12345",
+                shorten(text)
+            ),
+        ))
+    }
+}
+
+fn credit(text: &str) -> Result<Option<Credit>, CommandError> {
+    if is_none(text) {
+        return Ok(None);
+    }
+    let (name, url) = if let Some(quoted) = text.strip_prefix('"') {
+        let (name, after) = quoted.split_once('"').ok_or_else(|| {
+            invalid(
+                "#credit",
+                "the name's closing quote `\"` is missing".to_owned(),
+            )
+        })?;
+        let mut words = after.split_whitespace();
+        let url = words.next();
+        if let Some(extra) = words.next() {
+            return Err(invalid(
+                "#credit",
+                format!(
+                    "after the name only one URL may follow, not also `{}`",
+                    shorten(extra)
+                ),
+            ));
+        }
+        (name.trim(), url)
+    } else {
+        // Unquoted: the last word is the URL when it looks like one (has a scheme).
+        let (name, url) = match text.rsplit_once(char::is_whitespace) {
+            Some((name, last)) if looks_like_url(last) => (name.trim(), Some(last)),
+            _ if looks_like_url(text) => ("", Some(text)),
+            _ => (text, None),
+        };
+        if let Some(word) = name.split_whitespace().find(|w| looks_like_url(w)) {
+            return Err(invalid(
+                "#credit",
+                format!(
+                    "`{}` looks like a URL inside the name; put the URL last: #credit \"Jane Doe\" https://jane.example",
+                    shorten(word)
+                ),
+            ));
+        }
+        (name, url)
+    };
+    if name.is_empty() {
+        return Err(invalid(
+            "#credit",
+            "the name is missing; write #credit \"Jane Doe\" https://jane.example".to_owned(),
+        ));
+    }
+    let name = checked_text("#credit", "name", name)?;
+    let url = url.map(credit_url).transpose()?;
+    Ok(Some(Credit { name, url }))
+}
+
+/// A word with a URL scheme (`https://…`, `javascript:…`), so that a bad scheme is
+/// refused rather than taken into the name.
+fn looks_like_url(word: &str) -> bool {
+    let Some((scheme, rest)) = word.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        && !rest.is_empty()
+}
+
+fn credit_url(url: &str) -> Result<String, CommandError> {
+    let lower = url.to_ascii_lowercase();
+    let host = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    let Some(host) = host else {
+        return Err(invalid(
+            "#credit",
+            format!(
+                "`{}` is not an http or https URL; only those are linked",
+                shorten(url)
+            ),
+        ));
+    };
+    let host = host.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || url.chars().any(char::is_control) {
+        return Err(invalid(
+            "#credit",
+            format!("`{}` is not a usable URL (no host)", shorten(url)),
+        ));
+    }
+    Ok(url.to_owned())
+}
+
+/// A short free text: not empty, at most [`MAX_TEXT`] characters, no control characters.
+fn checked_text(command: &'static str, what: &str, text: &str) -> Result<String, CommandError> {
+    let length = text.chars().count();
+    if length > MAX_TEXT {
+        return Err(invalid(
+            command,
+            format!("the {what} is {length} characters long; at most {MAX_TEXT} are allowed"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(invalid(
+            command,
+            format!(
+                "the {what} `{}` contains control characters",
+                shorten(text).escape_debug()
+            ),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+fn date(text: &str) -> Result<Date, CommandError> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(invalid(
+            "#disclose",
+            format!(
+                "`{}` is not a date; write it as YYYY-MM-DD, e.g. 2027-02-21",
+                shorten(text)
+            ),
+        ));
+    }
+    text.parse::<Date>()
+        .map_err(|_| invalid("#disclose", format!("{text} is not a real date")))
+}
+
+/// `30d`, `30 days`, `4w`, `4 weeks`, then the reason, with or without `because`.
+fn extend(text: &str) -> Result<Command, CommandError> {
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (amount, after) = text.split_at(digits_end);
+    let after = after.trim_start();
+    let unit_end = after
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(after.len());
+    let (unit, reason) = after.split_at(unit_end);
+    let per_unit = match unit.to_ascii_lowercase().as_str() {
+        "d" | "day" | "days" => Some(1),
+        "w" | "week" | "weeks" => Some(7),
+        _ => None,
+    };
+    let days = amount
+        .parse::<u32>()
+        .ok()
+        .zip(per_unit)
+        .and_then(|(amount, per_unit)| amount.checked_mul(per_unit))
+        .filter(|days| *days > 0);
+    let Some(days) = days else {
+        return Err(invalid(
+            "#extend",
+            format!(
+                "`{}` does not start with a length like 30d, 30 days, 4w or 4 weeks",
+                shorten(text)
+            ),
+        ));
+    };
+    if !reason.is_empty() && !reason.starts_with(char::is_whitespace) {
+        return Err(invalid(
+            "#extend",
+            format!("`{}` is not a length like 30d or 4 weeks", shorten(text)),
+        ));
+    }
+    let reason = reason.trim();
+    let reason = match reason.split_once(char::is_whitespace) {
+        Some((word, rest)) if word.eq_ignore_ascii_case("because") => rest.trim(),
+        _ if reason.eq_ignore_ascii_case("because") => "",
+        _ => reason,
+    };
+    if reason.is_empty() {
+        return Err(invalid(
+            "#extend",
+            "a reason is required: #extend 30d because the fix needs a protocol change".to_owned(),
+        ));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(invalid(
+            "#extend",
+            "the reason contains control characters".to_owned(),
+        ));
+    }
+    Ok(Command::Extend {
+        days,
+        reason: reason.to_owned(),
+    })
+}

@@ -1,0 +1,277 @@
+//! Checking parsed commands against the report, the team and the SLA.
+//!
+//! Commands are checked in order against the state the earlier ones leave, so
+//! `#state triaged` then `#state accepted` works in one mail; any refusal
+//! discards every change, because half-applied mail is hard to undo by mail.
+
+use jiff::Unit;
+use jiff::civil::Date;
+
+use super::{
+    Applies, Assignee, Change, Command, DayKind, Entry, Refusal, Refused, ReportFacts, Scope,
+};
+use crate::config::{PolicyDuration, Sla, Team};
+use crate::report::{ReportId, ReportState};
+
+/// Validates `entries` for `scope`: every change in order, or every refusal.
+///
+/// `lookup` gives the state of another report (for `#duplicate`); `today` is the
+/// program's current date (for `#disclose` and calendar `fix` values in months).
+pub fn plan(
+    entries: &[Entry],
+    scope: &Scope,
+    lookup: &dyn Fn(&ReportId) -> Option<ReportState>,
+    team: &Team,
+    sla: &Sla,
+    today: Date,
+) -> Result<Vec<Change>, Vec<Refusal>> {
+    let mut report = match scope {
+        Scope::Report(facts) => Some(facts.clone()),
+        Scope::Control => None,
+    };
+    let context = Context {
+        lookup,
+        team,
+        sla,
+        today,
+    };
+    let mut changes = Vec::new();
+    let mut refusals = Vec::new();
+    for entry in entries {
+        let outcome = entry
+            .command
+            .as_ref()
+            .map_err(|err| Refused::Parse(err.clone()))
+            .and_then(|command| context.check(command, report.as_mut()));
+        match outcome {
+            Ok(change) => changes.push(change),
+            Err(reason) => refusals.push(Refusal {
+                line: entry.line.clone(),
+                reason,
+            }),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(changes)
+    } else {
+        Err(refusals)
+    }
+}
+
+struct Context<'a> {
+    lookup: &'a dyn Fn(&ReportId) -> Option<ReportState>,
+    team: &'a Team,
+    sla: &'a Sla,
+    today: Date,
+}
+
+impl Context<'_> {
+    /// Checks one command; on success `report` reflects it for the next one.
+    fn check(
+        &self,
+        command: &Command,
+        report: Option<&mut ReportFacts>,
+    ) -> Result<Change, Refused> {
+        let report = match (command.applies(), report) {
+            (Applies::Report, None) => {
+                return Err(Refused::NeedsReportAddress {
+                    command: command.name(),
+                });
+            }
+            (Applies::Control, Some(_)) => {
+                return Err(Refused::NeedsControlAddress {
+                    command: command.name(),
+                });
+            }
+            (_, report) => report,
+        };
+        match (command, report) {
+            (Command::Help, _) => Ok(Change::Help),
+            (Command::List(state), _) => Ok(Change::List(*state)),
+            (Command::Show(id), _) => Ok(Change::Show(id.clone())),
+            (Command::Digest, _) => Ok(Change::Digest),
+            (Command::Stats, _) => Ok(Change::Stats),
+            (_, None) => Err(Refused::NeedsReportAddress {
+                command: command.name(),
+            }),
+            (command, Some(report)) => self.check_report(command, report),
+        }
+    }
+
+    fn check_report(&self, command: &Command, report: &mut ReportFacts) -> Result<Change, Refused> {
+        match command {
+            Command::State(ReportState::Duplicate) => Err(Refused::StateDuplicate),
+            Command::State(to) => {
+                let from = report.state;
+                transition(from, *to)?;
+                report.state = *to;
+                Ok(Change::State { from, to: *to })
+            }
+            Command::Duplicate { of, reply } => {
+                if *of == report.id {
+                    return Err(Refused::DuplicateOfItself { id: of.clone() });
+                }
+                if (self.lookup)(of).is_none() {
+                    return Err(Refused::NoSuchReport { id: of.clone() });
+                }
+                let from = report.state;
+                transition(from, ReportState::Duplicate)?;
+                report.state = ReportState::Duplicate;
+                Ok(Change::Duplicate {
+                    of: of.clone(),
+                    from,
+                    reply: *reply,
+                })
+            }
+            Command::Assign(None) => Ok(Change::Assign(None)),
+            Command::Assign(Some(address)) => self
+                .team
+                .members
+                .iter()
+                .find(|member| member.email == *address)
+                .map(|member| {
+                    Change::Assign(Some(Assignee {
+                        name: member.name.clone(),
+                        email: member.email.clone(),
+                    }))
+                })
+                .ok_or_else(|| Refused::NotAMember {
+                    address: address.clone(),
+                    members: self
+                        .team
+                        .members
+                        .iter()
+                        .map(|member| member.email.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+            Command::Extend { days, reason } => {
+                if report.state != ReportState::Accepted {
+                    return Err(Refused::ExtendNotAccepted {
+                        state: report.state,
+                    });
+                }
+                let limits = FixLimits::from_sla(self.sla, self.today)?;
+                let extension_days = report.extension_days.saturating_add(*days);
+                let total_days = limits.fix.saturating_add(extension_days);
+                if total_days > limits.max {
+                    return Err(Refused::ExtendBeyondMax {
+                        total: total_days,
+                        max: limits.max,
+                        asked: *days,
+                        kind: limits.kind,
+                    });
+                }
+                report.extension_days = extension_days;
+                Ok(Change::Extend {
+                    days: *days,
+                    reason: reason.clone(),
+                    extension_days,
+                    total_days,
+                    kind: limits.kind,
+                })
+            }
+            Command::Disclose(date) => {
+                if *date < self.today {
+                    return Err(Refused::DiscloseInPast {
+                        date: *date,
+                        today: self.today,
+                    });
+                }
+                Ok(Change::Disclose(*date))
+            }
+            Command::Waiting => {
+                if !report.state.is_open() {
+                    return Err(Refused::WaitingClosed {
+                        state: report.state,
+                    });
+                }
+                if report.waiting {
+                    return Err(Refused::AlreadyWaiting);
+                }
+                report.waiting = true;
+                Ok(Change::Waiting)
+            }
+            Command::Severity(severity) => Ok(Change::Severity(*severity)),
+            Command::Cvss(cvss) => Ok(Change::Cvss(cvss.clone())),
+            Command::Cve(cve) => Ok(Change::Cve(cve.clone())),
+            Command::Credit(credit) => Ok(Change::Credit(credit.clone())),
+            Command::FixedIn(version) => Ok(Change::FixedIn(version.clone())),
+            // Control commands were answered in `check`.
+            Command::Help
+            | Command::List(_)
+            | Command::Show(_)
+            | Command::Digest
+            | Command::Stats => Err(Refused::NeedsControlAddress {
+                command: command.name(),
+            }),
+        }
+    }
+}
+
+fn transition(from: ReportState, to: ReportState) -> Result<(), Refused> {
+    if from == to {
+        Err(Refused::AlreadyInState { state: to })
+    } else if from.can_become(to) {
+        Ok(())
+    } else {
+        Err(Refused::TransitionNotAllowed { from, to })
+    }
+}
+
+/// `sla.fix` and `sla.fix_max` in one unit of days.
+struct FixLimits {
+    fix: u32,
+    max: u32,
+    kind: DayKind,
+}
+
+impl FixLimits {
+    fn from_sla(sla: &Sla, today: Date) -> Result<Self, Refused> {
+        let (fix, fix_kind) = days_of("sla.fix", &sla.fix, today)?;
+        let (max, max_kind) = days_of("sla.fix_max", &sla.fix_max, today)?;
+        if fix_kind != max_kind {
+            return Err(Refused::ExtendPolicy {
+                reason: format!(
+                    "sla.fix ({}) and sla.fix_max ({}) count different kinds of days",
+                    sla.fix, sla.fix_max
+                ),
+            });
+        }
+        Ok(Self {
+            fix,
+            max,
+            kind: fix_kind,
+        })
+    }
+}
+
+fn days_of(key: &str, duration: &PolicyDuration, today: Date) -> Result<(u32, DayKind), Refused> {
+    match duration {
+        PolicyDuration::BusinessDays(days) => Ok((*days, DayKind::Business)),
+        PolicyDuration::BusinessHours(_) => Err(Refused::ExtendPolicy {
+            reason: format!("{key} is `{duration}`, but extensions are counted in days"),
+        }),
+        PolicyDuration::Calendar(span) => {
+            // Relative to today so that months and years count as real calendar days.
+            let total = span
+                .total((Unit::Day, today))
+                .map_err(|err| Refused::ExtendPolicy {
+                    reason: format!("{key} `{duration}` cannot be counted in days: {err}"),
+                })?;
+            let rounded = total.round();
+            if !(0.0..=f64::from(u32::MAX)).contains(&rounded) {
+                return Err(Refused::ExtendPolicy {
+                    reason: format!("{key} `{duration}` is out of range"),
+                });
+            }
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "range checked just above"
+            )]
+            let days = rounded as u32;
+            Ok((days, DayKind::Calendar))
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! `plan`: every rule, every refusal, and all-or-none.
+
+use super::*;
+
+fn on(state: ReportState) -> Scope {
+    Scope::Report(report(state))
+}
+
+fn accepted_with(extension_days: u32) -> Scope {
+    Scope::Report(ReportFacts {
+        extension_days,
+        ..report(ReportState::Accepted)
+    })
+}
+
+fn describe(changes: &[Change]) -> Vec<String> {
+    changes.iter().map(Change::describe).collect()
+}
+
+#[test]
+fn chained_transitions_apply_in_order() {
+    let changes = plan_body(
+        "#state triaged\n#state accepted\n#state fixed\n",
+        &on(ReportState::Acknowledged),
+    )
+    .expect("allowed");
+    assert_eq!(
+        describe(&changes),
+        [
+            "state: acknowledged → triaged",
+            "state: triaged → accepted",
+            "state: accepted → fixed",
+        ]
+    );
+}
+
+#[test]
+fn all_or_none() {
+    let refusals = plan_body(
+        "#severity high\n#state fixed\n#cve CVE-2026-1\n#assign none\n",
+        &on(ReportState::Acknowledged),
+    )
+    .expect_err("two bad lines");
+    let lines: Vec<&str> = refusals.iter().map(|r| r.line.as_str()).collect();
+    assert_eq!(lines, ["#state fixed", "#cve CVE-2026-1"]);
+    assert_eq!(
+        refusals[0].to_string(),
+        "#state fixed: cannot go from acknowledged to fixed; allowed next: triaged, accepted, rejected, out-of-scope, spam (or `#duplicate ID`)"
+    );
+}
+
+#[test]
+fn a_refused_transition_does_not_move_the_state_for_later_lines() {
+    // `fixed` is refused, so the state stays `triaged` and `accepted` is fine.
+    let refusals =
+        plan_body("#state fixed\n#state accepted\n", &on(ReportState::Triaged)).expect_err("bad");
+    assert_eq!(refusals.len(), 1);
+    assert_eq!(refusals[0].line, "#state fixed");
+}
+
+#[test]
+fn every_change_describes_itself() {
+    let body = "\
+#state triaged
+#severity high
+#assign alice@example.org
+#cve cve-2026-12345
+#credit \"Jane Doe\" https://jane.example
+#fixed-in 3.1.1
+#disclose 2026-06-15
+#waiting
+#help
+#assign none
+#credit none
+";
+    let changes = plan_body(body, &on(ReportState::Acknowledged)).expect("allowed");
+    assert_eq!(
+        describe(&changes),
+        [
+            "state: acknowledged → triaged",
+            "severity: high",
+            "assigned to Alice <alice@example.org>",
+            "CVE: CVE-2026-12345",
+            "credit: Jane Doe (https://jane.example)",
+            "fixed in: 3.1.1",
+            "disclosure date: 2026-06-15",
+            "waiting for the reporter: SLA paused until they answer",
+            "help: the command reference follows",
+            "unassigned",
+            "credit: none (the reporter is not credited)",
+        ]
+    );
+}
+
+#[test]
+fn control_commands() {
+    let changes = plan_body(
+        "#list\n#list triaged\n#show SEC-2026-0012\n#digest\n#stats\n#help\n",
+        &Scope::Control,
+    )
+    .expect("allowed");
+    assert_eq!(
+        changes,
+        [
+            Change::List(None),
+            Change::List(Some(ReportState::Triaged)),
+            Change::Show(id("SEC-2026-0012")),
+            Change::Digest,
+            Change::Stats,
+            Change::Help,
+        ]
+    );
+}
+
+#[test]
+fn commands_on_the_wrong_address() {
+    let report_lines = [
+        "#state triaged",
+        "#severity low",
+        "#cvss CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "#assign alice@example.org",
+        "#duplicate SEC-2026-0012",
+        "#cve CVE-2026-12345",
+        "#credit none",
+        "#fixed-in 1.0",
+        "#disclose 2027-01-01",
+        "#extend 30d because x",
+        "#waiting",
+    ];
+    for line in report_lines {
+        let reason = refused(line, &Scope::Control);
+        assert!(
+            reason.contains("changes one report: send it to that report's address"),
+            "{line}: {reason}"
+        );
+    }
+    for line in ["#list", "#show SEC-2026-0012", "#digest", "#stats"] {
+        let reason = refused(line, &on(ReportState::Triaged));
+        assert!(
+            reason.contains("is a control command: send it to the control address"),
+            "{line}: {reason}"
+        );
+    }
+}
+
+#[test]
+fn parse_errors_become_refusals() {
+    assert_eq!(
+        refused("#bogus", &Scope::Control),
+        format!(
+            "unknown command `#bogus`; the commands are {}",
+            COMMAND_NAMES.join(", ")
+        )
+    );
+}
+
+#[test]
+fn state_refusals() {
+    let scope = on(ReportState::Triaged);
+    assert_eq!(
+        refused("#state triaged", &scope),
+        "the report is already triaged"
+    );
+    assert_eq!(
+        refused("#state duplicate", &scope),
+        "to mark a duplicate, use `#duplicate ID` so the original report is recorded"
+    );
+    assert_eq!(
+        refused("#state disclosed", &on(ReportState::Accepted)),
+        "cannot go from accepted to disclosed; allowed next: fixed, rejected (or `#duplicate ID`)"
+    );
+    assert_eq!(
+        refused("#state triaged", &on(ReportState::Disclosed)),
+        "cannot go from disclosed to triaged; disclosed is final"
+    );
+    assert_eq!(
+        refused("#state new", &on(ReportState::Fixed)),
+        "cannot go from fixed to new; allowed next: accepted, disclosed"
+    );
+}
+
+#[test]
+fn duplicate() {
+    let changes = plan_body(
+        "#duplicate SEC-2026-0012 reply",
+        &on(ReportState::Acknowledged),
+    )
+    .expect("allowed");
+    assert_eq!(
+        changes,
+        [Change::Duplicate {
+            of: id("SEC-2026-0012"),
+            from: ReportState::Acknowledged,
+            reply: true,
+        }]
+    );
+    assert_eq!(
+        describe(&changes),
+        [
+            "state: acknowledged → duplicate of SEC-2026-0012 (the reporter gets the duplicate reply)"
+        ]
+    );
+
+    let scope = on(ReportState::Triaged);
+    assert_eq!(
+        refused("#duplicate SEC-2026-0042", &scope),
+        "SEC-2026-0042 cannot be a duplicate of itself"
+    );
+    assert_eq!(
+        refused("#duplicate SEC-2026-0099", &scope),
+        "there is no report SEC-2026-0099"
+    );
+    assert!(
+        refused("#duplicate SEC-2026-0012", &on(ReportState::Fixed))
+            .starts_with("cannot go from fixed to duplicate")
+    );
+    assert_eq!(
+        refused("#duplicate SEC-2026-0012", &on(ReportState::Duplicate)),
+        "the report is already duplicate"
+    );
+    // After `#duplicate`, the report is a duplicate for the lines that follow.
+    let refusals = plan_body("#duplicate SEC-2026-0012\n#state accepted", &scope)
+        .expect_err("duplicate cannot become accepted");
+    assert_eq!(refusals[0].line, "#state accepted");
+}
+
+#[test]
+fn assign_only_members() {
+    assert_eq!(
+        refused("#assign mallory@example.org", &on(ReportState::New)),
+        "mallory@example.org is not a team member; assign one of: alice@example.org"
+    );
+}
+
+#[test]
+fn disclose_not_in_the_past() {
+    assert_eq!(
+        refused("#disclose 2026-06-14", &on(ReportState::Fixed)),
+        "the disclosure date 2026-06-14 is in the past (today is 2026-06-15)"
+    );
+    assert!(plan_body("#disclose 2026-06-15", &on(ReportState::Fixed)).is_ok());
+}
+
+#[test]
+fn waiting() {
+    assert_eq!(
+        plan_body("#waiting", &on(ReportState::New)),
+        Ok(vec![Change::Waiting])
+    );
+    assert_eq!(
+        refused("#waiting", &on(ReportState::Rejected)),
+        "`#waiting` pauses the SLA of an open report; this one is rejected"
+    );
+    let already = Scope::Report(ReportFacts {
+        waiting: true,
+        ..report(ReportState::Triaged)
+    });
+    assert_eq!(
+        refused("#waiting", &already),
+        "the SLA is already paused: the report is waiting for the reporter"
+    );
+    assert_eq!(
+        refused("#waiting\n#waiting", &on(ReportState::Triaged)),
+        "the SLA is already paused: the report is waiting for the reporter"
+    );
+    // A state closed earlier in the same mail counts.
+    assert!(
+        refused("#state spam\n#waiting", &on(ReportState::Triaged)).ends_with("this one is spam")
+    );
+}
+
+#[test]
+fn extend_up_to_fix_max_exactly() {
+    let changes = plan_body("#extend 30d because upstream", &accepted_with(0)).expect("at max");
+    assert_eq!(
+        changes,
+        [Change::Extend {
+            days: 30,
+            reason: "upstream".to_owned(),
+            extension_days: 30,
+            total_days: 120,
+            kind: DayKind::Calendar,
+        }]
+    );
+    assert_eq!(
+        describe(&changes),
+        ["fix deadline extended by 30 days to 120 days after acceptance: upstream"]
+    );
+
+    assert_eq!(
+        refused("#extend 31d because upstream", &accepted_with(0)),
+        "would make the fix deadline 121 days, beyond fix_max of 120 days; at most 30 days more can be granted"
+    );
+    assert_eq!(
+        refused("#extend 1d because upstream", &accepted_with(30)),
+        "would make the fix deadline 121 days, beyond fix_max of 120 days; no further extension is possible"
+    );
+    assert!(plan_body("#extend 10d because upstream", &accepted_with(20)).is_ok());
+}
+
+#[test]
+fn extensions_in_one_mail_add_up() {
+    let refusals = plan_body(
+        "#extend 2w because a\n#extend 2 weeks because b\n#extend 3d because c",
+        &accepted_with(0),
+    )
+    .expect_err("beyond max");
+    assert_eq!(refusals.len(), 1);
+    assert_eq!(refusals[0].line, "#extend 3d because c");
+    assert!(
+        refusals[0]
+            .reason
+            .to_string()
+            .starts_with("would make the fix deadline 121 days"),
+        "{}",
+        refusals[0]
+    );
+    let changes = plan_body(
+        "#extend 2w because a\n#extend 2d because b",
+        &accepted_with(0),
+    )
+    .expect("within max");
+    assert!(matches!(
+        changes[1],
+        Change::Extend {
+            extension_days: 16,
+            total_days: 106,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn extend_only_while_accepted() {
+    assert_eq!(
+        refused("#extend 10d because x", &on(ReportState::Triaged)),
+        "`#extend` works only while the report is accepted (the fix clock runs from acceptance); it is triaged"
+    );
+    // Accepted earlier in the same mail counts.
+    assert!(
+        plan_body(
+            "#state accepted\n#extend 10d because x",
+            &on(ReportState::Triaged)
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn extend_in_business_days_and_other_policies() {
+    let business = sla(
+        PolicyDuration::BusinessDays(60),
+        PolicyDuration::BusinessDays(80),
+    );
+    let changes = plan_with("#extend 20d because x", &accepted_with(0), &business).expect("ok");
+    assert_eq!(
+        describe(&changes),
+        ["fix deadline extended by 20 business days to 80 business days after acceptance: x"]
+    );
+    let refusals =
+        plan_with("#extend 21d because x", &accepted_with(0), &business).expect_err("beyond");
+    assert_eq!(
+        refusals[0].reason.to_string(),
+        "would make the fix deadline 81 business days, beyond fix_max of 80 business days; at most 20 business days more can be granted"
+    );
+
+    let weeks = sla(
+        PolicyDuration::Calendar(Span::new().weeks(12)),
+        PolicyDuration::Calendar(Span::new().weeks(16)),
+    );
+    assert!(plan_with("#extend 4w because x", &accepted_with(0), &weeks).is_ok());
+    assert!(plan_with("#extend 29d because x", &accepted_with(0), &weeks).is_err());
+
+    let mixed = sla(
+        PolicyDuration::Calendar(Span::new().days(90)),
+        PolicyDuration::BusinessDays(90),
+    );
+    let refusals = plan_with("#extend 1d because x", &accepted_with(0), &mixed).expect_err("mixed");
+    assert_eq!(
+        refusals[0].reason.to_string(),
+        "`#extend` cannot be checked against the SLA: sla.fix (90d) and sla.fix_max (90 business days) count different kinds of days"
+    );
+
+    let hours = sla(
+        PolicyDuration::BusinessHours(400),
+        PolicyDuration::BusinessHours(500),
+    );
+    let refusals = plan_with("#extend 1d because x", &accepted_with(0), &hours).expect_err("hours");
+    assert!(
+        refusals[0]
+            .reason
+            .to_string()
+            .contains("sla.fix is `400 business hours`, but extensions are counted in days"),
+        "{}",
+        refusals[0]
+    );
+}
+
+#[test]
+fn help_per_address() {
+    let report_help = help(&on(ReportState::New));
+    let control_help = help(&Scope::Control);
+    for name in COMMAND_NAMES {
+        let is_control = ["#list", "#show", "#digest", "#stats"].contains(name);
+        let text = if is_control {
+            &control_help
+        } else {
+            &report_help
+        };
+        assert!(text.contains(name), "{name} missing from help");
+    }
+    assert!(control_help.contains("#help"));
+    assert!(!report_help.contains("#digest"));
+}
