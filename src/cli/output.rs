@@ -68,7 +68,10 @@ pub fn report(d: &ReportDetail, as_json: bool, config: &Config) {
     );
     if let Some(team) = &d.team {
         println!("\nteam:");
-        print!("{}", crate::respond::control::show(team, &config.program.timezone));
+        print!(
+            "{}",
+            crate::respond::control::show(team, &config.program.timezone)
+        );
     }
     println!("\nparticipants:");
     for p in &d.participants {

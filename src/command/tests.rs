@@ -27,6 +27,7 @@ fn team() -> Team {
             email: Address::parse("alice@example.org").expect("address"),
             key: None,
         }],
+        ..Team::default()
     }
 }
 
