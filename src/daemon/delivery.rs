@@ -31,9 +31,11 @@ impl DeliveryWorker {
             &self.shared.store,
             &self.reader,
             &self.transport,
-            &self.settings.config,
-            &self.settings.templates,
-            &self.settings.crypto,
+            respond::deliver::Setup {
+                config: &self.settings.config,
+                templates: &self.settings.templates,
+                crypto: &self.settings.crypto,
+            },
             self.shared.clock.now(),
             DELIVERY_BATCH,
         )?;

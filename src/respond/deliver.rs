@@ -49,16 +49,14 @@ pub fn deliver_due(
     store: &Mutex<Store>,
     reader: &Store,
     transport: &Transport,
-    config: &Config,
-    templates: &Templates,
-    crypto: &crate::crypto::Crypto,
+    setup: Setup<'_>,
     now: Timestamp,
     batch: usize,
 ) -> Result<DeliveryRun, StoreError> {
     let ctx = RecordCtx {
-        config,
-        templates,
-        crypto,
+        config: setup.config,
+        templates: setup.templates,
+        crypto: setup.crypto,
         now,
     };
     let mut run = DeliveryRun::default();
@@ -91,6 +89,14 @@ pub fn deliver_due(
             }
         }
     }
+}
+
+/// What composing the team's notice of a failed delivery needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    pub config: &'a Config,
+    pub templates: &'a Templates,
+    pub crypto: &'a crate::crypto::Crypto,
 }
 
 struct RecordCtx<'a> {

@@ -3,7 +3,7 @@
 
 pub mod compose;
 pub mod control;
-mod deliver;
+pub mod deliver;
 pub mod templates;
 
 pub mod protect;
