@@ -39,9 +39,15 @@ first=$("$bin" --config demo/config.toml reports --json | sed -n 's/.*"id": "\(.
 echo
 "$bin" --config demo/config.toml report "$first"
 echo
-echo "== acknowledgements written by the file transport (demo/outbox) =="
+echo "== mail written by the file transport (demo/outbox) =="
 ls -1 demo/outbox
-ack=$(grep -l "$first" demo/outbox/*.eml | head -n 1)
+# The acknowledgement to the reporter, and Alice's notification (she has no key
+# configured, so it names the report without its text).
+ack=$(grep -l "$first" demo/outbox/*.eml | xargs grep -L '^To: .*alice@example.org' | head -n 1)
+notice=$(grep -l "$first" demo/outbox/*.eml | xargs grep -l '^To: .*alice@example.org' | head -n 1)
 echo
-echo "== $ack =="
+echo "== acknowledgement: $ack =="
 cat "$ack"
+echo
+echo "== team notification: $notice =="
+cat "$notice"

@@ -12,7 +12,7 @@ use crate::auth::{self, Authenticated, Evidence, Policy, Refusal};
 use crate::config::{Address, AuthMethod};
 use crate::crypto::Signature;
 use crate::parse::{self, ParseLimits};
-use crate::report::ReportId;
+use crate::report::{ReportId, ReportState};
 use crate::respond::compose::Original;
 use crate::respond::protect::Protection;
 use crate::respond::team::TeamMail;
@@ -355,6 +355,15 @@ impl Pipeline<'_> {
         else {
             return Ok(());
         };
+        // The first answer a person sends acknowledges the report (SPEC §1).
+        if record.state == ReportState::New {
+            tx.set_state(report, ReportState::Acknowledged, now)?;
+            tx.append_event(&event(
+                "state-changed",
+                json!({ "to": "acknowledged", "change": "state: new → acknowledged",
+                        "reason": "first answer to the reporter" }),
+            ))?;
+        }
         let program = &self.config.program;
         let reply_address = program.address.with_tag(report.as_str());
         let internal_address = program.address.with_tag(&format!("{report}-internal"));
