@@ -717,6 +717,15 @@ impl Pipeline<'_> {
                 (Change::Cvss(score), Some(id)) => {
                     tx.set_cvss(id, &score.vector, score.score, score.severity.as_str())?;
                     tx.append_event(&event("cvss-set", detail))?;
+                    // The score rates the report unless the team set a severity.
+                    let explicit = changes.iter().any(|c| matches!(c, Change::Severity(_)));
+                    if !explicit && tx.report_record(id)?.is_some_and(|r| r.severity.is_none()) {
+                        tx.set_severity(id, Some(score.severity.as_str()))?;
+                        tx.append_event(&event(
+                            "severity-set",
+                            json!({ "change": format!("severity: {} (from the CVSS score)", score.severity.as_str()) }),
+                        ))?;
+                    }
                 }
                 (Change::Assign(assignee), Some(id)) => {
                     let email = assignee.as_ref().map(|a| a.email.to_string());
@@ -730,6 +739,11 @@ impl Pipeline<'_> {
                         "marked-duplicate",
                         json!({ "of": of.as_str(), "reply": reply }),
                     ))?;
+                    // The original knows its duplicates too.
+                    tx.append_event(&NewEvent {
+                        report_id: Some(of),
+                        ..event("duplicate-linked", json!({ "duplicate": id.as_str() }))
+                    })?;
                     if *reply && let Some(r) = &record {
                         self.duplicate_reply(tx, r, &author, auth, s.message, now)?;
                     }
