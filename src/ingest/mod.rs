@@ -4,6 +4,7 @@
 //! Decisions are made by the pure functions of `thread` and `respond`; the
 //! OpenPGP steps (opening, learning keys, releasing held mail) are in `pgp`.
 
+mod commands;
 mod notify;
 mod pgp;
 mod team;
@@ -581,25 +582,78 @@ impl Pipeline<'_> {
                 return Ok(false);
             }
         };
-        let keys = self.known_keys(tx, &from.address, true)?;
-        let wrote_encrypted = tx.wrote_encrypted(&from.address)?;
+        let sent = self.to_reporter(
+            tx,
+            report,
+            mail,
+            &ToReporter {
+                kind: "acknowledgement",
+                to: &from.address,
+                rate_key: Some(&from.address),
+                content_free: unreadable.is_some(),
+                actor: "disclosed",
+                auth: "none",
+                message,
+            },
+            now,
+        )?;
+        match sent {
+            Some((protection, message_id)) if protection != Protection::Hold => {
+                tx.append_event(&event(
+                    "acknowledgement-queued",
+                    json!({ "message_id": message_id, "to": from.address, "protection": protection.as_str(),
+                            "unreadable": unreadable.is_some() }),
+                ))?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Protects `mail` for the reporter (encrypted to their key, held until one
+    /// is known, or signed) and queues it: the protection and the Message-ID,
+    /// or `None` if it could not be sealed (recorded as `{kind}-failed`).
+    pub(super) fn to_reporter(
+        &self,
+        tx: &Tx<'_>,
+        report: &ReportId,
+        mail: respond::Outgoing,
+        r: &ToReporter<'_>,
+        now: Timestamp,
+    ) -> Result<Option<(Protection, String)>, StoreError> {
+        let event = |kind: &'static str, detail| NewEvent {
+            report_id: Some(report),
+            at: now,
+            actor: r.actor,
+            auth: r.auth,
+            kind,
+            detail,
+            message: Some(r.message),
+        };
+        let keys = self.known_keys(tx, r.to, true)?;
+        let wrote_encrypted = tx.wrote_encrypted(r.to)?;
         let protected = match respond::protect::protect(
             mail.raw.clone(),
             &keys,
             wrote_encrypted,
-            unreadable.is_some(),
-            team,
+            r.content_free,
+            self.crypto.team.as_deref(),
             &self.config.program.address.to_string(),
             now,
         ) {
             Ok(p) => p,
             Err(err) => {
-                tracing::warn!(report = %report, error = %err, "cannot seal the acknowledgement");
+                tracing::warn!(report = %report, kind = r.kind, error = %err, "cannot seal mail to the reporter");
+                let failed = if r.kind == "acknowledgement" {
+                    "acknowledgement-failed"
+                } else {
+                    "reporter-mail-failed"
+                };
                 tx.append_event(&event(
-                    "acknowledgement-failed",
-                    json!({ "reason": format!("cannot seal it: {err}") }),
+                    failed,
+                    json!({ "kind": r.kind, "reason": format!("cannot seal it: {err}") }),
                 ))?;
-                return Ok(false);
+                return Ok(None);
             }
         };
         let held = protected.protection == Protection::Hold;
@@ -607,31 +661,30 @@ impl Pipeline<'_> {
             raw: protected.raw,
             ..mail
         };
-        self.enqueue(
-            tx,
-            Some(report),
-            "acknowledgement",
-            &sealed,
-            Some(&from.address),
-            held,
-            now,
-        )?;
+        self.enqueue(tx, Some(report), r.kind, &sealed, r.rate_key, held, now)?;
         if held {
             tx.append_event(&event(
                 "reply-held",
-                json!({ "kind": "acknowledgement", "message_id": sealed.message_id, "to": from.address, "status": "needs-key",
+                json!({ "kind": r.kind, "message_id": sealed.message_id, "to": r.to, "status": "needs-key",
                         "reason": "the reporter wrote encrypted and no usable key of theirs is known" }),
             ))?;
-            Ok(false)
-        } else {
-            tx.append_event(&event(
-                "acknowledgement-queued",
-                json!({ "message_id": sealed.message_id, "to": from.address, "protection": protected.protection.as_str(),
-                        "unreadable": unreadable.is_some() }),
-            ))?;
-            Ok(true)
         }
+        Ok(Some((protected.protection, sealed.message_id)))
     }
+}
+
+/// A mail to a reporter: what it is, and who caused it (for its events).
+pub(super) struct ToReporter<'a> {
+    pub kind: &'static str,
+    pub to: &'a str,
+    /// Counts against the sender's automatic replies.
+    pub rate_key: Option<&'a str>,
+    /// It holds nothing of the reporter's message, so it may go signed only
+    /// even when they wrote encrypted.
+    pub content_free: bool,
+    pub actor: &'a str,
+    pub auth: &'a str,
+    pub message: i64,
 }
 
 #[cfg(test)]
