@@ -521,10 +521,7 @@ impl Pipeline<'_> {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let limits = &self.config.limits;
-        let window = jiff::SignedDuration::try_from(limits.auto_reply_window)
-            .unwrap_or(jiff::SignedDuration::MAX);
-        let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
-        let sent = tx.auto_replies_since(&from.address, since)?;
+        let sent = self.automatic_replies_in_window(tx, &from.address, now)?;
         let event = |kind: &'static str, detail| NewEvent {
             report_id: Some(report),
             at: now,
@@ -608,6 +605,20 @@ impl Pipeline<'_> {
             }
             _ => Ok(false),
         }
+    }
+
+    /// How many automatic mails counted against `rate_key` were queued within
+    /// `[limits] auto_reply_window` before `now`.
+    fn automatic_replies_in_window(
+        &self,
+        tx: &Tx<'_>,
+        rate_key: &str,
+        now: Timestamp,
+    ) -> Result<u32, StoreError> {
+        let window = jiff::SignedDuration::try_from(self.config.limits.auto_reply_window)
+            .unwrap_or(jiff::SignedDuration::MAX);
+        let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
+        tx.auto_replies_since(rate_key, since)
     }
 
     /// Protects `mail` for the reporter (encrypted to their key, held until one

@@ -19,6 +19,7 @@ use crate::respond::team::TeamMail;
 use crate::respond::templates::{RefusalData, TeamCopyData};
 use crate::respond::{self, strip};
 use crate::store::{NewEvent, StoreError, Tx};
+use crate::thread;
 
 /// Where a team member's mail went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,11 +251,8 @@ impl Pipeline<'_> {
             return Ok(());
         };
         let rate_key = format!("refusal:{member}");
-        let limits = &self.config.limits;
-        let window =
-            SignedDuration::try_from(limits.auto_reply_window).unwrap_or(SignedDuration::MAX);
-        let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
-        if tx.auto_replies_since(&rate_key, since)? >= limits.auto_replies_per_sender {
+        let sent = self.automatic_replies_in_window(tx, &rate_key, now)?;
+        if !thread::within_rate_limit(sent, self.config.limits.auto_replies_per_sender) {
             return Ok(());
         }
         let program = &self.config.program;
