@@ -33,6 +33,7 @@ pub(super) fn check(config: &Config, offline: bool, now: Timestamp) -> Result<()
     ));
     items.push(("store", store(config)));
     items.push(("keys", keys(config, now)));
+    items.push(("team", team(config)));
     let runtime = runtime()?;
     items.push(("source", runtime.block_on(source(config, offline))));
     items.push(("transport", runtime.block_on(transport(config, offline))));
@@ -82,6 +83,59 @@ fn keys(config: &Config, now: Timestamp) -> Item {
             survey.warnings.join("; ")
         )),
         Err(problem) => Item::Failed(problem.to_string()),
+    }
+}
+
+/// Who gets the team's mail, and whether anyone can send commands.
+fn team(config: &Config) -> Item {
+    use crate::config::{AuthMethod, WithoutKey};
+    let team = &config.team;
+    if team.members.is_empty() {
+        return Item::Warning(
+            "no [[team.members]]: nobody is told of reports, and nobody can send commands".into(),
+        );
+    }
+    let with_key = team.members.iter().filter(|m| m.key.is_some()).count();
+    let methods: Vec<&str> = team
+        .command_auth
+        .iter()
+        .map(|m| match m {
+            AuthMethod::OpenPgp => "openpgp",
+            AuthMethod::Dkim => "dkim",
+        })
+        .collect();
+    let summary = format!(
+        "{} member(s), {with_key} with a key; commands authenticated by {}; rules: {}",
+        team.members.len(),
+        methods.join(" or "),
+        config.rules.iter().filter(|r| r.is_enabled()).count()
+    );
+    let mut warnings = Vec::new();
+    if config.openpgp.secret_keys.is_empty() {
+        warnings.push(
+            "without a team key ([openpgp] secret_keys) team mail cannot be encrypted: every member gets metadata notices only"
+                .to_owned(),
+        );
+    }
+    if with_key < team.members.len() && team.without_key == WithoutKey::Metadata {
+        let missing: Vec<String> = team
+            .members
+            .iter()
+            .filter(|m| m.key.is_none())
+            .map(|m| m.email.to_string())
+            .collect();
+        warnings.push(format!(
+            "{} get(s) metadata notices only and cannot sign commands (no key)",
+            missing.join(", ")
+        ));
+    }
+    if !team.command_auth.contains(&AuthMethod::Dkim) && with_key == 0 {
+        warnings.push("no member has a key, so no command or relay can be authenticated".into());
+    }
+    if warnings.is_empty() {
+        Item::Ok(summary)
+    } else {
+        Item::Warning(format!("{summary}; {}", warnings.join("; ")))
     }
 }
 

@@ -96,6 +96,12 @@ fn check_reports_each_part_and_fails_without_a_database() {
                 "{part} missing in {text}"
             );
         }
+        // Alice has no key and there is no team key: she gets notices only.
+        assert!(
+            text.contains("WARNING  team: 1 member(s), 0 with a key")
+                && text.contains("alice@example.org get(s) metadata notices only"),
+            "{text}"
+        );
     }
     std::fs::remove_dir_all(env.path("maildir/cur")).expect("break maildir");
     let out = env.cmd(&["check"]);
