@@ -124,12 +124,12 @@ impl Pipeline<'_> {
         headline: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let Some(record) = tx.report_record(report)? else {
-            return Ok(());
-        };
         if self.config.team.members.is_empty() {
             return Ok(());
         }
+        let Some(record) = tx.report_record(report)? else {
+            return Ok(());
+        };
         let program = &self.config.program;
         let reply_address = program.address.with_tag(report.as_str());
         let internal_address = program.address.with_tag(&format!("{report}-internal"));
