@@ -14,3 +14,4 @@ mod pgp;
 mod pipeline;
 mod service;
 mod team;
+mod team_auth;

@@ -14,14 +14,14 @@ use crate::pgp::{Algo, Gpg, crlf, encrypted_payload, inner_entity, pgp_mime, wri
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Someone with their own GnuPG: the team's key holder, a member, the reporter.
-struct Person {
-    address: String,
-    gpg: Gpg,
-    fpr: String,
+pub struct Person {
+    pub address: String,
+    pub gpg: Gpg,
+    pub fpr: String,
 }
 
 impl Person {
-    fn new(name: &str, address: &str) -> Self {
+    pub fn new(name: &str, address: &str) -> Self {
         let gpg = Gpg::new();
         let fpr = gpg.generate(&format!("{name} <{address}>"), Algo::Curve25519);
         Self {
@@ -31,13 +31,13 @@ impl Person {
         }
     }
 
-    fn public(&self) -> Vec<u8> {
+    pub fn public(&self) -> Vec<u8> {
         self.gpg.export_public(&self.fpr)
     }
 
     /// Decrypts `mail` (PGP/MIME) and checks it is signed by `signer`; the
     /// decrypted entity's subject and text.
-    fn read(&self, mail: &[u8], signer: &str) -> String {
+    pub fn read(&self, mail: &[u8], signer: &str) -> String {
         let (plain, status) = self.gpg.decrypt(&encrypted_payload(&crlf(mail)));
         assert!(status.contains("[GNUPG:] DECRYPTION_OKAY"), "{status}");
         let signed = status.lines().any(|l| {
@@ -53,7 +53,14 @@ impl Person {
 
     /// A PGP/MIME mail from this person to `to`, signed by them and encrypted
     /// to `team` (and themselves), with `subject` protected inside.
-    fn signed_mail(&self, to: &str, subject: &str, text: &str, team: &Person, id: &str) -> Vec<u8> {
+    pub fn signed_mail(
+        &self,
+        to: &str,
+        subject: &str,
+        text: &str,
+        team: &Person,
+        id: &str,
+    ) -> Vec<u8> {
         let inner = inner_entity(subject, &self.address, text, &[]);
         let armored = self
             .gpg
