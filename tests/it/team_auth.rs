@@ -176,10 +176,7 @@ fn dkim_counts_only_from_the_trusted_server_and_only_once() {
     }
     env.run_once();
     let d = env.report(1);
-    assert_eq!(
-        refusals(&d),
-        ["unauthenticated", "unauthenticated", "replayed"]
-    );
+    assert_eq!(refusals(&d), ["no-dkim", "no-dkim", "replayed"]);
     assert_eq!(
         d.team.as_ref().and_then(|t| t.severity.as_deref()),
         Some("high")
