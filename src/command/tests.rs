@@ -49,6 +49,7 @@ fn sla(fix: PolicyDuration, fix_max: PolicyDuration) -> Sla {
         disclose_after_fix: PolicyDuration::Calendar(Span::new().days(30)),
         remind_before: PolicyDuration::BusinessDays(2),
         escalate_to: None,
+        ..Sla::default()
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytesize::ByteSize;
-use jiff::civil::{Date, Weekday};
+use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 
 pub use duration::{DurationError, PolicyDuration, parse_interval};
@@ -208,6 +208,37 @@ pub struct Sla {
     pub disclose_after_fix: PolicyDuration,
     pub remind_before: PolicyDuration,
     pub escalate_to: Option<String>,
+    /// Start and end of business hours on a business day (program time).
+    pub working_hours: (Time, Time),
+    /// Weekday and time of the weekly digest; `None` sends none.
+    pub digest: Option<(Weekday, Time)>,
+}
+
+impl Default for Sla {
+    /// The policy SPEC §6 names when the config says nothing.
+    fn default() -> Self {
+        let days = |n| PolicyDuration::Calendar(jiff::Span::new().days(n));
+        Self {
+            business_days: vec![
+                Weekday::Monday,
+                Weekday::Tuesday,
+                Weekday::Wednesday,
+                Weekday::Thursday,
+                Weekday::Friday,
+            ],
+            holidays: Vec::new(),
+            acknowledge: PolicyDuration::BusinessDays(5),
+            triage: PolicyDuration::BusinessDays(10),
+            update_every: days(14),
+            fix: days(90),
+            fix_max: days(120),
+            disclose_after_fix: days(30),
+            remind_before: PolicyDuration::BusinessDays(2),
+            escalate_to: None,
+            working_hours: (Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0)),
+            digest: Some((Weekday::Monday, Time::constant(9, 0, 0, 0))),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -831,7 +862,49 @@ impl Validator<'_> {
             ),
             remind_before: self.policy("sla.remind_before", raw.remind_before, "2 business days"),
             escalate_to,
+            working_hours: self.working_hours(raw.working_hours.as_deref()),
+            digest: self.digest(raw.digest.as_deref()),
         }
+    }
+
+    fn working_hours(&mut self, raw: Option<&str>) -> (Time, Time) {
+        let default = (Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0));
+        let Some(text) = raw else { return default };
+        let parsed = text
+            .split_once('-')
+            .and_then(|(a, b)| Some((clock_time(a)?, clock_time(b)?)));
+        match parsed {
+            Some((start, end)) if start < end => (start, end),
+            Some(_) => {
+                self.problem("sla.working_hours", format!("`{text}` ends before it starts"));
+                default
+            }
+            None => {
+                self.problem(
+                    "sla.working_hours",
+                    format!("`{text}` is not a range like \"09:00-17:00\""),
+                );
+                default
+            }
+        }
+    }
+
+    fn digest(&mut self, raw: Option<&str>) -> Option<(Weekday, Time)> {
+        let default = Some((Weekday::Monday, Time::constant(9, 0, 0, 0)));
+        let Some(text) = raw else { return default };
+        if text.trim().eq_ignore_ascii_case("off") {
+            return None;
+        }
+        let parsed = text
+            .split_once(char::is_whitespace)
+            .and_then(|(day, time)| Some((weekday(day.trim())?, clock_time(time)?)));
+        if parsed.is_none() {
+            self.problem(
+                "sla.digest",
+                format!("`{text}` is not a weekly time like \"Mon 09:00\" (or \"off\")"),
+            );
+        }
+        parsed.or(default)
     }
 
     fn team(&mut self, raw: raw::RawTeam, program: Option<&Address>) -> Team {
@@ -1029,6 +1102,17 @@ fn weekday(name: &str) -> Option<Weekday> {
         "sun" => Weekday::Sunday,
         _ => return None,
     })
+}
+
+/// `HH:MM` on a 24-hour clock; `24:00` is the end of the day.
+fn clock_time(text: &str) -> Option<Time> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+    match (h, m) {
+        (24, 0) => Some(Time::MAX),
+        (0..=23, 0..=59) if m.to_string().len() <= 2 => Time::new(h, m, 0, 0).ok(),
+        _ => None,
+    }
 }
 
 /// Reads a secret from a `*_file` key (e.g. a systemd credential): the file's

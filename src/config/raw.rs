@@ -194,6 +194,10 @@ pub struct RawSla {
     pub disclose_after_fix: Option<String>,
     pub remind_before: Option<String>,
     pub escalate_to: Option<String>,
+    /// Business hours of a business day, "09:00-17:00".
+    pub working_hours: Option<String>,
+    /// When the weekly digest goes to the team, "Mon 09:00", or "off".
+    pub digest: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
