@@ -876,7 +876,10 @@ impl Validator<'_> {
         match parsed {
             Some((start, end)) if start < end => (start, end),
             Some(_) => {
-                self.problem("sla.working_hours", format!("`{text}` ends before it starts"));
+                self.problem(
+                    "sla.working_hours",
+                    format!("`{text}` ends before it starts"),
+                );
                 default
             }
             None => {

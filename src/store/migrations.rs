@@ -225,14 +225,29 @@ CREATE TABLE applied_commands (
 ) STRICT;
 "#;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3)];
+// The SLA engine's memory of the reminders, escalations and digests it sent,
+// so each goes out once however often it ticks. `report_id` is '' for a digest;
+// `due` is the deadline (or the digest's scheduled time) it was about.
+const V4: &str = r#"
+CREATE TABLE sla_notices (
+    report_id  TEXT NOT NULL,
+    deadline   TEXT NOT NULL,
+    due        INTEGER NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('reminder', 'escalation', 'digest')),
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (report_id, deadline, due, kind)
+) STRICT;
+CREATE INDEX events_kind ON events (kind, report_id);
+"#;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4)];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 3;
+pub const LATEST: usize = 4;
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@ mod migrations;
 mod outbox;
 mod read;
 mod reports;
+mod sla;
 mod team;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use read::{
     ReportDetail, ReportSummary,
 };
 pub use reports::NewEvent;
+pub use sla::{NoticeKind, SlaEvent};
 pub use team::ReportRecord;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,107 @@
+//! What the SLA engine reads (the events its clocks run on) and writes (the
+//! notices it sent, each once).
+
+use jiff::Timestamp;
+use rusqlite::params;
+
+use super::{Result, StoreError, Tx, ctx, from_ms, ms};
+use crate::report::ReportId;
+
+/// The event kinds a report's clocks start, stop and pause on.
+const CLOCK_EVENTS: &str =
+    "'report-opened', 'relayed-to-reporter', 'state-changed', 'waiting-started', 'waiting-ended'";
+
+/// One event of a report's clock history.
+#[derive(Debug, Clone)]
+pub struct SlaEvent {
+    pub report_id: ReportId,
+    pub at: Timestamp,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+/// What a notice was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Reminder,
+    Escalation,
+    Digest,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reminder => "reminder",
+            Self::Escalation => "escalation",
+            Self::Digest => "digest",
+        }
+    }
+}
+
+impl Tx<'_> {
+    /// The clock events of one report, or of all reports, oldest first.
+    pub fn sla_events(&self, report: Option<&ReportId>) -> Result<Vec<SlaEvent>> {
+        let sql = format!(
+            "SELECT report_id, at, kind, detail FROM events
+             WHERE kind IN ({CLOCK_EVENTS}) AND report_id IS NOT NULL
+               AND (?1 IS NULL OR report_id = ?1)
+             ORDER BY report_id, at, id"
+        );
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(ctx("read clock events"))?;
+        let rows = stmt
+            .query_map(params![report.map(ReportId::as_str)], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(ctx("read clock events"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, at, kind, detail) = row.map_err(ctx("read clock events"))?;
+            let detail = serde_json::from_str(&detail).map_err(|err| StoreError::Corrupt {
+                what: "event detail",
+                detail: err.to_string(),
+            })?;
+            out.push(SlaEvent {
+                report_id: ReportId::from_stored(id),
+                at: from_ms(at),
+                kind,
+                detail,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records that a notice about `deadline` due at `due` went out; false if
+    /// it already had (then nothing is to be sent).
+    pub fn record_notice(
+        &self,
+        report: Option<&ReportId>,
+        deadline: &str,
+        due: Timestamp,
+        kind: NoticeKind,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let changed = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO sla_notices (report_id, deadline, due, kind, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    report.map_or("", ReportId::as_str),
+                    deadline,
+                    ms(due),
+                    kind.as_str(),
+                    ms(at)
+                ],
+            )
+            .map_err(ctx("record an SLA notice"))?;
+        Ok(changed == 1)
+    }
+}
