@@ -5,6 +5,7 @@
 mod check;
 mod key;
 mod output;
+mod sla;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,11 +72,44 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The open reports' deadlines in business time; `sla tick` sends what is due
+    Sla {
+        #[command(subcommand)]
+        command: Option<SlaCommand>,
+        /// Show them as of this time instead of now, e.g. 2027-01-04T09:00:00+01:00
+        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        now: Option<jiff::Timestamp>,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Time to acknowledge, triage and fix (median, 90th percentile) and the share of deadlines met
+    Stats {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Generate, list and export the team's OpenPGP keys
     Key {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Queue the reminders, escalations and digest due now (or at --now), then send the outbox
+    Tick {
+        /// Act as if it were this time, e.g. 2027-01-04T09:00:00+01:00
+        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        now: Option<jiff::Timestamp>,
+    },
+}
+
+fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
+    text.parse().map_err(|err: jiff::Error| {
+        format!("not a time with an offset like 2027-01-04T09:00:00+01:00: {err}")
+    })
 }
 
 /// A failed command, with the exit code it maps to.
@@ -121,6 +155,17 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check { offline } => check::check(&config, offline, SystemClock.now()),
         Command::Key { command } => key::run(&config, command, SystemClock.now()),
         Command::Run { once } => run_daemon(config, once),
+        Command::Sla {
+            command: Some(SlaCommand::Tick { now: at }),
+            now,
+            ..
+        } => sla::tick(&config, at.or(now).unwrap_or_else(|| SystemClock.now())),
+        Command::Sla {
+            command: None,
+            now,
+            json,
+        } => sla::list(&config, now.unwrap_or_else(|| SystemClock.now()), json),
+        Command::Stats { json } => sla::stats(&config, SystemClock.now(), json),
         Command::Reports { state, json } => {
             let store = open_existing(&config)?;
             let reports = store.read().reports(state).map_err(anyhow::Error::from)?;
@@ -143,7 +188,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     anyhow::anyhow!("no report {report_id} in {}", store.path().display())
                 })?;
             fill_text(&store, &mut detail.messages, &config.limits).map_err(anyhow::Error::from)?;
-            output::report(&detail, json, &config);
+            let now = SystemClock.now();
+            let deadlines = crate::sla::survey(&store.read(), &config, Some(&report_id), now)
+                .map_err(anyhow::Error::from)?;
+            output::report(&detail, deadlines.first(), now, json, &config);
             Ok(())
         }
     }

@@ -11,7 +11,7 @@ fn local(at: Timestamp, config: &Config) -> String {
         .to_string()
 }
 
-fn json(value: &impl serde::Serialize) {
+pub(super) fn json(value: &impl serde::Serialize) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => println!("{text}"),
         Err(err) => eprintln!("cannot serialize: {err}"),
@@ -53,9 +53,25 @@ pub fn reports(reports: &[ReportSummary], as_json: bool, config: &Config) {
     }
 }
 
-pub fn report(d: &ReportDetail, as_json: bool, config: &Config) {
+pub fn report(
+    d: &ReportDetail,
+    sla: Option<&crate::sla::ReportSla>,
+    now: Timestamp,
+    as_json: bool,
+    config: &Config,
+) {
+    let cal = crate::sla::calendar(config);
     if as_json {
-        return json(d);
+        #[derive(serde::Serialize)]
+        struct WithDeadlines<'a> {
+            #[serde(flatten)]
+            detail: &'a ReportDetail,
+            sla: Option<crate::sla::ReportView>,
+        }
+        return json(&WithDeadlines {
+            detail: d,
+            sla: sla.map(|r| r.view(&cal, now)),
+        });
     }
     let s = &d.summary;
     println!("{}  [{}]  {}", s.id, s.state, s.subject);
@@ -72,6 +88,12 @@ pub fn report(d: &ReportDetail, as_json: bool, config: &Config) {
             "{}",
             crate::respond::control::show(team, &config.program.timezone)
         );
+    }
+    if let Some(r) = sla {
+        println!("\ndeadlines (as of {}):", local(now, config));
+        for line in crate::sla::text::report_lines(r, &cal, now) {
+            println!("  {line}");
+        }
     }
     println!("\nparticipants:");
     for p in &d.participants {

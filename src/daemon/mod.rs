@@ -1,6 +1,7 @@
 //! The service: a source worker (Maildir or IMAP → store), a delivery worker
-//! (outbox → transport) and a supervisor (systemd readiness, watchdog, status) run
-//! as tasks under one cancellation token and one task tracker.
+//! (outbox → transport), the SLA clock (reminders, escalations, digest → outbox)
+//! and a supervisor (systemd readiness, watchdog, status) run as tasks under one
+//! cancellation token and one task tracker.
 //!
 //! The workers share one write connection behind a mutex (SQLite has one writer
 //! anyway, and a mutex hands over at once where its busy handler sleeps); the
@@ -15,6 +16,7 @@
 mod delivery;
 mod imap;
 mod maildir;
+mod sla;
 mod supervisor;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -163,6 +165,8 @@ pub async fn run(
 
     let supervising =
         (!once).then(|| tracker.spawn(supervisor::supervise(shared.clone(), cancel.clone())));
+    // `run --once` is ingest and delivery; cron users tick with `sla tick`.
+    let ticking = (!once).then(|| tracker.spawn(sla::tick_loop(shared.clone(), cancel.clone())));
     let delivering = tracker.spawn(delivery::deliver_loop(
         shared.clone(),
         reader,
@@ -193,6 +197,10 @@ pub async fn run(
     if let Some(s) = supervising {
         cancel.cancel();
         s.await?;
+    }
+    if let Some(t) = ticking {
+        cancel.cancel();
+        t.await?;
     }
     tracker.wait().await;
     let mut totals = ingested?;

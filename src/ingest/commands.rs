@@ -13,6 +13,7 @@ use crate::respond;
 use crate::respond::compose::Original;
 use crate::respond::team::TeamMail;
 use crate::respond::templates::{CommandReplyData, RefusedLine};
+use crate::sla;
 use crate::store::{NewEvent, StoreError, Tx};
 
 /// What the commands of one mail came to.
@@ -212,16 +213,27 @@ impl Pipeline<'_> {
                     output.push(respond::control::list(&records, *state, tz));
                 }
                 (Change::Show(id), _) => match tx.report_record(id)? {
-                    Some(r) => output.push(respond::control::show(&r, tz)),
+                    Some(r) => {
+                        let mut text = respond::control::show(&r, tz);
+                        let cal = sla::calendar(self.config);
+                        for r in sla::survey(tx, self.config, Some(id), now)? {
+                            text.push_str("\nDeadlines:\n");
+                            for line in sla::text::report_lines(&r, &cal, now) {
+                                text.push_str(&format!("    {line}\n"));
+                            }
+                        }
+                        output.push(text);
+                    }
                     None => output.push(format!("There is no report {id}.")),
                 },
                 (Change::Digest, _) => {
-                    let records = tx.report_records(None)?;
-                    output.push(respond::control::digest(&records, tz));
+                    let reports = sla::survey(tx, self.config, None, now)?;
+                    let cal = sla::calendar(self.config);
+                    output.push(sla::text::digest(&reports, &cal, now));
                 }
                 (Change::Stats, _) => {
-                    let records = tx.report_records(None)?;
-                    output.push(respond::control::stats(&records));
+                    let reports = sla::survey(tx, self.config, None, now)?;
+                    output.push(sla::text::stats(&sla::stats::compute(&reports)));
                 }
                 // `plan` only lets report commands through with a report.
                 (_, None) => continue,

@@ -9,10 +9,11 @@ use super::Pipeline;
 use crate::config::Config;
 use crate::crypto::{Encryption, Opened, Signature};
 use crate::parse::{self, ParseLimits, ParsedMessage};
-use crate::report::{self, ReportId, ReportState};
+use crate::report::{self, ReportId};
 use crate::respond::team::{self, TeamMail};
 use crate::respond::templates::NotificationData;
-use crate::store::{NewEvent, ReportRecord, StoreError, Tx};
+use crate::sla;
+use crate::store::{NewEvent, StoreError, Tx};
 
 /// One stored message, as the team's stages see it.
 #[derive(Debug, Clone, Copy)]
@@ -31,53 +32,18 @@ impl Stored<'_> {
     }
 }
 
-/// The deadlines the policy sets for a report in its state, as lines for the
-/// team. (Dates in business time are the SLA engine's; this names the rules.)
-pub fn deadline_lines(config: &Config, r: &ReportRecord) -> Vec<String> {
-    let sla = &config.sla;
-    let opened = r
-        .created_at
-        .to_zoned_datetime(config.program.timezone.clone())
-        .strftime("%Y-%m-%d %H:%M %Z")
-        .to_string();
-    if !r.state.is_open() {
-        return vec![format!("none: the report is {}", r.state)];
-    }
-    let mut lines = Vec::new();
-    if r.waiting {
-        lines.push("paused: waiting for the reporter (#waiting)".to_owned());
-    }
-    match r.state {
-        ReportState::New | ReportState::Acknowledged => {
-            lines.push(format!(
-                "first human answer to the reporter: within {} of {opened}",
-                sla.acknowledge
-            ));
-            lines.push(format!("triage: within {} of {opened}", sla.triage));
-        }
-        ReportState::Triaged => lines.push(format!(
-            "fix: {} from acceptance (at most {} with #extend)",
-            sla.fix, sla.fix_max
-        )),
-        ReportState::Accepted => lines.push(format!(
-            "fix: {} from acceptance{}",
-            sla.fix,
-            match r.fix_extension_days {
-                0 => String::new(),
-                days => format!(", extended by {days} days"),
-            }
-        )),
-        ReportState::Fixed => lines.push(match &r.disclose_on {
-            Some(date) => format!("disclosure: on {date}"),
-            None => format!("disclosure: {} after the fix", sla.disclose_after_fix),
-        }),
-        _ => {}
-    }
-    lines.push(format!(
-        "update the reporter: at least every {}",
-        sla.update_every
-    ));
-    lines
+/// The report's pending deadlines at `now`, as lines for the team.
+pub fn deadline_lines(
+    tx: &Tx<'_>,
+    config: &Config,
+    report: &ReportId,
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    let cal = sla::calendar(config);
+    Ok(sla::survey(tx, config, Some(report), now)?
+        .first()
+        .map(|r| sla::text::report_lines(r, &cal, now))
+        .unwrap_or_default())
 }
 
 fn encryption_text(pgp: Option<&Opened>) -> String {
@@ -181,7 +147,7 @@ impl Pipeline<'_> {
                 })
                 .collect(),
             problems: s.problems.to_vec(),
-            deadlines: deadline_lines(self.config, &record),
+            deadlines: deadline_lines(tx, self.config, report, now)?,
             reply_address: &reply_address,
             internal_address: &internal_address,
             help: &help,

@@ -1,7 +1,6 @@
-//! The answers to the control address's queries (`#list`, `#show`, `#digest`,
-//! `#stats`) as plain text for a mail.
+//! The answers to the control address's queries `#list` and `#show` as plain
+//! text for a mail (`#digest` and `#stats` are the SLA engine's).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
@@ -108,59 +107,6 @@ pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
     out
 }
 
-/// Open reports by state, and those waiting for the reporter.
-pub fn digest(records: &[ReportRecord], tz: &TimeZone) -> String {
-    let open: Vec<&ReportRecord> = records.iter().filter(|r| r.state.is_open()).collect();
-    let mut out = format!("Open reports: {}\n", open.len());
-    for state in ReportState::ALL.into_iter().filter(|s| s.is_open()) {
-        let here: Vec<&&ReportRecord> = open.iter().filter(|r| r.state == state).collect();
-        if here.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "\n{state} ({}):", here.len());
-        for r in here {
-            let _ = writeln!(
-                out,
-                "    {}  since {}  {}{}",
-                r.id,
-                day(r.created_at, tz),
-                r.subject,
-                if r.waiting {
-                    "  [waiting for the reporter]"
-                } else {
-                    ""
-                }
-            );
-        }
-    }
-    let waiting = open.iter().filter(|r| r.waiting).count();
-    let _ = writeln!(out, "\nWaiting for the reporter: {waiting}");
-    out
-}
-
-/// Counts by state.
-pub fn stats(records: &[ReportRecord]) -> String {
-    let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in records {
-        *by_state.entry(r.state.as_str()).or_default() += 1;
-    }
-    let open = records.iter().filter(|r| r.state.is_open()).count();
-    let mut out = format!(
-        "Reports: {} ({open} open, {} closed)\n\n",
-        records.len(),
-        records.len() - open
-    );
-    for state in ReportState::ALL {
-        let _ = writeln!(
-            out,
-            "    {:<13}{}",
-            state.as_str(),
-            by_state.get(state.as_str()).copied().unwrap_or(0)
-        );
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,18 +150,6 @@ mod tests {
         let spam = list(&records, Some(ReportState::Spam), &tz);
         assert!(spam.starts_with("Reports in state spam: 1"), "{spam}");
         assert!(spam.contains("SEC-2026-0002  spam"), "{spam}");
-
-        let digest = digest(&records, &tz);
-        assert!(digest.contains("Open reports: 2"), "{digest}");
-        assert!(
-            !digest.contains("SEC-2026-0002"),
-            "closed reports are not in the digest"
-        );
-        assert!(digest.contains("Waiting for the reporter: 1"), "{digest}");
-
-        let stats = stats(&records);
-        assert!(stats.contains("Reports: 3 (2 open, 1 closed)"), "{stats}");
-        assert!(stats.contains("spam         1"), "{stats}");
 
         let shown = show(&records[2], &tz);
         assert!(shown.contains("State:        accepted"), "{shown}");

@@ -95,6 +95,26 @@ pub fn to_member(
     }
 }
 
+/// Renders `mail` for an address outside the team (e.g. `[sla] escalate_to`):
+/// encrypted if it is a member's, else what may travel in clear.
+pub fn to_address(
+    config: &Config,
+    crypto: &Crypto,
+    mail: &TeamMail<'_>,
+    address: &Address,
+    now: Timestamp,
+) -> Result<Option<MemberMail>, TeamMailError> {
+    if let Some(member) = config.team.members.iter().find(|m| &m.email == address) {
+        return for_member(config, crypto, mail, member, now);
+    }
+    let outsider = Member {
+        name: String::new(),
+        email: address.clone(),
+        key: None,
+    };
+    for_member(config, crypto, mail, &outsider, now)
+}
+
 fn for_member(
     config: &Config,
     crypto: &Crypto,
@@ -158,7 +178,10 @@ fn render(
             Some(&mail.from_name),
             &program.address.to_string(),
         )?)
-        .to(mailbox(Some(&member.name), &member.email.to_string())?)
+        .to(mailbox(
+            Some(&member.name).filter(|n| !n.is_empty()).map(String::as_str),
+            &member.email.to_string(),
+        )?)
         .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
         .subject(subject);
     if let Some(auto) = mail.auto_submitted {

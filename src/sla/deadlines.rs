@@ -181,9 +181,18 @@ impl Timeline {
                     }
                     t.waiting = None;
                 }
-                "state-changed" => {
-                    let to = e.detail.get("to").and_then(|v| v.as_str());
-                    if let Some(state) = to.and_then(|s| s.parse::<ReportState>().ok()) {
+                // A command, a triage rule or `#duplicate` moved the state.
+                "state-changed" | "rule-applied" | "marked-duplicate" => {
+                    let named = |key: &str| {
+                        let name = e.detail.get(key).and_then(|v| v.as_str());
+                        name.and_then(|s| s.parse::<ReportState>().ok())
+                    };
+                    let to = match e.kind.as_str() {
+                        "state-changed" => named("to"),
+                        "rule-applied" => named("state"),
+                        _ => Some(ReportState::Duplicate),
+                    };
+                    if let Some(state) = to {
                         t.enter(state, e.at, &mut closed_pause);
                     }
                 }

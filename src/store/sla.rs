@@ -8,8 +8,8 @@ use super::{Result, StoreError, Tx, ctx, from_ms, ms};
 use crate::report::ReportId;
 
 /// The event kinds a report's clocks start, stop and pause on.
-const CLOCK_EVENTS: &str =
-    "'report-opened', 'relayed-to-reporter', 'state-changed', 'waiting-started', 'waiting-ended'";
+const CLOCK_EVENTS: &str = "'report-opened', 'relayed-to-reporter', 'state-changed',
+    'rule-applied', 'marked-duplicate', 'waiting-started', 'waiting-ended'";
 
 /// One event of a report's clock history.
 #[derive(Debug, Clone)]

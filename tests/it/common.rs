@@ -38,6 +38,13 @@ impl Env {
             dir,
             seq: std::cell::Cell::new(0),
         };
+        // The weekly digest would add team mail to daemon tests that run on a
+        // Monday morning; tests that want it name their own `[sla]`.
+        let sla = if extra.contains("[sla]") {
+            ""
+        } else {
+            "[sla]\ndigest = \"off\"\n"
+        };
         env.write_config(&format!(
             r#"
 [program]
@@ -51,6 +58,7 @@ policy_url = "https://example.org/security"
 database = "state/disclosed.sqlite3"
 
 {source}
+{sla}
 [[team.members]]
 name = "Alice"
 email = "alice@example.org"

@@ -1,0 +1,83 @@
+//! `disclosed sla`, `sla tick` and `stats`: the deadlines as the store holds
+//! them at a given time, and the tick that sends what is due.
+
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+
+use super::{CliError, load_crypto, load_templates, open_existing, output};
+use crate::config::Config;
+use crate::respond;
+use crate::sla;
+use crate::store::{OpenMode, Store};
+use crate::transport::Transport;
+
+/// `sla [--now T] [--json]`: every open report with its pending deadlines.
+pub fn list(config: &Config, now: Timestamp, as_json: bool) -> Result<(), CliError> {
+    let store = open_existing(config)?;
+    let reports = sla::survey(&store.read(), config, None, now).map_err(anyhow::Error::from)?;
+    let cal = sla::calendar(config);
+    if as_json {
+        let views: Vec<sla::ReportView> = reports
+            .iter()
+            .filter(|r| r.record.state.is_open())
+            .map(|r| r.view(&cal, now))
+            .collect();
+        output::json(&serde_json::json!({ "now": now, "reports": views }));
+    } else {
+        print!("{}", sla::text::table(&reports, &cal, now));
+    }
+    Ok(())
+}
+
+/// `stats [--json]`.
+pub fn stats(config: &Config, now: Timestamp, as_json: bool) -> Result<(), CliError> {
+    let store = open_existing(config)?;
+    let reports = sla::survey(&store.read(), config, None, now).map_err(anyhow::Error::from)?;
+    let stats = sla::stats::compute(&reports);
+    if as_json {
+        output::json(&stats);
+    } else {
+        print!("{}", sla::text::stats(&stats));
+    }
+    Ok(())
+}
+
+/// `sla tick [--now T]`: queue the reminders, escalations and digest due at
+/// `now`, then send the outbox.
+pub fn tick(config: &Config, now: Timestamp) -> Result<(), CliError> {
+    let templates = load_templates(config)?;
+    let crypto = load_crypto(config, now)?;
+    let mut store = open_existing(config)?;
+    let outcome = sla::tick(&mut store, config, &crypto, now).map_err(anyhow::Error::from)?;
+    let reader = Store::open(store.path(), OpenMode::Existing).map_err(anyhow::Error::from)?;
+    let transport = Transport::from_config(&config.transport.kind, &config.program.address.domain)
+        .map_err(|err| anyhow::anyhow!("cannot set up the transport: {err}"))?;
+    let store = Mutex::new(store);
+    let run = respond::deliver_due(
+        &store,
+        &reader,
+        &transport,
+        respond::deliver::Setup {
+            config,
+            templates: &templates,
+            crypto: &crypto,
+        },
+        now,
+        512,
+    )
+    .map_err(anyhow::Error::from)?;
+    println!(
+        "queued {} reminder(s), {} escalation(s), {} digest(s); sent {} mail(s){}",
+        outcome.reminders,
+        outcome.escalations,
+        outcome.digests,
+        run.sent,
+        if run.retrying + run.failed > 0 {
+            format!(", {} delivery failure(s)", run.retrying + run.failed)
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
