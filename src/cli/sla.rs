@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 
-use super::{CliError, load_crypto, load_templates, open_existing, output};
+use super::{CliError, load_crypto, load_templates, open_existing, output, runtime};
 use crate::config::Config;
 use crate::respond;
 use crate::sla;
@@ -51,6 +51,9 @@ pub fn tick(config: &Config, now: Timestamp) -> Result<(), CliError> {
     let mut store = open_existing(config)?;
     let outcome = sla::tick(&mut store, config, &crypto, now).map_err(anyhow::Error::from)?;
     let reader = Store::open(store.path(), OpenMode::Existing).map_err(anyhow::Error::from)?;
+    // The SMTP transport drives its client on the runtime from this thread.
+    let runtime = runtime()?;
+    let _entered = runtime.enter();
     let transport = Transport::from_config(&config.transport.kind, &config.program.address.domain)
         .map_err(|err| anyhow::anyhow!("cannot set up the transport: {err}"))?;
     let store = Mutex::new(store);

@@ -179,7 +179,9 @@ fn render(
             &program.address.to_string(),
         )?)
         .to(mailbox(
-            Some(&member.name).filter(|n| !n.is_empty()).map(String::as_str),
+            Some(&member.name)
+                .filter(|n| !n.is_empty())
+                .map(String::as_str),
             &member.email.to_string(),
         )?)
         .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)

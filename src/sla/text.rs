@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 
+use super::ReportSla;
 use super::calendar::{Calendar, Unit};
 use super::deadlines::{Deadline, Status};
 use super::stats::{Spread, Stats};
-use super::ReportSla;
 use crate::report::ReportState;
 
 /// A point in time in program time, e.g. `Tue 2026-12-29 10:00 CET`.
@@ -30,7 +30,11 @@ fn plural(n: i64, one: &str) -> String {
 /// hours", "12 days 3 h".
 pub fn span(seconds: i64, unit: Unit) -> String {
     let seconds = seconds.max(0);
-    let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
     match unit {
         Unit::BusinessHours => {
             let h = seconds / 3600;
@@ -58,7 +62,10 @@ pub fn span(seconds: i64, unit: Unit) -> String {
 
 /// Business time from `now` to `due` (whole business days of the calendar).
 pub fn business_left(cal: &Calendar, now: Timestamp, due: Timestamp) -> String {
-    span(cal.between(now, due, Unit::BusinessDays), Unit::BusinessDays)
+    span(
+        cal.between(now, due, Unit::BusinessDays),
+        Unit::BusinessDays,
+    )
 }
 
 /// One deadline as a line: what, when, how much time is left.
@@ -105,7 +112,10 @@ pub fn report_lines(r: &ReportSla, cal: &Calendar, now: Timestamp) -> Vec<String
 
 /// `disclosed sla`: every open report with each pending deadline.
 pub fn table(reports: &[ReportSla], cal: &Calendar, now: Timestamp) -> String {
-    let open: Vec<&ReportSla> = reports.iter().filter(|r| r.record.state.is_open()).collect();
+    let open: Vec<&ReportSla> = reports
+        .iter()
+        .filter(|r| r.record.state.is_open())
+        .collect();
     let breached = open
         .iter()
         .flat_map(|r| r.pending())
@@ -138,11 +148,18 @@ pub fn table(reports: &[ReportSla], cal: &Calendar, now: Timestamp) -> String {
 /// The digest: open reports by state, deadlines due within 7 days, breaches,
 /// and the reports waiting for their reporter.
 pub fn digest(reports: &[ReportSla], cal: &Calendar, now: Timestamp) -> String {
-    let open: Vec<&ReportSla> = reports.iter().filter(|r| r.record.state.is_open()).collect();
+    let open: Vec<&ReportSla> = reports
+        .iter()
+        .filter(|r| r.record.state.is_open())
+        .collect();
     let week = now
         .checked_add(jiff::SignedDuration::from_hours(7 * 24))
         .unwrap_or(Timestamp::MAX);
-    let mut out = format!("Digest as of {}\n\nOpen reports: {}\n", local(cal, now), open.len());
+    let mut out = format!(
+        "Digest as of {}\n\nOpen reports: {}\n",
+        local(cal, now),
+        open.len()
+    );
     for state in ReportState::ALL.into_iter().filter(|s| s.is_open()) {
         let here: Vec<&&ReportSla> = open.iter().filter(|r| r.record.state == state).collect();
         if !here.is_empty() {
@@ -224,12 +241,7 @@ pub fn stats(s: &Stats) -> String {
         let _ = writeln!(out, "{}", spread_line(name, spread));
     }
     let share = |k: &super::stats::Kept| match k.share() {
-        Some(share) => format!(
-            "{:.0}% met ({} of {})",
-            share * 100.0,
-            k.met,
-            k.decided()
-        ),
+        Some(share) => format!("{:.0}% met ({} of {})", share * 100.0, k.met, k.decided()),
         None => "none decided yet".to_owned(),
     };
     let _ = writeln!(out, "\nDeadlines: {}", share(&s.deadlines));
@@ -254,7 +266,9 @@ pub fn reminder(
         "The {} deadline of {id} ({}) is due {due}: {} left.\n",
         d.kind.describe(),
         r.record.state,
-        d.due.map(|t| business_left(cal, now, t)).unwrap_or_default(),
+        d.due
+            .map(|t| business_left(cal, now, t))
+            .unwrap_or_default(),
     );
     let advice = "\nAnswer the reporter, move the report on with #state, pause the clock with\n\
                   #waiting while you wait for them, or (for the fix) #extend <days> because <reason>.\n";
@@ -267,7 +281,10 @@ pub fn reminder(
             .map(|l| format!("    {l}\n"))
             .collect::<String>()
     );
-    ((subject.clone(), full), (subject, format!("{facts}{advice}")))
+    (
+        (subject.clone(), full),
+        (subject, format!("{facts}{advice}")),
+    )
 }
 
 /// The escalation: metadata only, since `escalate_to` may hold no key.

@@ -43,7 +43,11 @@ pub fn tick(
     store.write(|batch| {
         let tx = batch.tx();
         let reports = survey(&tx, config, None, now)?;
-        let sender = Sender { config, crypto, now };
+        let sender = Sender {
+            config,
+            crypto,
+            now,
+        };
         let mut out = TickOutcome::default();
         let cal = calendar(config);
         for r in reports.iter().filter(|r| r.record.state.is_open()) {
@@ -146,7 +150,12 @@ impl Sender<'_> {
         let cal = calendar(self.config);
         let (subject, body) = text::escalation(r, d, &cal, self.now);
         let mail = self.mail(subject, body, false);
-        let target = self.config.sla.escalate_to.as_deref().and_then(Address::parse);
+        let target = self
+            .config
+            .sla
+            .escalate_to
+            .as_deref()
+            .and_then(Address::parse);
         let rendered = match &target {
             Some(address) => team::to_address(self.config, self.crypto, &mail, address, self.now)
                 .map(|m| m.into_iter().collect()),
@@ -167,10 +176,9 @@ impl Sender<'_> {
         let body = text::digest(reports, &cal, self.now);
         let metadata = (
             subject.clone(),
-            format!(
-                "The weekly digest is sent encrypted, and no key of yours is configured.\n\
-                 Ask the team to add one, or send #digest to the control address.\n"
-            ),
+            "The weekly digest is sent encrypted, and no key of yours is configured.\n\
+             Ask the team to add one, or send #digest to the control address.\n"
+                .to_owned(),
         );
         let mail = TeamMail {
             metadata: Some(metadata),
@@ -256,4 +264,3 @@ impl Sender<'_> {
         Ok(Some(sent))
     }
 }
-

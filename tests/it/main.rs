@@ -13,5 +13,6 @@ mod openpgp;
 mod pgp;
 mod pipeline;
 mod service;
+mod sla_mail;
 mod team;
 mod team_auth;
