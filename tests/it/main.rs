@@ -13,6 +13,7 @@ mod openpgp;
 mod pgp;
 mod pipeline;
 mod service;
+mod sla;
 mod sla_mail;
 mod team;
 mod team_auth;
