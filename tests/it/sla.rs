@@ -3,7 +3,6 @@
 //! authenticated by DKIM results from the trusted server, as a member's
 //! provider would add them.
 
-use std::path::Path;
 use std::sync::Mutex;
 
 use jiff::{SignedDuration, Timestamp};
