@@ -477,3 +477,49 @@ fn the_digest_goes_out_once_a_week_at_its_time() {
     let last = sla::tick::last_digest_time(&w.config, w.now()).expect("digests on");
     assert_eq!(local(last), "Mon 2027-01-25 09:00 CET");
 }
+
+#[test]
+fn statistics_give_median_and_90th_percentile_and_the_share_met() {
+    let w = World::new("2027-03-01T09:00:00+01:00", "off");
+    // Answered after 1, 2, 3 and 8 business days (Mon 1 March + n); the last
+    // one late. Triaged together with the answer.
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        ids.push(w.report(&format!("Finding {n}")));
+    }
+    for (id, when) in ids.iter().zip([
+        "2027-03-02T09:00:00+01:00",
+        "2027-03-03T09:00:00+01:00",
+        "2027-03-04T09:00:00+01:00",
+        "2027-03-11T09:00:00+01:00",
+    ]) {
+        w.set(when);
+        w.alice(id, "reply", "#state triaged\nThank you, we are on it.");
+    }
+    let store = w.store.lock().expect("store");
+    let reports = sla::survey(&store.read(), &w.config, None, w.now()).expect("survey");
+    drop(store);
+    let stats = sla::stats::compute(&reports);
+    let day = 86_400;
+    let ack = stats.time_to_acknowledge.expect("measured");
+    assert_eq!(
+        (ack.count, ack.median_seconds, ack.p90_seconds),
+        (4, 2 * day, 10 * day)
+    );
+    assert_eq!(stats.time_to_triage, stats.time_to_acknowledge);
+    assert_eq!(stats.time_to_fix, None);
+    // Acknowledge: 3 of 4 in time; triage (10 business days): 4 of 4.
+    let by = |k: Kind| stats.deadlines_by_kind.get(&k).copied().unwrap_or_default();
+    assert_eq!(
+        (by(Kind::Acknowledge).met, by(Kind::Acknowledge).missed),
+        (3, 1)
+    );
+    assert_eq!((by(Kind::Triage).met, by(Kind::Triage).missed), (4, 0));
+    assert_eq!(stats.deadlines.share(), Some(7.0 / 8.0));
+    let text = sla::text::stats(&stats);
+    assert!(
+        text.contains("median 2 days, 90th percentile 10 days (4 report(s))"),
+        "{text}"
+    );
+    assert!(text.contains("88% met (7 of 8)"), "{text}");
+}
