@@ -523,3 +523,55 @@ fn statistics_give_median_and_90th_percentile_and_the_share_met() {
     );
     assert!(text.contains("88% met (7 of 8)"), "{text}");
 }
+
+#[test]
+fn the_digest_lists_states_breaches_what_is_due_this_week_and_who_waits() {
+    let w = World::new("2027-04-01T10:00:00+02:00", "off");
+    let late = w.report("Late one");
+    w.set("2027-04-05T10:00:00+02:00");
+    let soon = w.report("Soon one");
+    w.alice(&soon, "internal", "#state triaged");
+    let waiting = w.report("Waiting one");
+    w.alice(&waiting, "internal", "#waiting");
+    let closed = w.report("Closed one");
+    w.alice(&closed, "internal", "#state rejected");
+    w.set("2027-04-09T10:00:00+02:00");
+
+    let store = w.store.lock().expect("store");
+    let reports = sla::survey(&store.read(), &w.config, None, w.now()).expect("survey");
+    drop(store);
+    let digest = sla::text::digest(&reports, &sla::calendar(&w.config), w.now());
+    let section = |title: &str| -> String {
+        let start = digest
+            .find(title)
+            .unwrap_or_else(|| panic!("no {title:?} in {digest}"));
+        let rest = &digest[start..];
+        rest[..rest[1..].find("\n\n").map_or(rest.len(), |i| i + 1)].to_owned()
+    };
+    assert!(digest.contains("Open reports: 3"), "{digest}");
+    assert!(digest.contains(&format!("triaged (1): {soon}")), "{digest}");
+    assert!(
+        !digest.contains(closed.as_str()),
+        "closed reports stay out: {digest}"
+    );
+    // Opened Thu 1 April (Easter Monday is not a holiday here): due Thu 8 April.
+    let breaches = section("Breached deadlines: 1");
+    assert!(
+        breaches.contains(late.as_str()) && breaches.contains("first answer"),
+        "{breaches}"
+    );
+    let due = section("Due in the next 7 days");
+    assert!(
+        due.contains(soon.as_str()) && due.contains("first answer"),
+        "{due}"
+    );
+    assert!(
+        !due.contains(waiting.as_str()),
+        "paused clocks are not due: {due}"
+    );
+    let waits = section("Waiting for the reporter: 1");
+    assert!(
+        waits.contains(&format!("{waiting}  since Mon 2027-04-05 10:00 CEST")),
+        "{waits}"
+    );
+}
