@@ -16,6 +16,9 @@ fn help_on_every_command() {
         vec!["run", "--help"],
         vec!["reports", "--help"],
         vec!["report", "--help"],
+        vec!["sla", "--help"],
+        vec!["sla", "tick", "--help"],
+        vec!["stats", "--help"],
     ] {
         let out = std::process::Command::new(BIN)
             .args(&args)
@@ -193,4 +196,30 @@ fn reports_and_report_read_the_store() {
 
     assert_eq!(code(&env.cmd(&["report", &y("SEC-2026-0099")])), 1);
     assert_eq!(code(&env.cmd(&["report", "not-an-id"])), 2);
+
+    // The deadlines: in `report`, in `sla`, and the statistics.
+    assert!(
+        text.contains("deadlines (as of") && text.contains("first answer to the reporter: due"),
+        "{text}"
+    );
+    assert_eq!(
+        detail["sla"]["deadlines"][0]["kind"], "acknowledge",
+        "{detail}"
+    );
+    assert!(detail["sla"]["deadlines"][0]["business_seconds_left"].as_i64() > Some(0));
+    let sla = env.ok(&["sla"]);
+    assert!(
+        sla.starts_with("2 open report(s), 0 breached deadline(s)"),
+        "{sla}"
+    );
+    let later = env.ok(&["sla", "--now", "2099-01-01T00:00:00Z"]);
+    assert!(later.contains("4 breached deadline(s)"), "{later}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&env.ok(&["stats", "--json"])).expect("json");
+    assert_eq!(
+        (stats["reports"].as_u64(), stats["open"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(stats["time_to_acknowledge"], serde_json::Value::Null);
+    assert_eq!(code(&env.cmd(&["sla", "--now", "yesterday"])), 2);
 }
