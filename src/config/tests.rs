@@ -312,3 +312,41 @@ fn team_command_auth_is_validated() {
         Duration::from_secs(36 * 3600)
     );
 }
+
+#[test]
+fn working_hours_and_the_digest_time_parse_or_name_their_key() {
+    use jiff::civil::{Time, Weekday};
+    let config = parse(MINIMAL).expect("valid");
+    assert_eq!(
+        config.sla.working_hours,
+        (Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0))
+    );
+    assert_eq!(
+        config.sla.digest,
+        Some((Weekday::Monday, Time::constant(9, 0, 0, 0)))
+    );
+    let set =
+        format!("{MINIMAL}\n[sla]\nworking_hours = \"08:30-16:00\"\ndigest = \"Fri 15:45\"\n");
+    let config = parse(&set).expect("valid");
+    assert_eq!(
+        config.sla.working_hours,
+        (Time::constant(8, 30, 0, 0), Time::constant(16, 0, 0, 0))
+    );
+    assert_eq!(
+        config.sla.digest,
+        Some((Weekday::Friday, Time::constant(15, 45, 0, 0)))
+    );
+    let off = format!("{MINIMAL}\n[sla]\ndigest = \"off\"\n");
+    assert_eq!(parse(&off).expect("valid").sla.digest, None);
+    for (key, bad) in [
+        ("sla.working_hours", "working_hours = \"17:00-09:00\""),
+        ("sla.working_hours", "working_hours = \"9-5\""),
+        ("sla.working_hours", "working_hours = \"09:00-25:00\""),
+        ("sla.digest", "digest = \"Someday 09:00\""),
+        ("sla.digest", "digest = \"Mon\""),
+    ] {
+        let text = format!("{MINIMAL}\n[sla]\n{bad}\n");
+        let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
+        assert_eq!(keys, [key], "{bad}");
+    }
+}
