@@ -127,3 +127,68 @@ proptest! {
         prop_assert!(cal.add_business_hours(lo, x) <= cal.add_business_hours(hi, x));
     }
 }
+
+#[test]
+fn a_dst_change_at_midnight_resolves_to_the_first_valid_time() {
+    // In Santiago, clocks jump from Saturday 24:00 to Sunday 01:00 on 6 Sep
+    // 2026: a count that begins at Sunday's midnight begins at 01:00.
+    let cal = Calendar::new(
+        TimeZone::get("America/Santiago").expect("tzdata"),
+        vec![Weekday::Sunday],
+        vec![],
+    );
+    let saturday = at("2026-09-05T12:00:00-04:00");
+    let sunday = cal.advance(saturday, 1, Unit::BusinessDays);
+    assert_eq!(local(&cal, sunday), "2026-09-06 01:00 -03");
+    assert_eq!(
+        local(&cal, cal.add_business_days(saturday, 1)),
+        "2026-09-13 00:00 -03"
+    );
+    assert!(cal.add_business_days(saturday, 1) > sunday);
+}
+
+#[test]
+fn between_counts_what_advance_adds() {
+    let cal = berlin();
+    // Fri 16:00 to Mon 10:00: 2 working hours, or 8 h + 10 h of business days.
+    let (fri, mon) = (
+        at("2026-11-27T16:00:00+01:00"),
+        at("2026-11-30T10:00:00+01:00"),
+    );
+    assert_eq!(cal.between(fri, mon, Unit::BusinessHours), 2 * 3600);
+    assert_eq!(cal.between(fri, mon, Unit::BusinessDays), 18 * 3600);
+    assert_eq!(cal.advance(fri, 18 * 3600, Unit::BusinessDays), mon);
+    assert_eq!(cal.between(mon, fri, Unit::BusinessDays), 0);
+    // Working hours from the config.
+    let short = Calendar::with_hours(
+        TimeZone::get("Europe/Berlin").expect("tzdata"),
+        vec![Weekday::Monday, Weekday::Friday],
+        vec![],
+        (Time::constant(8, 0, 0, 0), Time::constant(12, 0, 0, 0)),
+    );
+    assert_eq!(
+        local(&short, short.add_business_hours(fri, 5)),
+        "2026-12-04 09:00 CET"
+    );
+}
+
+proptest! {
+    #[test]
+    fn advancing_by_what_lies_between_comes_back(
+        a in 0i64..(4 * 365 * 86_400),
+        s in 0i64..(60 * 86_400),
+        hours in proptest::bool::ANY,
+    ) {
+        let cal = berlin();
+        let unit = if hours { Unit::BusinessHours } else { Unit::BusinessDays };
+        let start = at("2025-01-01T00:00:00Z") + jiff::SignedDuration::from_secs(a);
+        let end = cal.advance(start, s, unit);
+        prop_assert_eq!(cal.between(start, end, unit), s);
+        // And between is additive over a point in the middle.
+        let mid = cal.advance(start, s / 2, unit);
+        prop_assert_eq!(
+            cal.between(start, mid, unit) + cal.between(mid, end, unit),
+            cal.between(start, end, unit)
+        );
+    }
+}
