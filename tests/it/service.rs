@@ -208,3 +208,43 @@ fn the_systemd_unit_is_valid_and_hardened() {
         .collect();
     assert!(problems.is_empty(), "systemd-analyze verify: {stderr}");
 }
+
+#[test]
+fn the_daemon_ticks_by_itself_and_sends_the_digest_once() {
+    // A digest scheduled two minutes ago (program time) is due at the first tick.
+    let tz = jiff::tz::TimeZone::get("Europe/Berlin").expect("tzdata");
+    let scheduled =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_mins(2)).to_zoned_datetime(tz);
+    let digest = scheduled.strftime("%a %H:%M").to_string();
+    let env = Env::with_file_transport(&format!("[sla]\ndigest = \"{digest}\"\n"));
+    env.init();
+    let daemon = Command::new(BIN)
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    let digests = || {
+        env.sent_to("alice@example.org")
+            .into_iter()
+            .filter(|m| crate::common::header(m, "Subject").is_some_and(|s| s.contains("digest")))
+            .count()
+    };
+    while digests() == 0 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Restarted, the daemon ticks again and sends nothing more.
+    stop(daemon);
+    let again = Command::new(BIN)
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_secs(2));
+    stop(again);
+    assert_eq!(digests(), 1, "one digest for one scheduled time");
+}
