@@ -5,6 +5,8 @@ use std::os::unix::net::UnixDatagram;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use disclosed::clock::Clock;
+
 use crate::common::{BIN, Env, mail, signal, stop};
 
 /// Collects datagrams until `want` arrived or `limit` passed.
@@ -213,8 +215,8 @@ fn the_systemd_unit_is_valid_and_hardened() {
 fn the_daemon_ticks_by_itself_and_sends_the_digest_once() {
     // A digest scheduled two minutes ago (program time) is due at the first tick.
     let tz = jiff::tz::TimeZone::get("Europe/Berlin").expect("tzdata");
-    let scheduled =
-        (jiff::Timestamp::now() - jiff::SignedDuration::from_mins(2)).to_zoned_datetime(tz);
+    let scheduled = (disclosed::clock::SystemClock.now() - jiff::SignedDuration::from_mins(2))
+        .to_zoned_datetime(tz);
     let digest = scheduled.strftime("%a %H:%M").to_string();
     let env = Env::with_file_transport(&format!("[sla]\ndigest = \"{digest}\"\n"));
     env.init();
