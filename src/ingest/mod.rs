@@ -489,14 +489,9 @@ impl Pipeline<'_> {
     ) -> Result<(), StoreError> {
         tx.enqueue(
             &NewMail {
-                report_id: report,
-                kind,
-                message_id: &mail.message_id,
-                envelope_from: &mail.envelope_from,
-                recipients: &mail.recipients,
                 rate_key,
-                raw: &mail.raw,
                 held,
+                ..mail.to_queue(report, kind)
             },
             now,
         )?;

@@ -10,6 +10,7 @@ use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use super::templates::{AckData, DeliveryFailedData, TemplateError, Templates, UndecryptableData};
 use crate::config::Config;
 use crate::report::ReportId;
+use crate::store::NewMail;
 
 /// A rendered mail for the outbox.
 #[derive(Debug, Clone)]
@@ -19,6 +20,22 @@ pub struct Outgoing {
     pub envelope_from: String,
     pub recipients: Vec<String>,
     pub raw: Vec<u8>,
+}
+
+impl Outgoing {
+    /// The outbox row for this mail: queued (not held), without a rate key.
+    pub fn to_queue<'a>(&'a self, report: Option<&'a ReportId>, kind: &'a str) -> NewMail<'a> {
+        NewMail {
+            report_id: report,
+            kind,
+            message_id: &self.message_id,
+            envelope_from: &self.envelope_from,
+            recipients: &self.recipients,
+            rate_key: None,
+            raw: &self.raw,
+            held: false,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{Templates, compose};
 use crate::config::{Config, Retry};
 use crate::report::ReportId;
-use crate::store::{NewEvent, NewMail, QueuedMail, Store, StoreError, Tx, lock};
+use crate::store::{NewEvent, QueuedMail, Store, StoreError, Tx, lock};
 use crate::transport::{SendError, Transport};
 
 /// The outbox kind of delivery-failure notices; their own failures are only
@@ -203,19 +203,7 @@ fn report_failure(
     match super::team::to_members(ctx.config, ctx.crypto, &notice, None, ctx.now) {
         Ok((mails, _)) => {
             for m in mails {
-                tx.enqueue(
-                    &NewMail {
-                        report_id: report.as_ref(),
-                        kind: DELIVERY_FAILED,
-                        message_id: &m.mail.message_id,
-                        envelope_from: &m.mail.envelope_from,
-                        recipients: &m.mail.recipients,
-                        rate_key: None,
-                        raw: &m.mail.raw,
-                        held: false,
-                    },
-                    ctx.now,
-                )?;
+                tx.enqueue(&m.mail.to_queue(report.as_ref(), DELIVERY_FAILED), ctx.now)?;
             }
         }
         Err(err) => tracing::error!(error = %err, "cannot seal the delivery-failure notice"),

@@ -8,12 +8,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::deadlines::{Deadline, Status};
-use super::{ReportSla, calendar, survey, text};
+use super::{Calendar, ReportSla, calendar, survey, text};
 use crate::config::{Address, Config};
 use crate::crypto::Crypto;
 use crate::report::ReportId;
 use crate::respond::team::{self, MemberMail, TeamMail};
-use crate::store::{NewEvent, NewMail, NoticeKind, Store, StoreError, Tx};
+use crate::store::{NewEvent, NoticeKind, Store, StoreError, Tx};
 
 /// A scheduled digest that could not go out on time is still sent this long
 /// after; an older one is skipped rather than sent days late.
@@ -46,15 +46,15 @@ pub fn tick(
         let sender = Sender {
             config,
             crypto,
+            cal: calendar(config),
             now,
         };
         let mut out = TickOutcome::default();
-        let cal = calendar(config);
         for r in reports.iter().filter(|r| r.record.state.is_open()) {
             for d in r.pending() {
                 let Some(due) = d.due else { continue };
                 let kind = match d.status {
-                    Status::Running if cal.within(now, due, &config.sla.remind_before) => {
+                    Status::Running if sender.cal.within(now, due, &config.sla.remind_before) => {
                         NoticeKind::Reminder
                     }
                     Status::Breached => NoticeKind::Escalation,
@@ -63,15 +63,12 @@ pub fn tick(
                 if !tx.record_notice(Some(&r.record.id), d.kind.as_str(), due, kind, now)? {
                     continue;
                 }
-                match kind {
-                    NoticeKind::Reminder => {
-                        sender.reminder(&tx, r, d)?;
-                        out.reminders += 1;
-                    }
-                    _ => {
-                        sender.escalation(&tx, r, d)?;
-                        out.escalations += 1;
-                    }
+                if kind == NoticeKind::Reminder {
+                    sender.reminder(&tx, r, d)?;
+                    out.reminders += 1;
+                } else {
+                    sender.escalation(&tx, r, d)?;
+                    out.escalations += 1;
                 }
             }
         }
@@ -109,6 +106,7 @@ pub fn last_digest_time(config: &Config, now: Timestamp) -> Option<Timestamp> {
 struct Sender<'a> {
     config: &'a Config,
     crypto: &'a Crypto,
+    cal: Calendar,
     now: Timestamp,
 }
 
@@ -128,8 +126,7 @@ impl Sender<'_> {
     }
 
     fn reminder(&self, tx: &Tx<'_>, r: &ReportSla, d: &Deadline) -> Result<(), StoreError> {
-        let cal = calendar(self.config);
-        let ((subject, body), metadata) = text::reminder(r, d, &cal, self.now);
+        let ((subject, body), metadata) = text::reminder(r, d, &self.cal, self.now);
         let mail = TeamMail {
             metadata: Some(metadata),
             reply_to: Some(
@@ -147,8 +144,7 @@ impl Sender<'_> {
 
     /// To `escalate_to`, else to the team.
     fn escalation(&self, tx: &Tx<'_>, r: &ReportSla, d: &Deadline) -> Result<(), StoreError> {
-        let cal = calendar(self.config);
-        let (subject, body) = text::escalation(r, d, &cal, self.now);
+        let (subject, body) = text::escalation(r, d, &self.cal, self.now);
         let mail = self.mail(subject, body, false);
         let target = self
             .config
@@ -166,14 +162,13 @@ impl Sender<'_> {
     }
 
     fn digest(&self, tx: &Tx<'_>, reports: &[ReportSla]) -> Result<(), StoreError> {
-        let cal = calendar(self.config);
-        let local = cal.zoned(self.now);
+        let local = self.cal.zoned(self.now);
         let subject = format!(
             "{} security reports: digest for {}",
             self.config.program.name,
             local.strftime("%a %Y-%m-%d")
         );
-        let body = text::digest(reports, &cal, self.now);
+        let body = text::digest(reports, &self.cal, self.now);
         let metadata = (
             subject.clone(),
             "The weekly digest is sent encrypted, and no key of yours is configured.\n\
@@ -246,19 +241,7 @@ impl Sender<'_> {
         };
         let mut sent = Vec::new();
         for m in &mails {
-            tx.enqueue(
-                &NewMail {
-                    report_id: report,
-                    kind,
-                    message_id: &m.mail.message_id,
-                    envelope_from: &m.mail.envelope_from,
-                    recipients: &m.mail.recipients,
-                    rate_key: None,
-                    raw: &m.mail.raw,
-                    held: false,
-                },
-                self.now,
-            )?;
+            tx.enqueue(&m.mail.to_queue(report, kind), self.now)?;
             sent.push(m.member.to_string());
         }
         Ok(Some(sent))
