@@ -215,12 +215,9 @@ impl Pipeline<'_> {
                 (Change::Show(id), _) => match tx.report_record(id)? {
                     Some(r) => {
                         let mut text = respond::control::show(&r, tz);
-                        let cal = sla::calendar(self.config);
-                        for r in sla::survey(tx, self.config, Some(id), now)? {
-                            text.push_str("\nDeadlines:\n");
-                            for line in sla::text::report_lines(&r, &cal, now) {
-                                text.push_str(&format!("    {line}\n"));
-                            }
+                        text.push_str("\nDeadlines:\n");
+                        for line in sla::deadline_lines(tx, self.config, id, now)? {
+                            text.push_str(&format!("    {line}\n"));
                         }
                         output.push(text);
                     }

@@ -6,7 +6,6 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::Pipeline;
-use crate::config::Config;
 use crate::crypto::{Encryption, Opened, Signature};
 use crate::parse::{self, ParseLimits, ParsedMessage};
 use crate::report::{self, ReportId};
@@ -30,20 +29,6 @@ impl Stored<'_> {
     pub fn readable(&self) -> Option<&[u8]> {
         self.pgp.and_then(|o| o.inner.as_deref()).or(self.raw)
     }
-}
-
-/// The report's pending deadlines at `now`, as lines for the team.
-pub fn deadline_lines(
-    tx: &Tx<'_>,
-    config: &Config,
-    report: &ReportId,
-    now: Timestamp,
-) -> Result<Vec<String>, StoreError> {
-    let cal = sla::calendar(config);
-    Ok(sla::survey(tx, config, Some(report), now)?
-        .first()
-        .map(|r| sla::text::report_lines(r, &cal, now))
-        .unwrap_or_default())
 }
 
 fn encryption_text(pgp: Option<&Opened>) -> String {
@@ -147,7 +132,7 @@ impl Pipeline<'_> {
                 })
                 .collect(),
             problems: s.problems.to_vec(),
-            deadlines: deadline_lines(tx, self.config, report, now)?,
+            deadlines: sla::deadline_lines(tx, self.config, report, now)?,
             reply_address: &reply_address,
             internal_address: &internal_address,
             help: &help,

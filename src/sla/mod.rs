@@ -24,21 +24,12 @@ use crate::report::ReportId;
 use crate::store::{ReportRecord, StoreError, Tx};
 
 /// One report with its deadlines as of a time.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ReportSla {
-    #[serde(flatten)]
     pub record: ReportRecord,
-    #[serde(skip)]
     pub timeline: Timeline,
     /// Every deadline, past update cycles included.
     pub deadlines: Vec<Deadline>,
-}
-
-impl ReportSla {
-    /// For each kind, the deadline that still asks something of the team.
-    pub fn pending(&self) -> Vec<&Deadline> {
-        deadlines::pending(&self.deadlines)
-    }
 }
 
 /// One pending deadline, for scripts (`--json`).
@@ -70,6 +61,11 @@ pub struct ReportView {
 }
 
 impl ReportSla {
+    /// For each kind, the deadline that still asks something of the team.
+    pub fn pending(&self) -> Vec<&Deadline> {
+        deadlines::pending(&self.deadlines)
+    }
+
     pub fn view(&self, cal: &Calendar, now: Timestamp) -> ReportView {
         ReportView {
             id: self.record.id.clone(),
@@ -107,6 +103,21 @@ impl ReportSla {
 /// The calendar of the program's policy.
 pub fn calendar(config: &Config) -> Calendar {
     Calendar::from_config(&config.sla, config.program.timezone.clone())
+}
+
+/// One report's deadlines at `now` as lines for the team; none if there is
+/// no such report (yet).
+pub fn deadline_lines(
+    tx: &Tx<'_>,
+    config: &Config,
+    report: &ReportId,
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    let cal = calendar(config);
+    Ok(survey(tx, config, Some(report), now)?
+        .first()
+        .map(|r| text::report_lines(r, &cal, now))
+        .unwrap_or_default())
 }
 
 /// The deadlines of every report (or of `only` one) as of `now`.
