@@ -108,7 +108,7 @@ impl Status {
 }
 
 /// One deadline of one report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deadline {
     pub kind: Kind,
     /// When its clock started.
@@ -263,43 +263,37 @@ impl Policy<'_> {
     /// Every deadline of the report as of `now`: the current ones and, for
     /// the update cadence, each past cycle.
     pub fn deadlines(&self, t: &Timeline, now: Timestamp) -> Vec<Deadline> {
-        let pauses = t.merged_pauses();
-        let clock = |kind, start, duration: &PolicyDuration, extra_days: u32, met| {
-            self.clock(
-                &pauses, t.closed, now, kind, start, duration, extra_days, met,
-            )
+        let clocks = Clocks {
+            calendar: self.calendar,
+            pauses: t.merged_pauses(),
+            closed: t.closed,
+            now,
         };
         let sla = self.sla;
         let mut out = vec![
-            clock(
+            clocks.run(
                 Kind::Acknowledge,
                 t.opened,
                 &sla.acknowledge,
                 0,
                 t.to_reporter.first().copied(),
             ),
-            clock(Kind::Triage, t.opened, &sla.triage, 0, t.triaged),
+            clocks.run(Kind::Triage, t.opened, &sla.triage, 0, t.triaged),
         ];
         // The cadence runs from each mail to the reporter to the next; before
         // the first, the acknowledgement deadline is the promise.
         for (i, &start) in t.to_reporter.iter().enumerate() {
             let next = t.to_reporter.get(i + 1).copied();
-            out.push(clock(Kind::Update, start, &sla.update_every, 0, next));
+            out.push(clocks.run(Kind::Update, start, &sla.update_every, 0, next));
         }
         if let Some(accepted) = t.accepted {
             let met = t.fixed.or(t.disclosed);
-            out.push(clock(
-                Kind::Fix,
-                accepted,
-                &sla.fix,
-                t.fix_extension_days,
-                met,
-            ));
+            out.push(clocks.run(Kind::Fix, accepted, &sla.fix, t.fix_extension_days, met));
         }
         if let Some(date) = t.disclose_on {
             out.push(self.fixed_date(t, date, now));
         } else if let Some(fixed) = t.fixed {
-            out.push(clock(
+            out.push(clocks.run(
                 Kind::Disclose,
                 fixed,
                 &sla.disclose_after_fix,
@@ -308,66 +302,6 @@ impl Policy<'_> {
             ));
         }
         out
-    }
-
-    #[expect(clippy::too_many_arguments, reason = "one clock's facts")]
-    fn clock(
-        &self,
-        pauses: &[Pause],
-        closed: Option<Timestamp>,
-        now: Timestamp,
-        kind: Kind,
-        start: Timestamp,
-        duration: &PolicyDuration,
-        extra_days: u32,
-        met: Option<Timestamp>,
-    ) -> Deadline {
-        let cal = self.calendar;
-        let unit = Unit::of(duration);
-        let mut due = cal.add(start, duration);
-        if extra_days > 0 {
-            due = cal
-                .zoned(due)
-                .checked_add(i64::from(extra_days).days())
-                .map_or(Timestamp::MAX, |z| z.timestamp());
-        }
-        let mut left_when_paused = None;
-        for p in pauses {
-            if p.until.is_some_and(|u| u <= start) {
-                continue;
-            }
-            let from = p.from.max(start);
-            // A deadline already passed or met stays where it was.
-            if from >= due || met.is_some_and(|m| m <= from) {
-                break;
-            }
-            let left = cal.between(from, due, unit);
-            match p.until {
-                Some(until) => due = cal.advance(until, left, unit),
-                None => {
-                    left_when_paused = Some(left);
-                    break;
-                }
-            }
-        }
-        let due = left_when_paused.is_none().then_some(due);
-        let status = match (met, due) {
-            (Some(m), Some(d)) if m > d => Status::MetLate,
-            (Some(_), _) => Status::Met,
-            (None, Some(d)) if d <= now => Status::Breached,
-            (None, Some(_)) => Status::Running,
-            (None, None) if closed.is_some() => Status::Stopped,
-            (None, None) => Status::Paused,
-        };
-        Deadline {
-            kind,
-            start,
-            due,
-            left_when_paused,
-            unit,
-            met,
-            status,
-        }
     }
 
     /// A `#disclose` date: due when that day ends in program time. The team
@@ -393,6 +327,76 @@ impl Policy<'_> {
             left_when_paused: None,
             unit: Unit::Calendar,
             met: t.disclosed,
+            status,
+        }
+    }
+}
+
+/// What every clock of one report shares.
+struct Clocks<'a> {
+    calendar: &'a Calendar,
+    /// Disjoint, in time order.
+    pauses: Vec<Pause>,
+    /// Since when the report is closed, if it is.
+    closed: Option<Timestamp>,
+    now: Timestamp,
+}
+
+impl Clocks<'_> {
+    /// The deadline `duration` (plus `extra_days`) after `start`, moved by
+    /// the pauses that began before it was due or met.
+    fn run(
+        &self,
+        kind: Kind,
+        start: Timestamp,
+        duration: &PolicyDuration,
+        extra_days: u32,
+        met: Option<Timestamp>,
+    ) -> Deadline {
+        let cal = self.calendar;
+        let unit = Unit::of(duration);
+        let mut due = cal.add(start, duration);
+        if extra_days > 0 {
+            due = cal
+                .zoned(due)
+                .checked_add(i64::from(extra_days).days())
+                .map_or(Timestamp::MAX, |z| z.timestamp());
+        }
+        let mut left_when_paused = None;
+        for p in &self.pauses {
+            if p.until.is_some_and(|u| u <= start) {
+                continue;
+            }
+            let from = p.from.max(start);
+            // A deadline already passed or met stays where it was.
+            if from >= due || met.is_some_and(|m| m <= from) {
+                break;
+            }
+            let left = cal.between(from, due, unit);
+            match p.until {
+                Some(until) => due = cal.advance(until, left, unit),
+                None => {
+                    left_when_paused = Some(left);
+                    break;
+                }
+            }
+        }
+        let due = left_when_paused.is_none().then_some(due);
+        let status = match (met, due) {
+            (Some(m), Some(d)) if m > d => Status::MetLate,
+            (Some(_), _) => Status::Met,
+            (None, Some(d)) if d <= self.now => Status::Breached,
+            (None, Some(_)) => Status::Running,
+            (None, None) if self.closed.is_some() => Status::Stopped,
+            (None, None) => Status::Paused,
+        };
+        Deadline {
+            kind,
+            start,
+            due,
+            left_when_paused,
+            unit,
+            met,
             status,
         }
     }
