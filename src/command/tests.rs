@@ -5,7 +5,7 @@ mod lines;
 mod rules;
 
 use jiff::Span;
-use jiff::civil::{Date, Weekday, date};
+use jiff::civil::{Date, date};
 
 use super::*;
 use crate::config::{Member, PolicyDuration, Sla, Team};
@@ -33,22 +33,8 @@ fn team() -> Team {
 
 fn sla(fix: PolicyDuration, fix_max: PolicyDuration) -> Sla {
     Sla {
-        business_days: vec![
-            Weekday::Monday,
-            Weekday::Tuesday,
-            Weekday::Wednesday,
-            Weekday::Thursday,
-            Weekday::Friday,
-        ],
-        holidays: Vec::new(),
-        acknowledge: PolicyDuration::BusinessDays(5),
-        triage: PolicyDuration::BusinessDays(10),
-        update_every: PolicyDuration::Calendar(Span::new().days(14)),
         fix,
         fix_max,
-        disclose_after_fix: PolicyDuration::Calendar(Span::new().days(30)),
-        remind_before: PolicyDuration::BusinessDays(2),
-        escalate_to: None,
         ..Sla::default()
     }
 }

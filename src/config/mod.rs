@@ -214,6 +214,13 @@ pub struct Sla {
     pub digest: Option<(Weekday, Time)>,
 }
 
+/// Business hours when `[sla] working_hours` is not set.
+pub const DEFAULT_WORKING_HOURS: (Time, Time) =
+    (Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0));
+
+/// The weekly digest when `[sla] digest` is not set: Monday 09:00.
+pub const DEFAULT_DIGEST: (Weekday, Time) = (Weekday::Monday, Time::constant(9, 0, 0, 0));
+
 impl Default for Sla {
     /// The policy SPEC §6 names when the config says nothing.
     fn default() -> Self {
@@ -235,8 +242,8 @@ impl Default for Sla {
             disclose_after_fix: days(30),
             remind_before: PolicyDuration::BusinessDays(2),
             escalate_to: None,
-            working_hours: (Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0)),
-            digest: Some((Weekday::Monday, Time::constant(9, 0, 0, 0))),
+            working_hours: DEFAULT_WORKING_HOURS,
+            digest: Some(DEFAULT_DIGEST),
         }
     }
 }
@@ -868,7 +875,7 @@ impl Validator<'_> {
     }
 
     fn working_hours(&mut self, raw: Option<&str>) -> (Time, Time) {
-        let default = (Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0));
+        let default = DEFAULT_WORKING_HOURS;
         let Some(text) = raw else { return default };
         let parsed = text
             .split_once('-')
@@ -893,7 +900,7 @@ impl Validator<'_> {
     }
 
     fn digest(&mut self, raw: Option<&str>) -> Option<(Weekday, Time)> {
-        let default = Some((Weekday::Monday, Time::constant(9, 0, 0, 0)));
+        let default = Some(DEFAULT_DIGEST);
         let Some(text) = raw else { return default };
         if text.trim().eq_ignore_ascii_case("off") {
             return None;
@@ -1110,10 +1117,13 @@ fn weekday(name: &str) -> Option<Weekday> {
 /// `HH:MM` on a 24-hour clock; `24:00` is the end of the day.
 fn clock_time(text: &str) -> Option<Time> {
     let (h, m) = text.trim().split_once(':')?;
+    if m.len() != 2 {
+        return None;
+    }
     let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
     match (h, m) {
         (24, 0) => Some(Time::MAX),
-        (0..=23, 0..=59) if m.to_string().len() <= 2 => Time::new(h, m, 0, 0).ok(),
+        (0..=23, 0..=59) => Time::new(h, m, 0, 0).ok(),
         _ => None,
     }
 }

@@ -342,6 +342,7 @@ fn working_hours_and_the_digest_time_parse_or_name_their_key() {
         ("sla.working_hours", "working_hours = \"17:00-09:00\""),
         ("sla.working_hours", "working_hours = \"9-5\""),
         ("sla.working_hours", "working_hours = \"09:00-25:00\""),
+        ("sla.working_hours", "working_hours = \"09:000-17:00\""),
         ("sla.digest", "digest = \"Someday 09:00\""),
         ("sla.digest", "digest = \"Mon\""),
     ] {

@@ -12,11 +12,11 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
 use serde::Serialize;
 
-use crate::config::{PolicyDuration, Sla};
+use crate::config::{DEFAULT_WORKING_HOURS, PolicyDuration, Sla};
 
 /// Default business hours of a business day, in program time.
-pub const DAY_START: Time = Time::constant(9, 0, 0, 0);
-pub const DAY_END: Time = Time::constant(17, 0, 0, 0);
+pub const DAY_START: Time = DEFAULT_WORKING_HOURS.0;
+pub const DAY_END: Time = DEFAULT_WORKING_HOURS.1;
 
 const DAY_SECONDS: i64 = 86_400;
 
