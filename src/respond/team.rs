@@ -104,15 +104,18 @@ pub fn to_address(
     address: &Address,
     now: Timestamp,
 ) -> Result<Option<MemberMail>, TeamMailError> {
-    if let Some(member) = config.team.members.iter().find(|m| &m.email == address) {
-        return for_member(config, crypto, mail, member, now);
-    }
     let outsider = Member {
         name: String::new(),
         email: address.clone(),
         key: None,
     };
-    for_member(config, crypto, mail, &outsider, now)
+    let member = config
+        .team
+        .members
+        .iter()
+        .find(|m| &m.email == address)
+        .unwrap_or(&outsider);
+    for_member(config, crypto, mail, member, now)
 }
 
 fn for_member(
