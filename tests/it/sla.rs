@@ -15,7 +15,7 @@ use disclosed::report::ReportId;
 use disclosed::respond::Templates;
 use disclosed::sla::{self, Kind, Status, TickOutcome};
 use disclosed::source::{Incoming, Raw};
-use disclosed::store::{EventView, OpenMode, Store};
+use disclosed::store::{EventView, OpenMode, ReportDetail, Store};
 
 const CONFIG: &str = r#"
 [program]
@@ -180,11 +180,20 @@ impl World {
         total
     }
 
-    fn deadline(&self, id: &ReportId, kind: Kind) -> sla::Deadline {
+    /// Every report (or `only` one) with its deadlines, now.
+    fn survey(&self, only: Option<&ReportId>) -> Vec<sla::ReportSla> {
         let store = self.store.lock().expect("store");
-        let reports =
-            sla::survey(&store.read(), &self.config, Some(id), self.now()).expect("survey");
-        let r = reports.into_iter().next().expect("the report");
+        sla::survey(&store.read(), &self.config, only, self.now()).expect("survey")
+    }
+
+    fn detail(&self, id: &ReportId) -> ReportDetail {
+        let store = self.store.lock().expect("store");
+        let detail = store.read().report_detail(id).expect("read");
+        detail.expect("report")
+    }
+
+    fn deadline(&self, id: &ReportId, kind: Kind) -> sla::Deadline {
+        let r = self.survey(Some(id)).pop().expect("the report");
         sla::deadlines::pending(&r.deadlines)
             .into_iter()
             .chain(r.deadlines.iter().rev())
@@ -202,13 +211,7 @@ impl World {
     }
 
     fn events(&self, id: &ReportId, kind: &str) -> Vec<EventView> {
-        let store = self.store.lock().expect("store");
-        let detail = store
-            .read()
-            .report_detail(id)
-            .expect("read")
-            .expect("report");
-        detail
+        self.detail(id)
             .events
             .into_iter()
             .filter(|e| e.kind == kind)
@@ -229,13 +232,7 @@ impl World {
     }
 
     fn outbox_kinds(&self, id: &ReportId) -> Vec<(String, Vec<String>)> {
-        let store = self.store.lock().expect("store");
-        let detail = store
-            .read()
-            .report_detail(id)
-            .expect("read")
-            .expect("report");
-        detail
+        self.detail(id)
             .outbox
             .into_iter()
             .map(|o| (o.kind, o.recipients))
@@ -496,9 +493,7 @@ fn statistics_give_median_and_90th_percentile_and_the_share_met() {
         w.set(when);
         w.alice(id, "reply", "#state triaged\nThank you, we are on it.");
     }
-    let store = w.store.lock().expect("store");
-    let reports = sla::survey(&store.read(), &w.config, None, w.now()).expect("survey");
-    drop(store);
+    let reports = w.survey(None);
     let stats = sla::stats::compute(&reports);
     let day = 86_400;
     let ack = stats.time_to_acknowledge.expect("measured");
@@ -537,9 +532,7 @@ fn the_digest_lists_states_breaches_what_is_due_this_week_and_who_waits() {
     w.alice(&closed, "internal", "#state rejected");
     w.set("2027-04-09T10:00:00+02:00");
 
-    let store = w.store.lock().expect("store");
-    let reports = sla::survey(&store.read(), &w.config, None, w.now()).expect("survey");
-    drop(store);
+    let reports = w.survey(None);
     let digest = sla::text::digest(&reports, &sla::calendar(&w.config), w.now());
     let section = |title: &str| -> String {
         let start = digest
