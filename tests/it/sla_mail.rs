@@ -5,27 +5,11 @@
 
 use std::time::Duration;
 
-use crate::common::{Env, body_text, header, parse_subject, y};
+use crate::common::{body_text, header, parse_subject, y};
 use crate::mailstack::{MailStack, unique};
-use crate::pgp::write_secret;
-use crate::team::Person;
+use crate::team::{KeyedTeam, mailbox};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Exactly `n` messages in `user`'s INBOX, waiting for them to arrive.
-fn mailbox(stack: &MailStack, user: &str, n: usize) -> Vec<Vec<u8>> {
-    stack.wait_for(user, "INBOX", n, WAIT);
-    // Give anything unexpected a moment to arrive too, so counts are exact.
-    std::thread::sleep(Duration::from_millis(500));
-    let found = stack.messages(user, "INBOX");
-    assert_eq!(
-        found.len(),
-        n,
-        "{user} has {} messages, expected {n}",
-        found.len()
-    );
-    found.into_iter().map(|f| f.raw).collect()
-}
 
 fn shift(at: jiff::Timestamp, minutes: i64) -> String {
     (at + jiff::SignedDuration::from_mins(minutes)).to_string()
@@ -34,59 +18,21 @@ fn shift(at: jiff::Timestamp, minutes: i64) -> String {
 #[test]
 fn sla_tick_puts_one_reminder_in_each_members_mailbox_and_one_escalation() {
     let stack = MailStack::start();
-    let security = unique("security");
     let leads = unique("leads");
-    let team = Person::new("Example Security", &security);
-    let alice = Person::new("Alice", &unique("alice"));
-    let bob = Person::new("Bob", &unique("bob"));
     let rita = unique("rita");
-    for p in [&alice, &bob] {
-        p.gpg.import(&team.public());
-    }
-
-    let env = Env::with_sections(&security, "", "");
-    write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
-    std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
-    std::fs::write(env.path("bob.asc"), bob.public()).expect("bob's key");
-    env.write_config(&format!(
-        r#"
-[program]
-name = "Example"
-address = "{security}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-{source}
-{transport}
-[openpgp]
-secret_keys = ["team.key"]
-
-[sla]
-acknowledge = "5 business days"
-remind_before = "2 business days"
-escalate_to = "{leads}"
-digest = "off"
-
-[[team.members]]
-name = "Alice"
-email = "{alice}"
-key = "alice.asc"
-
-[[team.members]]
-name = "Bob"
-email = "{bob}"
-key = "bob.asc"
-"#,
-        source = stack.imap_source(&security, ""),
-        transport = stack.smtp_transport("retry_initial = \"1s\"\nretry_max = \"2s\""),
-        alice = alice.address,
-        bob = bob.address,
-    ));
-    env.init();
+    let KeyedTeam {
+        security,
+        team,
+        alice,
+        bob,
+        env,
+    } = KeyedTeam::start(
+        &stack,
+        &format!(
+            "[sla]\nacknowledge = \"5 business days\"\nremind_before = \"2 business days\"\n\
+             escalate_to = \"{leads}\"\ndigest = \"off\"\n"
+        ),
+    );
 
     let report = format!(
         "From: Rita Reporter <{rita}>\r\nTo: {security}\r\nSubject: Stored XSS in comments\r\n\

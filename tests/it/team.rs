@@ -76,7 +76,76 @@ impl Person {
     }
 }
 
-fn mailbox(stack: &MailStack, user: &str, n: usize) -> Vec<Vec<u8>> {
+/// The program `security` with its team key, and Alice and Bob as members
+/// with keys of their own (and the team's key), on the mail stack: IMAP in,
+/// SMTP out. `sections` adds TOML after `[openpgp]`.
+pub struct KeyedTeam {
+    pub security: String,
+    pub team: Person,
+    pub alice: Person,
+    pub bob: Person,
+    pub env: Env,
+}
+
+impl KeyedTeam {
+    pub fn start(stack: &MailStack, sections: &str) -> Self {
+        let security = unique("security");
+        let team = Person::new("Example Security", &security);
+        let alice = Person::new("Alice", &unique("alice"));
+        let bob = Person::new("Bob", &unique("bob"));
+        for p in [&alice, &bob] {
+            p.gpg.import(&team.public());
+        }
+        let env = Env::with_sections(&security, "", "");
+        write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
+        std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
+        std::fs::write(env.path("bob.asc"), bob.public()).expect("bob's key");
+        env.write_config(&format!(
+            r#"
+[program]
+name = "Example"
+address = "{security}"
+id_prefix = "SEC"
+timezone = "Europe/Berlin"
+policy_url = "https://example.org/security"
+
+[storage]
+database = "state/disclosed.sqlite3"
+
+{source}
+{transport}
+[openpgp]
+secret_keys = ["team.key"]
+
+{sections}
+[[team.members]]
+name = "Alice"
+email = "{alice}"
+key = "alice.asc"
+
+[[team.members]]
+name = "Bob"
+email = "{bob}"
+key = "bob.asc"
+"#,
+            source = stack.imap_source(&security, ""),
+            transport = stack.smtp_transport("retry_initial = \"1s\"\nretry_max = \"2s\""),
+            alice = alice.address,
+            bob = bob.address,
+        ));
+        env.init();
+        Self {
+            security,
+            team,
+            alice,
+            bob,
+            env,
+        }
+    }
+}
+
+/// Exactly `n` messages in `user`'s INBOX, waiting for them to arrive.
+pub fn mailbox(stack: &MailStack, user: &str, n: usize) -> Vec<Vec<u8>> {
     stack.wait_for(user, "INBOX", n, WAIT);
     // Give anything unexpected a moment to arrive too, so counts are exact.
     std::thread::sleep(Duration::from_millis(500));
@@ -93,55 +162,15 @@ fn mailbox(stack: &MailStack, user: &str, n: usize) -> Vec<Vec<u8>> {
 #[test]
 fn over_the_real_mail_stack_the_team_runs_a_report_from_their_mail() {
     let stack = MailStack::start();
-    let security = unique("security");
-    let team = Person::new("Example Security", &security);
-    let alice = Person::new("Alice", &unique("alice"));
-    let bob = Person::new("Bob", &unique("bob"));
+    let KeyedTeam {
+        security,
+        team,
+        alice,
+        bob,
+        env,
+    } = KeyedTeam::start(&stack, "[team]\ncommand_auth = [\"openpgp\"]\n");
     let rita = Person::new("Rita Reporter", &unique("rita"));
-    for p in [&alice, &bob, &rita] {
-        p.gpg.import(&team.public());
-    }
-
-    let env = Env::with_sections(&security, "", "");
-    write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
-    std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
-    std::fs::write(env.path("bob.asc"), bob.public()).expect("bob's key");
-    env.write_config(&format!(
-        r#"
-[program]
-name = "Example"
-address = "{security}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-{source}
-{transport}
-[openpgp]
-secret_keys = ["team.key"]
-
-[team]
-command_auth = ["openpgp"]
-
-[[team.members]]
-name = "Alice"
-email = "{alice}"
-key = "alice.asc"
-
-[[team.members]]
-name = "Bob"
-email = "{bob}"
-key = "bob.asc"
-"#,
-        source = stack.imap_source(&security, ""),
-        transport = stack.smtp_transport("retry_initial = \"1s\"\nretry_max = \"2s\""),
-        alice = alice.address,
-        bob = bob.address,
-    ));
-    env.init();
+    rita.gpg.import(&team.public());
 
     // 1. Rita reports, encrypted and signed, with her key attached.
     let inner = inner_entity(
