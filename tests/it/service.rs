@@ -220,13 +220,7 @@ fn the_daemon_ticks_by_itself_and_sends_the_digest_once() {
     let digest = scheduled.strftime("%a %H:%M").to_string();
     let env = Env::with_file_transport(&format!("[sla]\ndigest = \"{digest}\"\n"));
     env.init();
-    let daemon = Command::new(BIN)
-        .arg("--config")
-        .arg(env.config())
-        .arg("run")
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .expect("spawn");
+    let daemon = env.spawn_daemon();
     let started = Instant::now();
     let digests = || {
         env.sent_to("alice@example.org")
@@ -239,13 +233,7 @@ fn the_daemon_ticks_by_itself_and_sends_the_digest_once() {
     }
     // Restarted, the daemon ticks again and sends nothing more.
     stop(daemon);
-    let again = Command::new(BIN)
-        .arg("--config")
-        .arg(env.config())
-        .arg("run")
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .expect("spawn");
+    let again = env.spawn_daemon();
     std::thread::sleep(Duration::from_secs(2));
     stop(again);
     assert_eq!(digests(), 1, "one digest for one scheduled time");
