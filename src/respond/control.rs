@@ -110,29 +110,12 @@ pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::ReportId;
 
     fn record(seq: u32, state: ReportState, waiting: bool) -> ReportRecord {
         ReportRecord {
-            id: ReportId::new("SEC", 2026, seq),
             state,
-            reporter: format!("r{seq}@x.example"),
-            subject: format!("Issue {seq}"),
-            created_at: Timestamp::from_second(1_795_000_000).expect("time"),
-            updated_at: Timestamp::from_second(1_795_000_000).expect("time"),
-            severity: None,
-            cvss_vector: None,
-            cvss_score: None,
-            cvss_severity: None,
-            assignee: None,
-            duplicate_of: None,
-            cve: None,
-            credit: Credit::Unknown,
-            fixed_in: None,
-            disclose_on: None,
-            fix_extension_days: 0,
             waiting,
-            tags: vec![],
+            ..ReportRecord::sample(seq, Timestamp::from_second(1_795_000_000).expect("time"))
         }
     }
 

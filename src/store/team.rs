@@ -34,6 +34,34 @@ pub struct ReportRecord {
     pub tags: Vec<String>,
 }
 
+#[cfg(test)]
+impl ReportRecord {
+    /// Report `seq` of 2026 as it stands after its first mail, for unit tests.
+    pub(crate) fn sample(seq: u32, created_at: Timestamp) -> Self {
+        Self {
+            id: ReportId::new("SEC", 2026, seq),
+            state: ReportState::New,
+            reporter: format!("r{seq}@x.example"),
+            subject: format!("Issue {seq}"),
+            created_at,
+            updated_at: created_at,
+            severity: None,
+            cvss_vector: None,
+            cvss_score: None,
+            cvss_severity: None,
+            assignee: None,
+            duplicate_of: None,
+            cve: None,
+            credit: Credit::Unknown,
+            fixed_in: None,
+            disclose_on: None,
+            fix_extension_days: 0,
+            waiting: false,
+            tags: vec![],
+        }
+    }
+}
+
 const RECORD: &str = "SELECT id, state, reporter, subject, created_at, updated_at, severity,
     cvss_vector, cvss_score, cvss_severity, assignee, duplicate_of, cve, credit, credit_name,
     credit_url, fixed_in, disclose_on, fix_extension_days, waiting, tags FROM reports";

@@ -3,7 +3,7 @@ use jiff::tz::TimeZone;
 use serde_json::json;
 
 use super::*;
-use crate::report::{Credit, ReportId};
+use crate::report::ReportId;
 
 fn calendar() -> Calendar {
     use jiff::civil::Weekday::*;
@@ -27,27 +27,7 @@ fn local(t: Option<Timestamp>) -> String {
 }
 
 fn record(opened: &str) -> ReportRecord {
-    ReportRecord {
-        id: ReportId::new("SEC", 2026, 1),
-        state: ReportState::New,
-        reporter: "r@x.example".into(),
-        subject: "s".into(),
-        created_at: at(opened),
-        updated_at: at(opened),
-        severity: None,
-        cvss_vector: None,
-        cvss_score: None,
-        cvss_severity: None,
-        assignee: None,
-        duplicate_of: None,
-        cve: None,
-        credit: Credit::Unknown,
-        fixed_in: None,
-        disclose_on: None,
-        fix_extension_days: 0,
-        waiting: false,
-        tags: vec![],
-    }
+    ReportRecord::sample(1, at(opened))
 }
 
 fn event(when: &str, kind: &str, detail: serde_json::Value) -> SlaEvent {
@@ -57,6 +37,11 @@ fn event(when: &str, kind: &str, detail: serde_json::Value) -> SlaEvent {
         kind: kind.into(),
         detail,
     }
+}
+
+/// An event without detail, e.g. `relayed-to-reporter`.
+fn plain(when: &str, kind: &str) -> SlaEvent {
+    event(when, kind, json!({}))
 }
 
 fn state(when: &str, to: &str) -> SlaEvent {
@@ -96,18 +81,10 @@ fn acknowledgement_status_follows_the_first_answer() {
         Status::Breached
     );
 
-    let early = [event(
-        "2026-12-22T12:00:00+01:00",
-        "relayed-to-reporter",
-        json!({}),
-    )];
+    let early = [plain("2026-12-22T12:00:00+01:00", "relayed-to-reporter")];
     let all = deadlines(&r, &early, "2027-01-10T00:00:00+01:00");
     assert_eq!(find(&all, Kind::Acknowledge).status, Status::Met);
-    let late = [event(
-        "2026-12-30T12:00:00+01:00",
-        "relayed-to-reporter",
-        json!({}),
-    )];
+    let late = [plain("2026-12-30T12:00:00+01:00", "relayed-to-reporter")];
     let all = deadlines(&r, &late, "2027-01-10T00:00:00+01:00");
     assert_eq!(find(&all, Kind::Acknowledge).status, Status::MetLate);
 }
@@ -147,11 +124,7 @@ fn waiting_pauses_with_the_business_time_left() {
     // Opened Mon 2 Nov 10:00, due Mon 9 Nov 10:00; paused Fri 6 Nov 17:00
     // with 17 h of business time left (Fri 7 h, Mon 10 h).
     let r = record("2026-11-02T10:00:00+01:00");
-    let paused = [event(
-        "2026-11-06T17:00:00+01:00",
-        "waiting-started",
-        json!({}),
-    )];
+    let paused = [plain("2026-11-06T17:00:00+01:00", "waiting-started")];
     let all = deadlines(&r, &paused, "2026-11-20T00:00:00+01:00");
     let ack = find(&all, Kind::Acknowledge);
     assert_eq!((ack.status, ack.due), (Status::Paused, None));
@@ -159,7 +132,7 @@ fn waiting_pauses_with_the_business_time_left() {
     // The reporter answers on Wed 18 Nov 09:00: 17 h from there.
     let ended = [
         paused[0].clone(),
-        event("2026-11-18T09:00:00+01:00", "waiting-ended", json!({})),
+        plain("2026-11-18T09:00:00+01:00", "waiting-ended"),
     ];
     let all = deadlines(&r, &ended, "2026-11-18T09:00:00+01:00");
     assert_eq!(
@@ -172,12 +145,8 @@ fn waiting_pauses_with_the_business_time_left() {
 fn a_deadline_met_before_a_pause_stays_where_it_was() {
     let r = record("2026-11-02T10:00:00+01:00");
     let events = [
-        event(
-            "2026-11-03T10:00:00+01:00",
-            "relayed-to-reporter",
-            json!({}),
-        ),
-        event("2026-11-04T10:00:00+01:00", "waiting-started", json!({})),
+        plain("2026-11-03T10:00:00+01:00", "relayed-to-reporter"),
+        plain("2026-11-04T10:00:00+01:00", "waiting-started"),
     ];
     let all = deadlines(&r, &events, "2026-11-30T00:00:00+01:00");
     let ack = all
@@ -196,16 +165,8 @@ fn a_deadline_met_before_a_pause_stays_where_it_was() {
 fn each_mail_to_the_reporter_starts_a_new_update_cycle() {
     let r = record("2026-11-02T10:00:00+01:00");
     let events = [
-        event(
-            "2026-11-03T10:00:00+01:00",
-            "relayed-to-reporter",
-            json!({}),
-        ),
-        event(
-            "2026-11-10T10:00:00+01:00",
-            "relayed-to-reporter",
-            json!({}),
-        ),
+        plain("2026-11-03T10:00:00+01:00", "relayed-to-reporter"),
+        plain("2026-11-10T10:00:00+01:00", "relayed-to-reporter"),
     ];
     let all = deadlines(&r, &events, "2026-11-12T00:00:00+01:00");
     let updates: Vec<&Deadline> = all.iter().filter(|d| d.kind == Kind::Update).collect();
@@ -254,11 +215,7 @@ fn an_explicit_date_is_not_moved_by_a_pause() {
         disclose_on: Some("2026-12-01".into()),
         ..record("2026-11-02T10:00:00+01:00")
     };
-    let events = [event(
-        "2026-11-03T10:00:00+01:00",
-        "waiting-started",
-        json!({}),
-    )];
+    let events = [plain("2026-11-03T10:00:00+01:00", "waiting-started")];
     let all = deadlines(&r, &events, "2026-11-20T00:00:00+01:00");
     let d = find(&all, Kind::Disclose);
     assert_eq!(
@@ -270,11 +227,7 @@ fn an_explicit_date_is_not_moved_by_a_pause() {
 #[test]
 fn events_after_now_are_not_known_yet() {
     let r = record("2026-11-02T10:00:00+01:00");
-    let events = [event(
-        "2026-11-05T10:00:00+01:00",
-        "relayed-to-reporter",
-        json!({}),
-    )];
+    let events = [plain("2026-11-05T10:00:00+01:00", "relayed-to-reporter")];
     let all = deadlines(&r, &events, "2026-11-04T10:00:00+01:00");
     assert_eq!(find(&all, Kind::Acknowledge).status, Status::Running);
     assert!(all.iter().all(|d| d.kind != Kind::Update));
