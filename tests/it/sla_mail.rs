@@ -29,7 +29,8 @@ fn sla_tick_puts_one_reminder_in_each_members_mailbox_and_one_escalation() {
     } = KeyedTeam::start(
         &stack,
         &format!(
-            "[sla]\nacknowledge = \"5 business days\"\nremind_before = \"2 business days\"\n\
+            "[team]\ncommand_auth = [\"openpgp\"]\n\n\
+             [sla]\nacknowledge = \"5 business days\"\nremind_before = \"2 business days\"\n\
              escalate_to = \"{leads}\"\ndigest = \"off\"\n"
         ),
     );
@@ -45,7 +46,13 @@ fn sla_tick_puts_one_reminder_in_each_members_mailbox_and_one_escalation() {
     let id = y("SEC-2026-0001");
     mailbox(&stack, &rita, 1);
     for member in [&alice, &bob] {
-        mailbox(&stack, &member.address, 1);
+        let notified = mailbox(&stack, &member.address, 1);
+        // The notification names the computed due time, not the policy's wording.
+        let text = member.read(&notified[0], &team.fpr);
+        assert!(
+            text.contains("first answer to the reporter: due "),
+            "{text}"
+        );
     }
 
     // When is the first answer due? The deadline the program computed.
@@ -121,4 +128,30 @@ fn sla_tick_puts_one_reminder_in_each_members_mailbox_and_one_escalation() {
     }
     let shown = env.ok(&["sla", "--now", &shift(due, 70)]);
     assert!(shown.contains("BREACHED"), "{shown}");
+
+    // The control address answers #show, #digest and #stats from the engine.
+    let control = security.replace('@', "+control@");
+    let ask = alice.signed_mail(
+        &control,
+        "queries",
+        &format!("#show {id}\n#digest\n#stats\n"),
+        &team,
+        "sla-queries",
+    );
+    stack.send(&alice.address, &control, &ask);
+    stack.wait_for(&security, "INBOX", 2, WAIT);
+    env.run_once();
+    let alice_box = mailbox(&stack, &alice.address, 3);
+    let answer = alice.read(&alice_box[2], &team.fpr);
+    for expected in [
+        "Deadlines:",
+        "first answer to the reporter: due",
+        "Digest as of",
+        "Open reports: 1",
+        "Reports: 1 (1 open, 0 closed)",
+        "Time to answer:",
+    ] {
+        assert!(answer.contains(expected), "no {expected:?} in {answer}");
+    }
+    mailbox(&stack, &bob.address, 2);
 }
