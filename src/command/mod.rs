@@ -22,7 +22,7 @@ use crate::config::Address;
 use crate::report::{ReportId, ReportState};
 
 pub use cvss::{CvssScore, CvssVersion};
-pub use parse::{parse_block, parse_command};
+pub use parse::{REPLY_DIRECTIVE, parse_block, parse_command, take_reply_directive};
 pub use plan::plan;
 
 /// One command line, parsed.

@@ -51,6 +51,33 @@ pub fn parse_block<'a>(body: &'a str, prefix: &str) -> Block<'a> {
     }
 }
 
+/// The line that sends a member's answer to the reporter: `#reply`.
+pub const REPLY_DIRECTIVE: &str = "#reply";
+
+/// Takes the `#reply` line out of the command block at the top of `body`.
+///
+/// `#reply` is not a command but the member's signed statement that the mail
+/// is meant for the reporter: only what the signature covers may choose that
+/// route, and the outer `To:` is not covered. Returns whether the line was there
+/// and the body without it; a `#reply` below the command block is ordinary text.
+pub fn take_reply_directive(body: &str) -> (bool, String) {
+    let mut found = false;
+    let mut out = String::with_capacity(body.len());
+    let mut in_block = true;
+    for raw in body.split_inclusive('\n') {
+        let line = raw.trim().trim_start_matches('\u{feff}');
+        if in_block && !line.is_empty() && !is_command_line(line) {
+            in_block = false;
+        }
+        if in_block && line.eq_ignore_ascii_case(REPLY_DIRECTIVE) {
+            found = true;
+            continue;
+        }
+        out.push_str(raw);
+    }
+    (found, out)
+}
+
 fn is_command_line(trimmed: &str) -> bool {
     let mut chars = trimmed.chars();
     chars.next() == Some('#') && chars.next().is_some_and(|c| c.is_ascii_alphabetic())

@@ -228,6 +228,11 @@ pub struct Opened {
     pub inner: Option<Vec<u8>>,
     /// Public keys the message carried (outer and inner).
     pub keys: Vec<FoundKey>,
+    /// Exactly what a valid signature covers; `None` when no signature is valid.
+    /// Commands, the report binding, the reply route and relayed text are read
+    /// from here alone, never from [`Self::inner`], which may mix signed and
+    /// unsigned content.
+    pub signed: Option<Signed>,
 }
 
 impl Opened {
@@ -238,7 +243,34 @@ impl Opened {
             signature: Signature::None,
             inner: None,
             keys: Vec::new(),
+            signed: None,
         }
+    }
+}
+
+/// The content one valid signature covers.
+///
+/// For PGP/MIME the whole decrypted entity (a signature inside the encryption)
+/// or the first part of a `multipart/signed`, with its protected headers; for
+/// inline PGP a `text/plain` entity of the blocks that one signer signed, in
+/// order. Text around the blocks, extra MIME parts and the outer headers are
+/// never part of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// Always [`Signature::Valid`]: the signature whose content `entity` is.
+    pub signature: Signature,
+    /// A MIME entity (headers and body, CRLF) of exactly the signed content.
+    pub entity: Vec<u8>,
+    /// Whether the mail holds readable content outside `entity` (unsigned text
+    /// around inline blocks, unsigned parts beside a `multipart/signed`, blocks
+    /// signed by another key). It is ignored; the flag lets the caller say so.
+    pub unsigned_rest: bool,
+}
+
+impl Signed {
+    /// The signer's fingerprint, upper-case hex.
+    pub fn signer(&self) -> &str {
+        self.signature.signer().unwrap_or_default()
     }
 }
 

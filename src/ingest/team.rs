@@ -9,14 +9,15 @@ use serde_json::json;
 use super::notify::Stored;
 use super::{Pipeline, ToReporter};
 use crate::auth::{self, Authenticated, Evidence, Policy, Refusal};
+use crate::command;
 use crate::config::{Address, AuthMethod};
 use crate::crypto::Signature;
-use crate::parse::{self, ParseLimits};
+use crate::parse::{self, ParseLimits, ParsedMessage};
 use crate::report::{ReportId, ReportState};
 use crate::respond::compose::Original;
 use crate::respond::protect::Protection;
 use crate::respond::team::TeamMail;
-use crate::respond::templates::{RefusalData, TeamCopyData};
+use crate::respond::templates::{RefusalData, RouteUnprovenData, TeamCopyData};
 use crate::respond::{self, strip};
 use crate::store::{NewEvent, StoreError, Tx};
 use crate::thread;
@@ -58,6 +59,21 @@ struct TeamCopy {
 /// How far a signature may be dated ahead of our clock.
 const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
+/// What a member's proof covers, so what may act. Commands, the report binding,
+/// the route to the reporter and the relayed text are read from here alone.
+struct Covered {
+    /// The mail as the team stages read it, its text (and attachments) taken
+    /// from the covered content only, without a `#reply` line.
+    msg: ParsedMessage,
+    /// Texts the proof covers in which the report must be named (binding).
+    bound_texts: Vec<String>,
+    /// Whether the covered content sends the mail to the reporter: a `#reply`
+    /// line, or the reply address in signed (protected) `To`/`Cc` headers.
+    to_reporter: bool,
+    /// Readable content outside the proof was left out.
+    unsigned_rest: bool,
+}
+
 impl Pipeline<'_> {
     /// Handles an authenticated-or-not mail from a team member's address.
     pub(super) fn team_mail(
@@ -67,8 +83,8 @@ impl Pipeline<'_> {
         s: Stored<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let who = match self.authenticate(tx, route, s, now)? {
-            Ok(who) => who,
+        let (who, covered) = match self.authenticate(tx, route, s, now)? {
+            Ok(found) => found,
             Err(refusal) => return self.refuse(tx, route.report(), &refusal, s, now),
         };
         let author = who.member.email.to_string();
@@ -86,6 +102,24 @@ impl Pipeline<'_> {
             "team-mail-authenticated",
             json!({ "method": who.method.to_string() }),
         ))?;
+        if covered.unsigned_rest {
+            tx.append_event(&event(
+                "unsigned-content-ignored",
+                json!({ "reason": "text outside the signature is not read for commands, binding or relay" }),
+            ))?;
+        }
+        let route = match route {
+            Route::Reply(id) if !covered.to_reporter => {
+                self.route_unproven(tx, id, &who, s, now)?;
+                Route::Internal(id.clone())
+            }
+            other => other.clone(),
+        };
+        let route = &route;
+        let s = Stored {
+            msg: &covered.msg,
+            ..s
+        };
 
         let outcome = self.commands(tx, route, &who, s, now)?;
         if !outcome.refused {
@@ -129,15 +163,16 @@ impl Pipeline<'_> {
         Ok(())
     }
 
-    /// Who sent the mail, if it proves it, and whether it may act on `route`
-    /// (bound to the report, not a replay). Only store errors are `Err`.
+    /// Who sent the mail, if it proves it, what the proof covers, and whether
+    /// it may act on `route` (bound to the report, not a replay). Only store
+    /// errors are `Err`.
     fn authenticate(
         &self,
         tx: &Tx<'_>,
         route: &Route,
         s: Stored<'_>,
         now: Timestamp,
-    ) -> Result<Result<Authenticated, Refusal>, StoreError> {
+    ) -> Result<Result<(Authenticated, Covered), Refusal>, StoreError> {
         let team = &self.config.team;
         let from = s
             .msg
@@ -145,15 +180,17 @@ impl Pipeline<'_> {
             .as_ref()
             .map(|m| m.address.clone())
             .unwrap_or_default();
-        let (valid_signer, signed_at, digest) = match s.pgp.map(|o| &o.signature) {
-            Some(Signature::Valid {
-                signer,
-                created,
-                digest,
-                ..
-            }) => (Some(signer.clone()), *created, Some(digest.as_str())),
-            _ => (None, None, None),
-        };
+        // Only a signature whose covered content we have counts.
+        let (valid_signer, signed_at, digest) =
+            match s.pgp.and_then(|o| o.signed.as_ref()).map(|c| &c.signature) {
+                Some(Signature::Valid {
+                    signer,
+                    created,
+                    digest,
+                    ..
+                }) => (Some(signer.clone()), *created, Some(digest.as_str())),
+                _ => (None, None, None),
+            };
         let member_fingerprints = self
             .crypto
             .member_cert(&from)
@@ -182,10 +219,10 @@ impl Pipeline<'_> {
             Ok(who) => who,
             Err(refusal) => return Ok(Err(refusal)),
         };
+        let covered = self.covered(&who, route, s);
         if let Some(report) = route.report() {
-            let signed = self.signed_texts(&who, s);
-            let signed: Vec<&str> = signed.iter().map(String::as_str).collect();
-            if let Err(refusal) = auth::require_bound(report, &signed, &who.member.email) {
+            let bound: Vec<&str> = covered.bound_texts.iter().map(String::as_str).collect();
+            if let Err(refusal) = auth::require_bound(report, &bound, &who.member.email) {
                 return Ok(Err(refusal));
             }
         }
@@ -199,27 +236,132 @@ impl Pipeline<'_> {
                 member: who.member.email.clone(),
             }));
         }
-        Ok(Ok(who))
+        Ok(Ok((who, covered)))
     }
 
-    /// What the proof covers. OpenPGP: the signed (readable) text and the
-    /// protected headers inside the signed entity. DKIM: the body and Subject.
-    fn signed_texts(&self, who: &Authenticated, s: Stored<'_>) -> Vec<String> {
-        let mut texts = vec![s.msg.text.clone()];
-        match who.method {
+    /// What the proof covers. OpenPGP: exactly the signed entity (its text and
+    /// protected `Subject`/`To`/`Cc`), never text around it. DKIM: the body and
+    /// `Subject`; the outer `To:` is not known to be signed, so only a `#reply`
+    /// line in the body sends the mail to the reporter.
+    fn covered(&self, who: &Authenticated, route: &Route, s: Stored<'_>) -> Covered {
+        let limits = ParseLimits::from_config(&self.config.limits);
+        let program = &self.config.program;
+        let (mut msg, mut bound_texts, signed_recipients, unsigned_rest) = match who.method {
             auth::Method::OpenPgp { .. } => {
-                if let Some(inner) = s.pgp.and_then(|o| o.inner.as_deref()) {
-                    let limits = ParseLimits::from_config(&self.config.limits);
-                    let head = parse::parse_headers_only(inner, &limits);
-                    if head.has_subject_header {
-                        texts.push(head.subject);
-                    }
-                    texts.extend(head.recipients.into_iter().map(|r| r.address));
+                let signed = s.pgp.and_then(|o| o.signed.as_ref());
+                // OpenPGP authenticates only from a signature with covered content.
+                let entity = parse::parse(signed.map_or(&[][..], |c| &c.entity), &limits);
+                let mut bound = Vec::new();
+                if entity.has_subject_header {
+                    bound.push(entity.subject.clone());
                 }
+                let recipients: Vec<String> = entity
+                    .recipients
+                    .iter()
+                    .map(|r| r.address.clone())
+                    .collect();
+                bound.extend(recipients.iter().cloned());
+                let msg = ParsedMessage {
+                    text: entity.text,
+                    attachments: entity.attachments,
+                    ..s.msg.clone()
+                };
+                (
+                    msg,
+                    bound,
+                    recipients,
+                    signed.is_some_and(|c| c.unsigned_rest),
+                )
             }
-            auth::Method::Dkim { .. } => texts.push(s.msg.subject.clone()),
+            auth::Method::Dkim { .. } => (
+                s.msg.clone(),
+                vec![s.msg.subject.clone()],
+                Vec::new(),
+                false,
+            ),
+        };
+        let (directive, text) = command::take_reply_directive(&msg.text);
+        msg.text = text;
+        bound_texts.push(msg.text.clone());
+        let signed_token = thread::find_token(
+            signed_recipients.iter().map(String::as_str),
+            &program.address,
+            &program.id_prefix,
+        );
+        let to_reporter = match route {
+            Route::Reply(id) => directive || signed_token == Some(thread::Token::Reply(id.clone())),
+            Route::Internal(_) | Route::Control => false,
+        };
+        Covered {
+            msg,
+            bound_texts,
+            to_reporter,
+            unsigned_rest,
         }
-        texts
+    }
+
+    /// A member's mail reached the reply address, but nothing the proof covers
+    /// says it is meant for the reporter: the outer `To:` could have been changed
+    /// on the way. It stays inside the team, and the member is told how to
+    /// relay it.
+    fn route_unproven(
+        &self,
+        tx: &Tx<'_>,
+        report: &ReportId,
+        who: &Authenticated,
+        s: Stored<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let author = who.member.email.to_string();
+        tx.append_event(&NewEvent {
+            report_id: Some(report),
+            at: now,
+            actor: &author,
+            auth: who.method.as_str(),
+            kind: "relay-route-unproven",
+            detail: json!({ "reason": "the reply address is outside the signed content; kept inside the team" }),
+            message: Some(s.message),
+        })?;
+        let program = &self.config.program;
+        let body = self.templates.render(
+            "route-unproven",
+            &RouteUnprovenData {
+                program_name: &program.name,
+                member: &author,
+                report_id: report.as_str(),
+                reply_address: &program.address.with_tag(report.as_str()),
+                message_id: s.msg.message_id.as_deref().unwrap_or("(none)"),
+                directive: command::REPLY_DIRECTIVE,
+            },
+        );
+        let body = match body {
+            Ok(body) => body,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot render the unproven-route notice");
+                return Ok(());
+            }
+        };
+        let mail = TeamMail {
+            subject: format!("[{report}] Not relayed: kept inside the team"),
+            body,
+            secret: false,
+            metadata: None,
+            attachments: &[],
+            reply_to: None,
+            from_name: format!("{} disclosed", program.name),
+            references: s.msg.message_id.iter().cloned().collect(),
+            auto_submitted: Some("auto-replied"),
+        };
+        self.send_to_member(
+            tx,
+            Some(report),
+            "route-unproven",
+            &mail,
+            &who.member.email,
+            None,
+            s.message,
+            now,
+        )
     }
 
     /// Records the refusal and tells the member the mail named (at their

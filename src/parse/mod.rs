@@ -338,8 +338,9 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
 
 /// `outer` with what its readable inner entity says (a decrypted PGP/MIME part,
 /// or one rebuilt from inline PGP): the inner text and attachments, and the
-/// inner `Subject`/`From` when present there (protected headers win over the
-/// outer placeholders). Ids and routing headers stay the outer ones.
+/// inner `Subject` when present there (a protected subject wins over the outer
+/// placeholder). The sender, ids and routing headers stay the outer ones; a
+/// protected `From` that differs is recorded as a problem.
 pub fn merge_inner(outer: &ParsedMessage, inner: ParsedMessage) -> ParsedMessage {
     let mut merged = outer.clone();
     merged.text = inner.text;
@@ -347,8 +348,19 @@ pub fn merge_inner(outer: &ParsedMessage, inner: ParsedMessage) -> ParsedMessage
     if inner.has_subject_header && !inner.subject.is_empty() {
         merged.subject = inner.subject;
     }
-    if inner.has_from_header && inner.from.is_some() {
-        merged.from = inner.from;
+    // The outer From is the one the receiving server checked (DKIM, SPF) and
+    // the one replies go to: a protected From never replaces it, nor fills in
+    // a missing one (a domain's DKIM pass would then vouch for any name in it).
+    if inner.has_from_header
+        && let Some(inner_from) = inner.from
+        && merged
+            .from
+            .as_ref()
+            .is_none_or(|outer| !outer.address.eq_ignore_ascii_case(&inner_from.address))
+    {
+        merged.problems.push(Problem::ProtectedFromMismatch {
+            inner: inner_from.address,
+        });
     }
     merged
         .problems

@@ -48,6 +48,12 @@ pub enum Problem {
     BadSignature {
         reason: String,
     },
+    /// The `From` inside the encrypted or signed part names another address than
+    /// the outer `From`; the outer one is kept, since server-side checks (DKIM)
+    /// vouch only for it.
+    ProtectedFromMismatch {
+        inner: String,
+    },
     /// Not a problem with the message, but the reason it got no answer.
     NotAnswered {
         reason: &'static str,
@@ -74,6 +80,7 @@ impl Problem {
             Self::UnknownReportToken { .. } => "unknown-report",
             Self::Undecryptable { .. } => "undecryptable",
             Self::BadSignature { .. } => "bad-signature",
+            Self::ProtectedFromMismatch { .. } => "protected-from-mismatch",
             Self::NotAnswered { .. } => "not-answered",
         }
     }
@@ -130,6 +137,10 @@ impl fmt::Display for Problem {
                 write!(f, "encrypted, and not readable ({reason}): {detail}")
             }
             Self::BadSignature { reason } => write!(f, "the signature does not verify: {reason}"),
+            Self::ProtectedFromMismatch { inner } => write!(
+                f,
+                "the protected From ({inner}) differs from the outer From; the outer one counts"
+            ),
             Self::NotAnswered { reason } => write!(f, "{reason}"),
         }
     }

@@ -43,6 +43,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
     ("refusal", include_str!("../../templates/refusal.txt.hbs")),
     (
+        "route-unproven",
+        include_str!("../../templates/route-unproven.txt.hbs"),
+    ),
+    (
         "duplicate",
         include_str!("../../templates/duplicate.txt.hbs"),
     ),
@@ -244,6 +248,18 @@ pub struct RefusalData<'a> {
     pub date: String,
     /// Whether DKIM is an accepted proof.
     pub dkim: bool,
+}
+
+/// What the notice about a mail kept inside the team can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteUnprovenData<'a> {
+    pub program_name: &'a str,
+    pub member: &'a str,
+    pub report_id: &'a str,
+    pub reply_address: &'a str,
+    pub message_id: &'a str,
+    /// The line that relays a mail: `#reply`.
+    pub directive: &'a str,
 }
 
 /// What a templated answer to a reporter (duplicate, out of scope) can use.

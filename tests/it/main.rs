@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod corpus;
 mod crash;
+mod forgery;
 mod keys;
 mod live;
 mod mailstack;

@@ -146,13 +146,20 @@ impl World {
         ));
     }
 
-    /// Alice writes to the report's reply address (relayed to the reporter)
-    /// or its internal one, commands first.
+    /// Alice writes to the report's reply address (relayed to the reporter,
+    /// with `#reply`) or its internal one, commands first.
     fn alice(&self, id: &ReportId, route: &str, text: &str) {
         let n = self.seq.get();
-        let to = match route {
-            "reply" => format!("security+{id}@example.org"),
-            _ => format!("security+{id}-internal@example.org"),
+        // DKIM does not show that `To:` was signed: the body says where it goes.
+        let (to, text) = match route {
+            "reply" => (
+                format!("security+{id}@example.org"),
+                format!("#reply\r\n{text}"),
+            ),
+            _ => (
+                format!("security+{id}-internal@example.org"),
+                text.to_owned(),
+            ),
         };
         self.ingest(format!(
             "Authentication-Results: mx.example.org;\r\n dkim=pass header.d=example.org header.s=s1\r\n\

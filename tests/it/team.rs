@@ -52,7 +52,8 @@ impl Person {
     }
 
     /// A PGP/MIME mail from this person to `to`, signed by them and encrypted
-    /// to `team` (and themselves), with `subject` protected inside.
+    /// to `team` (and themselves), with `subject` and `to` protected inside, as
+    /// mail clients that sign headers write it.
     pub fn signed_mail(
         &self,
         to: &str,
@@ -61,7 +62,29 @@ impl Person {
         team: &Person,
         id: &str,
     ) -> Vec<u8> {
-        let inner = inner_entity(subject, &self.address, text, &[]);
+        self.readdressed_mail(to, to, subject, text, team, id)
+    }
+
+    /// Like [`Self::signed_mail`], but the signed (protected) `To:` is
+    /// `signed_to` while the outer one is `to`: what someone on the mail's way
+    /// could make of it.
+    pub fn readdressed_mail(
+        &self,
+        to: &str,
+        signed_to: &str,
+        subject: &str,
+        text: &str,
+        team: &Person,
+        id: &str,
+    ) -> Vec<u8> {
+        let inner = String::from_utf8(inner_entity(subject, &self.address, text, &[]))
+            .expect("utf-8")
+            .replacen(
+                "\r\nSubject: ",
+                &format!("\r\nTo: {signed_to}\r\nSubject: "),
+                1,
+            )
+            .into_bytes();
         let armored = self
             .gpg
             .encrypt(&inner, &[&team.fpr, &self.fpr], Some(&self.fpr));

@@ -10,18 +10,18 @@ use crate::common::{Env, outbox, y};
 use crate::pgp::write_secret;
 use crate::team::Person;
 
-const SECURITY: &str = "security@example.org";
-const RITA: &str = "rita@researcher.example";
+pub(crate) const SECURITY: &str = "security@example.org";
+pub(crate) const RITA: &str = "rita@researcher.example";
 
-struct Setup {
-    env: Env,
-    team: Person,
-    alice: Person,
+pub(crate) struct Setup {
+    pub env: Env,
+    pub team: Person,
+    pub alice: Person,
 }
 
 /// An installation with a team key, Alice (with her key) and Bob (without),
 /// `team` lines for `[team]` and `extra` config after the members.
-fn setup(team_lines: &str, extra: &str) -> Setup {
+pub(crate) fn setup(team_lines: &str, extra: &str) -> Setup {
     let team = Person::new("Example Security", SECURITY);
     let alice = Person::new("Alice", "alice@example.org");
     alice.gpg.import(&team.public());
@@ -70,7 +70,14 @@ email = "bob@example.org"
     Setup { env, team, alice }
 }
 
-fn plain(from: &str, to: &str, subject: &str, id: &str, extra: &str, body: &str) -> Vec<u8> {
+pub(crate) fn plain(
+    from: &str,
+    to: &str,
+    subject: &str,
+    id: &str,
+    extra: &str,
+    body: &str,
+) -> Vec<u8> {
     format!(
         "{extra}From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
          Message-ID: <{id}>\r\n\r\n{body}"
@@ -79,7 +86,7 @@ fn plain(from: &str, to: &str, subject: &str, id: &str, extra: &str, body: &str)
 }
 
 /// Rita's report, processed: report 1.
-fn report(env: &Env, subject: &str) -> ReportDetail {
+pub(crate) fn report(env: &Env, subject: &str) -> ReportDetail {
     env.deliver(&plain(
         RITA,
         SECURITY,
@@ -92,11 +99,11 @@ fn report(env: &Env, subject: &str) -> ReportDetail {
     env.report(1)
 }
 
-fn reply_address() -> String {
+pub(crate) fn reply_address() -> String {
     y("security+SEC-2026-0001@example.org")
 }
 
-fn refusals(d: &ReportDetail) -> Vec<String> {
+pub(crate) fn refusals(d: &ReportDetail) -> Vec<String> {
     d.events
         .iter()
         .filter(|e| e.kind == "team-mail-refused")
@@ -121,7 +128,8 @@ fn dkim_counts_only_from_the_trusted_server_and_only_once() {
         &subject,
         "d1@example.org",
         genuine,
-        "#severity high\r\n\r\nThanks, confirmed.\r\n",
+        // DKIM does not show that `To:` was signed: the body says where it goes.
+        "#reply\r\n#severity high\r\n\r\nThanks, confirmed.\r\n",
     ));
     env.run_once();
     let d = env.report(1);
@@ -157,7 +165,7 @@ fn dkim_counts_only_from_the_trusted_server_and_only_once() {
         (
             4,
             format!("Received: from elsewhere\r\n{genuine}"),
-            "#severity low\r\n\r\nThanks, confirmed.\r\n",
+            "#reply\r\n#severity low\r\n\r\nThanks, confirmed.\r\n",
         ),
     ] {
         let id = if n == 4 {
@@ -225,8 +233,9 @@ fn a_signed_mail_applies_once_and_only_to_the_report_it_names() {
     env.deliver(replay.as_bytes());
     // Signed text and protected subject without the report id: not bound, so it
     // could be replayed against any report.
-    env.deliver(&s.alice.signed_mail(
+    env.deliver(&s.alice.readdressed_mail(
         &to,
+        SECURITY,
         "Re: your report",
         "#state rejected\n\nNo.\n",
         &s.team,

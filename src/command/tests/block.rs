@@ -106,3 +106,33 @@ fn non_ascii_text_after_the_block() {
     let block = parse_block(body, PREFIX);
     assert_eq!(block.rest, "Grüße, 你好\n");
 }
+
+#[test]
+fn the_reply_directive_is_taken_from_the_command_block_only() {
+    let cases: &[(&str, bool, &str)] = &[
+        ("#reply\n\nThanks!\n", true, "\nThanks!\n"),
+        (
+            "#state triaged\n#REPLY\nThanks!\n",
+            true,
+            "#state triaged\nThanks!\n",
+        ),
+        ("\r\n  #Reply \r\nThanks\r\n", true, "\r\nThanks\r\n"),
+        // Below the block it is text: only the member's top lines choose a route.
+        ("Thanks!\n#reply\n", false, "Thanks!\n#reply\n"),
+        ("> #reply\nThanks\n", false, "> #reply\nThanks\n"),
+        ("#replyall\nThanks\n", false, "#replyall\nThanks\n"),
+        ("", false, ""),
+    ];
+    for (body, found, rest) in cases {
+        let (got, text) = take_reply_directive(body);
+        assert_eq!((got, text.as_str()), (*found, *rest), "body {body:?}");
+        // What is left never carries the directive into the command parser.
+        assert!(
+            parse_block(&text, PREFIX)
+                .entries
+                .iter()
+                .all(|e| !e.line.eq_ignore_ascii_case("#reply")),
+            "{body:?}"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 use sequoia_openpgp::Cert;
 
-use super::super::{Encryption, FailReason, KeySource, Signature};
+use super::super::{Encryption, FailReason, KeySource, Signature, Signed};
 use super::found::{ARMOR_KEY, Found};
 use super::mime;
 use super::pgp::{self, Ctx, Failure};
@@ -35,6 +35,7 @@ pub(super) struct Outcome {
     pub encryption: Encryption,
     pub signature: Signature,
     pub inner: Option<Vec<u8>>,
+    pub signed: Option<Signed>,
 }
 
 pub(super) fn scan(message: &Message<'_>) -> Option<Inline> {
@@ -69,12 +70,14 @@ pub(super) fn open(ctx: &Ctx<'_>, message: &Message<'_>, found: &mut Found) -> O
         failure: None,
         decrypted: None,
         signatures: Vec::new(),
+        covered: Vec::new(),
+        unsigned: false,
     };
     let texts: Vec<String> = layout
         .texts
         .iter()
         .filter_map(|id| text_of(message, *id))
-        .map(|text| state.text(text, true))
+        .map(|text| state.text(text, true, false))
         .collect();
     let mut files = Vec::new();
     for id in &layout.others {
@@ -85,7 +88,7 @@ pub(super) fn open(ctx: &Ctx<'_>, message: &Message<'_>, found: &mut Found) -> O
             files.push(File::Original(*id));
             continue;
         };
-        if let Some(plain) = state.decrypt(part.contents()) {
+        if let Some((plain, _)) = state.decrypt(part.contents()) {
             if plain.trim_ascii_start().starts_with(ARMOR_KEY) {
                 found.add_bytes(&plain, KeySource::Encrypted);
             }
@@ -98,13 +101,42 @@ pub(super) fn open(ctx: &Ctx<'_>, message: &Message<'_>, found: &mut Found) -> O
             encryption: failure.into_encryption(),
             signature,
             inner: None,
+            signed: None,
         },
         None => Outcome {
             encryption: state.decrypted.unwrap_or(Encryption::None),
+            signed: signed_entity(state.covered, state.unsigned),
             signature,
             inner: Some(rebuild(message, &texts, &files)),
         },
     }
+}
+
+/// The text one signer signed, as a `text/plain` entity: the blocks of the best
+/// valid signer, in order. Blocks of other signers count as unsigned.
+fn signed_entity(covered: Vec<(Signature, String)>, mut unsigned: bool) -> Option<Signed> {
+    let chosen = pgp::best(covered.iter().map(|(s, _)| s.clone()));
+    let signer = chosen.signer()?.to_owned();
+    let mut text = String::new();
+    for (signature, block) in &covered {
+        if signature.signer() == Some(signer.as_str()) {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(block);
+        } else {
+            unsigned = true;
+        }
+    }
+    let mut entity =
+        b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            .to_vec();
+    mime::base64_lines(text.as_bytes(), &mut entity);
+    Some(Signed {
+        signature: chosen,
+        entity,
+        unsigned_rest: unsigned,
+    })
 }
 
 /// Which parts are the body text and which are kept as they are.
@@ -304,6 +336,10 @@ struct State<'c> {
     /// The first decryption (its key and algorithm are reported).
     decrypted: Option<Encryption>,
     signatures: Vec<Signature>,
+    /// Readable text each valid signature covers, in order.
+    covered: Vec<(Signature, String)>,
+    /// Whether any readable text is outside every valid signature.
+    unsigned: bool,
 }
 
 impl State<'_> {
@@ -323,7 +359,8 @@ impl State<'_> {
         true
     }
 
-    fn decrypt(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+    /// The plaintext of an encrypted block or file and the signature inside it.
+    fn decrypt(&mut self, data: &[u8]) -> Option<(Vec<u8>, Signature)> {
         if !self.admit() {
             return None;
         }
@@ -333,8 +370,8 @@ impl State<'_> {
                 if self.decrypted.is_none() && plain.encryption.was_encrypted() {
                     self.decrypted = Some(plain.encryption);
                 }
-                self.signatures.push(plain.signature);
-                Some(plain.data)
+                self.signatures.push(plain.signature.clone());
+                Some((plain.data, plain.signature))
             }
             Err(failure) => {
                 self.failure = Some(failure);
@@ -345,42 +382,67 @@ impl State<'_> {
 
     /// `text` with its blocks replaced by their plaintext. `decrypt` is
     /// false inside decrypted text: only cleartext signatures are opened
-    /// there.
-    fn text(&mut self, text: &str, decrypt: bool) -> String {
+    /// there. `inside_signed` says an enclosing block's valid signature covers
+    /// all of `text`, so nothing in it is recorded as covered or unsigned again.
+    fn text(&mut self, text: &str, decrypt: bool, inside_signed: bool) -> String {
         let mut out = String::with_capacity(text.len());
         for block in blocks(text) {
             match block {
-                Block::Text(t) => out.push_str(t),
+                Block::Text(t) => {
+                    self.unsigned |= !inside_signed && !t.trim().is_empty();
+                    out.push_str(t);
+                }
                 Block::Message(b) if decrypt => match self.decrypt(b.as_bytes()) {
-                    Some(plain) => {
+                    Some((plain, signature)) => {
                         let plain = decode_text(plain, armor_charset(b));
-                        out.push_str(&self.text(&plain, false));
+                        let valid = matches!(signature, Signature::Valid { .. });
+                        let readable = self.text(&plain, false, inside_signed || valid);
+                        if valid && !inside_signed {
+                            self.covered.push((signature, readable.clone()));
+                        }
+                        out.push_str(&readable);
                     }
-                    None => out.push_str(b),
+                    None => {
+                        self.unsigned |= !inside_signed;
+                        out.push_str(b);
+                    }
                 },
-                Block::Message(b) => out.push_str(b),
-                Block::Cleartext(b) => out.push_str(&self.cleartext(b)),
+                Block::Message(b) => {
+                    self.unsigned |= !inside_signed;
+                    out.push_str(b);
+                }
+                Block::Cleartext(b) => {
+                    let (readable, signature) = self.cleartext(b);
+                    match signature {
+                        _ if inside_signed => {}
+                        Signature::Valid { .. } => self.covered.push((signature, readable.clone())),
+                        _ => self.unsigned |= !readable.trim().is_empty(),
+                    }
+                    out.push_str(&readable);
+                }
             }
         }
         out
     }
 
-    fn cleartext(&mut self, block: &str) -> String {
+    /// The readable text of a cleartext-signed block and its signature.
+    fn cleartext(&mut self, block: &str) -> (String, Signature) {
         if !self.admit() {
-            return block.to_owned();
+            return (block.to_owned(), Signature::None);
         }
         match pgp::cleartext(self.ctx, block.as_bytes(), &self.extra, self.budget) {
             Ok(plain) => {
-                self.signatures.push(plain.signature);
-                decode_text(plain.data, None)
+                self.signatures.push(plain.signature.clone());
+                (decode_text(plain.data, None), plain.signature)
             }
             // The text is already readable; only the signature failed.
             Err(failure) => {
-                self.signatures.push(Signature::Bad {
+                let bad = Signature::Bad {
                     signer: None,
                     reason: failure.detail,
-                });
-                block.to_owned()
+                };
+                self.signatures.push(bad.clone());
+                (block.to_owned(), bad)
             }
         }
     }

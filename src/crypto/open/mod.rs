@@ -19,8 +19,8 @@ use jiff::Timestamp;
 use mail_parser::{Message, MessageParser};
 
 use super::{
-    CertLookup, CryptoLimits, Encryption, FailReason, Form, KeySource, Opened, Signature, TeamKeys,
-    policy, system_time,
+    CertLookup, CryptoLimits, Encryption, FailReason, Form, KeySource, Opened, Signature, Signed,
+    TeamKeys, policy, system_time,
 };
 use found::Found;
 use pgp::{Ctx, Failure};
@@ -59,19 +59,26 @@ pub fn open(
             opened.encryption = layer.encryption;
             opened.signature = layer.signature;
             opened.inner = layer.inner;
+            opened.signed = layer.signed;
         }
-        Form::Signed => opened.signature = verify_signed(&ctx, &message, &found),
+        Form::Signed => {
+            let (signature, signed) = verify_signed(&ctx, &message, &found);
+            opened.signature = signature;
+            opened.signed = signed;
+        }
         Form::Inline => {
             let outcome = inline::open(&ctx, &message, &mut found);
             opened.encryption = outcome.encryption;
             opened.signature = outcome.signature;
             opened.inner = outcome.inner;
+            opened.signed = outcome.signed;
         }
         Form::Plain => {}
     }
     if matches!(opened.encryption, Encryption::Failed { .. }) {
         // Nothing from inside a message we could not fully read is kept.
         found.truncate(outside);
+        opened.signed = None;
     }
     opened.keys = found.into_vec();
     tracing::debug!(
@@ -79,6 +86,7 @@ pub fn open(
         encryption = opened.encryption.code(),
         signature = opened.signature.code(),
         signer = opened.signature.signer(),
+        unsigned_rest = opened.signed.as_ref().map(|s| s.unsigned_rest),
         keys = opened.keys.len(),
         "opened message"
     );
@@ -115,6 +123,7 @@ struct Layer {
     encryption: Encryption,
     signature: Signature,
     inner: Option<Vec<u8>>,
+    signed: Option<Signed>,
 }
 
 impl Layer {
@@ -123,8 +132,34 @@ impl Layer {
             encryption: failure.into_encryption(),
             signature: Signature::None,
             inner: None,
+            signed: None,
         }
     }
+}
+
+/// The covered content to use when several signatures cover different parts:
+/// the best signature (by the `From` address's key first, see [`pgp::best`]);
+/// between equals, the first, which is the outermost and covers the most.
+fn pick(candidates: impl IntoIterator<Item = Option<Signed>>) -> Option<Signed> {
+    let mut chosen: Option<Signed> = None;
+    for candidate in candidates.into_iter().flatten() {
+        let better = chosen.as_ref().is_none_or(|c| {
+            pgp::best([c.signature.clone(), candidate.signature.clone()]) != c.signature
+        });
+        if better {
+            chosen = Some(candidate);
+        }
+    }
+    chosen
+}
+
+/// `entity` as covered by `signature`, when that signature is valid.
+fn covered(signature: &Signature, entity: &[u8], unsigned_rest: bool) -> Option<Signed> {
+    matches!(signature, Signature::Valid { .. }).then(|| Signed {
+        signature: signature.clone(),
+        entity: entity.to_vec(),
+        unsigned_rest,
+    })
 }
 
 /// Decrypts a `multipart/encrypted` message; its inner entity may again be
@@ -159,6 +194,7 @@ fn pgp_mime(ctx: &Ctx<'_>, message: &Message<'_>, found: &mut Found, depth: u32)
     let Some(entity) = MessageParser::default().parse(&inner) else {
         return Layer {
             encryption: plain.encryption,
+            signed: covered(&signature, &inner, false),
             signature,
             inner: Some(inner),
         };
@@ -173,6 +209,10 @@ fn pgp_mime(ctx: &Ctx<'_>, message: &Message<'_>, found: &mut Found, depth: u32)
     {
         signature = again.signature;
     }
+    // The signature inside the encryption, before any detached one joins it.
+    let onepass = signature.clone();
+    // A signature inside the encryption covers the whole decrypted entity.
+    let mut inner_signed = None;
     let next = match detect(&entity) {
         Form::PgpMime if depth >= ctx.limits.max_depth => {
             return Layer::failed(Failure::new(
@@ -187,20 +227,28 @@ fn pgp_mime(ctx: &Ctx<'_>, message: &Message<'_>, found: &mut Found, depth: u32)
         // Encrypted after multipart/signed (RFC 3156 §6.1): the whole
         // entity reads fine; the signature is the detached one.
         Form::Signed => {
-            signature = pgp::best([signature, verify_signed(ctx, &entity, found)]);
+            let (detached, signed) = verify_signed(ctx, &entity, found);
+            inner_signed = signed;
+            signature = pgp::best([signature, detached]);
             None
         }
         Form::Inline | Form::Plain => None,
     };
     match next {
         Some(nested) if matches!(nested.encryption, Encryption::Failed { .. }) => nested,
-        Some(nested) => Layer {
-            encryption: plain.encryption,
-            signature: pgp::best([signature, nested.signature]),
-            inner: nested.inner,
-        },
+        Some(nested) => {
+            let readable = nested.inner.as_deref().unwrap_or_default();
+            let outer = covered(&onepass, readable, false);
+            Layer {
+                encryption: plain.encryption,
+                signature: pgp::best([signature, nested.signature]),
+                signed: pick([outer, nested.signed]),
+                inner: nested.inner,
+            }
+        }
         None => Layer {
             encryption: plain.encryption,
+            signed: pick([covered(&onepass, &inner, false), inner_signed]),
             signature,
             inner: Some(inner),
         },
@@ -208,13 +256,29 @@ fn pgp_mime(ctx: &Ctx<'_>, message: &Message<'_>, found: &mut Found, depth: u32)
 }
 
 /// Checks the detached signature of a `multipart/signed` message over its
-/// first part.
-fn verify_signed(ctx: &Ctx<'_>, message: &Message<'_>, found: &Found) -> Signature {
+/// first part; when it is valid, that part is what it covers. Parts after the
+/// signature are not covered.
+fn verify_signed(
+    ctx: &Ctx<'_>,
+    message: &Message<'_>,
+    found: &Found,
+) -> (Signature, Option<Signed>) {
     match mime::signed_parts(message) {
-        Some((data, signature)) => pgp::verify_detached(ctx, signature, &data, &found.certs()),
-        None => Signature::Bad {
-            signer: None,
-            reason: "multipart/signed without a signature part".into(),
-        },
+        Some((data, signature)) => {
+            let signature = pgp::verify_detached(ctx, signature, &data, &found.certs());
+            let extra_parts = message
+                .root_part()
+                .sub_parts()
+                .is_some_and(|ids| ids.len() > 2);
+            let signed = covered(&signature, &data, extra_parts);
+            (signature, signed)
+        }
+        None => (
+            Signature::Bad {
+                signer: None,
+                reason: "multipart/signed without a signature part".into(),
+            },
+            None,
+        ),
     }
 }

@@ -355,6 +355,7 @@ fn armored_cert(cert: &Cert) -> String {
 }
 
 mod carried_keys;
+mod coverage;
 mod encrypted;
 mod inline_pgp;
 mod limits;
