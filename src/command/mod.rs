@@ -506,6 +506,10 @@ They apply all together, or not at all if one is refused.
                           extend the fix deadline (days or weeks, up to fix_max)
   #waiting                pause the SLA until the reporter answers
   #help                   this text
+
+  #reply                  on the reply address: relay the rest of the signed text to
+                          the reporter (needed unless your client signs the To header;
+                          without it the mail stays inside the team)
 "#;
 
 const CONTROL_HELP: &str = "\
