@@ -6,6 +6,7 @@
 //! signature, the `Authentication-Results` headers, the time); nothing reads mail,
 //! keys, the store or the clock.
 
+mod dkim;
 mod results;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use thiserror::Error;
 use crate::config::{Address, Member, Team};
 use crate::report::ReportId;
 
+pub use dkim::{DkimCoverage, dkim_coverage};
 pub use results::{
     Problem, Property, ResInfo, Results, ResultsError, dkim_pass_domains, parse_results,
     trusted_results,

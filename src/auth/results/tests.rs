@@ -265,7 +265,138 @@ fn hostile_input_never_panics() {
     }
 }
 
+#[test]
+fn grammar_violations_are_errors() {
+    let cases = [
+        // A line break must be a fold; a bare carriage return is not one.
+        ("mx.example.org; dkim=fail\nX: y", "unexpected"),
+        ("mx.example.org; dkim=fail\rheader.d=a.org", "unexpected"),
+        ("mx.example.org;\r\n\r\n dkim=pass", "unexpected"),
+        // Tokens are ASCII; only a space, a tab or a fold separates.
+        (
+            "mx.example.org;\u{a0}dkim=pass header.d=a.org",
+            "unexpected",
+        ),
+        (
+            "m\u{445}.example.org; dkim=pass header.d=a.org",
+            "unexpected",
+        ),
+        (
+            "mx.example.org; dkim=pass header.d=\u{e9}.example",
+            "unexpected",
+        ),
+        ("mx.example.org; dkim=pass\u{0}header.d=a.org", "unexpected"),
+        (
+            "mx.example.org; dkim=pass (a\u{0}b) header.d=a.org",
+            "unexpected",
+        ),
+        ("mx.example.org; dkim=pass reason=\"a\u{7}b\"", "unexpected"),
+        // The version needs CFWS before it, and comes once.
+        ("\"mx.example.org\"1; none", "unexpected"),
+        ("mx.example.org 1 2; none", "unexpected"),
+        ("mx.example.org; none none", "unexpected"),
+        // A reason is a token or a quoted string, not free text.
+        (
+            "mx.example.org; dkim=fail reason=bad signature",
+            "unexpected",
+        ),
+        ("mx.example.org; dkim=fail reason=", "unexpected"),
+        // Property values: a token, a quoted string or an address.
+        (
+            "mx.example.org; dkim=pass header.i=a..b@a.org",
+            "unexpected",
+        ),
+        ("mx.example.org; dkim=pass header.i=a@", "unexpected"),
+        ("mx.example.org; dkim=pass header.i=a@b..org", "unexpected"),
+        ("mx.example.org; dkim=pass header.i=\"a\"@", "unexpected"),
+        ("mx.example.org; dkim=pass header.d=a.org?", "unexpected"),
+        (
+            "mx.example.org; dkim=pass header.d=a.org header.i=@a.org/x",
+            "unexpected",
+        ),
+        ("mx.example.org; dkim=pass header.d=<a.org>", "unexpected"),
+        // A quoted-pair must escape something printable.
+        ("mx.example.org; dkim=pass (\\", "unclosed comment"),
+        ("mx.example.org; dkim=pass header.d=\"\\", "unclosed quote"),
+        ("mx.example.org; dkim=pass; garbage", "unexpected"),
+    ];
+    for (value, expected) in cases {
+        assert_eq!(kind(&problem(value)), expected, "{value:?}");
+    }
+}
+
+/// `(ptype, name, value)` of every property, in header order.
+type Found<'a> = &'a [(&'a str, &'a str, &'a str)];
+
+#[test]
+fn grammar_forms_that_parse() {
+    let cases: &[(&str, &str, Found)] = &[
+        // Quoted authserv-id, with a quoted-pair.
+        ("\"mx\\.example.org\"; none", "mx.example.org", &[]),
+        // CFWS before the id, a comment glued to it, a version between comments.
+        (
+            " (ours)\r\n mx.example.org(x) (v) 1 (y); dkim=pass header.d=a.org",
+            "mx.example.org",
+            &[("header", "d", "a.org")],
+        ),
+        // Folds and comments around every `=` and `.`.
+        (
+            "mx.example.org;\r\n\tdkim\r\n = (c)\r\n pass\r\n header\r\n . (c) d\r\n =\r\n a.org",
+            "mx.example.org",
+            &[("header", "d", "a.org")],
+        ),
+        (
+            "mx.example.org;\n dkim=pass\n header.d=a.org",
+            "mx.example.org",
+            &[("header", "d", "a.org")],
+        ),
+        // Values: an address, `@domain`, a quoted local-part, a quoted string.
+        (
+            "mx.example.org; spf=pass smtp.mailfrom=first.last+tag@a.org",
+            "mx.example.org",
+            &[("smtp", "mailfrom", "first.last+tag@a.org")],
+        ),
+        (
+            "mx.example.org; dkim=pass header.i=@a.org",
+            "mx.example.org",
+            &[("header", "i", "@a.org")],
+        ),
+        (
+            "mx.example.org; spf=pass smtp.mailfrom=\"a b; c\"@a.org",
+            "mx.example.org",
+            &[("smtp", "mailfrom", "\"a b; c\"@a.org")],
+        ),
+        (
+            "mx.example.org; dkim=pass header.b=\"x\"header.d=a.org",
+            "mx.example.org",
+            &[("header", "b", "x"), ("header", "d", "a.org")],
+        ),
+        // A comment holds `;`, `=`, quotes and escaped parentheses.
+        (
+            "mx.example.org; dkim=pass (a; \"b=c\\) (d) e) header.d=a.org",
+            "mx.example.org",
+            &[("header", "d", "a.org")],
+        ),
+    ];
+    for (value, id, properties) in cases {
+        let results = parsed(value);
+        assert_eq!(results.authserv_id, *id, "{value:?}");
+        let found: Vec<(&str, &str, &str)> = results
+            .resinfos
+            .iter()
+            .flat_map(|r| &r.properties)
+            .map(|p| (p.ptype.as_str(), p.name.as_str(), p.value.as_str()))
+            .collect();
+        assert_eq!(found, *properties, "{value:?}");
+    }
+}
+
 const TRUSTED: &str = "mx.example.org";
+
+/// What `dkim_pass_domains` finds in `headers` for [`TRUSTED`].
+fn passes(headers: &[&str]) -> Vec<String> {
+    dkim_pass_domains(headers, TRUSTED)
+}
 
 #[test]
 fn trusted_dkim_pass_domains() {
@@ -274,62 +405,341 @@ fn trusted_dkim_pass_domains() {
          dkim=pass header.i=@lists.example.net; dkim=fail header.d=bad.example; \
          dkim=pass header.d=example.org; spf=pass smtp.mailfrom=other.example",
     ];
-    assert_eq!(
-        dkim_pass_domains(&headers, TRUSTED),
-        ["example.org", "lists.example.net"]
-    );
-    // The trusted id compares case-insensitively.
+    assert_eq!(passes(&headers), ["example.org", "lists.example.net"]);
+    // The trusted id compares case-insensitively, and may be quoted.
     assert_eq!(dkim_pass_domains(&headers, "MX.Example.Org").len(), 2);
+    let quoted = ["\"MX.example.org\" 1; dkim=pass header.d=example.org"];
+    assert_eq!(passes(&quoted), ["example.org"]);
 }
 
 #[test]
-fn other_authserv_ids_are_ignored() {
-    let headers = [
-        "mx.google.com; dkim=pass header.d=example.org",
-        "mx.example.org.evil.example; dkim=pass header.d=example.org",
+fn the_passing_identity_is_exactly_header_d_or_the_domain_of_header_i() {
+    let cases = [
+        ("header.d=example.org", Some("example.org")),
+        ("header.d=EXAMPLE.org.", Some("example.org")),
+        ("header.d=\"example.org\"", Some("example.org")),
+        ("header.i=@example.org", Some("example.org")),
+        ("header.i=alice@example.org", Some("example.org")),
+        (
+            "header.i=\"a@evil.example\"@example.org",
+            Some("example.org"),
+        ),
+        (
+            "header.d=example.org header.i=@example.org",
+            Some("example.org"),
+        ),
+        (
+            "header.d=example.org header.i=a@mail.example.org",
+            Some("example.org"),
+        ),
+        (
+            "header.d=example.org header.d=Example.Org",
+            Some("example.org"),
+        ),
+        // A subdomain is its own domain, never its parent's.
+        ("header.i=@sub.example.org", Some("sub.example.org")),
+        ("header.d=sub.example.org header.i=@example.org", None),
+        // An identity outside the signing domain is not what a verifier writes.
+        ("header.d=example.org header.i=@evil.example", None),
+        ("header.d=evil.example header.i=@example.org", None),
+        ("header.d=example.org header.i=@notexample.org", None),
+        // Two different signing domains: which one passed is unknown.
+        ("header.d=evil.example header.d=example.org", None),
+        ("header.d=example.org header.d=evil.example", None),
+        ("header.i=@example.org header.i=@evil.example", None),
+        // Not plain domain names.
+        ("header.d=\"ex\u{430}mple.org\"", None),
+        ("header.d=\"example.org x\"", None),
+        ("header.d=\"example.org\u{200b}\"", None),
+        ("header.d=@example.org", None),
+        ("header.d=alice@example.org", None),
+        ("header.d=org", None),
+        ("header.d=-example.org", None),
+        ("header.d=example..org", None),
+        ("header.i=example.org", None),
+        ("header.i=\"alice@example.org x\"", None),
+        ("header.s=sel header.b=abc", None),
+        ("d=example.org", None),
+        ("policy.d=example.org", None),
     ];
-    assert!(dkim_pass_domains(&headers, TRUSTED).is_empty());
+    for (properties, expected) in cases {
+        let value = format!("{TRUSTED}; dkim=pass {properties}");
+        let results = parsed(&value);
+        assert_eq!(
+            results.resinfos[0].dkim_domain().as_deref(),
+            expected,
+            "{properties}"
+        );
+        let domains = passes(&[&value]);
+        assert_eq!(
+            domains.first().map(String::as_str),
+            expected,
+            "{properties}"
+        );
+    }
+}
+
+#[test]
+fn only_a_dkim_pass_result_counts() {
+    for clause in [
+        "dkim=fail header.d=example.org",
+        "dkim=neutral header.d=example.org",
+        "dkim=policy header.d=example.org",
+        "dkim=temperror header.d=example.org",
+        "dkim=passed header.d=example.org",
+        "dkim/2=pass header.d=example.org",
+        "dkim-atps=pass header.d=example.org",
+        "x-dkim=pass header.d=example.org",
+        "arc=pass header.d=example.org",
+        "dmarc=pass header.from=example.org",
+        "spf=pass smtp.mailfrom=alice@example.org",
+    ] {
+        let value = format!("{TRUSTED}; {clause}");
+        assert!(parse_results(&value).is_ok(), "{clause}");
+        assert!(passes(&[&value]).is_empty(), "{clause}");
+    }
+    assert_eq!(
+        passes(&["mx.example.org; DKIM/1=PASS HEADER.D=EXAMPLE.ORG"]),
+        ["example.org"]
+    );
+}
+
+#[test]
+fn text_inside_comments_quotes_and_reasons_is_never_a_result() {
+    let cases = [
+        "mx.example.org; dkim=fail (dkim=pass header.d=example.org) header.d=example.org",
+        "mx.example.org; spf=pass (; dkim=pass header.d=example.org) smtp.mailfrom=a.org",
+        "mx.example.org; dkim=fail (\\) ; dkim=pass header.d=example.org) header.d=a.org",
+        "mx.example.org; dkim=fail (\"; dkim=pass header.d=example.org\") header.d=a.org",
+        "mx.example.org; dkim=fail (a (b; dkim=pass header.d=example.org) c) header.d=a.org",
+        "mx.example.org; dkim=fail reason=\"dkim=pass header.d=example.org\" header.d=a.org",
+        "mx.example.org; dkim=fail reason=\"x\\\"; dkim=pass header.d=example.org\" header.d=a.org",
+        "mx.example.org; spf=pass smtp.mailfrom=\"x; dkim=pass header.d=example.org\"@evil.example",
+        "mx.example.org; dkim=fail header.b=\"; dkim=pass header.d=example.org\"",
+        "\"mx.example.org; dkim=pass header.d=example.org\"; none",
+        // A quote inside a comment is text: it opens no quoted string.
+        "mx.example.org; dkim=fail (say \") header.d=a.org (\" dkim=pass header.d=example.org)",
+    ];
+    for value in cases {
+        let results = parse_results(value).unwrap_or_else(|err| panic!("{value:?}: {err}"));
+        assert!(
+            results
+                .resinfos
+                .iter()
+                .all(|r| r.method != "dkim" || r.result != "pass"),
+            "{value:?}"
+        );
+        assert!(passes(&[value]).is_empty(), "{value:?}");
+    }
+}
+
+#[test]
+fn a_malformed_header_is_never_partially_trusted() {
+    for value in [
+        "mx.example.org; dkim=pass header.d=example.org (",
+        "mx.example.org; dkim=pass header.d=example.org; garbage",
+        "mx.example.org; dkim=pass header.d=example.org; dkim=pass header.d=\"x",
+        "mx.example.org; dkim=pass header.d=example.org\rX-Other: y",
+        "mx.example.org; dkim=pass header.d=example.org\nX-Other: y",
+        "mx.example.org; none; dkim=pass header.d=example.org",
+        "mx.example.org; dkim=pass header.d=example.org; dkim=pass header.d=\u{0}",
+        "mx.example.org (\"); dkim=pass header.d=example.org\"); dkim=fail header.d=a.org",
+    ] {
+        assert!(parse_results(value).is_err(), "{value:?}");
+        assert!(passes(&[value]).is_empty(), "{value:?}");
+        assert!(trusted_results(&[value], TRUSTED).is_empty(), "{value:?}");
+    }
+}
+
+#[test]
+fn a_look_alike_authserv_id_is_not_trusted() {
+    for id in [
+        "m\u{445}.example.org",       // Cyrillic ha
+        "\"m\u{445}.example.org\"",   // the same, quoted
+        "\"\u{ff4d}x.example.org\"",  // fullwidth m
+        "\"mx.example.org\u{200b}\"", // zero-width space
+        "\"mx.example.org \"",        // trailing space inside quotes
+        "mx.example.org.",            // trailing dot
+        "mx.example.org.evil.example",
+        "evil-mx.example.org",
+        "mx.example.org=pass", // a result, not an id
+        "\"\"",
+    ] {
+        let value = format!("{id}; dkim=pass header.d=example.org");
+        assert!(passes(&[&value]).is_empty(), "{id}");
+        assert!(trusted_results(&[&value], TRUSTED).is_empty(), "{id}");
+    }
+    // ASCII case folding only: the Kelvin sign is not a `k`.
+    let kelvin = "\"m\u{212a}.example.org\"; dkim=pass header.d=example.org";
+    assert!(dkim_pass_domains(&[kelvin], "mk.example.org").is_empty());
+    assert!(dkim_pass_domains(&[kelvin], "").is_empty());
+}
+
+#[test]
+fn the_trusted_servers_headers_are_the_topmost_run() {
+    let dkim = "mx.example.org; dkim=pass header.d=example.org";
+    let cases: &[(&[&str], &[&str])] = &[
+        (&[dkim], &["example.org"]),
+        // The server writes several headers (one per filter): all count.
+        (
+            &[
+                "mx.example.org; dmarc=pass header.from=example.org",
+                "mx.example.org; spf=pass smtp.mailfrom=example.org",
+                dkim,
+            ],
+            &["example.org"],
+        ),
+        (
+            &[
+                "MX.Example.Org; spf=pass smtp.mailfrom=example.org",
+                "MX.Example.Org; dkim=pass header.d=example.org",
+            ],
+            &["example.org"],
+        ),
+        // Headers from other servers further down change nothing.
+        (
+            &[dkim, "mx.google.com; dkim=pass header.d=evil.example"],
+            &["example.org"],
+        ),
+    ];
+    for (headers, expected) in cases {
+        assert_eq!(passes(headers), *expected, "{headers:?}");
+    }
+}
+
+#[test]
+fn a_trusted_id_below_a_foreign_header_does_not_count() {
+    let cases: &[&[&str]] = &[
+        &[
+            "mx.google.com; dkim=pass header.d=example.org",
+            "mx.example.org; dkim=pass header.d=example.org",
+        ],
+        &[
+            "mx.example.org; spf=pass smtp.mailfrom=a.org",
+            "relay.evil.example; none",
+            "mx.example.org; dkim=pass header.d=example.org",
+        ],
+        // An unreadable header ends the run as a foreign one does.
+        &[
+            "mx.example.org; spf=pass smtp.mailfrom=a.org",
+            "mx.example.org; dkim=pass header.d=(unclosed",
+            "mx.example.org; dkim=pass header.d=example.org",
+        ],
+        &[
+            "spf=pass smtp.mailfrom=example.org; dkim=pass header.d=example.org",
+            "mx.example.org; dkim=pass header.d=example.org",
+        ],
+        &[
+            "mx.example.org; dkim=pass header.d=(unclosed",
+            "mx.example.org; dkim=pass header.d=example.org",
+        ],
+    ];
+    for headers in cases {
+        assert!(passes(headers).is_empty(), "{headers:?}");
+    }
+    let run = trusted_results(cases[1], TRUSTED);
+    assert_eq!(run.len(), 1);
+    assert_eq!(run[0].resinfos[0].method, "spf");
+}
+
+#[test]
+fn a_header_the_sender_injected_at_the_bottom_does_not_count() {
+    // The trusted server's own header, other servers' headers on the way, and at
+    // the bottom the copy the sender wrote into the mail.
+    let headers = [
+        "mx.example.org; dkim=none; spf=pass smtp.mailfrom=evil.example",
+        "mail.evil.example; spf=pass smtp.mailfrom=evil.example",
+        "mx.example.org; dkim=pass header.d=example.org",
+    ];
+    assert!(passes(&headers).is_empty());
+    let run = trusted_results(&headers, TRUSTED);
+    assert_eq!(run.len(), 1);
+}
+
+#[test]
+fn a_differently_spelled_copy_of_the_trusted_id_ends_the_run() {
+    // A copy the server's removal missed spells the id otherwise: quoted, in
+    // another case, or with a quoted-pair.
+    for copy in [
+        "\"mx.example.org\"; dkim=pass header.d=example.org",
+        "MX.EXAMPLE.ORG; dkim=pass header.d=example.org",
+        "\"mx\\.example.org\"; dkim=pass header.d=example.org",
+    ] {
+        let headers = ["mx.example.org; spf=pass smtp.mailfrom=evil.example", copy];
+        assert!(passes(&headers).is_empty(), "{copy}");
+        assert_eq!(trusted_results(&headers, TRUSTED).len(), 1, "{copy}");
+    }
+}
+
+#[test]
+fn a_second_set_of_dkim_verdicts_in_the_run_does_not_count() {
+    // The genuine verdicts are the topmost ones; a forged pass below them, even
+    // one the server failed to remove, neither adds a domain nor overturns a fail.
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &[
+                "mx.example.org; dkim=pass header.d=evil.example",
+                "mx.example.org; dkim=pass header.d=example.org",
+            ],
+            &["evil.example"],
+        ),
+        (
+            &[
+                "mx.example.org; dkim=fail header.d=example.org",
+                "mx.example.org; dkim=pass header.d=example.org",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "mx.example.org; dkim=none",
+                "mx.example.org; dkim=pass header.d=example.org",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "mx.example.org; spf=pass smtp.mailfrom=a.org",
+                "mx.example.org; dkim=permerror header.d=example.org",
+                "mx.example.org; dkim=pass header.d=example.org",
+            ],
+            &[],
+        ),
+    ];
+    for (headers, expected) in cases {
+        assert_eq!(passes(headers), *expected, "{headers:?}");
+    }
+}
+
+#[test]
+fn no_trusted_id_trusts_nothing() {
+    let headers = ["mx.example.org; dkim=pass header.d=example.org"];
     assert!(dkim_pass_domains(&headers, "").is_empty());
+    assert!(dkim_pass_domains(&headers, "  ").is_empty());
+    assert!(trusted_results(&headers, "").is_empty());
+    assert!(passes(&[]).is_empty());
 }
 
-#[test]
-fn only_the_topmost_trusted_header_counts() {
-    // A forged header below the genuine one is ignored.
-    let forged_below = [
-        "mx.example.org; dkim=pass header.d=example.org",
-        "other.example; dkim=pass header.d=evil.example",
-        "mx.example.org; dkim=pass header.d=evil.example",
-    ];
-    assert_eq!(dkim_pass_domains(&forged_below, TRUSTED), ["example.org"]);
+proptest::proptest! {
+    #[test]
+    fn any_value_parses_or_fails_without_panicking(value in "\\PC{0,200}") {
+        let _ = parse_results(&value);
+        let _ = dkim_pass_domains(&[&value, &value], TRUSTED);
+    }
 
-    // When the genuine one says fail, a forged pass below does not rescue it.
-    let genuine_fail = [
-        "mx.example.org; dkim=fail header.d=example.org",
-        "mx.example.org; dkim=pass header.d=example.org",
-    ];
-    assert!(dkim_pass_domains(&genuine_fail, TRUSTED).is_empty());
-}
+    #[test]
+    fn any_header_value_below_a_foreign_one_is_ignored(value in "[ -~\t\r\n]{0,200}") {
+        let headers = ["mx.elsewhere.example; none", value.as_str()];
+        proptest::prop_assert!(dkim_pass_domains(&headers, TRUSTED).is_empty());
+    }
 
-#[test]
-fn a_malformed_trusted_header_hides_forged_ones_below() {
-    let headers = [
-        "mx.example.org; dkim=pass header.d=(unclosed",
-        "mx.example.org; dkim=pass header.d=example.org",
-    ];
-    assert!(dkim_pass_domains(&headers, TRUSTED).is_empty());
-    assert!(matches!(
-        trusted_results(&headers, TRUSTED),
-        Some(Err(ResultsError {
-            problem: Problem::UnclosedComment,
-            ..
-        }))
-    ));
-}
-
-#[test]
-fn microsoft_style_header_starting_with_a_result_is_not_trusted() {
-    // `mx.example.org=pass …` must not be read as the trusted id.
-    let headers = ["mx.example.org=pass; dkim=pass header.d=example.org"];
-    assert!(dkim_pass_domains(&headers, TRUSTED).is_empty());
-    assert!(trusted_results(&headers, TRUSTED).is_none());
+    #[test]
+    fn a_pass_comes_only_from_a_parsed_dkim_pass(value in "[ -~\t\r\n]{0,200}") {
+        let domains = dkim_pass_domains(&[&value], TRUSTED);
+        if !domains.is_empty() {
+            let results = parse_results(&value).expect("a pass needs a valid header");
+            proptest::prop_assert!(results.authserv_id.eq_ignore_ascii_case(TRUSTED));
+            proptest::prop_assert!(results.resinfos.iter().any(|r| r.method == "dkim" && r.result == "pass"));
+        }
+    }
 }
