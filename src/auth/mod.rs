@@ -176,6 +176,17 @@ pub enum Refusal {
          text, e.g. by replying to the notification"
     )]
     NotBound { member: Address, report: ReportId },
+    #[error(
+        "the DKIM signature of {domain} does not cover {gap}, so what the mail says \
+         cannot be attributed to you; send it from a server that signs the whole \
+         body and one From header, or sign it with OpenPGP"
+    )]
+    DkimIncomplete {
+        member: Address,
+        domain: String,
+        /// What is not covered: "the whole body (l= tag)" or "the From header".
+        gap: &'static str,
+    },
     #[error("this authenticated mail was already applied once; send a new mail to repeat it")]
     Replayed { member: Address },
     #[error(
@@ -199,6 +210,7 @@ impl Refusal {
             Self::SignatureInFuture { .. } => "signature-in-future",
             Self::SignatureUndated { .. } => "signature-undated",
             Self::NotBound { .. } => "not-bound",
+            Self::DkimIncomplete { .. } => "dkim-incomplete",
             Self::Replayed { .. } => "replayed",
             Self::NoReplayKey { .. } => "no-replay-key",
         }
@@ -218,6 +230,7 @@ impl Refusal {
             | Self::SignatureInFuture { member, .. }
             | Self::SignatureUndated { member }
             | Self::NotBound { member, .. }
+            | Self::DkimIncomplete { member, .. }
             | Self::Replayed { member }
             | Self::NoReplayKey { member } => Some(member),
         }
@@ -231,7 +244,7 @@ impl Refusal {
 /// configured certificate (a key carried inside the same mail proves nothing) and
 /// dated within `max_signature_age` back and `clock_skew` ahead of `now`; it wins
 /// over DKIM. DKIM counts only when the policy enables it with a trusted
-/// authserv-id and that server's topmost header says `dkim=pass` for exactly the
+/// authserv-id and that server's topmost run of headers says `dkim=pass` for exactly the
 /// member's domain (see [`dkim_pass_domains`]). A stale or future signature by the
 /// member's key is refused outright, not rescued by DKIM: it is what a replay
 /// looks like.

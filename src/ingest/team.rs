@@ -72,6 +72,9 @@ struct Covered {
     to_reporter: bool,
     /// Readable content outside the proof was left out.
     unsigned_rest: bool,
+    /// For DKIM: what the domain's signatures leave uncovered that the mail
+    /// needs (its whole body, its one `From:`); such a mail is refused.
+    dkim_gap: Option<&'static str>,
 }
 
 impl Pipeline<'_> {
@@ -220,6 +223,13 @@ impl Pipeline<'_> {
             Err(refusal) => return Ok(Err(refusal)),
         };
         let covered = self.covered(&who, route, s);
+        if let (auth::Method::Dkim { domain }, Some(gap)) = (&who.method, covered.dkim_gap) {
+            return Ok(Err(Refusal::DkimIncomplete {
+                member: who.member.email.clone(),
+                domain: domain.clone(),
+                gap,
+            }));
+        }
         if let Some(report) = route.report() {
             let bound: Vec<&str> = covered.bound_texts.iter().map(String::as_str).collect();
             if let Err(refusal) = auth::require_bound(report, &bound, &who.member.email) {
@@ -240,13 +250,15 @@ impl Pipeline<'_> {
     }
 
     /// What the proof covers. OpenPGP: exactly the signed entity (its text and
-    /// protected `Subject`/`To`/`Cc`), never text around it. DKIM: the body and
-    /// `Subject`; the outer `To:` is not known to be signed, so only a `#reply`
-    /// line in the body sends the mail to the reporter.
+    /// protected `Subject`/`To`/`Cc`), never text around it. DKIM: what every
+    /// `DKIM-Signature` of the passing domain lists (see [`auth::dkim_coverage`]):
+    /// the body when no signature limits its length, `Subject` and `To` when
+    /// signed; a `#reply` line in a covered body also chooses the reporter.
     fn covered(&self, who: &Authenticated, route: &Route, s: Stored<'_>) -> Covered {
         let limits = ParseLimits::from_config(&self.config.limits);
         let program = &self.config.program;
-        let (mut msg, mut bound_texts, signed_recipients, unsigned_rest) = match who.method {
+        let mut dkim_gap = None;
+        let (mut msg, mut bound_texts, signed_recipients, unsigned_rest) = match &who.method {
             auth::Method::OpenPgp { .. } => {
                 let signed = s.pgp.and_then(|o| o.signed.as_ref());
                 // OpenPGP authenticates only from a signature with covered content.
@@ -273,12 +285,31 @@ impl Pipeline<'_> {
                     signed.is_some_and(|c| c.unsigned_rest),
                 )
             }
-            auth::Method::Dkim { .. } => (
-                s.msg.clone(),
-                vec![s.msg.subject.clone()],
-                Vec::new(),
-                false,
-            ),
+            auth::Method::Dkim { domain } => {
+                let coverage = s
+                    .raw
+                    .map(|raw| auth::dkim_coverage(raw, domain))
+                    .unwrap_or_default();
+                dkim_gap = if !coverage.whole_body {
+                    Some("the whole body (a signature has an l= length limit, or none was found)")
+                } else if !coverage.from {
+                    Some("exactly one From header")
+                } else {
+                    None
+                };
+                let subject = coverage.subject.then(|| s.msg.subject.clone());
+                // Only a signed `To:` shows where the member sent it.
+                let recipients = match s.raw {
+                    Some(raw) if coverage.to => parse::to_addresses(raw),
+                    _ => Vec::new(),
+                };
+                (
+                    s.msg.clone(),
+                    subject.into_iter().collect(),
+                    recipients,
+                    false,
+                )
+            }
         };
         let (directive, text) = command::take_reply_directive(&msg.text);
         msg.text = text;
@@ -297,6 +328,7 @@ impl Pipeline<'_> {
             bound_texts,
             to_reporter,
             unsigned_rest,
+            dkim_gap,
         }
     }
 

@@ -428,6 +428,20 @@ pub fn authentication_results(raw: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The addresses of the outer `To:` header of `raw` alone (not `Cc:`), lower
+/// case: what a DKIM signature listing `to` covers.
+pub fn to_addresses(raw: &[u8]) -> Vec<String> {
+    let head = &raw[..scan_headers(raw).header_len.min(raw.len())];
+    let Some(message) = MessageParser::default().parse_headers(head) else {
+        return Vec::new();
+    };
+    message
+        .all_to()
+        .flat_map(|list| list.iter())
+        .filter_map(|addr| clean_address(addr.address()?))
+        .collect()
+}
+
 /// Parses only the header block (for messages too large to load whole).
 pub fn parse_headers_only(head: &[u8], limits: &ParseLimits) -> ParsedMessage {
     let mut parsed = parse(head, limits);

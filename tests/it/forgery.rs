@@ -299,21 +299,34 @@ fn an_inline_signed_answer_without_reply_is_not_relayed_and_with_it_is() {
     assert_eq!(outbox(&d, "relay").len(), 1, "{:?}", kinds(&d));
 }
 
-#[test]
-fn a_dkim_mail_to_the_reply_address_without_reply_stays_inside_the_team() {
-    let s = setup(
+/// A trusted DKIM pass for example.org over a signature listing `h`, with
+/// extra tags (e.g. `l=`).
+fn dkim(h: &str, tags: &str) -> String {
+    format!(
+        "Authentication-Results: mx.example.org;\r\n dkim=pass header.d=example.org header.s=s1\r\n\
+         DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1;{tags}\r\n h={h}; bh=AAAA; b=BBBB\r\n"
+    )
+}
+
+fn dkim_setup() -> Setup {
+    setup(
         "command_auth = [\"dkim\"]\ntrusted_authserv_id = \"mx.example.org\"",
         "",
-    );
+    )
+}
+
+#[test]
+fn a_dkim_mail_whose_to_is_unsigned_stays_inside_the_team_unless_the_body_says_reply() {
+    let s = dkim_setup();
     let env = &s.env;
     report(env, "Open redirect");
-    let genuine = "Authentication-Results: mx.example.org;\r\n dkim=pass header.d=example.org header.s=s1\r\n";
+    let unsigned_to = dkim("from:subject:date", "");
     env.deliver(&plain(
         "Alice <alice@example.org>",
         &reply_address(),
         &y("Re: [SEC-2026-0001] Open redirect"),
         "k1@example.org",
-        genuine,
+        &unsigned_to,
         "#severity high\r\n\r\nBetween us: it is a duplicate.\r\n",
     ));
     env.run_once();
@@ -326,4 +339,76 @@ fn a_dkim_mail_to_the_reply_address_without_reply_stays_inside_the_team() {
     );
     assert!(outbox(&d, "relay").is_empty(), "{:?}", kinds(&d));
     assert!(kinds(&d).contains(&"relay-route-unproven"));
+
+    // The body is signed: a #reply line there is the member's own choice.
+    env.deliver(&plain(
+        "Alice <alice@example.org>",
+        &reply_address(),
+        &y("Re: [SEC-2026-0001] Open redirect"),
+        "k2@example.org",
+        &unsigned_to,
+        "#reply\r\n\r\nThanks, we are on it.\r\n",
+    ));
+    env.run_once();
+    assert_eq!(outbox(&env.report(1), "relay").len(), 1);
+}
+
+#[test]
+fn a_dkim_mail_with_a_signed_to_reaches_the_reporter() {
+    let s = dkim_setup();
+    let env = &s.env;
+    report(env, "Open redirect");
+    env.deliver(&plain(
+        "Alice <alice@example.org>",
+        &reply_address(),
+        &y("Re: [SEC-2026-0001] Open redirect"),
+        "k3@example.org",
+        &dkim("from:to:subject", ""),
+        "Thanks, we are on it.\r\n",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(outbox(&d, "relay").len(), 1, "{:?}", kinds(&d));
+}
+
+#[test]
+fn a_second_to_header_beside_a_signed_one_does_not_choose_the_reporter() {
+    let s = dkim_setup();
+    let env = &s.env;
+    report(env, "Open redirect");
+    // Alice's note went to the internal address, signed; someone on the way
+    // adds a To: with the reply address above it.
+    let extra = format!("{}To: {}\r\n", dkim("from:to:subject", ""), reply_address());
+    env.deliver(&plain(
+        "Alice <alice@example.org>",
+        &internal_address(),
+        &y("Re: [SEC-2026-0001] Open redirect"),
+        "k4@example.org",
+        &extra,
+        "Between us: it is a duplicate.\r\n",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert!(outbox(&d, "relay").is_empty(), "{:?}", kinds(&d));
+}
+
+#[test]
+fn a_dkim_body_length_limit_makes_the_mail_count_for_nothing() {
+    let s = dkim_setup();
+    let env = &s.env;
+    report(env, "Open redirect");
+    // `l=` signs only the first bytes; anyone may append commands after them.
+    env.deliver(&plain(
+        "Alice <alice@example.org>",
+        &reply_address(),
+        &y("Re: [SEC-2026-0001] Open redirect"),
+        "k5@example.org",
+        &dkim("from:to:subject", " l=10;"),
+        "Thanks.\r\n#state rejected\r\n",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(refusals(&d), ["dkim-incomplete"], "{:?}", kinds(&d));
+    assert_eq!(d.summary.state, ReportState::New);
+    assert!(outbox(&d, "relay").is_empty());
 }

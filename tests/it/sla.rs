@@ -17,6 +17,8 @@ use disclosed::sla::{self, Kind, Status, TickOutcome};
 use disclosed::source::{Incoming, Raw};
 use disclosed::store::{EventView, OpenMode, ReportDetail, Store};
 
+use crate::team_auth::DKIM_PASS;
+
 const CONFIG: &str = r#"
 [program]
 name = "Example"
@@ -146,24 +148,16 @@ impl World {
         ));
     }
 
-    /// Alice writes to the report's reply address (relayed to the reporter,
-    /// with `#reply`) or its internal one, commands first.
+    /// Alice writes to the report's reply address (relayed to the reporter: her
+    /// server's DKIM signature covers `To:`) or its internal one, commands first.
     fn alice(&self, id: &ReportId, route: &str, text: &str) {
         let n = self.seq.get();
-        // DKIM does not show that `To:` was signed: the body says where it goes.
-        let (to, text) = match route {
-            "reply" => (
-                format!("security+{id}@example.org"),
-                format!("#reply\r\n{text}"),
-            ),
-            _ => (
-                format!("security+{id}-internal@example.org"),
-                text.to_owned(),
-            ),
+        let to = match route {
+            "reply" => format!("security+{id}@example.org"),
+            _ => format!("security+{id}-internal@example.org"),
         };
         self.ingest(format!(
-            "Authentication-Results: mx.example.org;\r\n dkim=pass header.d=example.org header.s=s1\r\n\
-             From: Alice <alice@example.org>\r\nTo: {to}\r\nSubject: Re: [{id}]\r\n\
+            "{DKIM_PASS}From: Alice <alice@example.org>\r\nTo: {to}\r\nSubject: Re: [{id}]\r\n\
              Message-ID: <alice{n}@example.org>\r\n\r\n{text}\r\n"
         ));
     }

@@ -13,6 +13,14 @@ use crate::team::Person;
 pub(crate) const SECURITY: &str = "security@example.org";
 pub(crate) const RITA: &str = "rita@researcher.example";
 
+/// What the trusted MX adds for a mail that passed DKIM for example.org, and the
+/// signature it checked, which lists `From`, `To` and `Subject`.
+pub(crate) const DKIM_PASS: &str = "Authentication-Results: mx.example.org;\r\n \
+    dkim=pass header.d=example.org header.s=s1\r\n\
+    DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=s1;\r\n \
+    h=from:to:subject:date:message-id; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;\r\n \
+    b=dGVzdA==\r\n";
+
 pub(crate) struct Setup {
     pub env: Env,
     pub team: Person,
@@ -121,15 +129,14 @@ fn dkim_counts_only_from_the_trusted_server_and_only_once() {
     report(env, "Open redirect");
     let to = reply_address();
     let subject = y("Re: [SEC-2026-0001] Open redirect");
-    let genuine = "Authentication-Results: mx.example.org;\r\n dkim=pass header.d=example.org header.s=s1\r\n";
+    let genuine = DKIM_PASS;
     env.deliver(&plain(
         "Alice <alice@example.org>",
         &to,
         &subject,
         "d1@example.org",
         genuine,
-        // DKIM does not show that `To:` was signed: the body says where it goes.
-        "#reply\r\n#severity high\r\n\r\nThanks, confirmed.\r\n",
+        "#severity high\r\n\r\nThanks, confirmed.\r\n",
     ));
     env.run_once();
     let d = env.report(1);
@@ -165,7 +172,7 @@ fn dkim_counts_only_from_the_trusted_server_and_only_once() {
         (
             4,
             format!("Received: from elsewhere\r\n{genuine}"),
-            "#reply\r\n#severity low\r\n\r\nThanks, confirmed.\r\n",
+            "#severity low\r\n\r\nThanks, confirmed.\r\n",
         ),
     ] {
         let id = if n == 4 {
