@@ -48,6 +48,12 @@ pub enum Problem {
     BadSignature {
         reason: String,
     },
+    /// Claims to be our own mail (our From, a Message-ID shaped like ours),
+    /// but is no mail we sent.
+    SpoofedOwnAddress,
+    /// Looks like a bounce, but does not come back to the return path of a
+    /// mail we sent.
+    UnverifiedBounce,
     /// Not a problem with the message, but the reason it got no answer.
     NotAnswered {
         reason: &'static str,
@@ -74,6 +80,8 @@ impl Problem {
             Self::UnknownReportToken { .. } => "unknown-report",
             Self::Undecryptable { .. } => "undecryptable",
             Self::BadSignature { .. } => "bad-signature",
+            Self::SpoofedOwnAddress => "spoofed-own-address",
+            Self::UnverifiedBounce => "unverified-bounce",
             Self::NotAnswered { .. } => "not-answered",
         }
     }
@@ -130,6 +138,14 @@ impl fmt::Display for Problem {
                 write!(f, "encrypted, and not readable ({reason}): {detail}")
             }
             Self::BadSignature { reason } => write!(f, "the signature does not verify: {reason}"),
+            Self::SpoofedOwnAddress => write!(
+                f,
+                "it looks like our own mail, but no mail we sent has its Message-ID and body"
+            ),
+            Self::UnverifiedBounce => write!(
+                f,
+                "it looks like a bounce, but not to the return path of a mail we sent"
+            ),
             Self::NotAnswered { reason } => write!(f, "{reason}"),
         }
     }
