@@ -229,7 +229,9 @@ pub struct NotificationData<'a> {
     pub reply_address: &'a str,
     pub internal_address: &'a str,
     pub help: &'a str,
-    /// The report's text; `None` in the notice for a member without a key.
+    /// The report's text. A member without a key never gets this template
+    /// (they get `team-metadata`); `text` and `withheld` stay for templates
+    /// written against them.
     pub text: Option<&'a str>,
     pub withheld: bool,
 }
