@@ -23,9 +23,9 @@ use crate::respond::protect::Protection;
 use crate::respond::{self, Templates, compose::Original};
 use crate::source::{Incoming, Raw};
 use crate::store::{
-    Batch, NewAttachment, NewEvent, NewMail, NewMessage, Store, StoreError, Tx, lock,
+    Batch, NewAttachment, NewEvent, NewMail, NewMessage, SentMail, Store, StoreError, Tx, lock,
 };
-use crate::thread::{self, Automation, Candidate, Decision, Sender, Token, Via};
+use crate::thread::{self, Automation, Candidate, Class, Decision, Sender, Token, Via, bounce};
 use pgp::{crypto_problems, open_and_merge, record_crypto};
 
 /// What the daemon needs to ingest: config, compiled templates and keys.
@@ -195,8 +195,20 @@ impl Pipeline<'_> {
             problems.push(Problem::DuplicateMessageId { first });
         }
 
-        let class = thread::classify(msg, &program.address, &config.team);
-        let (candidate, token) = self.candidate(tx, msg)?;
+        let own = self.own_copy(tx, msg, p.raw.as_deref())?;
+        let class = thread::classify(msg, &program.address, &config.team, own.is_some());
+        let Threading {
+            candidate,
+            token,
+            returned,
+        } = self.candidate(tx, msg, class, own)?;
+        match (class.sender, class.automation) {
+            (Sender::Spoofed, _) => problems.push(Problem::SpoofedOwnAddress),
+            (Sender::External, Some(Automation::Bounce)) if returned.is_none() => {
+                problems.push(Problem::UnverifiedBounce);
+            }
+            _ => {}
+        }
         if let Some(Token::Reply(id) | Token::Internal(id)) = &token
             && candidate.as_ref().is_none_or(|c| c.via != Via::PlusAddress)
         {
@@ -394,10 +406,13 @@ impl Pipeline<'_> {
                 };
                 self.reporter_followup(tx, id, stored, is_reporter, now)?;
             }
-            // Automatic mail never counts as the reporter answering; a bounce
-            // is a delivery problem for the team to see.
-            (Some(id), Sender::External, Some(Automation::Bounce)) => {
-                self.delivery_problem(tx, id, stored, now)?;
+            // Automatic mail never counts as the reporter answering. A bounce
+            // of a mail we sent (found by its return path) is a delivery
+            // problem for the team to see; any other stays where it is stored.
+            (report, Sender::External, Some(Automation::Bounce)) => {
+                if let Some(sent) = &returned {
+                    self.delivery_problem(tx, report.as_ref(), stored, sent, now)?;
+                }
             }
             // A member's out-of-office reply to a notification acts on nothing.
             (_, Sender::Team, None) => {
@@ -425,48 +440,102 @@ impl Pipeline<'_> {
         })
     }
 
-    /// Applies SPEC §3 in order: plus-address token, subject tag, references.
+    /// The outbox row `msg` is a copy of: its Message-ID is the row's and so
+    /// is its body. Nothing else (our From, a Message-ID shaped like ours)
+    /// makes mail ours; a message only known by its headers is not.
+    fn own_copy(
+        &self,
+        tx: &Tx<'_>,
+        msg: &ParsedMessage,
+        raw: Option<&[u8]>,
+    ) -> Result<Option<SentMail>, StoreError> {
+        let (Some(id), Some(raw)) = (&msg.message_id, raw) else {
+            return Ok(None);
+        };
+        Ok(tx
+            .sent_by_message_id(id)?
+            .filter(|sent| thread::own::same_body(raw, &sent.raw)))
+    }
+
+    /// Where `msg` points. Our own mail: the report of the outbox row it
+    /// copies. Mail claiming to be ours: nowhere. Automatic mail to a return
+    /// path: the report of the row whose token it names, and for a bounce
+    /// nothing else counts. Otherwise SPEC §3 in order: plus-address token,
+    /// subject tag, references.
     fn candidate(
         &self,
         tx: &Tx<'_>,
         msg: &ParsedMessage,
-    ) -> Result<(Option<Candidate>, Option<Token>), StoreError> {
+        class: Class,
+        own: Option<SentMail>,
+    ) -> Result<Threading, StoreError> {
         let program = &self.config.program;
         let prefix = program.id_prefix.as_str();
-        let addresses = msg
-            .delivered_to
-            .iter()
-            .map(String::as_str)
-            .chain(msg.recipients.iter().map(|r| r.address.as_str()));
-        let token = thread::find_token(addresses, &program.address, prefix);
+        match class.sender {
+            Sender::Own => {
+                let candidate = own.and_then(|sent| sent.report_id).map(|report| Candidate {
+                    report,
+                    via: Via::Outbox,
+                });
+                return Ok(Threading {
+                    candidate,
+                    ..Threading::default()
+                });
+            }
+            Sender::Spoofed => return Ok(Threading::default()),
+            Sender::Team | Sender::External => {}
+        }
+        if class.automation.is_some()
+            && let Some(token) = bounce::return_token(thread::addresses(msg), &program.address)
+            && let Some(sent) = tx.sent_by_return_token(&token)?
+        {
+            let candidate = sent.report_id.clone().map(|report| Candidate {
+                report,
+                via: Via::ReturnPath,
+            });
+            return Ok(Threading {
+                candidate,
+                token: None,
+                returned: Some(sent),
+            });
+        }
+        if class.sender == Sender::External && class.automation == Some(Automation::Bounce) {
+            return Ok(Threading::default());
+        }
+        let token = thread::find_token(thread::addresses(msg), &program.address, prefix);
+        let threading = |candidate| Threading {
+            candidate: Some(candidate),
+            token: token.clone(),
+            returned: None,
+        };
         if let Some(Token::Reply(id) | Token::Internal(id)) = &token
             && tx.report_state(id)?.is_some()
         {
-            let c = Candidate {
+            return Ok(threading(Candidate {
                 report: id.clone(),
                 via: Via::PlusAddress,
-            };
-            return Ok((Some(c), token));
+            }));
         }
         if let Some(id) = thread::subject_tag(&msg.subject, prefix)
             && tx.report_state(&id)?.is_some()
         {
-            let c = Candidate {
+            return Ok(threading(Candidate {
                 report: id,
                 via: Via::SubjectTag,
-            };
-            return Ok((Some(c), token));
+            }));
         }
         for id in msg.referenced_ids() {
             if let Some(report) = tx.report_for_message_id(id)? {
-                let c = Candidate {
+                return Ok(threading(Candidate {
                     report,
                     via: Via::References,
-                };
-                return Ok((Some(c), token));
+                }));
             }
         }
-        Ok((None, token))
+        Ok(Threading {
+            token,
+            ..Threading::default()
+        })
     }
 
     /// An address outside the program and the team (a reporter's colleague in Cc).
@@ -677,6 +746,16 @@ impl Pipeline<'_> {
         }
         Ok(Some((protected.protection, sealed.message_id)))
     }
+}
+
+/// Where a message points, as [`Pipeline::candidate`] found it.
+#[derive(Debug, Default)]
+struct Threading {
+    candidate: Option<Candidate>,
+    /// The plus-address token it was sent to, if any.
+    token: Option<Token>,
+    /// The mail of ours whose return path it came back to.
+    returned: Option<SentMail>,
 }
 
 /// A mail to a reporter: what it is, and who caused it (for its events).

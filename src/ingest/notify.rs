@@ -1,6 +1,11 @@
 //! Reporter mail reaches the team: the notification of a new report or a
 //! follow-up (one encrypted mail per member), the reporter's `Credit:` answer,
 //! the end of a `#waiting` pause, and bounces shown as delivery problems.
+//!
+//! A member without an OpenPGP key gets, in place of each, the metadata notice
+//! ([`crate::respond::compose::metadata_notice`]): the report's id, state and
+//! deadlines, nothing of the reporter (address, name, keys), the subject or
+//! the text.
 
 use jiff::Timestamp;
 use serde_json::json;
@@ -9,10 +14,12 @@ use super::Pipeline;
 use crate::crypto::{Encryption, Opened, Signature};
 use crate::parse::{self, ParseLimits, ParsedMessage};
 use crate::report::{self, ReportId};
+use crate::respond::compose::{ComposeError, metadata_notice};
 use crate::respond::team::{self, TeamMail};
-use crate::respond::templates::NotificationData;
+use crate::respond::templates::{DeliveryProblemData, NotificationData};
 use crate::sla;
-use crate::store::{NewEvent, StoreError, Tx};
+use crate::store::{NewEvent, SentMail, StoreError, Tx};
+use crate::thread::bounce::{self, RecipientStatus};
 
 /// One stored message, as the team's stages see it.
 #[derive(Debug, Clone, Copy)]
@@ -110,7 +117,8 @@ impl Pipeline<'_> {
                 waiting: record.waiting,
             },
         ));
-        let mut data = NotificationData {
+        let deadlines = sla::deadline_lines(tx, self.config, report, now)?;
+        let data = NotificationData {
             headline: format!("{headline}: {report}"),
             report_id: report.as_str(),
             state: record.state.as_str(),
@@ -132,7 +140,7 @@ impl Pipeline<'_> {
                 })
                 .collect(),
             problems: s.problems.to_vec(),
-            deadlines: sla::deadline_lines(tx, self.config, report, now)?,
+            deadlines: deadlines.clone(),
             reply_address: &reply_address,
             internal_address: &internal_address,
             help: &help,
@@ -151,13 +159,18 @@ impl Pipeline<'_> {
         let rendered = self
             .templates
             .render("notification", &data)
+            .map_err(ComposeError::from)
             .and_then(|body| {
-                data.text = None;
-                data.withheld = true;
-                data.attachments.clear();
-                Ok((body, self.templates.render("notification", &data)?))
+                let metadata = metadata_notice(
+                    self.templates,
+                    headline,
+                    Some(report),
+                    Some(record.state.as_str()),
+                    deadlines,
+                )?;
+                Ok((body, metadata))
             });
-        let (body, metadata_body) = match rendered {
+        let (body, metadata) = match rendered {
             Ok(bodies) => bodies,
             Err(err) => {
                 tracing::warn!(report = %report, error = %err, "cannot render the team notification");
@@ -172,7 +185,7 @@ impl Pipeline<'_> {
             subject: format!("[{report}] {headline}: {subject_text}"),
             body,
             secret: true,
-            metadata: Some((format!("[{report}] {headline}"), metadata_body)),
+            metadata: Some(metadata),
             attachments: &attachments,
             reply_to: Some(internal_address.clone()),
             from_name: format!("{} disclosed", program.name),
@@ -276,73 +289,110 @@ impl Pipeline<'_> {
         self.notify_team(tx, report, s, "The reporter wrote again", now)
     }
 
-    /// A bounce of our mail to the reporter: the team sees a delivery problem.
-    /// It never counts as the reporter answering.
+    /// A bounce that came back to the return path of `returned`, one of our
+    /// mails: recorded on `report` (the returned mail's), and the team sees a
+    /// delivery problem. The notice names the returned mail and quotes only the
+    /// bounce's delivery-status fields; a bounce of such a notice is recorded
+    /// but not announced again (that could loop). It never counts as the
+    /// reporter answering.
     pub(super) fn delivery_problem(
         &self,
         tx: &Tx<'_>,
-        report: &ReportId,
+        report: Option<&ReportId>,
         s: Stored<'_>,
+        returned: &SentMail,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        if self.config.team.members.is_empty() {
-            return Ok(());
-        }
-        let program = &self.config.program;
-        let returned = if s.msg.returned_message_ids.is_empty() {
-            "(not named in the bounce)".to_owned()
-        } else {
-            s.msg
-                .returned_message_ids
-                .iter()
-                .map(|id| format!("<{id}>"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let statuses = s.raw.map(bounce::delivery_status).unwrap_or_default();
         let from = s
             .msg
             .from
             .as_ref()
             .map_or("(no sender)", |m| m.address.as_str());
-        let head = format!(
-            "A mail from {report} was returned as undeliverable.\n\n    Returned mail: {returned}\n    Bounce from:   {from}\n\n\
-             The reporter may not have received it. The bounce is stored in the report:\n    disclosed report {report}\n"
-        );
-        // The bounce's own text can quote what we sent: only encrypted copies carry it.
-        let excerpt: String = s.msg.text.chars().take(2000).collect();
-        let body =
-            format!("{head}\n---------- the bounce says ----------\n{excerpt}\n\n-- \ndisclosed\n");
-        let mail = TeamMail {
-            subject: format!("[{report}] Delivery problem: mail to the reporter bounced"),
-            body,
-            secret: true,
-            metadata: Some((
-                format!("[{report}] Delivery problem: mail to the reporter bounced"),
-                format!("{head}\n-- \ndisclosed\n"),
-            )),
-            attachments: &[],
-            reply_to: Some(program.address.with_tag(&format!("{report}-internal"))),
-            from_name: format!("{} disclosed", program.name),
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-        };
         tx.append_event(&NewEvent {
-            report_id: Some(report),
+            report_id: report,
             at: now,
             actor: from,
             auth: "none",
             kind: "delivery-problem",
-            detail: json!({ "returned": s.msg.returned_message_ids }),
+            detail: json!({
+                "returned": returned.message_id,
+                "returned_kind": returned.kind,
+                "recipients": returned.recipients,
+                "status": statuses,
+            }),
             message: Some(s.message),
         })?;
-        self.send_to_team(
-            tx,
-            Some(report),
-            "delivery-problem",
-            &mail,
-            None,
-            s.message,
-            now,
-        )
+        let announced = [DELIVERY_PROBLEM, crate::respond::DELIVERY_FAILED];
+        if self.config.team.members.is_empty() || announced.contains(&returned.kind.as_str()) {
+            return Ok(());
+        }
+        let program = &self.config.program;
+        let headline = "Delivery problem: a mail came back undeliverable";
+        let state = match report {
+            Some(id) => tx.report_record(id)?.map(|r| r.state),
+            None => None,
+        };
+        let deadlines = match report {
+            Some(id) => sla::deadline_lines(tx, self.config, id, now)?,
+            None => Vec::new(),
+        };
+        let body = self
+            .templates
+            .render(
+                "delivery-problem",
+                &DeliveryProblemData {
+                    report_id: report.map(ReportId::as_str),
+                    kind: &returned.kind,
+                    message_id: &returned.message_id,
+                    recipients: returned.recipients.join(", "),
+                    statuses: statuses.iter().map(RecipientStatus::lines).collect(),
+                },
+            )
+            .map_err(ComposeError::from)
+            .and_then(|body| {
+                let metadata = metadata_notice(
+                    self.templates,
+                    headline,
+                    report,
+                    state.map(|s| s.as_str()),
+                    deadlines,
+                )?;
+                Ok((body, metadata))
+            });
+        let (body, metadata) = match body {
+            Ok(rendered) => rendered,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot render the delivery-problem notice");
+                tx.append_event(&NewEvent {
+                    report_id: report,
+                    at: now,
+                    actor: "disclosed",
+                    auth: "none",
+                    kind: "team-mail-failed",
+                    detail: json!({ "kind": DELIVERY_PROBLEM, "reason": err.to_string() }),
+                    message: Some(s.message),
+                })?;
+                return Ok(());
+            }
+        };
+        let mail = TeamMail {
+            subject: match report {
+                Some(id) => format!("[{id}] {headline}"),
+                None => headline.to_owned(),
+            },
+            body,
+            secret: true,
+            metadata: Some(metadata),
+            attachments: &[],
+            reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
+            from_name: format!("{} disclosed", program.name),
+            references: Vec::new(),
+            auto_submitted: Some("auto-generated"),
+        };
+        self.send_to_team(tx, report, DELIVERY_PROBLEM, &mail, None, s.message, now)
     }
 }
+
+/// The outbox kind of the team's notice of a bounce.
+pub(super) const DELIVERY_PROBLEM: &str = "delivery-problem";

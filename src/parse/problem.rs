@@ -54,6 +54,12 @@ pub enum Problem {
     ProtectedFromMismatch {
         inner: String,
     },
+    /// Claims to be our own mail (our From, a Message-ID shaped like ours),
+    /// but is no mail we sent.
+    SpoofedOwnAddress,
+    /// Looks like a bounce, but does not come back to the return path of a
+    /// mail we sent.
+    UnverifiedBounce,
     /// Not a problem with the message, but the reason it got no answer.
     NotAnswered {
         reason: &'static str,
@@ -81,6 +87,8 @@ impl Problem {
             Self::Undecryptable { .. } => "undecryptable",
             Self::BadSignature { .. } => "bad-signature",
             Self::ProtectedFromMismatch { .. } => "protected-from-mismatch",
+            Self::SpoofedOwnAddress => "spoofed-own-address",
+            Self::UnverifiedBounce => "unverified-bounce",
             Self::NotAnswered { .. } => "not-answered",
         }
     }
@@ -140,6 +148,14 @@ impl fmt::Display for Problem {
             Self::ProtectedFromMismatch { inner } => write!(
                 f,
                 "the protected From ({inner}) differs from the outer From; the outer one counts"
+            ),
+            Self::SpoofedOwnAddress => write!(
+                f,
+                "it looks like our own mail, but no mail we sent has its Message-ID and body"
+            ),
+            Self::UnverifiedBounce => write!(
+                f,
+                "it looks like a bounce, but not to the return path of a mail we sent"
             ),
             Self::NotAnswered { reason } => write!(f, "{reason}"),
         }

@@ -7,8 +7,10 @@ use lettre::Message;
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 
-use super::templates::{AckData, DeliveryFailedData, TemplateError, Templates, UndecryptableData};
-use crate::config::Config;
+use super::templates::{
+    AckData, DeliveryFailedData, MetadataNoticeData, TemplateError, Templates, UndecryptableData,
+};
+use crate::config::{Address, Config};
 use crate::report::ReportId;
 use crate::store::NewMail;
 
@@ -17,7 +19,11 @@ use crate::store::NewMail;
 pub struct Outgoing {
     /// Without angle brackets.
     pub message_id: String,
+    /// The SMTP envelope sender: this mail's own return path (see
+    /// [`ReturnPath`]), so a bounce names the mail it returns.
     pub envelope_from: String,
+    /// The token in `envelope_from`, stored on the outbox row.
+    pub return_token: String,
     pub recipients: Vec<String>,
     pub raw: Vec<u8>,
 }
@@ -30,6 +36,7 @@ impl Outgoing {
             kind,
             message_id: &self.message_id,
             envelope_from: &self.envelope_from,
+            return_token: Some(&self.return_token),
             recipients: &self.recipients,
             rate_key: None,
             raw: &self.raw,
@@ -80,6 +87,26 @@ pub fn new_message_id(domain: &str, now: Timestamp) -> String {
     let millis = u64::try_from(now.as_millisecond()).unwrap_or(0);
     let id = uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid();
     format!("disclosed.{}@{domain}", id.simple())
+}
+
+/// A fresh per-message return path, `security+bounce-<token>@domain`: the token
+/// holds 122 random bits (a UUIDv4), so only who saw the mail can name it; it is stored
+/// with the mail's outbox row, so a bounce to it finds exactly that row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnPath {
+    pub token: String,
+    pub address: String,
+}
+
+impl ReturnPath {
+    pub fn new(program: &Address) -> Self {
+        let token = uuid::Uuid::new_v4().as_u128();
+        let token = format!("{token:032x}");
+        Self {
+            address: crate::thread::bounce::return_path(program, &token),
+            token,
+        }
+    }
 }
 
 /// `[SEC-…] Re: <original>`, without piling up reply prefixes.
@@ -194,9 +221,11 @@ fn automatic_reply(
     let message = in_reply_to(builder, original)
         .body(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;
+    let path = ReturnPath::new(&config.program.address);
     Ok(Outgoing {
         message_id,
-        envelope_from: config.program.address.to_string(),
+        envelope_from: path.address,
+        return_token: path.token,
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
     })
@@ -229,9 +258,11 @@ pub fn relay(
     let message = in_reply_to(builder, &original)
         .body(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;
+    let path = ReturnPath::new(&program.address);
     Ok(Outgoing {
         message_id,
-        envelope_from: program.address.to_string(),
+        envelope_from: path.address,
+        return_token: path.token,
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
     })
@@ -374,6 +405,32 @@ pub fn delivery_failure(
     Ok((subject, body))
 }
 
+/// The subject and text of the notice a member without an OpenPGP key gets in
+/// place of a team mail about `report`: what happened (`headline`, which must
+/// hold no report content), the report's id, state and deadlines, nothing more.
+pub fn metadata_notice(
+    templates: &Templates,
+    headline: &str,
+    report: Option<&ReportId>,
+    state: Option<&str>,
+    deadlines: Vec<String>,
+) -> Result<(String, String), ComposeError> {
+    let body = templates.render(
+        "team-metadata",
+        &MetadataNoticeData {
+            headline,
+            report_id: report.map(ReportId::as_str),
+            state,
+            deadlines,
+        },
+    )?;
+    let subject = match report {
+        Some(id) => format!("[{id}] {headline}"),
+        None => headline.to_owned(),
+    };
+    Ok((subject, body))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,5 +462,18 @@ mod tests {
         assert!(a < new_message_id("example.org", later), "ids sort by time");
         let program = crate::config::Address::parse("security@example.org").expect("address");
         assert!(crate::thread::is_our_message_id(&a, &program));
+    }
+
+    #[test]
+    fn every_mail_gets_its_own_return_path() {
+        let program = Address::parse("security@example.org").expect("address");
+        let a = ReturnPath::new(&program);
+        let b = ReturnPath::new(&program);
+        assert_ne!(a.token, b.token);
+        assert_eq!(
+            crate::thread::bounce::return_token([a.address.as_str()], &program).as_deref(),
+            Some(a.token.as_str())
+        );
+        assert_eq!(a.token.len(), crate::thread::bounce::TOKEN_LEN);
     }
 }

@@ -177,7 +177,29 @@ fn report_failure(
     if mail.kind == DELIVERY_FAILED {
         return Ok(());
     }
-    let (subject, body) = match compose::delivery_failure(ctx.config, ctx.templates, mail, reason) {
+    // The notice names the recipients and the server's answer, which quotes
+    // them: a member without a key gets the report's metadata only.
+    let state = match &report {
+        Some(id) => tx.report_record(id)?.map(|r| r.state),
+        None => None,
+    };
+    let deadlines = match &report {
+        Some(id) => crate::sla::deadline_lines(tx, ctx.config, id, ctx.now)?,
+        None => Vec::new(),
+    };
+    let composed =
+        compose::delivery_failure(ctx.config, ctx.templates, mail, reason).and_then(|full| {
+            let headline = format!("Undeliverable: {}", mail.kind);
+            let metadata = compose::metadata_notice(
+                ctx.templates,
+                &headline,
+                report.as_ref(),
+                state.map(|s| s.as_str()),
+                deadlines,
+            )?;
+            Ok((full, metadata))
+        });
+    let ((subject, body), metadata) = match composed {
         Ok(text) => text,
         // The failure is recorded as an event either way; a broken template
         // must not keep the outbox from recording results.
@@ -190,8 +212,8 @@ fn report_failure(
     let notice = super::team::TeamMail {
         subject,
         body,
-        secret: false,
-        metadata: None,
+        secret: true,
+        metadata: Some(metadata),
         attachments: &[],
         reply_to: report
             .as_ref()

@@ -8,7 +8,7 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 
-use super::compose::{ComposeError, Outgoing, mailbox, new_message_id};
+use super::compose::{ComposeError, Outgoing, ReturnPath, mailbox, new_message_id};
 use super::protect::Protection;
 use crate::config::{Address, Config, Member};
 use crate::crypto::{Crypto, seal};
@@ -154,11 +154,13 @@ fn for_member(
         ),
         (None, None) => (plain, Protection::Clear),
     };
+    let path = ReturnPath::new(&config.program.address);
     Ok(Some(MemberMail {
         member: member.email.clone(),
         mail: Outgoing {
             message_id,
-            envelope_from: config.program.address.to_string(),
+            envelope_from: path.address,
+            return_token: path.token,
             recipients: vec![member.email.to_string()],
             raw,
         },

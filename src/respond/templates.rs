@@ -18,6 +18,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/delivery-failed.txt.hbs"),
     ),
     (
+        "delivery-problem",
+        include_str!("../../templates/delivery-problem.txt.hbs"),
+    ),
+    (
+        "team-metadata",
+        include_str!("../../templates/team-metadata.txt.hbs"),
+    ),
+    (
         "acknowledgement-undecryptable",
         include_str!("../../templates/acknowledgement-undecryptable.txt.hbs"),
     ),
@@ -155,6 +163,32 @@ pub struct DeliveryFailedData<'a> {
     pub reason: &'a str,
 }
 
+/// What the team's notice of a bounce can use: the returned mail (one of ours)
+/// and the bounce's delivery-status fields, never its free text.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryProblemData<'a> {
+    pub report_id: Option<&'a str>,
+    /// What the returned mail was, e.g. `acknowledgement`.
+    pub kind: &'a str,
+    pub message_id: &'a str,
+    pub recipients: String,
+    /// Per recipient, `Name: value` lines (Final-Recipient, Action, Status,
+    /// Remote-MTA, Diagnostic-Code), each one cleaned, short line.
+    pub statuses: Vec<Vec<String>>,
+}
+
+/// What the notice to a member without an OpenPGP key can use. It has no field
+/// for anything but metadata (no reporter, subject, text, keys or addresses),
+/// so no template, built-in or replaced, can put more into that notice.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetadataNoticeData<'a> {
+    /// What happened, without content: "New report: SEC-2026-0042".
+    pub headline: &'a str,
+    pub report_id: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub deadlines: Vec<String>,
+}
+
 /// What the acknowledgement of an unreadable encrypted report can use. It holds
 /// nothing of the reporter's message.
 #[derive(Debug, Clone, Serialize)]
@@ -199,7 +233,9 @@ pub struct NotificationData<'a> {
     pub reply_address: &'a str,
     pub internal_address: &'a str,
     pub help: &'a str,
-    /// The report's text; `None` in the notice for a member without a key.
+    /// The report's text. A member without a key never gets this template
+    /// (they get `team-metadata`); `text` and `withheld` stay for templates
+    /// written against them.
     pub text: Option<&'a str>,
     pub withheld: bool,
 }

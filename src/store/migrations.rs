@@ -240,14 +240,22 @@ CREATE TABLE sla_notices (
 CREATE INDEX events_kind ON events (kind, report_id);
 "#;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4)];
+// Each outgoing mail's own return path: the random token in its envelope
+// sender (`security+bounce-<token>@…`), by which a bounce finds the one mail
+// it returns. Mail queued before has none, so bounces of it stay unattached.
+const V5: &str = r#"
+ALTER TABLE outbox ADD COLUMN return_token TEXT;
+CREATE UNIQUE INDEX outbox_return_token ON outbox (return_token) WHERE return_token IS NOT NULL;
+"#;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 4;
+pub const LATEST: usize = 5;
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use cursors::Cursor;
 pub use keys::{HeldMail, KeyRecord, MessageCrypto};
 pub use messages::{NewAttachment, NewMessage, StoredMessage};
-pub use outbox::{NewMail, QueuedMail};
+pub use outbox::{NewMail, QueuedMail, SentMail};
 pub use read::{
     AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,
     ReportDetail, ReportSummary,

@@ -1,8 +1,10 @@
 //! The outbox: every mail we send is a row first, rendered and with its Message-ID
-//! fixed, in the same transaction as the change that caused it.
+//! fixed, in the same transaction as the change that caused it. It is also how
+//! we know our own mail when it comes back (by Message-ID) and which mail a
+//! bounce returns (by the token of its return path).
 
 use jiff::Timestamp;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Result, StoreError, Tx, ctx, from_ms, ms};
 use crate::report::ReportId;
@@ -16,6 +18,8 @@ pub struct NewMail<'a> {
     /// Without angle brackets.
     pub message_id: &'a str,
     pub envelope_from: &'a str,
+    /// The token of `envelope_from` when it is a per-message return path.
+    pub return_token: Option<&'a str>,
     pub recipients: &'a [String],
     /// Set for automatic replies: the address they are rate-limited by.
     pub rate_key: Option<&'a str>,
@@ -23,6 +27,19 @@ pub struct NewMail<'a> {
     /// Held as `needs-key` instead of queued: it may not go out in clear and
     /// no key for its recipient is known yet.
     pub held: bool,
+}
+
+/// A mail we queued (in any state), as a returned copy or a bounce finds it.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub id: i64,
+    pub report_id: Option<ReportId>,
+    /// What it is, e.g. `acknowledgement`.
+    pub kind: String,
+    pub message_id: String,
+    pub recipients: Vec<String>,
+    /// The mail as rendered (sealed, when it was).
+    pub raw: Vec<u8>,
 }
 
 /// A queued mail that is due.
@@ -50,8 +67,8 @@ impl Tx<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO outbox (report_id, kind, message_id, envelope_from, recipients,
-                     rate_key, status, attempts, next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, 0, ?7, ?7)",
+                     rate_key, status, attempts, next_attempt_at, created_at, return_token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, 0, ?7, ?7, ?9)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
@@ -63,6 +80,7 @@ impl Tx<'_> {
                     mail.rate_key,
                     ms(at),
                     if mail.held { "needs-key" } else { "queued" },
+                    mail.return_token,
                 ])
             })
             .map_err(ctx("queueing a mail"))?;
@@ -72,6 +90,56 @@ impl Tx<'_> {
             .and_then(|mut stmt| stmt.execute(params![id, mail.raw]))
             .map_err(ctx("queueing a mail"))?;
         Ok(id)
+    }
+
+    /// The mail we queued with `message_id` (without brackets).
+    pub fn sent_by_message_id(&self, message_id: &str) -> Result<Option<SentMail>> {
+        self.sent_where("o.message_id = ?1", message_id)
+    }
+
+    /// The mail whose return path holds `token` (lower-case hex).
+    pub fn sent_by_return_token(&self, token: &str) -> Result<Option<SentMail>> {
+        self.sent_where("o.return_token = ?1", token)
+    }
+
+    fn sent_where(&self, condition: &str, value: &str) -> Result<Option<SentMail>> {
+        let what = "looking up a mail we sent";
+        let row = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT o.id, o.report_id, o.kind, o.message_id, o.recipients, r.raw
+                 FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
+                 WHERE {condition}"
+            ))
+            .and_then(|mut stmt| {
+                stmt.query_row([value], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Option<String>>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?,
+                        row.get::<_, Vec<u8>>(5)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(ctx(what))?;
+        let Some((id, report_id, kind, message_id, recipients, raw)) = row else {
+            return Ok(None);
+        };
+        let recipients = serde_json::from_str(&recipients).map_err(|err| StoreError::Corrupt {
+            what: "outbox recipients",
+            detail: format!("row {id}: {err}"),
+        })?;
+        Ok(Some(SentMail {
+            id,
+            report_id: report_id.map(ReportId::from_stored),
+            kind,
+            message_id,
+            recipients,
+            raw,
+        }))
     }
 
     /// Automatic replies queued for `rate_key` since `since`.

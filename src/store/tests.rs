@@ -83,6 +83,7 @@ fn outbox_rows_are_sent_once_and_retried_when_due() {
                     kind: "acknowledgement",
                     message_id: "disclosed.1@example.org",
                     envelope_from: "security@example.org",
+                    return_token: None,
                     recipients: &recipients,
                     rate_key: Some("r@x.net"),
                     raw: b"raw",
@@ -207,6 +208,57 @@ fn source_cursors_round_trip_per_mailbox() {
 }
 
 #[test]
+fn a_mail_we_sent_is_found_by_its_message_id_and_by_its_return_token_only() {
+    let mut store = Store::open_in_memory().expect("store");
+    let recipients = vec!["r@x.net".to_owned()];
+    let token = "0123456789abcdef0123456789abcdef";
+    let mail = |message_id, return_token| NewMail {
+        report_id: None,
+        kind: "acknowledgement",
+        message_id,
+        envelope_from: "security+bounce-x@example.org",
+        return_token,
+        recipients: &recipients,
+        rate_key: None,
+        raw: b"From: a\r\n\r\nbody",
+        held: false,
+    };
+    let id = store
+        .write(|w| w.tx().enqueue(&mail("m1@example.org", Some(token)), at(0)))
+        .expect("enqueue");
+    store
+        .write(|w| w.tx().enqueue(&mail("m2@example.org", None), at(0)))
+        .expect("enqueue");
+    let read = store.read();
+    let by_id = read
+        .sent_by_message_id("m1@example.org")
+        .expect("read")
+        .expect("found");
+    assert_eq!((by_id.id, by_id.kind.as_str()), (id, "acknowledgement"));
+    assert_eq!(by_id.recipients, recipients);
+    assert_eq!(by_id.raw, b"From: a\r\n\r\nbody");
+    let by_token = read
+        .sent_by_return_token(token)
+        .expect("read")
+        .expect("found");
+    assert_eq!(by_token.message_id, "m1@example.org");
+    assert!(
+        read.sent_by_message_id("m3@example.org")
+            .expect("read")
+            .is_none()
+    );
+    for other in ["", "0123456789abcdef0123456789abcdee", "security"] {
+        assert!(
+            read.sent_by_return_token(other).expect("read").is_none(),
+            "{other}"
+        );
+    }
+    // A token names one row only.
+    let again = store.write(|w| w.tx().enqueue(&mail("m4@example.org", Some(token)), at(0)));
+    assert!(again.is_err(), "a second row with the same token");
+}
+
+#[test]
 fn a_version_1_database_keeps_its_outbox_through_the_openpgp_migration() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("db.sqlite3");
@@ -267,6 +319,7 @@ fn held_mail_waits_for_a_key_and_is_released_sealed() {
                         kind: "acknowledgement",
                         message_id: &format!("m{n}@example.org"),
                         envelope_from: "security@example.org",
+                        return_token: None,
                         recipients,
                         rate_key: None,
                         raw: b"clear",

@@ -1,10 +1,22 @@
 //! Classify a message and decide which report it belongs to (SPEC §2 loop rules,
 //! SPEC §3 threading). Everything here is pure: the caller looks facts up in the
 //! store and passes them in.
+//!
+//! Two kinds of mail may join a report without a participant sending it, so
+//! both must prove where they belong instead of naming a report: our own mail
+//! (its Message-ID and body are those of an outbox row: [`own`]) joins that
+//! row's report, and a bounce (delivered to a return path whose token we
+//! issued: [`bounce`]) joins the report of the mail it returns. Anything else
+//! that only claims to be either is stored in no report.
+
+pub mod bounce;
+pub mod own;
 
 use crate::config::{Address, Team};
 use crate::parse::{ParsedMessage, ReturnPath};
 use crate::report::ReportId;
+
+pub use own::{claims_to_be_ours, is_our_message_id};
 
 /// The plus-address token a message was sent to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +32,8 @@ pub enum Token {
 }
 
 /// Finds the first plus-address token among `recipients` (To, Cc, Delivered-To…).
+/// Return paths (`security+bounce-<token>@…`, see [`bounce`]) are no report's
+/// token and are skipped.
 pub fn find_token<'a>(
     recipients: impl IntoIterator<Item = &'a str>,
     program: &Address,
@@ -36,7 +50,7 @@ pub fn find_token<'a>(
         let Some((base, tag)) = local.split_once('+') else {
             continue;
         };
-        if !base.eq_ignore_ascii_case(&program.local) {
+        if !base.eq_ignore_ascii_case(&program.local) || bounce::token_of_tag(tag).is_some() {
             continue;
         }
         if tag.eq_ignore_ascii_case("control") {
@@ -67,8 +81,11 @@ pub fn subject_tag(subject: &str, prefix: &str) -> Option<ReportId> {
 /// Who sent a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sender {
-    /// The program address itself, or mail bearing one of our Message-IDs.
+    /// A copy of a mail from our outbox (see [`own`]).
     Own,
+    /// Claims to be ours (our From, a Message-ID shaped like ours) but is no
+    /// mail we sent: someone else wrote it.
+    Spoofed,
     Team,
     External,
 }
@@ -99,14 +116,6 @@ pub struct Class {
     pub automation: Option<Automation>,
 }
 
-/// True for Message-IDs that [`crate::respond`] generates.
-pub fn is_our_message_id(id: &str, program: &Address) -> bool {
-    id.starts_with("disclosed.")
-        && id
-            .rsplit_once('@')
-            .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(&program.domain))
-}
-
 /// True for the program address and all its plus-addresses.
 pub fn is_program_address(addr: &str, program: &Address) -> bool {
     let Some((local, domain)) = addr.rsplit_once('@') else {
@@ -116,15 +125,14 @@ pub fn is_program_address(addr: &str, program: &Address) -> bool {
     base.eq_ignore_ascii_case(&program.local) && domain.eq_ignore_ascii_case(&program.domain)
 }
 
-pub fn classify(msg: &ParsedMessage, program: &Address, team: &Team) -> Class {
+/// Classifies `msg`. `sent_by_us` says the caller found it to be a copy of an
+/// outbox row ([`own::same_body`]); nothing in the message itself can say so.
+pub fn classify(msg: &ParsedMessage, program: &Address, team: &Team, sent_by_us: bool) -> Class {
     let from = msg.from.as_ref().map(|m| m.address.as_str());
-    let sender = if from.is_some_and(|a| is_program_address(a, program))
-        || msg
-            .message_id
-            .as_deref()
-            .is_some_and(|id| is_our_message_id(id, program))
-    {
+    let sender = if sent_by_us {
         Sender::Own
+    } else if claims_to_be_ours(msg, program) {
+        Sender::Spoofed
     } else if from.is_some_and(|a| team.member(a).is_some()) {
         Sender::Team
     } else {
@@ -142,6 +150,9 @@ pub fn classify(msg: &ParsedMessage, program: &Address, team: &Team) -> Class {
         Some(Automation::List)
     } else if matches!(msg.precedence.as_deref(), Some("bulk" | "junk")) {
         Some(Automation::Bulk)
+    } else if bounce::to_return_path(addresses(msg), program) {
+        // Only mail servers and auto-responders write to a return path.
+        Some(Automation::Bounce)
     } else if msg.return_path == ReturnPath::Empty {
         // A null sender without other signs is still automatic (RFC 3834 §2).
         Some(Automation::AutoReply)
@@ -151,11 +162,21 @@ pub fn classify(msg: &ParsedMessage, program: &Address, team: &Team) -> Class {
     Class { sender, automation }
 }
 
+/// Where a message was delivered and addressed: `Delivered-To` and the like,
+/// then To and Cc.
+pub fn addresses(msg: &ParsedMessage) -> impl Iterator<Item = &str> {
+    msg.delivered_to
+        .iter()
+        .map(String::as_str)
+        .chain(msg.recipients.iter().map(|r| r.address.as_str()))
+}
+
 impl Class {
     /// The `kind` recorded with the message.
     pub fn kind(self, opens_report: bool, participant: bool) -> &'static str {
         match (self.sender, self.automation) {
             (Sender::Own, _) => "own",
+            (Sender::Spoofed, _) => "spoofed",
             (Sender::Team, _) => "team",
             (Sender::External, Some(a)) => a.as_str(),
             (Sender::External, None) if opens_report => "reporter",
@@ -171,6 +192,11 @@ pub enum Via {
     PlusAddress,
     SubjectTag,
     References,
+    /// Our own mail: the report of the outbox row it is a copy of.
+    Outbox,
+    /// Automatic mail to a return path: the report of the outbox row whose
+    /// token it names.
+    ReturnPath,
 }
 
 impl Via {
@@ -179,6 +205,8 @@ impl Via {
             Self::PlusAddress => "plus-address",
             Self::SubjectTag => "subject-tag",
             Self::References => "references",
+            Self::Outbox => "outbox",
+            Self::ReturnPath => "return-path",
         }
     }
 }
@@ -206,17 +234,28 @@ pub enum Decision {
 /// takes part in the candidate report.
 pub fn decide(class: Class, candidate: Option<Candidate>, sender_participates: bool) -> Decision {
     match (class.sender, class.automation, candidate) {
-        // Our own mail and the team's join the report they name, and open nothing.
-        (Sender::Own | Sender::Team, _, Some(c)) => Decision::Attach(c),
-        (Sender::Own, _, None) => Decision::Unattached {
+        // Our own mail joins the report of the mail it copies, and opens nothing.
+        (Sender::Own, _, Some(c)) if c.via == Via::Outbox => Decision::Attach(c),
+        (Sender::Own, _, _) => Decision::Unattached {
             reason: "our own mail, not about a known report",
         },
+        // Mail in our name that we never sent: whatever it names, it joins no
+        // report (it could write into anyone's) and opens none.
+        (Sender::Spoofed, _, _) => Decision::Unattached {
+            reason: "claims to be our own mail, but we never sent it",
+        },
+        (Sender::Team, _, Some(c)) => Decision::Attach(c),
         (Sender::Team, _, None) => Decision::Unattached {
             reason: "team mail, not about a known report",
         },
         // A bounce comes from a mail server, never a participant; it belongs to
-        // the report whose mail it returns.
-        (Sender::External, Some(Automation::Bounce), Some(c)) => Decision::Attach(c),
+        // the report of the mail it returns, known only from its return path.
+        (Sender::External, Some(Automation::Bounce), Some(c)) if c.via == Via::ReturnPath => {
+            Decision::Attach(c)
+        }
+        (Sender::External, Some(Automation::Bounce), _) => Decision::Unattached {
+            reason: "a bounce that does not answer a mail we sent",
+        },
         (Sender::External, Some(_), Some(c)) if sender_participates => Decision::Attach(c),
         (Sender::External, Some(_), _) => Decision::Unattached {
             reason: "automatic mail, not from a participant of a known report",
@@ -234,6 +273,7 @@ pub fn decide(class: Class, candidate: Option<Candidate>, sender_participates: b
 pub fn may_auto_reply(class: Class, has_sender: bool) -> Result<(), &'static str> {
     match (class.sender, class.automation) {
         (Sender::Own, _) => Err("our own mail is never answered"),
+        (Sender::Spoofed, _) => Err("mail in our name is never answered"),
         (_, Some(Automation::Bounce)) => Err("bounces are never answered"),
         (_, Some(Automation::AutoReply)) => Err("automatic replies are never answered"),
         (_, Some(Automation::List)) => Err("mailing-list mail is never answered"),

@@ -28,7 +28,12 @@ fn limits() -> ParseLimits {
 
 fn class_of(headers: &str) -> Class {
     let raw = format!("{headers}\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n");
-    classify(&parse(raw.as_bytes(), &limits()), &program(), &team())
+    classify(
+        &parse(raw.as_bytes(), &limits()),
+        &program(),
+        &team(),
+        false,
+    )
 }
 
 #[test]
@@ -91,10 +96,10 @@ fn classification_table() {
     let cases = [
         ("From: r@x.net", Sender::External, None),
         ("From: alice@example.org", Sender::Team, None),
-        ("From: security@example.org", Sender::Own, None),
+        ("From: security@example.org", Sender::Spoofed, None),
         (
             "From: security+SEC-2026-0001@example.org",
-            Sender::Own,
+            Sender::Spoofed,
             None,
         ),
         (
@@ -142,6 +147,28 @@ fn classification_table() {
             Sender::External,
             Some(Automation::Bounce),
         ),
+        (
+            "From: postmaster@mx.x.net",
+            Sender::External,
+            Some(Automation::Bounce),
+        ),
+        // Only mail servers and auto-responders write to a return path.
+        (
+            "From: r@x.net\r\nTo: security+bounce-0123456789abcdef0123456789abcdef@example.org",
+            Sender::External,
+            Some(Automation::Bounce),
+        ),
+        (
+            "From: r@x.net\r\nDelivered-To: security+bounce-garbled@example.org",
+            Sender::External,
+            Some(Automation::Bounce),
+        ),
+        (
+            "From: r@x.net\r\nTo: security+bounce-0123456789abcdef0123456789abcdef@example.org\r\n\
+             Auto-Submitted: auto-replied",
+            Sender::External,
+            Some(Automation::AutoReply),
+        ),
     ];
     for (headers, sender, automation) in cases {
         let class = class_of(headers);
@@ -151,21 +178,47 @@ fn classification_table() {
 }
 
 #[test]
-fn our_message_ids_are_recognised() {
-    let raw = b"From: someone@else.net\r\nMessage-ID: <disclosed.abc@example.org>\r\n\r\nx";
-    let class = classify(&parse(raw, &limits()), &program(), &team());
-    assert_eq!(class.sender, Sender::Own);
+fn mail_that_only_claims_to_be_ours_is_spoofed() {
+    for raw in [
+        &b"From: someone@else.net\r\nMessage-ID: <disclosed.abc@example.org>\r\n\r\nx"[..],
+        b"From: security@example.org\r\nMessage-ID: <x@y>\r\n\r\nx",
+        b"From: alice@example.org\r\nMessage-ID: <disclosed.abc@example.org>\r\n\r\nx",
+    ] {
+        let parsed = parse(raw, &limits());
+        let class = classify(&parsed, &program(), &team(), false);
+        assert_eq!(
+            class.sender,
+            Sender::Spoofed,
+            "{}",
+            String::from_utf8_lossy(raw)
+        );
+        // Only the caller's proof (a copy of an outbox row) makes it ours.
+        let class = classify(&parsed, &program(), &team(), true);
+        assert_eq!(class.sender, Sender::Own);
+    }
     assert!(!is_our_message_id("disclosed.abc@example.net", &program()));
 }
 
 #[test]
+fn return_paths_are_no_report_token() {
+    let p = program();
+    let verp = "security+bounce-0123456789abcdef0123456789abcdef@example.org";
+    assert_eq!(find_token([verp], &p, "SEC"), None);
+    assert_eq!(
+        find_token([verp, "security+SEC-2026-0042@example.org"], &p, "SEC"),
+        Some(Token::Reply(ReportId::new("SEC", 2026, 42)))
+    );
+    // With a prefix that looks like the tag, report tokens still work.
+    assert_eq!(
+        find_token(["security+bounce-2026-0001@example.org"], &p, "BOUNCE"),
+        Some(Token::Reply(ReportId::new("BOUNCE", 2026, 1)))
+    );
+    assert_eq!(find_token([verp], &p, "BOUNCE"), None);
+}
+
+#[test]
 fn decisions() {
-    let c = || {
-        Some(Candidate {
-            report: ReportId::new("SEC", 2026, 1),
-            via: Via::References,
-        })
-    };
+    let c = || via(Via::References);
     let ext = Class {
         sender: Sender::External,
         automation: None,
@@ -173,10 +226,6 @@ fn decisions() {
     let auto = Class {
         sender: Sender::External,
         automation: Some(Automation::AutoReply),
-    };
-    let bounce = Class {
-        sender: Sender::External,
-        automation: Some(Automation::Bounce),
     };
     let team = Class {
         sender: Sender::Team,
@@ -205,7 +254,6 @@ fn decisions() {
         decide(auto, None, false),
         Decision::Unattached { .. }
     ));
-    assert!(matches!(decide(bounce, c(), false), Decision::Attach(_)));
     assert!(matches!(decide(team, c(), false), Decision::Attach(_)));
     assert!(matches!(
         decide(team, None, false),
@@ -215,6 +263,83 @@ fn decisions() {
         decide(own, None, false),
         Decision::Unattached { .. }
     ));
+    assert!(matches!(
+        decide(own, via(Via::Outbox), false),
+        Decision::Attach(_)
+    ));
+}
+
+fn via(via: Via) -> Option<Candidate> {
+    Some(Candidate {
+        report: ReportId::new("SEC", 2026, 1),
+        via,
+    })
+}
+
+#[test]
+fn a_bounce_joins_a_report_only_through_a_return_path() {
+    let bounce = Class {
+        sender: Sender::External,
+        automation: Some(Automation::Bounce),
+    };
+    assert!(matches!(
+        decide(bounce, via(Via::ReturnPath), false),
+        Decision::Attach(Candidate {
+            via: Via::ReturnPath,
+            ..
+        })
+    ));
+    for other in [
+        Via::PlusAddress,
+        Via::SubjectTag,
+        Via::References,
+        Via::Outbox,
+    ] {
+        for participates in [false, true] {
+            assert!(
+                matches!(
+                    decide(bounce, via(other), participates),
+                    Decision::Unattached { .. }
+                ),
+                "{other:?}"
+            );
+        }
+    }
+    assert!(matches!(
+        decide(bounce, None, false),
+        Decision::Unattached { .. }
+    ));
+}
+
+#[test]
+fn spoofed_and_own_mail_never_join_the_report_they_name() {
+    let spoofed = Class {
+        sender: Sender::Spoofed,
+        automation: None,
+    };
+    let own = Class {
+        sender: Sender::Own,
+        automation: None,
+    };
+    for v in [
+        Via::PlusAddress,
+        Via::SubjectTag,
+        Via::References,
+        Via::Outbox,
+        Via::ReturnPath,
+    ] {
+        assert!(
+            matches!(decide(spoofed, via(v), true), Decision::Unattached { .. }),
+            "{v:?}"
+        );
+        let attached = matches!(decide(own, via(v), true), Decision::Attach(_));
+        assert_eq!(attached, v == Via::Outbox, "{v:?}");
+    }
+    assert!(matches!(
+        decide(spoofed, None, false),
+        Decision::Unattached { .. }
+    ));
+    assert!(may_auto_reply(spoofed, true).is_err());
 }
 
 #[test]
@@ -286,4 +411,9 @@ fn kinds() {
         automation: Some(Automation::Bounce),
     };
     assert_eq!(own.kind(false, false), "own");
+    let spoofed = Class {
+        sender: Sender::Spoofed,
+        automation: Some(Automation::Bounce),
+    };
+    assert_eq!(spoofed.kind(false, false), "spoofed");
 }

@@ -2,7 +2,8 @@
 //! written in `.tmp/` beside them and renamed into place (as Maildir does), so a
 //! reader never sees half a mail and the large directory changes once per mail.
 //! The name comes from the Message-ID, so sending the same row again rewrites the
-//! same file.
+//! same file. The envelope sender is recorded as a `Return-Path:` line on top,
+//! as a delivery agent records it, so the file shows where a bounce would go.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -92,6 +93,7 @@ impl FileTransport {
                 .truncate(true)
                 .mode(0o600)
                 .open(&tmp)?;
+            file.write_all(&return_path_line(mail))?;
             file.write_all(&mail.raw)?;
             drop(file);
             fs::rename(&tmp, &target)
@@ -101,6 +103,22 @@ impl FileTransport {
             SendError::transient(format!("cannot write {}: {err}", target.display()))
         })
     }
+}
+
+/// `Return-Path: <envelope sender>` in the mail's own line ending.
+fn return_path_line(mail: &QueuedMail) -> Vec<u8> {
+    let first_line = mail.raw.split(|b| *b == b'\n').next().unwrap_or_default();
+    let eol = if first_line.ends_with(b"\r") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let sender: String = mail
+        .envelope_from
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace() && !"<>".contains(*c))
+        .collect();
+    format!("Return-Path: <{sender}>{eol}").into_bytes()
 }
 
 /// `syncfs(2)` on the filesystem holding `dir`.
@@ -154,6 +172,19 @@ mod tests {
             "two mails and .tmp: a resend adds no file"
         );
         assert_eq!(count(&dir.path().join("out/.tmp")), 0, "no temp file left");
+    }
+
+    #[test]
+    fn the_envelope_sender_is_recorded_as_the_return_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let t = FileTransport::new(dir.path().join("out"));
+        let mut m = mail("disclosed.b@example.org");
+        m.envelope_from = "security+bounce-0123@example.org".into();
+        assert!(t.send_batch(&[m.clone()])[0].is_ok());
+        let written = fs::read(t.path_for("disclosed.b@example.org")).expect("read");
+        let mut want = b"Return-Path: <security+bounce-0123@example.org>\r\n".to_vec();
+        want.extend_from_slice(&m.raw);
+        assert_eq!(written, want);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Dovecot and Postfix (`scripts/mailstack`), with the store read back through
 //! the library.
 
+mod bounce;
 mod cli;
 mod common;
 mod corpus;
