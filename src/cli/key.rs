@@ -44,13 +44,17 @@ pub enum KeyCommand {
         #[arg(long)]
         all: bool,
     },
-    /// Make a correspondent's pending key (one that arrived while another was
-    /// in use; see `report ID`) the key their mail is encrypted to
+    /// Confirm a correspondent's key for the team (it then receives confidential
+    /// mail, and mail held for the address is released to it at once); see
+    /// `report ID` for the keys and their trust
     Accept {
         /// The correspondent's address
         address: String,
-        /// The pending key's fingerprint (spaces allowed)
+        /// The key's fingerprint (spaces allowed)
         fingerprint: String,
+        /// Who vouches for it, for the event log [default: $USER]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
     },
 }
 
@@ -83,7 +87,14 @@ pub(super) fn run(config: &Config, command: KeyCommand, now: Timestamp) -> Resul
         KeyCommand::Accept {
             address,
             fingerprint,
-        } => accept(config, &address, &fingerprint, now),
+            by,
+        } => {
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .filter(|b| !b.trim().is_empty())
+                .unwrap_or_else(|| "unknown".to_owned());
+            accept(config, &address, &fingerprint, &by, now)
+        }
         KeyCommand::Export { all } => {
             let mut certs = Vec::new();
             for (i, path) in config.openpgp.secret_keys.iter().enumerate() {
@@ -107,12 +118,16 @@ pub(super) fn run(config: &Config, command: KeyCommand, now: Timestamp) -> Resul
     }
 }
 
-/// `disclosed key accept`: the team vouches for a key that arrived while
-/// another was in use. Recorded as an event on each report the address is in.
+/// `disclosed key accept`: the team vouches for a key (one that arrived
+/// while another was in use, or one no round trip confirmed yet). Recorded as
+/// an event on each report the address is in; mail held for the address is
+/// sealed to the key and queued now (sent by the daemon's next delivery), so
+/// the team keys must load.
 fn accept(
     config: &Config,
     address: &str,
     fingerprint: &str,
+    by: &str,
     now: Timestamp,
 ) -> Result<(), CliError> {
     let address = address.trim().to_lowercase();
@@ -121,45 +136,33 @@ fn accept(
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_uppercase();
+    let templates = super::load_templates(config)?;
+    let crypto = super::load_crypto(config, now)?;
+    let pipeline = crate::ingest::Pipeline {
+        config,
+        templates: &templates,
+        crypto: &crypto,
+    };
     let mut store = super::open_existing(config)?;
-    let known = store
-        .read()
-        .key_history(&address)
+    let outcome = store
+        .write(|w| pipeline.accept_key(&w.tx(), &address, &fingerprint, by, now))
         .map_err(anyhow::Error::from)?;
-    let Some(key) = known.iter().find(|k| k.fingerprint == fingerprint) else {
+    let Some(outcome) = outcome else {
         return Err(CliError::Other(anyhow::anyhow!(
             "no key {fingerprint} is stored for {address}; `disclosed report ID` lists the keys of a report's participants"
         )));
     };
-    if key.status == "current" {
-        println!("{fingerprint} already is the key in use for {address}");
+    if outcome.already {
+        println!("{fingerprint} already is the confirmed key in use for {address}");
         return Ok(());
     }
-    let previous = known
-        .iter()
-        .find(|k| k.status == "current")
-        .map(|k| k.fingerprint.clone());
-    store
-        .write(|w| {
-            let tx = w.tx();
-            tx.make_key_current(&address, &fingerprint)?;
-            for report in tx.reports_with_participant(&address)? {
-                tx.append_event(&crate::store::NewEvent {
-                    report_id: Some(&report),
-                    at: now,
-                    actor: "cli",
-                    auth: "local",
-                    kind: "key-accepted",
-                    detail: serde_json::json!({
-                        "address": address, "fingerprint": fingerprint, "replaces": previous,
-                    }),
-                    message: None,
-                })?;
-            }
-            Ok::<_, crate::store::StoreError>(())
-        })
-        .map_err(anyhow::Error::from)?;
-    println!("{fingerprint} is now the key in use for {address}");
+    println!("{fingerprint} is now the confirmed key in use for {address}");
+    if outcome.released > 0 {
+        println!(
+            "{} held mail(s) sealed to it and queued; the daemon sends them",
+            outcome.released
+        );
+    }
     Ok(())
 }
 

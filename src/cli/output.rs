@@ -145,10 +145,11 @@ pub fn report(
         println!("\nkeys:");
         for k in &d.keys {
             println!(
-                "  {:<8} {}  {}  (from {}, first seen {}, last seen {})",
+                "  {:<8} {}  {}  ({}, from {}, first seen {}, last seen {})",
                 k.status,
                 k.address,
                 k.fingerprint,
+                k.trust,
                 k.source,
                 local(k.first_seen, config),
                 local(k.last_seen, config)

@@ -38,7 +38,7 @@ pub struct Config {
 }
 
 /// `[openpgp]`: where the team's keys are. Empty when the section is absent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OpenPgp {
     /// The first signs; all decrypt.
     pub secret_keys: Vec<PathBuf>,
@@ -47,6 +47,20 @@ pub struct OpenPgp {
     /// Where the public key is published; default
     /// `https://<program domain>/.well-known/pgp-key.txt`.
     pub key_url: Option<String>,
+    /// How long a key confirmation token may be answered.
+    pub key_confirmation_expiry: Duration,
+}
+
+impl Default for OpenPgp {
+    fn default() -> Self {
+        Self {
+            secret_keys: Vec::new(),
+            passphrase_file: None,
+            keyring: None,
+            key_url: None,
+            key_confirmation_expiry: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -1020,6 +1034,26 @@ impl Validator<'_> {
     }
 
     fn openpgp(&mut self, raw: raw::RawOpenPgp) -> OpenPgp {
+        let default_expiry = OpenPgp::default().key_confirmation_expiry;
+        let key_confirmation_expiry = match raw
+            .key_confirmation_expiry
+            .as_deref()
+            .map(duration::parse_age)
+        {
+            None => default_expiry,
+            Some(Ok(d)) if !d.is_zero() => d,
+            Some(Ok(_)) => {
+                self.problem(
+                    "openpgp.key_confirmation_expiry",
+                    "must be longer than zero",
+                );
+                default_expiry
+            }
+            Some(Err(err)) => {
+                self.problem("openpgp.key_confirmation_expiry", err.to_string());
+                default_expiry
+            }
+        };
         let secret_keys = raw
             .secret_keys
             .iter()
@@ -1033,6 +1067,7 @@ impl Validator<'_> {
                 .map(|p| self.path("openpgp.passphrase_file", &p)),
             keyring: raw.keyring.map(|p| self.path("openpgp.keyring", &p)),
             key_url: raw.key_url,
+            key_confirmation_expiry,
         }
     }
 

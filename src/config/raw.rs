@@ -38,6 +38,8 @@ pub struct RawOpenPgp {
     /// Where our public key is published (told to reporters whose mail we
     /// could not decrypt).
     pub key_url: Option<String>,
+    /// How long the token of a key confirmation mail may be answered, e.g. "7 days".
+    pub key_confirmation_expiry: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

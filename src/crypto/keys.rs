@@ -564,8 +564,7 @@ mod tests {
         OpenPgp {
             secret_keys: keys.iter().map(|p| p.to_path_buf()).collect(),
             passphrase_file: passphrase_file.map(Path::to_path_buf),
-            keyring: None,
-            key_url: None,
+            ..OpenPgp::default()
         }
     }
 

@@ -336,7 +336,15 @@ impl Pipeline<'_> {
         {
             let empty = Opened::plain();
             let found = pgp.as_ref().unwrap_or(&empty);
-            self.learn_keys(tx, report.as_ref(), &from.address, found, message, now)?;
+            self.learn_keys(
+                tx,
+                report.as_ref(),
+                &from.address,
+                found,
+                &p.parsed,
+                message,
+                now,
+            )?;
         }
 
         let unreadable = pgp.as_ref().and_then(|o| match &o.encryption {
@@ -705,8 +713,8 @@ impl Pipeline<'_> {
             detail,
             message: Some(r.message),
         };
-        let keys = self.known_keys(tx, r.to, true)?;
         let wrote_encrypted = tx.wrote_encrypted(r.to)?;
+        let keys = self.reporter_keys(tx, r.to, wrote_encrypted && !r.content_free)?;
         let protected = match respond::protect::protect(
             mail.raw.clone(),
             &keys,
@@ -741,8 +749,9 @@ impl Pipeline<'_> {
             tx.append_event(&event(
                 "reply-held",
                 json!({ "kind": r.kind, "message_id": sealed.message_id, "to": r.to, "status": "needs-key",
-                        "reason": "the reporter wrote encrypted and no usable key of theirs is known" }),
+                        "reason": "the reporter wrote encrypted and no proven key of theirs is known" }),
             ))?;
+            self.request_confirmations(tx, Some(report), r.to, &[], r.message, now)?;
         }
         Ok(Some((protected.protection, sealed.message_id)))
     }

@@ -371,6 +371,77 @@ pub fn undecryptable_acknowledgement(
     automatic_reply(config, &original, &reply_address, subject, body, now)
 }
 
+/// What a key confirmation mail is about.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyConfirmationRequest<'a> {
+    /// The correspondent's address, which the key names.
+    pub to: &'a str,
+    /// The key to confirm (upper-case hex); the mail is encrypted to it.
+    pub fingerprint: &'a str,
+    /// The one-time token the reply must carry back.
+    pub token: &'a str,
+    pub expires: Timestamp,
+    /// The report whose held mail waits for the key: replies go to its address.
+    pub report: Option<&'a ReportId>,
+}
+
+/// The mail asking `r.to` to prove the key `r.fingerprint` by replying with
+/// `r.token`: from the program address, `Auto-Submitted: auto-generated`,
+/// `Reply-To` the report's reply address so the answer joins that report.
+/// It holds nothing of any report but its id.
+pub fn key_confirmation(
+    config: &Config,
+    templates: &Templates,
+    r: KeyConfirmationRequest<'_>,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
+    let program = &config.program;
+    let reply_address = match r.report {
+        Some(id) => program.address.with_tag(id.as_str()),
+        None => program.address.to_string(),
+    };
+    let grouped: Vec<String> = r
+        .fingerprint
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let body = templates.render(
+        "key-confirmation",
+        &super::templates::KeyConfirmationData {
+            program_name: &program.name,
+            address: r.to,
+            fingerprint: grouped.join(" "),
+            token: r.token,
+            expires: r
+                .expires
+                .to_zoned_datetime(program.timezone.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string(),
+            report_id: r.report.map(ReportId::as_str),
+        },
+    )?;
+    let subject = match r.report {
+        Some(id) => format!("[{id}] Please confirm your OpenPGP key"),
+        None => "Please confirm your OpenPGP key".to_owned(),
+    };
+    let (message_id, builder) = automatic(config, "Security", "auto-generated", now)?;
+    let message = builder
+        .reply_to(mailbox(None, &reply_address)?)
+        .to(mailbox(None, r.to)?)
+        .subject(subject)
+        .body(body)
+        .map_err(|err| ComposeError::Build(err.to_string()))?;
+    let path = ReturnPath::new(&program.address);
+    Ok(Outgoing {
+        message_id,
+        envelope_from: path.address,
+        return_token: path.token,
+        recipients: vec![r.to.to_owned()],
+        raw: message.formatted(),
+    })
+}
+
 /// The subject and text telling the team that `failed` could not be
 /// delivered, and why.
 pub fn delivery_failure(

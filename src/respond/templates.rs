@@ -34,6 +34,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/key-changed.txt.hbs"),
     ),
     (
+        "key-confirmation",
+        include_str!("../../templates/key-confirmation.txt.hbs"),
+    ),
+    (
         "notification",
         include_str!("../../templates/notification.txt.hbs"),
     ),
@@ -212,6 +216,22 @@ pub struct KeyChangedData<'a> {
     pub current: &'a str,
     pub new: &'a str,
     pub source: &'a str,
+}
+
+/// What the mail asking a correspondent to confirm their key can use. It is
+/// encrypted to that key; it names no report content.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyConfirmationData<'a> {
+    pub program_name: &'a str,
+    pub address: &'a str,
+    /// The key's fingerprint, in groups of four.
+    pub fingerprint: String,
+    /// The one-time line to send back.
+    pub token: &'a str,
+    /// When the token expires, in the program's time zone.
+    pub expires: String,
+    /// The report whose mail waits for the key.
+    pub report_id: Option<&'a str>,
 }
 
 /// What the team's notification of reporter mail can use.

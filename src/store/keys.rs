@@ -1,5 +1,6 @@
 //! OpenPGP facts: each message's encryption and signature, its readable
-//! (decrypted) entity, and the public keys learned per correspondent address.
+//! (decrypted) entity, the public keys learned per correspondent address with
+//! their trust level, and the one-time tokens that confirm a key.
 //! Certificates are stored as bytes; the store does not interpret them.
 
 use jiff::Timestamp;
@@ -35,8 +36,66 @@ pub struct KeyRecord {
     pub source: String,
     /// `current`, `pending` or `replaced`.
     pub status: String,
+    /// How far it is trusted (`crypto::learn::Trust`): `keyring`, `confirmed`,
+    /// or, unproven, `signed`, `encrypted`, `attached`, `autocrypt`.
+    pub trust: String,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
+}
+
+/// A key to record.
+#[derive(Debug, Clone)]
+pub struct NewKey<'a> {
+    pub address: &'a str,
+    pub fingerprint: &'a str,
+    pub cert: &'a [u8],
+    pub source: &'a str,
+    pub status: &'a str,
+    pub trust: &'a str,
+    /// The message that carried it.
+    pub message: Option<i64>,
+}
+
+/// A confirmation token sent to `address`, encrypted to the key `fingerprint`.
+/// Only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyConfirmation {
+    pub id: i64,
+    pub address: String,
+    pub fingerprint: String,
+    /// The report whose held mail asked for it.
+    pub report_id: Option<ReportId>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// When it was spent (confirmed, or refused because it travelled in clear).
+    pub used_at: Option<Timestamp>,
+}
+
+/// A token to record.
+#[derive(Debug, Clone)]
+pub struct NewKeyConfirmation<'a> {
+    pub address: &'a str,
+    pub fingerprint: &'a str,
+    pub token_sha256: &'a str,
+    pub report_id: Option<&'a ReportId>,
+    /// The confirmation mail's outbox row.
+    pub outbox: i64,
+    pub expires_at: Timestamp,
+}
+
+const CONFIRMATION_COLUMNS: &str =
+    "id, address, fingerprint, report_id, created_at, expires_at, used_at";
+
+fn key_confirmation(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyConfirmation> {
+    Ok(KeyConfirmation {
+        id: row.get(0)?,
+        address: row.get(1)?,
+        fingerprint: row.get(2)?,
+        report_id: row.get::<_, Option<String>>(3)?.map(ReportId::from_stored),
+        created_at: from_ms(row.get(4)?),
+        expires_at: from_ms(row.get(5)?),
+        used_at: row.get::<_, Option<i64>>(6)?.map(from_ms),
+    })
 }
 
 fn key_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -47,8 +106,9 @@ fn key_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         cert: row.get(3)?,
         source: row.get(4)?,
         status: row.get(5)?,
-        first_seen: from_ms(row.get(6)?),
-        last_seen: from_ms(row.get(7)?),
+        trust: row.get(6)?,
+        first_seen: from_ms(row.get(7)?),
+        last_seen: from_ms(row.get(8)?),
     })
 }
 
@@ -61,7 +121,8 @@ pub struct HeldMail {
     pub raw: Vec<u8>,
 }
 
-const KEY_COLUMNS: &str = "id, address, fingerprint, cert, source, status, first_seen, last_seen";
+const KEY_COLUMNS: &str =
+    "id, address, fingerprint, cert, source, status, trust, first_seen, last_seen";
 
 impl Tx<'_> {
     pub fn record_message_crypto(&self, message: i64, c: &MessageCrypto<'_>) -> Result<()> {
@@ -140,33 +201,24 @@ impl Tx<'_> {
             .map_err(ctx("reading the key history of an address"))
     }
 
-    /// Records a key not seen before for `address`.
-    #[expect(clippy::too_many_arguments, reason = "one column each")]
-    pub fn insert_key(
-        &self,
-        address: &str,
-        fingerprint: &str,
-        cert: &[u8],
-        source: &str,
-        status: &str,
-        at: Timestamp,
-        message: Option<i64>,
-    ) -> Result<i64> {
+    /// Records a key not seen before for its address.
+    pub fn insert_key(&self, key: &NewKey<'_>, at: Timestamp) -> Result<i64> {
         self.conn
             .prepare_cached(
-                "INSERT INTO participant_keys (address, fingerprint, cert, source, status,
+                "INSERT INTO participant_keys (address, fingerprint, cert, source, status, trust,
                      first_seen, last_seen, message)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(params![
-                    address,
-                    fingerprint,
-                    cert,
-                    source,
-                    status,
+                    key.address,
+                    key.fingerprint,
+                    key.cert,
+                    key.source,
+                    key.status,
+                    key.trust,
                     ms(at),
-                    message
+                    key.message
                 ])
             })
             .map_err(ctx("storing a public key"))?;
@@ -189,6 +241,15 @@ impl Tx<'_> {
             .prepare_cached("UPDATE participant_keys SET status = ?2 WHERE id = ?1")
             .and_then(|mut stmt| stmt.execute(params![id, status]))
             .map_err(ctx("changing a public key's status"))?;
+        Ok(())
+    }
+
+    /// Records how far a stored key is trusted.
+    pub fn set_key_trust(&self, id: i64, trust: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE participant_keys SET trust = ?2 WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute(params![id, trust]))
+            .map_err(ctx("changing a public key's trust"))?;
         Ok(())
     }
 
@@ -254,6 +315,81 @@ impl Tx<'_> {
             .prepare_cached("UPDATE outbox_raw SET raw = ?2 WHERE outbox = ?1")
             .and_then(|mut stmt| stmt.execute(params![id, raw]))
             .map_err(ctx("releasing held mail"))?;
+        Ok(())
+    }
+
+    /// Records a confirmation token (its hash) just sent.
+    pub fn insert_key_confirmation(
+        &self,
+        c: &NewKeyConfirmation<'_>,
+        at: Timestamp,
+    ) -> Result<i64> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO key_confirmations (address, fingerprint, token_sha256, report_id,
+                     outbox, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    c.address,
+                    c.fingerprint,
+                    c.token_sha256,
+                    c.report_id.map(ReportId::as_str),
+                    c.outbox,
+                    ms(at),
+                    ms(c.expires_at)
+                ])
+            })
+            .map_err(ctx("storing a key confirmation token"))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Whether a token for the key `fingerprint` of `address` is still
+    /// waiting for its answer at `now` (then no second one is sent).
+    pub fn confirmation_pending(
+        &self,
+        address: &str,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM key_confirmations
+                 WHERE address = ?1 AND fingerprint = ?2 AND used_at IS NULL AND expires_at > ?3)",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![address, fingerprint, ms(now)], |row| row.get(0))
+            })
+            .map_err(ctx("looking up a pending key confirmation"))
+    }
+
+    /// The token whose hash is `token_sha256`, whoever it was sent to.
+    pub fn key_confirmation_by_hash(&self, token_sha256: &str) -> Result<Option<KeyConfirmation>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {CONFIRMATION_COLUMNS} FROM key_confirmations WHERE token_sha256 = ?1"
+            ))
+            .and_then(|mut stmt| stmt.query_row([token_sha256], key_confirmation).optional())
+            .map_err(ctx("looking up a key confirmation token"))
+    }
+
+    /// Spends a token: `message` answered it, `outcome` says how
+    /// (`confirmed`, or `exposed` when it arrived in clear).
+    pub fn spend_key_confirmation(
+        &self,
+        id: i64,
+        message: i64,
+        outcome: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE key_confirmations SET used_at = ?2, used_by = ?3, outcome = ?4
+                 WHERE id = ?1 AND used_at IS NULL",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id, ms(at), message, outcome]))
+            .map_err(ctx("spending a key confirmation token"))?;
         Ok(())
     }
 }

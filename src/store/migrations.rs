@@ -248,14 +248,60 @@ ALTER TABLE outbox ADD COLUMN return_token TEXT;
 CREATE UNIQUE INDEX outbox_return_token ON outbox (return_token) WHERE return_token IS NOT NULL;
 "#;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)];
+
+// Keys are trusted only after proof. Each learned key gets a trust level:
+// `keyring` (configured by the team), `confirmed` (a round trip through the
+// address's mailbox, or the team's `key accept`), or, unproven, where it came
+// from (`signed` the mail that carried it, `encrypted` inside it, `attached`,
+// `autocrypt`). Existing keys take the level of their origin; those the team
+// accepted with `key accept` are `confirmed`. The confirmation tokens sent to
+// prove a key are stored hashed, single-use and with an expiry.
+const V6: &str = r#"
+ALTER TABLE participant_keys ADD COLUMN trust TEXT NOT NULL DEFAULT 'attached'
+    CHECK (trust IN ('keyring', 'confirmed', 'signed', 'encrypted', 'attached', 'autocrypt'));
+UPDATE participant_keys SET trust = CASE source
+    WHEN 'keyring' THEN 'keyring'
+    WHEN 'autocrypt' THEN 'autocrypt'
+    WHEN 'encrypted-attachment' THEN 'encrypted'
+    ELSE 'attached' END;
+UPDATE participant_keys SET trust = 'confirmed'
+    WHERE trust != 'keyring' AND EXISTS (
+        SELECT 1 FROM events e WHERE e.kind = 'key-accepted'
+            AND json_extract(e.detail, '$.address') = participant_keys.address
+            AND json_extract(e.detail, '$.fingerprint') = participant_keys.fingerprint);
+
+CREATE TABLE key_confirmations (
+    id            INTEGER PRIMARY KEY,
+    address       TEXT NOT NULL,
+    fingerprint   TEXT NOT NULL,
+    token_sha256  TEXT NOT NULL UNIQUE,
+    report_id     TEXT REFERENCES reports(id),
+    outbox        INTEGER NOT NULL REFERENCES outbox(id),
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    used_at       INTEGER,
+    used_by       INTEGER REFERENCES messages(id),
+    outcome       TEXT CHECK (outcome IN ('confirmed', 'exposed'))
+) STRICT;
+CREATE INDEX key_confirmations_key ON key_confirmations (address, fingerprint);
+"#;
+
+pub(crate) const MIGRATIONS: &[M<'static>] =
+    &[
+    M::up(V1),
+    M::up(V2),
+    M::up(V3),
+    M::up(V4),
+    M::up(V5),
+    M::up(V6),
+];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 5;
+pub const LATEST: usize = 6;
 
 #[cfg(test)]
 mod tests {

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use cursors::Cursor;
-pub use keys::{HeldMail, KeyRecord, MessageCrypto};
+pub use keys::{HeldMail, KeyConfirmation, KeyRecord, MessageCrypto, NewKey, NewKeyConfirmation};
 pub use messages::{NewAttachment, NewMessage, StoredMessage};
 pub use outbox::{NewMail, QueuedMail, SentMail};
 pub use read::{

@@ -41,6 +41,9 @@ pub struct KeyView {
     /// `current` (used to encrypt), `pending` (arrived later, not trusted yet)
     /// or `replaced`.
     pub status: String,
+    /// `keyring` or `confirmed` (proven), or an unproven origin: `signed`,
+    /// `encrypted`, `attached`, `autocrypt`.
+    pub trust: String,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
 }
@@ -283,7 +286,8 @@ impl Tx<'_> {
             },
         )?;
         let keys = self.query_list(
-            "SELECT k.address, k.fingerprint, k.source, k.status, k.first_seen, k.last_seen
+            "SELECT k.address, k.fingerprint, k.source, k.status, k.first_seen, k.last_seen,
+                 k.trust
              FROM participant_keys k
              WHERE k.address IN (SELECT address FROM participants WHERE report_id = ?1)
              ORDER BY k.address, k.first_seen, k.id",
@@ -296,6 +300,7 @@ impl Tx<'_> {
                     status: row.get(3)?,
                     first_seen: from_ms(row.get(4)?),
                     last_seen: from_ms(row.get(5)?),
+                    trust: row.get(6)?,
                 })
             },
         )?;

@@ -358,16 +358,17 @@ fn a_second_key_for_an_address_becomes_current_only_when_made_so() {
     store
         .write(|w| {
             let tx = w.tx();
-            tx.insert_key("r@x.net", "AAAA", b"a", "autocrypt", "current", at(0), None)?;
-            tx.insert_key(
-                "r@x.net",
-                "BBBB",
-                b"b",
-                "attachment",
-                "pending",
-                at(1),
-                None,
-            )?;
+            let key = |fingerprint, source, status| NewKey {
+                address: "r@x.net",
+                fingerprint,
+                cert: b"k",
+                source,
+                status,
+                trust: "attached",
+                message: None,
+            };
+            tx.insert_key(&key("AAAA", "autocrypt", "current"), at(0))?;
+            tx.insert_key(&key("BBBB", "attachment", "pending"), at(1))?;
             Ok::<_, StoreError>(())
         })
         .expect("insert");
@@ -486,4 +487,154 @@ fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
         .expect("list");
     assert_eq!(triaged.len(), 1);
     assert_eq!(triaged[0].id.as_str(), "SEC-2026-0002");
+}
+
+#[test]
+fn keys_learned_before_trust_levels_keep_their_origin_and_accepted_ones_are_confirmed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db.sqlite3");
+    {
+        let mut conn = rusqlite::Connection::open(&path).expect("open");
+        conn.pragma_update(None, "foreign_keys", true).expect("fk");
+        rusqlite_migration::Migrations::from_slice(&migrations::MIGRATIONS[..4])
+            .to_latest(&mut conn)
+            .expect("v4");
+        conn.execute_batch(
+            "INSERT INTO participant_keys (address, fingerprint, cert, source, status,
+                 first_seen, last_seen)
+             VALUES ('r@x.net', 'AAAA', x'00', 'attachment', 'replaced', 0, 0),
+                    ('r@x.net', 'BBBB', x'00', 'autocrypt', 'current', 1, 1),
+                    ('s@x.net', 'CCCC', x'00', 'encrypted-attachment', 'current', 0, 0),
+                    ('k@x.net', 'DDDD', x'00', 'keyring', 'current', 0, 0);
+             INSERT INTO events (at, actor, auth, kind, detail)
+             VALUES (2, 'cli', 'local', 'key-accepted',
+                     '{\"address\":\"r@x.net\",\"fingerprint\":\"BBBB\",\"replaces\":\"AAAA\"}');",
+        )
+        .expect("v4 rows");
+    }
+    let store = Store::open(&path, OpenMode::Existing).expect("migrated");
+    assert_eq!(store.schema_version().expect("version"), migrations::LATEST);
+    let trust = |address: &str| -> Vec<(String, String)> {
+        store
+            .read()
+            .key_history(address)
+            .expect("keys")
+            .into_iter()
+            .map(|k| (k.fingerprint, k.trust))
+            .collect()
+    };
+    let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        p.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        trust("r@x.net"),
+        pairs(&[("AAAA", "attached"), ("BBBB", "confirmed")])
+    );
+    assert_eq!(trust("s@x.net"), pairs(&[("CCCC", "encrypted")]));
+    assert_eq!(trust("k@x.net"), pairs(&[("DDDD", "keyring")]));
+}
+
+#[test]
+fn a_confirmation_token_is_found_by_its_hash_and_spent_once() {
+    let mut store = Store::open_in_memory().expect("store");
+    let expires = at(100);
+    store
+        .write(|w| {
+            let tx = w.tx();
+            let outbox = tx.enqueue(
+                &NewMail {
+                    report_id: None,
+                    kind: "key-confirmation",
+                    message_id: "c1@example.org",
+                    envelope_from: "security@example.org",
+                    recipients: &["r@x.net".to_owned()],
+                    rate_key: Some("r@x.net"),
+                    raw: b"sealed",
+                    held: false,
+                    return_token: None,
+                },
+                at(0),
+            )?;
+            tx.insert_key_confirmation(
+                &NewKeyConfirmation {
+                    address: "r@x.net",
+                    fingerprint: "AAAA",
+                    token_sha256: "hash-1",
+                    report_id: None,
+                    outbox,
+                    expires_at: expires,
+                },
+                at(0),
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .expect("insert");
+    assert!(
+        store
+            .read()
+            .confirmation_pending("r@x.net", "AAAA", at(50))
+            .expect("pending")
+    );
+    assert!(
+        !store
+            .read()
+            .confirmation_pending("r@x.net", "AAAA", expires)
+            .expect("expired")
+    );
+    assert!(
+        !store
+            .read()
+            .confirmation_pending("r@x.net", "BBBB", at(50))
+            .expect("another key")
+    );
+    let found = store
+        .read()
+        .key_confirmation_by_hash("hash-1")
+        .expect("read")
+        .expect("found");
+    assert_eq!(
+        (
+            found.address.as_str(),
+            found.fingerprint.as_str(),
+            found.used_at
+        ),
+        ("r@x.net", "AAAA", None)
+    );
+    assert_eq!(
+        store
+            .read()
+            .key_confirmation_by_hash("hash-2")
+            .expect("read"),
+        None
+    );
+    // The confirming message must exist: the row points at it.
+    store
+        .write(|w| {
+            let tx = w.tx();
+            tx.conn
+                .execute_batch(
+                    "INSERT INTO messages (id, sha256, size, source, location, kind, threaded_by,
+                     received_at)
+                 VALUES (9, 'x', 1, 't', 'l', 'report', 'none', 0)",
+                )
+                .map_err(crate::store::ctx("test message"))?;
+            tx.spend_key_confirmation(found.id, 9, "confirmed", at(10))?;
+            // Spending again changes nothing.
+            tx.spend_key_confirmation(found.id, 9, "exposed", at(20))
+        })
+        .expect("spend");
+    let spent = store
+        .read()
+        .key_confirmation_by_hash("hash-1")
+        .expect("read")
+        .expect("found");
+    assert_eq!(spent.used_at, Some(at(10)));
+    assert!(
+        !store
+            .read()
+            .confirmation_pending("r@x.net", "AAAA", at(50))
+            .expect("pending")
+    );
 }

@@ -1,6 +1,9 @@
-//! The team's OpenPGP keys through the binary: `key generate|list|export`,
+//! OpenPGP keys through the binary. The team's: `key generate|list|export`,
 //! `init --generate-key`, and what `init` and `check` say about the keys the
-//! configuration names. The exported key is read back by GnuPG 2.2.
+//! configuration names; the exported key is read back by GnuPG 2.2. The
+//! correspondents': a key a mail carries is trusted only after a confirmation
+//! round trip through the address's mailbox, or `key accept`; forgeries of
+//! either are refused.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -13,7 +16,13 @@ use jiff::{SignedDuration, Timestamp};
 use sequoia_openpgp::Cert;
 use sequoia_openpgp::crypto::Password;
 
-use crate::common::{BIN, Env};
+use disclosed::store::ReportDetail;
+
+use crate::common::{BIN, Env, body_text, header, outbox, parse_subject, the_ack_row, y};
+use crate::pgp::{
+    Algo, Gpg, Part, contains, content_type, encrypted_payload, find, grouped, inner_entity,
+    pgp_mime, text_entity,
+};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 const TEAM_KEY: &str = "[openpgp]\nsecret_keys = [\"keys/team.key\"]\n";
@@ -135,6 +144,7 @@ fn help_on_every_key_command() {
         vec!["key", "generate", "--help"],
         vec!["key", "list", "--help"],
         vec!["key", "export", "--help"],
+        vec!["key", "accept", "--help"],
     ] {
         let out = Command::new(BIN).args(&args).output().expect("run");
         assert_eq!(code(&out), 0, "{args:?}");
@@ -532,4 +542,818 @@ fn a_gnupg_key_with_its_primary_kept_offline_loads() {
         out.contains(&format!("1 team key (signing {fpr})")),
         "{out}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Correspondents' keys are trusted only after proof: a key a mail carries
+// never receives held or confidential mail until a round trip through the
+// address's mailbox (or the team's `key accept`) proved it.
+
+const RITA: &str = "rita@researcher.example";
+const RITA_FROM: &str = "Rita Reporter <rita@researcher.example>";
+/// Rita's first report's subject: it travels only encrypted.
+const SECRET: &str = "Stored XSS in the comment preview";
+
+/// An installation whose team key (made by the library, as another tool would)
+/// is `keys/team.key`; `openpgp` is more of `[openpgp]`, `rest` more sections.
+struct Desk {
+    env: Env,
+    team_fpr: String,
+    team_public: Vec<u8>,
+}
+
+fn desk(openpgp: &str, rest: &str) -> Desk {
+    keyring_deskwith(openpgp, rest, &[])
+}
+
+/// Like [`desk`], with `files` (name, content) written before `init`.
+fn keyring_deskwith(openpgp: &str, rest: &str, files: &[(&str, &[u8])]) -> Desk {
+    let env = Env::with_file_transport(&format!("{TEAM_KEY}{openpgp}\n{rest}"));
+    for (name, content) in files {
+        std::fs::write(env.path(name), content).expect("write a file of the installation");
+    }
+    let an_hour_ago = now()
+        .checked_sub(SignedDuration::from_hours(1))
+        .expect("sub");
+    let cert = key_file(
+        &env,
+        "keys/team.key",
+        an_hour_ago,
+        Some(keys::DEFAULT_VALIDITY),
+        None,
+    );
+    env.init();
+    Desk {
+        env,
+        team_fpr: cert.fingerprint().to_hex(),
+        team_public: keys::export_public(&cert).expect("export").into_bytes(),
+    }
+}
+
+/// Someone with GnuPG, a key for `uid` and the team's public key.
+pub(crate) struct Person {
+    pub gpg: Gpg,
+    pub fpr: String,
+}
+
+impl Person {
+    pub fn new(uid: &str, team_public: &[u8]) -> Self {
+        let gpg = Gpg::new();
+        let fpr = gpg.generate(uid, Algo::Curve25519);
+        gpg.import(team_public);
+        Self { gpg, fpr }
+    }
+
+    fn key(&self) -> Vec<u8> {
+        self.gpg.export_public(&self.fpr)
+    }
+}
+
+fn key_part(data: &[u8]) -> Part<'_> {
+    Part {
+        name: "key.asc",
+        content_type: "application/pgp-keys",
+        data,
+    }
+}
+
+/// A PGP/MIME mail by `who` as `from` to `to`, encrypted to the team (and
+/// signed by `who` when `signed`), the protected subject `subject`.
+#[expect(clippy::too_many_arguments, reason = "one mail's facts")]
+fn encrypted_mail(
+    who: &Person,
+    team_fpr: &str,
+    from: &str,
+    to: &str,
+    subject: &str,
+    text: &str,
+    message_id: &str,
+    attachments: &[Part<'_>],
+    signed: bool,
+) -> Vec<u8> {
+    let inner = inner_entity(subject, from, text, attachments);
+    let signer = signed.then_some(who.fpr.as_str());
+    pgp_mail(&who.gpg, signer, team_fpr, from, to, &inner, message_id)
+}
+
+/// `inner` encrypted by `gpg` to the team (signed by `signer`), as PGP/MIME
+/// from `from` to `to`.
+fn pgp_mail(
+    gpg: &Gpg,
+    signer: Option<&str>,
+    team_fpr: &str,
+    from: &str,
+    to: &str,
+    inner: &[u8],
+    message_id: &str,
+) -> Vec<u8> {
+    let armored = gpg.encrypt(inner, &[team_fpr], signer);
+    pgp_mime(
+        &format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: ...\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
+             Message-ID: <{message_id}>\r\n"
+        ),
+        &armored,
+    )
+}
+
+/// Rita's first report, encrypted (signed, her key inside when `with_key`).
+fn rita_reports(desk: &Desk, rita: &Person, with_key: bool) {
+    let key = rita.key();
+    let attachments: Vec<Part<'_>> = if with_key {
+        vec![key_part(&key)]
+    } else {
+        Vec::new()
+    };
+    desk.env.deliver(&encrypted_mail(
+        rita,
+        &desk.team_fpr,
+        RITA_FROM,
+        "security@example.org",
+        SECRET,
+        "A comment with <img onerror> runs script in the preview.\n",
+        "first@researcher.example",
+        &attachments,
+        with_key,
+    ));
+    desk.env.run_once();
+}
+
+fn kinds(d: &ReportDetail) -> Vec<&str> {
+    d.events.iter().map(|e| e.kind.as_str()).collect()
+}
+
+fn events<'d>(d: &'d ReportDetail, kind: &str) -> Vec<&'d serde_json::Value> {
+    d.events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| &e.detail)
+        .collect()
+}
+
+/// `(fingerprint, status, trust)` of each key stored for `address`.
+fn stored_keys(env: &Env, address: &str) -> Vec<(String, String, String)> {
+    env.store()
+        .read()
+        .key_history(address)
+        .expect("keys")
+        .into_iter()
+        .map(|k| (k.fingerprint, k.status, k.trust))
+        .collect()
+}
+
+fn trust_of(env: &Env, address: &str, fpr: &str) -> (String, String) {
+    stored_keys(env, address)
+        .into_iter()
+        .find(|(f, _, _)| f == fpr)
+        .map(|(_, status, trust)| (status, trust))
+        .unwrap_or_else(|| panic!("no key {fpr} for {address}"))
+}
+
+/// The confirmation mails of report `seq` as sent, oldest first.
+fn confirmations(env: &Env, seq: u32) -> Vec<Vec<u8>> {
+    env.sent_of(&env.report(seq), "key-confirmation")
+}
+
+/// Every confirmation row of every report so far.
+fn confirmation_rows(env: &Env) -> usize {
+    (1..)
+        .map_while(|seq| {
+            let id = disclosed::report::ReportId::new("SEC", crate::common::year(), seq);
+            env.store().read().report_detail(&id).expect("read")
+        })
+        .map(|d| outbox(&d, "key-confirmation").len())
+        .sum()
+}
+
+/// The one-time token in `mail`, read as the holder of `who`'s key reads it;
+/// `None` when they cannot decrypt it.
+pub(crate) fn token_in(who: &Gpg, mail: &[u8]) -> Option<String> {
+    let (plain, status) = who.decrypt(&encrypted_payload(mail));
+    if !status.contains("DECRYPTION_OKAY") {
+        return None;
+    }
+    let text = body_text(&plain);
+    let at = text.find("key-confirm-")?;
+    Some(text[at..at + "key-confirm-".len() + 32].to_owned())
+}
+
+/// The answer to `confirmation` from `from`, encrypted to the team with
+/// `gpg`, to its `Reply-To`, with `text` (which should quote the token).
+fn encrypted_answer(
+    gpg: &Gpg,
+    team_fpr: &str,
+    from: &str,
+    confirmation: &[u8],
+    text: &str,
+    message_id: &str,
+) -> Vec<u8> {
+    let reply_to = header(confirmation, "Reply-To").expect("Reply-To");
+    let parent = header(confirmation, "Message-ID").expect("Message-ID");
+    let inner = inner_entity("Re: Please confirm your OpenPGP key", from, text, &[]);
+    let mut raw = pgp_mail(gpg, None, team_fpr, from, &reply_to, &inner, message_id);
+    let threading = format!("In-Reply-To: {parent}\r\nReferences: {parent}\r\n");
+    raw.splice(0..0, threading.into_bytes());
+    raw
+}
+
+/// Answers the confirmation of report `seq` that `gpg` can read, as its
+/// owner would (encrypted, from `from`, quoting the token), and runs the
+/// daemon once: the key is then confirmed and mail held for it released.
+pub(crate) fn confirm_by_round_trip(env: &Env, gpg: &Gpg, team_fpr: &str, from: &str, seq: u32) {
+    let (token, confirmation) = confirmations(env, seq)
+        .into_iter()
+        .find_map(|m| token_in(gpg, &m).map(|t| (t, m)))
+        .expect("a confirmation mail this key opens");
+    let id = format!("confirm-{}@round-trip.example", &token[token.len() - 8..]);
+    env.deliver(&encrypted_answer(
+        gpg,
+        team_fpr,
+        from,
+        &confirmation,
+        &quoting(&token),
+        &id,
+    ));
+    env.run_once();
+}
+
+fn quoting(token: &str) -> String {
+    format!("Yes, that is my key.\n\n> Please reply …\n>\n>     {token}\n")
+}
+
+/// Decrypts `mail` as `who` and asserts it decrypted and carries a good
+/// signature by the team key: the decrypted entity.
+fn read_as(who: &Gpg, mail: &[u8], team_fpr: &str) -> Vec<u8> {
+    let (plain, status) = who.decrypt(&encrypted_payload(mail));
+    assert!(status.contains("[GNUPG:] DECRYPTION_OKAY"), "{status}");
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("[GNUPG:] VALIDSIG ") && l.contains(team_fpr)),
+        "not signed by the team: {status}"
+    );
+    plain
+}
+
+/// Whether `who` can decrypt any mail sent to Rita that shows `secret`.
+fn readable_by(env: &Env, who: &Gpg, secret: &str) -> bool {
+    env.sent_to(RITA)
+        .iter()
+        .filter(|m| content_type(m) == "multipart/encrypted")
+        .any(|m| {
+            let (plain, status) = who.decrypt(&encrypted_payload(m));
+            status.contains("DECRYPTION_OKAY")
+                && (String::from_utf8_lossy(&plain).contains(secret)
+                    || parse_subject(&plain).is_some_and(|s| s.contains(secret)))
+        })
+}
+
+/// Rita wrote encrypted without her key: her acknowledgement is held. Then
+/// Mallory, who cannot read Rita's mailbox, sends `forged` (a mail in Rita's
+/// name carrying Mallory's key for Rita's address).
+fn held_then_forged(forged: impl FnOnce(&Desk, &Person) -> Vec<u8>) -> (Desk, Person, Person) {
+    let desk = desk("", "");
+    let rita = Person::new(RITA_FROM, &desk.team_public);
+    rita_reports(&desk, &rita, false);
+    assert_eq!(the_ack_row(&desk.env.report(1)).status, "needs-key");
+    let mallory = Person::new(RITA_FROM, &desk.team_public);
+    desk.env.deliver(&forged(&desk, &mallory));
+    desk.env.run_once();
+    (desk, rita, mallory)
+}
+
+/// Asserts what a forged key may not do: the held acknowledgement stays held,
+/// the forger's key is stored unproven, and nothing showing Rita's report is
+/// readable with it.
+fn assert_the_forgery_gained_nothing(desk: &Desk, mallory: &Person, trust: &str) {
+    let env = &desk.env;
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "needs-key", "{:?}", kinds(&d));
+    assert!(
+        !kinds(&d).contains(&"held-mail-released"),
+        "{:?}",
+        kinds(&d)
+    );
+    let (status, stored_trust) = trust_of(env, RITA, &mallory.fpr);
+    assert_eq!((status.as_str(), stored_trust.as_str()), ("current", trust));
+    assert!(
+        !readable_by(env, &mallory.gpg, SECRET),
+        "Rita's report is readable with the forger's key"
+    );
+    // The forgery's own acknowledgement waits too: Rita wrote encrypted.
+    assert_eq!(the_ack_row(&env.report(2)).status, "needs-key");
+}
+
+#[test]
+fn a_forged_attached_key_does_not_release_the_held_acknowledgement() {
+    let (desk, rita, mallory) = held_then_forged(|_, mallory| {
+        let key = mallory.key();
+        crate::pgp::mail_with(
+            &crate::pgp::headers(RITA_FROM, "Here is my key", "forged1@evil.example", ""),
+            &text_entity("Please use this key from now on.\n", &[key_part(&key)]),
+        )
+    });
+    assert_the_forgery_gained_nothing(&desk, &mallory, "attached");
+    let env = &desk.env;
+
+    // The confirmation goes to Rita's mailbox, encrypted to the key to prove:
+    // only someone with both could answer it. Mallory has only the key.
+    let sent = confirmations(env, 1);
+    assert_eq!(sent.len(), 1, "{:?}", env.report(1).outbox);
+    assert!(
+        header(&sent[0], "To").is_some_and(|to| to.contains(RITA)),
+        "{:?}",
+        header(&sent[0], "To")
+    );
+    assert_eq!(token_in(&rita.gpg, &sent[0]), None);
+    assert!(token_in(&mallory.gpg, &sent[0]).is_some());
+
+    // Without the mailbox, Mallory can only guess a token.
+    let guess = format!("key-confirm-{}", "0123456789abcdef".repeat(2));
+    let answer = encrypted_answer(
+        &mallory.gpg,
+        &desk.team_fpr,
+        RITA_FROM,
+        &sent[0],
+        &quoting(&guess),
+        "forged2@evil.example",
+    );
+    env.deliver(&answer);
+    env.run_once();
+    assert_the_forgery_gained_nothing(&desk, &mallory, "attached");
+    assert!(!kinds(&env.report(1)).contains(&"key-confirmed"));
+}
+
+#[test]
+fn a_forged_autocrypt_header_does_not_release_the_held_acknowledgement() {
+    let (desk, _rita, mallory) = held_then_forged(|_, mallory| {
+        let key = mallory.gpg.run(&["--export", &mallory.fpr], b"");
+        let data = crate::pgp::base64(&key);
+        let folded: Vec<&str> = data
+            .as_bytes()
+            .chunks(72)
+            .map(|c| std::str::from_utf8(c).expect("ascii"))
+            .collect();
+        crate::common::mail(
+            RITA_FROM,
+            "security@example.org",
+            "Another thing",
+            "forged-ac@evil.example",
+            &format!(
+                "Autocrypt: addr={RITA}; prefer-encrypt=mutual; keydata=\r\n {}\r\n",
+                folded.join("\r\n ")
+            ),
+        )
+    });
+    assert_the_forgery_gained_nothing(&desk, &mallory, "autocrypt");
+    // One confirmation, which only Mallory's key opens, in Rita's mailbox.
+    assert_eq!(confirmations(&desk.env, 1).len(), 1);
+}
+
+/// Rita's first contact: encrypted, signed, her key inside. The
+/// acknowledgement waits for the key to be confirmed; the confirmation mail is
+/// returned as sent.
+fn first_contact(openpgp: &str) -> (Desk, Person, Vec<u8>) {
+    let desk = desk(openpgp, "");
+    let rita = Person::new(RITA_FROM, &desk.team_public);
+    rita_reports(&desk, &rita, true);
+    let env = &desk.env;
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "needs-key", "{:?}", kinds(&d));
+    assert_eq!(
+        trust_of(env, RITA, &rita.fpr),
+        ("current".to_owned(), "signed".to_owned()),
+        "possession shown, the mailbox not yet"
+    );
+    let mut sent = confirmations(env, 1);
+    assert_eq!(sent.len(), 1, "{:?}", d.outbox);
+    (desk, rita, sent.remove(0))
+}
+
+#[test]
+fn a_first_contact_reporter_gets_the_acknowledgement_after_confirming_the_key() {
+    let (desk, rita, confirmation) = first_contact("");
+    let env = &desk.env;
+
+    // The confirmation: to Rita, automatic, encrypted to her key and signed by
+    // the team, nothing of the report outside; it asks for the token back.
+    assert!(header(&confirmation, "To").is_some_and(|to| to.contains(RITA)));
+    assert_eq!(
+        header(&confirmation, "Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    assert_eq!(header(&confirmation, "Subject").as_deref(), Some("..."));
+    assert!(!contains(&confirmation, SECRET));
+    let plain = read_as(&rita.gpg, &confirmation, &desk.team_fpr);
+    let text = body_text(&plain);
+    assert!(text.contains(&grouped(&rita.fpr)), "{text}");
+    assert!(!text.contains(SECRET), "{text}");
+    let token = token_in(&rita.gpg, &confirmation).expect("a token");
+    // Only its hash is stored.
+    let db = std::fs::read(env.path("state/disclosed.sqlite3")).expect("db");
+    assert!(
+        find(&db, token.as_bytes()).is_none(),
+        "the token is stored in clear"
+    );
+    let d = env.report(1);
+    assert_eq!(
+        events(&d, "key-confirmation-sent")[0]["fingerprint"],
+        rita.fpr.as_str()
+    );
+
+    // Rita answers from her mail program: encrypted, quoting the token.
+    env.deliver(&encrypted_answer(
+        &rita.gpg,
+        &desk.team_fpr,
+        RITA_FROM,
+        &confirmation,
+        &quoting(&token),
+        "confirm1@researcher.example",
+    ));
+    env.run_once();
+
+    let d = env.report(1);
+    assert_eq!(d.messages.len(), 2, "the answer joined the report");
+    assert_eq!(
+        trust_of(env, RITA, &rita.fpr),
+        ("current".to_owned(), "confirmed".to_owned())
+    );
+    assert_eq!(
+        events(&d, "key-confirmed")[0]["fingerprint"],
+        rita.fpr.as_str()
+    );
+    assert_eq!(
+        events(&d, "held-mail-released")[0]["key"],
+        rita.fpr.as_str()
+    );
+    assert_eq!(the_ack_row(&d).status, "sent");
+    let acks = env.sent_of(&d, "acknowledgement");
+    let plain = read_as(&rita.gpg, &acks[0], &desk.team_fpr);
+    assert!(
+        parse_subject(&plain).is_some_and(|s| s.contains(SECRET)),
+        "{:?}",
+        parse_subject(&plain)
+    );
+    // No second confirmation was needed or sent.
+    assert_eq!(confirmations(env, 1).len(), 1);
+}
+
+#[test]
+fn a_confirmation_answered_in_clear_does_not_confirm_the_key() {
+    let (desk, rita, confirmation) = first_contact("");
+    let env = &desk.env;
+    let token = token_in(&rita.gpg, &confirmation).expect("a token");
+    // Rita's answer, decrypted by her but sent unencrypted: anyone on the way
+    // read the token.
+    let parent = header(&confirmation, "Message-ID").expect("Message-ID");
+    let reply_to = header(&confirmation, "Reply-To").expect("Reply-To");
+    let clear = format!(
+        "From: {RITA_FROM}\r\nTo: {reply_to}\r\nSubject: Re: Please confirm your OpenPGP key\r\n\
+         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <clear1@researcher.example>\r\n\
+         In-Reply-To: {parent}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         {}",
+        quoting(&token).replace('\n', "\r\n")
+    );
+    env.deliver(clear.as_bytes());
+    env.run_once();
+
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "needs-key");
+    assert_eq!(
+        trust_of(env, RITA, &rita.fpr),
+        ("current".to_owned(), "signed".to_owned())
+    );
+    assert_eq!(
+        events(&d, "key-confirmation-refused")[0]["reason"],
+        "the token arrived unencrypted"
+    );
+    // The exposed token is spent: sent again encrypted, it confirms nothing.
+    env.deliver(&encrypted_answer(
+        &rita.gpg,
+        &desk.team_fpr,
+        RITA_FROM,
+        &confirmation,
+        &quoting(&token),
+        "late1@researcher.example",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "needs-key");
+    assert!(!kinds(&d).contains(&"key-confirmed"), "{:?}", kinds(&d));
+    // A fresh token went out instead; answering that one, encrypted, works.
+    let sent = confirmations(env, 1);
+    assert_eq!(sent.len(), 2, "{:?}", d.outbox);
+    let fresh = token_in(&rita.gpg, &sent[1]).expect("a token");
+    assert_ne!(fresh, token);
+    env.deliver(&encrypted_answer(
+        &rita.gpg,
+        &desk.team_fpr,
+        RITA_FROM,
+        &sent[1],
+        &quoting(&fresh),
+        "confirm2@researcher.example",
+    ));
+    env.run_once();
+    assert_eq!(the_ack_row(&env.report(1)).status, "sent");
+}
+
+#[test]
+fn an_expired_or_replayed_token_does_not_confirm_the_key() {
+    let (desk, rita, confirmation) = first_contact("key_confirmation_expiry = \"2s\"\n");
+    let env = &desk.env;
+    let token = token_in(&rita.gpg, &confirmation).expect("a token");
+    std::thread::sleep(Duration::from_secs(3));
+    env.deliver(&encrypted_answer(
+        &rita.gpg,
+        &desk.team_fpr,
+        RITA_FROM,
+        &confirmation,
+        &quoting(&token),
+        "expired1@researcher.example",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "needs-key");
+    assert_eq!(
+        events(&d, "key-confirmation-refused")[0]["reason"],
+        "the token has expired"
+    );
+
+    // The expired token made way for a new one, answered in time.
+    let sent = confirmations(env, 1);
+    assert_eq!(sent.len(), 2, "{:?}", d.outbox);
+    let fresh = token_in(&rita.gpg, &sent[1]).expect("a token");
+    let answer = encrypted_answer(
+        &rita.gpg,
+        &desk.team_fpr,
+        RITA_FROM,
+        &sent[1],
+        &quoting(&fresh),
+        "confirm3@researcher.example",
+    );
+    env.deliver(&answer);
+    env.run_once();
+    assert_eq!(the_ack_row(&env.report(1)).status, "sent");
+
+    // The team later makes another key of Rita's current. Replaying the
+    // answer (the same encrypted content in a new envelope) does not bring
+    // the old key back.
+    let other = Person::new(RITA_FROM, &desk.team_public);
+    let other_key = other.key();
+    env.deliver(&crate::pgp::mail_with(
+        &crate::pgp::headers(RITA_FROM, "New key", "newkey@researcher.example", ""),
+        &text_entity("My new key.\n", &[key_part(&other_key)]),
+    ));
+    env.run_once();
+    env.ok(&["key", "accept", RITA, &other.fpr, "--by", "alice"]);
+    let replay = String::from_utf8(answer)
+        .expect("utf-8")
+        .replace("confirm3@researcher.example", "replay1@researcher.example")
+        .into_bytes();
+    env.deliver(&replay);
+    env.run_once();
+    assert_eq!(
+        trust_of(env, RITA, &other.fpr),
+        ("current".to_owned(), "confirmed".to_owned())
+    );
+    assert_eq!(trust_of(env, RITA, &rita.fpr).0, "replaced");
+    let d = env.report(1);
+    let refused = events(&d, "key-confirmation-refused");
+    assert!(
+        refused
+            .iter()
+            .any(|e| e["reason"] == "the token was used before"),
+        "{refused:?}"
+    );
+    assert_eq!(events(&d, "key-confirmed").len(), 1);
+}
+
+#[test]
+fn a_token_sent_to_another_address_confirms_nothing_here() {
+    // Mallory gets an honest confirmation for her own address and key…
+    let desk = desk("", "");
+    let env = &desk.env;
+    let rita = Person::new(RITA_FROM, &desk.team_public);
+    rita_reports(&desk, &rita, false);
+    let mallory = Person::new("Mallory <mallory@evil.example>", &desk.team_public);
+    let key = mallory.key();
+    env.deliver(&encrypted_mail(
+        &mallory,
+        &desk.team_fpr,
+        "Mallory <mallory@evil.example>",
+        "security@example.org",
+        "A report of my own",
+        "Nothing much.\n",
+        "own1@evil.example",
+        &[key_part(&key)],
+        true,
+    ));
+    env.run_once();
+    let own = confirmations(env, 2);
+    assert_eq!(own.len(), 1);
+    let token = token_in(&mallory.gpg, &own[0]).expect("her own token");
+
+    // …and sends it back in Rita's name, encrypted, with a key for Rita.
+    let forged_key = Person::new(RITA_FROM, &desk.team_public);
+    let forged_public = forged_key.key();
+    let mut forged = encrypted_mail(
+        &forged_key,
+        &desk.team_fpr,
+        RITA_FROM,
+        &y("security+SEC-2026-0001@example.org"),
+        "Re: Please confirm your OpenPGP key",
+        &quoting(&token),
+        "forged3@evil.example",
+        &[key_part(&forged_public)],
+        true,
+    );
+    forged.splice(
+        0..0,
+        b"In-Reply-To: <first@researcher.example>\r\n".to_vec(),
+    );
+    env.deliver(&forged);
+    env.run_once();
+
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "needs-key", "{:?}", kinds(&d));
+    assert_eq!(
+        events(&d, "key-confirmation-refused")[0]["reason"],
+        "the token was sent to another address"
+    );
+    assert_eq!(trust_of(env, RITA, &forged_key.fpr).1, "signed");
+    assert_eq!(
+        trust_of(env, "mallory@evil.example", &mallory.fpr).1,
+        "signed",
+        "the token was spent, not used for Mallory either"
+    );
+    assert!(!readable_by(env, &forged_key.gpg, SECRET));
+}
+
+#[test]
+fn a_token_confirms_only_the_key_it_was_sent_for() {
+    // Mallory's key for Rita arrives first and is current; Rita's own key
+    // arrives later and waits as pending. Each gets a confirmation.
+    let (desk, rita, mallory) = held_then_forged(|_, mallory| {
+        let key = mallory.key();
+        crate::pgp::mail_with(
+            &crate::pgp::headers(RITA_FROM, "Key", "forged4@evil.example", ""),
+            &text_entity("My key.\n", &[key_part(&key)]),
+        )
+    });
+    let env = &desk.env;
+    let key = rita.key();
+    env.deliver(&encrypted_mail(
+        &rita,
+        &desk.team_fpr,
+        RITA_FROM,
+        &y("security+SEC-2026-0001@example.org"),
+        "Re: my report",
+        "Here is my key.\n",
+        "rita-key@researcher.example",
+        &[key_part(&key)],
+        true,
+    ));
+    env.run_once();
+    assert_eq!(trust_of(env, RITA, &rita.fpr).0, "pending");
+    let sent = confirmations(env, 1);
+    assert_eq!(sent.len(), 2, "{:?}", env.report(1).outbox);
+    let mine = sent
+        .iter()
+        .find_map(|m| token_in(&rita.gpg, m).map(|t| (t, m.clone())))
+        .expect("a confirmation Rita can read");
+
+    // Rita answers hers, and (by mistake or not) attaches Mallory's key.
+    let mallory_key = mallory.key();
+    let reply_to = header(&mine.1, "Reply-To").expect("Reply-To");
+    env.deliver(&encrypted_mail(
+        &rita,
+        &desk.team_fpr,
+        RITA_FROM,
+        &reply_to,
+        "Re: Please confirm your OpenPGP key",
+        &quoting(&mine.0),
+        "confirm4@researcher.example",
+        &[key_part(&mallory_key)],
+        false,
+    ));
+    env.run_once();
+
+    assert_eq!(
+        trust_of(env, RITA, &rita.fpr),
+        ("current".to_owned(), "confirmed".to_owned())
+    );
+    // Seen again inside Rita's encrypted mail, but still unproven.
+    let (status, trust) = trust_of(env, RITA, &mallory.fpr);
+    assert_eq!((status.as_str(), trust.as_str()), ("replaced", "encrypted"));
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "sent");
+    assert!(!readable_by(env, &mallory.gpg, SECRET));
+    assert!(readable_by(env, &rita.gpg, SECRET));
+}
+
+#[test]
+fn a_flood_of_forged_keys_sends_a_bounded_number_of_confirmations() {
+    let desk = desk("", "[limits]\nauto_replies_per_sender = 5\n");
+    let env = &desk.env;
+    let rita = Person::new(RITA_FROM, &desk.team_public);
+    rita_reports(&desk, &rita, false);
+    // Fifty mails in Rita's name, each with a new key for her address.
+    let created = now()
+        .checked_sub(SignedDuration::from_hours(1))
+        .expect("sub");
+    for n in 0..50 {
+        let cert = keys::generate(RITA_FROM, created, None, None).expect("generate");
+        let key = keys::export_public(&cert).expect("export");
+        env.deliver(&crate::pgp::mail_with(
+            &crate::pgp::headers(
+                RITA_FROM,
+                &format!("Key {n}"),
+                &format!("flood{n}@evil.example"),
+                "",
+            ),
+            &text_entity("Use this key.\n", &[key_part(key.as_bytes())]),
+        ));
+    }
+    env.run_once();
+
+    let confirmations = confirmation_rows(env);
+    assert!(
+        (1..=5).contains(&confirmations),
+        "{confirmations} confirmation mails"
+    );
+    // Everything automatic to Rita in the window, acknowledgements included,
+    // stays within the limit.
+    let to_rita = env.sent_to(RITA).len();
+    assert!(to_rita <= 5, "{to_rita} mails to Rita");
+    assert_eq!(the_ack_row(&env.report(1)).status, "needs-key");
+    let skipped: usize = (1..=51)
+        .map(|n| events(&env.report(n), "key-confirmation-skipped").len())
+        .sum();
+    assert!(skipped > 0, "the rate limit was never hit");
+}
+
+#[test]
+fn a_keyring_key_is_proven_and_answers_at_once() {
+    let gpg = Gpg::new();
+    let fpr = gpg.generate(RITA_FROM, Algo::Curve25519);
+    let keyring = gpg.export_public(&fpr);
+    let keyring_desk = keyring_deskwith(
+        "keyring = \"keyring.asc\"\n",
+        "",
+        &[("keyring.asc", &keyring)],
+    );
+    gpg.import(&keyring_desk.team_public);
+    let rita = Person { gpg, fpr };
+    rita_reports(&keyring_desk, &rita, false);
+    let env = &keyring_desk.env;
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "sent", "{:?}", kinds(&d));
+    assert_eq!(
+        trust_of(env, RITA, &rita.fpr),
+        ("current".to_owned(), "keyring".to_owned())
+    );
+    assert!(outbox(&d, "key-confirmation").is_empty());
+    let acks = env.sent_of(&d, "acknowledgement");
+    read_as(&rita.gpg, &acks[0], &keyring_desk.team_fpr);
+
+    // A key in the keyring also takes over from one a mail brought.
+    let mallory = Person::new(RITA_FROM, &keyring_desk.team_public);
+    let forged = mallory.key();
+    env.deliver(&crate::pgp::mail_with(
+        &crate::pgp::headers(RITA_FROM, "Key", "forged5@evil.example", ""),
+        &text_entity("My key.\n", &[key_part(&forged)]),
+    ));
+    env.run_once();
+    assert_eq!(trust_of(env, RITA, &rita.fpr).0, "current");
+    assert_eq!(trust_of(env, RITA, &mallory.fpr).0, "pending");
+}
+
+#[test]
+fn key_accept_confirms_the_key_and_releases_held_mail_at_once() {
+    let (desk, rita, _confirmation) = first_contact("");
+    let env = &desk.env;
+    let spaced = grouped(&rita.fpr).to_lowercase();
+    let said = env.ok(&["key", "accept", RITA, &spaced, "--by", "alice"]);
+    assert!(said.contains("1 held mail"), "{said}");
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "queued");
+    let accepted = &events(&d, "key-accepted")[0];
+    assert_eq!(accepted["by"], "alice");
+    assert_eq!(accepted["fingerprint"], rita.fpr.as_str());
+    assert_eq!(
+        events(&d, "held-mail-released")[0]["key"],
+        rita.fpr.as_str()
+    );
+    assert_eq!(
+        trust_of(env, RITA, &rita.fpr),
+        ("current".to_owned(), "confirmed".to_owned())
+    );
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(the_ack_row(&d).status, "sent");
+    let acks = env.sent_of(&d, "acknowledgement");
+    read_as(&rita.gpg, &acks[0], &desk.team_fpr);
+    // Accepting it again changes nothing.
+    let again = env.ok(&["key", "accept", RITA, &rita.fpr]);
+    assert!(again.contains("already"), "{again}");
 }

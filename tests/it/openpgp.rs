@@ -274,13 +274,15 @@ fn gpg_rsa_pgp_mime_signed_and_encrypted_with_the_key_inside_is_read_and_answere
         (RITA, fpr.as_str(), "encrypted-attachment", "current")
     );
     assert_eq!(event(&d, "key-learned")["fingerprint"], fpr.as_str());
-    assert_eq!(
-        event(&d, "acknowledgement-queued")["protection"],
-        "encrypted"
-    );
+    // A key a mail carries does not prove it is Rita's: the acknowledgement
+    // waits until a round trip through her mailbox confirms it.
+    assert_eq!(the_ack_row(&d).status, "needs-key");
+    crate::keys::confirm_by_round_trip(&env, &gpg, &team.fpr, RITA_FROM, 1);
+    let d = detail(&env, 1);
+    assert_eq!(event(&d, "held-mail-released")["key"], fpr.as_str());
 
     // The acknowledgement: PGP/MIME, nothing of the report outside, readable by Rita.
-    let ack = the_ack(&env);
+    let ack = env.sent_of(&d, "acknowledgement").remove(0);
     assert_eq!(content_type(&ack), "multipart/encrypted");
     assert_eq!(header(&ack, "Subject").as_deref(), Some("..."));
     assert!(!contains(&ack, "thumbnailer"), "the subject leaked");
@@ -363,13 +365,44 @@ fn sq_signed_and_encrypted_with_an_autocrypt_header(suite: &str, team_algo: Algo
         [(key.fingerprint.as_str(), "autocrypt", "current")]
     );
 
-    // Sequoia reads and verifies the answer.
-    let ack = the_ack(&env);
+    // Sequoia reads the confirmation of the key Autocrypt announced, and
+    // answers it encrypted.
+    let confirmation = the_ack(&env);
+    assert_eq!(
+        env.sent_of(&d, "key-confirmation"),
+        std::slice::from_ref(&confirmation)
+    );
+    let plain = sq
+        .decrypt(&encrypted_payload(&confirmation), &key.key, &team_cert)
+        .unwrap_or_else(|err| panic!("sq cannot read the confirmation: {err}"));
+    let text = body_text(&plain);
+    let at = text.find("key-confirm-").expect("a token");
+    let token = &text[at..at + "key-confirm-".len() + 32];
+    let answer = inner_entity(
+        "Re: Please confirm your OpenPGP key",
+        RITA_FROM,
+        &format!("> {token}\n"),
+        &[],
+    );
+    let reply_to = header(&confirmation, "Reply-To").expect("Reply-To");
+    env.deliver(&pgp_mime(
+        &format!(
+            "From: {RITA_FROM}\r\nTo: {reply_to}\r\nSubject: ...\r\n\
+             Message-ID: <sq2@researcher.example>\r\n"
+        ),
+        &sq.encrypt(&answer, &[&team_cert], None),
+    ));
+    env.run_once();
+
+    // Sequoia reads and verifies the acknowledgement.
+    let d = detail(&env, 1);
+    let ack = env.sent_of(&d, "acknowledgement").remove(0);
     let plain = sq
         .decrypt(&encrypted_payload(&ack), &key.key, &team_cert)
         .unwrap_or_else(|err| panic!("sq cannot read the acknowledgement: {err}"));
     let text = readable(&plain);
     assert!(text.contains(&y("SEC-2026-0001")), "{text}");
+    assert!(text.contains("SSRF in the webhook tester"), "{text}");
 }
 
 #[test]
@@ -1050,6 +1083,17 @@ fn a_reply_to_someone_who_wrote_encrypted_waits_for_their_key() {
     let d = detail(&env, 1);
     assert_eq!(d.messages.len(), 2);
     assert_eq!(crypto(&d.messages[1]), ("pgp-mime", "decrypted", "valid"));
+    // Signed by it proves the key, not the mailbox: held until confirmed.
+    assert_eq!(the_ack_row(&d).status, "needs-key");
+    assert!(
+        !kinds(&d).contains(&"held-mail-released"),
+        "{:?}",
+        kinds(&d)
+    );
+    crate::keys::confirm_by_round_trip(&env, &gpg, &team.fpr, RITA_FROM, 1);
+
+    let d = detail(&env, 1);
+    assert_eq!(d.messages.len(), 3);
     assert_eq!(event(&d, "held-mail-released")["key"], fpr.as_str());
     assert_eq!(
         outbox(&d, "acknowledgement").len(),
@@ -1057,8 +1101,9 @@ fn a_reply_to_someone_who_wrote_encrypted_waits_for_their_key() {
         "the follow-up is not acknowledged again"
     );
     assert_eq!(the_ack_row(&d).status, "sent");
-    assert_team_notified(&d, 2);
-    let (plain, _) = decrypt_and_verify(&gpg, &the_ack(&env), &team.fpr);
+    assert_team_notified(&d, 3);
+    let ack = env.sent_of(&d, "acknowledgement").remove(0);
+    let (plain, _) = decrypt_and_verify(&gpg, &ack, &team.fpr);
     let text = readable(&plain);
     assert!(text.contains(&y("SEC-2026-0001")), "{text}");
     assert!(text.contains("Stored XSS in comments"), "{text}");
@@ -1087,24 +1132,34 @@ fn a_held_reply_is_released_by_a_key_in_a_new_report_and_its_own_report_says_so(
         &autocrypt_header(RITA, &key),
     ));
     env.run_once();
+    // Announced is not proven: both acknowledgements wait until Rita answers
+    // the confirmation sent to the announced key.
+    assert_eq!(the_ack_row(&detail(&env, 1)).status, "needs-key");
+    assert_eq!(the_ack_row(&detail(&env, 2)).status, "needs-key");
+    crate::keys::confirm_by_round_trip(&env, &gpg, &team.fpr, RITA_FROM, 1);
 
     let first = detail(&env, 1);
-    assert_eq!(first.outbox[0].status, "sent");
+    assert_eq!(the_ack_row(&first).status, "sent");
     let second = detail(&env, 2);
     assert_eq!(second.keys[0].source, "autocrypt");
     // Both acknowledgements went out encrypted to the new key.
-    let acks = sent_to(&env, RITA);
+    let acks: Vec<Vec<u8>> = [&first, &second]
+        .into_iter()
+        .flat_map(|d| env.sent_of(d, "acknowledgement"))
+        .collect();
     assert_eq!(acks.len(), 2);
     for ack in &acks {
         decrypt_and_verify(&gpg, ack, &team.fpr);
     }
-    // The held mail belongs to report 1: its audit log shows the release.
-    assert!(
-        kinds(&first).contains(&"held-mail-released"),
-        "report 1 events: {:?}; report 2 events: {:?}",
-        kinds(&first),
-        kinds(&second)
-    );
+    // Each held mail's own report shows its release.
+    for d in [&first, &second] {
+        assert!(
+            kinds(d).contains(&"held-mail-released"),
+            "report 1 events: {:?}; report 2 events: {:?}",
+            kinds(&first),
+            kinds(&second)
+        );
+    }
 }
 
 #[test]
@@ -1365,8 +1420,34 @@ fn over_imap_and_smtp_an_encrypted_report_gets_an_encrypted_signed_answer() {
     let stored = env.messages();
     assert_eq!(stored.len(), 1);
     assert_eq!(crypto(&stored[0]), ("pgp-mime", "decrypted", "valid"));
-    let acks = stack.wait_for(&researcher, "INBOX", 1, Duration::from_secs(30));
-    let ack = crlf(&acks[0].raw);
+    // First a confirmation of the key the report carried; the researcher
+    // answers it encrypted, through the mail servers.
+    let first = stack.wait_for(&researcher, "INBOX", 1, Duration::from_secs(30));
+    let confirmation = crlf(&first[0].raw);
+    let (plain, _) = decrypt_and_verify(&gpg, &confirmation, &team.fpr);
+    let text = body_text(&plain);
+    let at = text.find("key-confirm-").expect("a token");
+    let token = &text[at..at + "key-confirm-".len() + 32];
+    let reply_to = header(&confirmation, "Reply-To").expect("Reply-To");
+    let answer = inner_entity(
+        "Re: Please confirm your OpenPGP key",
+        &researcher,
+        &format!("> {token}\n"),
+        &[],
+    );
+    let raw = pgp_mime(
+        &format!(
+            "From: {researcher}\r\nTo: {reply_to}\r\nSubject: ...\r\n\
+             Date: Mon, 23 Nov 2026 10:05:00 +0000\r\nMessage-ID: <live2@researcher.example>\r\n"
+        ),
+        &gpg.encrypt(&answer, &[&team.fpr], None),
+    );
+    stack.send(&researcher, &reply_to, &raw);
+    stack.wait_for(&security, "INBOX", 2, Duration::from_secs(30));
+    env.run_once();
+
+    let mail = stack.wait_for(&researcher, "INBOX", 2, Duration::from_secs(30));
+    let ack = crlf(&mail[1].raw);
     let (plain, _) = decrypt_and_verify(&gpg, &ack, &team.fpr);
     let text = readable(&plain);
     assert!(text.contains(&crate::common::year().to_string()), "{text}");

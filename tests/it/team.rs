@@ -226,10 +226,19 @@ fn over_the_real_mail_stack_the_team_runs_a_report_from_their_mail() {
     let internal_address = security.replace('@', &format!("+{id}-internal@"));
     let control_address = security.replace('@', "+control@");
 
-    // 2. Rita is acknowledged; each member gets the report, encrypted to them.
+    // 2. The key Rita's mail carried proves nothing yet: she is asked to
+    // confirm it, and her acknowledgement waits. The team vouches for the key
+    // instead, which sends the acknowledgement; each member gets the report,
+    // encrypted to them.
     let rita_box = mailbox(&stack, &rita.address, 1);
-    let ack = rita.read(&rita_box[0], &team.fpr);
+    let confirmation = rita.read(&rita_box[0], &team.fpr);
+    assert!(confirmation.contains("key-confirm-"), "{confirmation}");
+    env.ok(&["key", "accept", &rita.address, &rita.fpr, "--by", "alice"]);
+    env.run_once();
+    let rita_box = mailbox(&stack, &rita.address, 2);
+    let ack = rita.read(&rita_box[1], &team.fpr);
     assert!(ack.contains(&id), "{ack}");
+    assert!(ack.contains("RCE in the image resizer"), "{ack}");
     for member in [&alice, &bob] {
         let got = mailbox(&stack, &member.address, 1);
         assert_eq!(
@@ -281,8 +290,8 @@ fn over_the_real_mail_stack_the_team_runs_a_report_from_their_mail() {
     env.run_once();
 
     // Rita receives a clean, encrypted relay from the program address.
-    let rita_box = mailbox(&stack, &rita.address, 2);
-    let relay = &rita_box[1];
+    let rita_box = mailbox(&stack, &rita.address, 3);
+    let relay = &rita_box[2];
     assert!(
         header(relay, "From").is_some_and(|f| f.contains(&security)),
         "{:?}",
@@ -339,7 +348,7 @@ fn over_the_real_mail_stack_the_team_runs_a_report_from_their_mail() {
     let bob_box = mailbox(&stack, &bob.address, 3);
     let shown = bob.read(&bob_box[2], &team.fpr);
     assert!(shown.contains("do not promise a date"), "{shown}");
-    mailbox(&stack, &rita.address, 2);
+    mailbox(&stack, &rita.address, 3);
     mailbox(&stack, &alice.address, 2);
 
     // 5. A forged, unsigned mail in Alice's name changes nothing; Alice hears
@@ -354,7 +363,7 @@ fn over_the_real_mail_stack_the_team_runs_a_report_from_their_mail() {
     stack.wait_for(&security, "INBOX", 4, WAIT);
     env.run_once();
     assert_eq!(env.report(1).summary.state, ReportState::Triaged);
-    mailbox(&stack, &rita.address, 2);
+    mailbox(&stack, &rita.address, 3);
     mailbox(&stack, &bob.address, 3);
     let alice_box = mailbox(&stack, &alice.address, 3);
     let refusal = alice.read(&alice_box[2], &team.fpr);
@@ -376,6 +385,6 @@ fn over_the_real_mail_stack_the_team_runs_a_report_from_their_mail() {
     let listed = alice.read(&alice_box[3], &team.fpr);
     assert!(listed.contains(&id), "{listed}");
     assert!(listed.contains("triaged"), "{listed}");
-    mailbox(&stack, &rita.address, 2);
+    mailbox(&stack, &rita.address, 3);
     mailbox(&stack, &bob.address, 3);
 }
