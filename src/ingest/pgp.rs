@@ -282,8 +282,28 @@ impl Pipeline<'_> {
             new,
             source,
         };
-        match self.templates.render("key-changed", &data) {
-            Ok(body) => {
+        let state = match report {
+            Some(id) => tx.report_state(id)?,
+            None => None,
+        };
+        // A member without a key learns only that something changed, never
+        // whose key or which fingerprints.
+        let rendered = self
+            .templates
+            .render("key-changed", &data)
+            .map_err(respond::compose::ComposeError::from)
+            .and_then(|body| {
+                let metadata = respond::compose::metadata_notice(
+                    self.templates,
+                    "A reporter's key changed",
+                    report,
+                    state.map(|s| s.as_str()),
+                    Vec::new(),
+                )?;
+                Ok((body, metadata))
+            });
+        match rendered {
+            Ok((body, metadata)) => {
                 let program = &self.config.program;
                 let mail = respond::team::TeamMail {
                     subject: match report {
@@ -291,8 +311,8 @@ impl Pipeline<'_> {
                         None => format!("Key changed for {address}"),
                     },
                     body,
-                    secret: false,
-                    metadata: None,
+                    secret: true,
+                    metadata: Some(metadata),
                     attachments: &[],
                     reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
                     from_name: format!("{} disclosed", program.name),

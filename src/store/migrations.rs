@@ -248,7 +248,6 @@ ALTER TABLE outbox ADD COLUMN return_token TEXT;
 CREATE UNIQUE INDEX outbox_return_token ON outbox (return_token) WHERE return_token IS NOT NULL;
 "#;
 
-
 // Keys are trusted only after proof. Each learned key gets a trust level:
 // `keyring` (configured by the team), `confirmed` (a round trip through the
 // address's mailbox, or the team's `key accept`), or, unproven, where it came
@@ -286,8 +285,7 @@ CREATE TABLE key_confirmations (
 CREATE INDEX key_confirmations_key ON key_confirmations (address, fingerprint);
 "#;
 
-pub(crate) const MIGRATIONS: &[M<'static>] =
-    &[
+pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
     M::up(V3),

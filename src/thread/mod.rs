@@ -244,7 +244,12 @@ pub fn decide(class: Class, candidate: Option<Candidate>, sender_participates: b
         (Sender::Spoofed, _, _) => Decision::Unattached {
             reason: "claims to be our own mail, but we never sent it",
         },
-        (Sender::Team, _, Some(c)) => Decision::Attach(c),
+        // A member's auto-reply answers nothing, and anyone can write one in a
+        // member's name: it writes into no report.
+        (Sender::Team, Some(_), _) => Decision::Unattached {
+            reason: "automatic mail from a team address acts on no report",
+        },
+        (Sender::Team, None, Some(c)) => Decision::Attach(c),
         (Sender::Team, _, None) => Decision::Unattached {
             reason: "team mail, not about a known report",
         },

@@ -417,3 +417,39 @@ fn kinds() {
     };
     assert_eq!(spoofed.kind(false, false), "spoofed");
 }
+
+#[test]
+fn automatic_mail_in_a_members_name_joins_no_report() {
+    let candidate = Candidate {
+        report: ReportId::parse("SEC", "SEC-2026-0001").expect("id"),
+        via: Via::PlusAddress,
+    };
+    for automation in [
+        Automation::Bounce,
+        Automation::AutoReply,
+        Automation::List,
+        Automation::Bulk,
+    ] {
+        let class = Class {
+            sender: Sender::Team,
+            automation: Some(automation),
+        };
+        assert!(
+            matches!(
+                decide(class, Some(candidate.clone()), true),
+                Decision::Unattached { .. }
+            ),
+            "{automation:?}"
+        );
+    }
+    // The member's own mail still joins the report it names (and is then
+    // authenticated before it acts).
+    let person = Class {
+        sender: Sender::Team,
+        automation: None,
+    };
+    assert_eq!(
+        decide(person, Some(candidate.clone()), false),
+        Decision::Attach(candidate)
+    );
+}

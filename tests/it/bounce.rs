@@ -618,6 +618,10 @@ fn a_keyless_members_notices_carry_metadata_only() {
         "e1@researcher.example",
     ));
     env.run_once();
+    // The key Rita attached is unproven until the team vouches for it; then
+    // the held acknowledgement goes out.
+    env.ok(&["key", "accept", RITA, &rita.fpr, "--by", "alice"]);
+    env.run_once();
     env.deliver(&encrypted(
         "More on the resizer",
         "It also works through the avatar endpoint.",
