@@ -49,7 +49,7 @@ fn encryption_text(pgp: Option<&Opened>) -> String {
 }
 
 fn signature_text(pgp: Option<&Opened>) -> String {
-    match pgp.map(|o| &o.signature) {
+    let summary = match pgp.map(|o| &o.signature) {
         None | Some(Signature::None) => "none".into(),
         Some(Signature::Valid {
             signer,
@@ -65,6 +65,13 @@ fn signature_text(pgp: Option<&Opened>) -> String {
         ),
         Some(Signature::UnknownKey { issuer }) => format!("by a key we do not have ({issuer})"),
         Some(Signature::Bad { reason, .. }) => format!("BAD: {reason}"),
+    };
+    // A valid block among unsigned text must not read as a signed message.
+    match pgp.and_then(|o| o.signed.as_ref()) {
+        Some(signed) if signed.unsigned_rest => {
+            format!("{summary}; ONLY PART of the mail is signed, the rest is not")
+        }
+        _ => summary,
     }
 }
 
@@ -396,3 +403,37 @@ impl Pipeline<'_> {
 
 /// The outbox kind of the team's notice of a bounce.
 pub(super) const DELIVERY_PROBLEM: &str = "delivery-problem";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Signed;
+
+    fn valid() -> Signature {
+        Signature::Valid {
+            signer: "ABCD".into(),
+            from_matches: true,
+            created: None,
+            digest: "00".into(),
+        }
+    }
+
+    #[test]
+    fn a_partly_signed_mail_does_not_read_as_signed() {
+        let mut opened = Opened::plain();
+        opened.signature = valid();
+        opened.signed = Some(Signed {
+            signature: valid(),
+            entity: Vec::new(),
+            unsigned_rest: false,
+        });
+        let whole = signature_text(Some(&opened));
+        assert!(whole.starts_with("valid, by ABCD"), "{whole}");
+        assert!(!whole.contains("ONLY PART"), "{whole}");
+        if let Some(signed) = opened.signed.as_mut() {
+            signed.unsigned_rest = true;
+        }
+        let part = signature_text(Some(&opened));
+        assert!(part.contains("ONLY PART"), "{part}");
+    }
+}
