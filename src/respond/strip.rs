@@ -191,10 +191,7 @@ fn strip_lines(body: &str, members: &Members, after: Option<Tail>) -> Stripped {
 
 /// A line with nothing but member mentions, dashes and punctuation.
 fn is_only_names(marked: &str) -> bool {
-    marked.contains(MARK)
-        && marked
-            .chars()
-            .all(|c| c == MARK || !c.is_alphanumeric())
+    marked.contains(MARK) && marked.chars().all(|c| c == MARK || !c.is_alphanumeric())
 }
 
 /// `#` and an ASCII letter: a command the daemon applies, never meant for the
@@ -315,7 +312,17 @@ fn is_original_separator(folded: &str) -> bool {
 /// Header names of a quoted header block, folded, in the languages of common
 /// clients.
 const FROM: &[&str] = &[
-    "from:", "von:", "de:", "van:", "da:", "från:", "fra:", "od:", "от:", "差出人:", "发件人:",
+    "from:",
+    "von:",
+    "de:",
+    "van:",
+    "da:",
+    "från:",
+    "fra:",
+    "od:",
+    "от:",
+    "差出人:",
+    "发件人:",
     "寄件者:",
 ];
 const DATE: &[&str] = &[
@@ -339,7 +346,17 @@ const DATE: &[&str] = &[
     "日期:",
 ];
 const TO: &[&str] = &[
-    "to:", "an:", "à:", "a:", "para:", "aan:", "till:", "til:", "do:", "кому:", "宛先:",
+    "to:",
+    "an:",
+    "à:",
+    "a:",
+    "para:",
+    "aan:",
+    "till:",
+    "til:",
+    "do:",
+    "кому:",
+    "宛先:",
     "收件人:",
 ];
 const CC: &[&str] = &["cc:", "kopie:", "copie à:", "kopia:", "копия:"];
@@ -360,7 +377,14 @@ const SUBJECT: &[&str] = &[
     "主旨:",
 ];
 /// Other header lines Outlook may put in the block.
-const OTHER: &[&str] = &["reply-to:", "bcc:", "importance:", "priority:", "attachments:", "anlagen:"];
+const OTHER: &[&str] = &[
+    "reply-to:",
+    "bcc:",
+    "importance:",
+    "priority:",
+    "attachments:",
+    "anlagen:",
+];
 
 /// A quoted header block (Outlook, Apple Mail forwards): a `From:` line, then
 /// header lines, at least one of them a date, recipient or subject. A line
@@ -461,9 +485,11 @@ fn is_attribution(folded: &str) -> bool {
 
 fn starts_with_opener(folded: &str) -> bool {
     let line = folded.trim_start();
-    ["on ", "am ", "le ", "el ", "op ", "il ", "em ", "den ", "w dniu "]
-        .iter()
-        .any(|opener| line.starts_with(opener))
+    [
+        "on ", "am ", "le ", "el ", "op ", "il ", "em ", "den ", "w dniu ",
+    ]
+    .iter()
+    .any(|opener| line.starts_with(opener))
 }
 
 #[cfg(test)]

@@ -180,9 +180,15 @@ fn quote_start(tag: &StartTag, after: &str) -> Option<Tail> {
     // Outlook: divRplyFwdMsg (x_divRplyFwdMsg in a reply to a reply),
     // appendonsend above it, the new Outlook's reference-message container,
     // Outlook for Mac's OLK_SRC_BODY_SECTION; Zimbra's zwchr rule.
-    if ["rplyfwdmsg", "appendonsend", "reference-message", "olk_src_body_section", "zwchr"]
-        .iter()
-        .any(|marker| id.contains(marker))
+    if [
+        "rplyfwdmsg",
+        "appendonsend",
+        "reference-message",
+        "olk_src_body_section",
+        "zwchr",
+    ]
+    .iter()
+    .any(|marker| id.contains(marker))
     {
         return Some(Tail::OriginalMessage);
     }
@@ -229,10 +235,48 @@ fn starts_with_from(after: &str) -> bool {
 
 /// Block elements: the text around them is on lines of its own.
 const BLOCKS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog",
-    "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
-    "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p",
-    "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "tfoot",
+    "thead",
+    "tr",
+    "ul",
 ];
 
 /// Elements whose content is not shown as text.
@@ -250,7 +294,9 @@ pub fn to_text(html: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'<' if html[i..].starts_with("<!--") => {
-                i = html[i + 4..].find("-->").map_or(bytes.len(), |n| i + 4 + n + 3);
+                i = html[i + 4..]
+                    .find("-->")
+                    .map_or(bytes.len(), |n| i + 4 + n + 3);
             }
             b'<' if matches!(bytes.get(i + 1), Some(b'!' | b'?')) => {
                 i = html[i..].find('>').map_or(bytes.len(), |n| i + n + 1);
@@ -342,11 +388,15 @@ impl Text {
 
     fn text(&mut self, text: &str) {
         for c in text.chars() {
-            let c = if c == '\u{00A0}' { ' ' } else { c };
             if c == '\r' {
                 continue;
             }
-            if self.pre > 0 {
+            if c == '\u{00A0}' {
+                // Shown, unlike collapsible spaces: `<p>&nbsp;</p>` is an
+                // empty line.
+                self.out.push(' ');
+                self.space = false;
+            } else if self.pre > 0 {
                 self.out.push(c);
             } else if c.is_whitespace() {
                 self.space = true;

@@ -26,11 +26,13 @@ pub struct Members {
     parts: Option<Regex>,
 }
 
-/// A mention in angle brackets, parentheses or quotes right after another is
-/// the same person ("Alice <alice@…>", "\"Alice\" (alice@…)").
+/// Mentions next to each other become one: a mention in angle brackets,
+/// parentheses or quotes right after another is the same person ("Alice
+/// <alice@…>", "\"Smith, Alice\" (alice@…)"), and a list of members tells
+/// the reporter no more than one placeholder does.
 static DOUBLED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        "\"?{MARK}\"?(?:[ \\t]*(?:\\({MARK}\\)|<{MARK}>|\"?{MARK}\"?))+"
+        "\"?{MARK}\"?(?:[ \\t,;]*(?:\\({MARK}\\)|<{MARK}>|\"?{MARK}\"?))+"
     ))
     .expect("a constant pattern compiles")
 });
@@ -135,7 +137,13 @@ fn alternation(words: &mut Vec<String>, flags: &str) -> Option<Regex> {
     let bounded: Vec<String> = words
         .iter()
         .map(|w| {
-            let edge = |c: Option<char>| if c.is_some_and(char::is_alphanumeric) { r"\b" } else { "" };
+            let edge = |c: Option<char>| {
+                if c.is_some_and(char::is_alphanumeric) {
+                    r"\b"
+                } else {
+                    ""
+                }
+            };
             format!("{}{w}{}", edge(w.chars().next()), edge(w.chars().last()))
         })
         .collect();
