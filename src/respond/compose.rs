@@ -10,7 +10,7 @@ use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use super::templates::{AckData, DeliveryFailedData, TemplateError, Templates, UndecryptableData};
 use crate::config::Config;
 use crate::report::ReportId;
-use crate::store::NewMail;
+use crate::store::{LineFingerprint, NewMail};
 
 /// A rendered mail for the outbox.
 #[derive(Debug, Clone)]
@@ -20,6 +20,9 @@ pub struct Outgoing {
     pub envelope_from: String,
     pub recipients: Vec<String>,
     pub raw: Vec<u8>,
+    /// For mail to the team: the fingerprints of its lines (see
+    /// [`super::leak`]), recorded when it is queued. Empty for other mail.
+    pub team_lines: Vec<LineFingerprint>,
 }
 
 impl Outgoing {
@@ -34,6 +37,7 @@ impl Outgoing {
             rate_key: None,
             raw: &self.raw,
             held: false,
+            team_lines: &self.team_lines,
         }
     }
 }
@@ -199,6 +203,7 @@ fn automatic_reply(
         envelope_from: config.program.address.to_string(),
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
+        team_lines: Vec::new(),
     })
 }
 
@@ -234,6 +239,7 @@ pub fn relay(
         envelope_from: program.address.to_string(),
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
+        team_lines: Vec::new(),
     })
 }
 

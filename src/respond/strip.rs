@@ -13,7 +13,7 @@ mod fold;
 mod html;
 mod members;
 
-pub use fold::{fold, significant};
+pub use fold::fold;
 pub use html::to_text as html_to_text;
 pub use members::Members;
 

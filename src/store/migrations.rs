@@ -240,14 +240,33 @@ CREATE TABLE sla_notices (
 CREATE INDEX events_kind ON events (kind, report_id);
 "#;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4)];
+// What the team was sent, as fingerprints only (16-byte SHA-256 prefixes of
+// folded lines, never text): of every mail to a member, per report ('' for mail
+// about no single report), and of the lines a member relayed that no team mail
+// had carried before. A relay that carries the team's lines is held back.
+const V5: &str = r#"
+CREATE TABLE team_lines (
+    fingerprint  BLOB NOT NULL CHECK (length(fingerprint) = 16),
+    report_id    TEXT NOT NULL DEFAULT '',
+    first_seen   INTEGER NOT NULL,
+    PRIMARY KEY (fingerprint, report_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE relayed_lines (
+    fingerprint  BLOB NOT NULL CHECK (length(fingerprint) = 16),
+    author       TEXT NOT NULL,
+    first_seen   INTEGER NOT NULL,
+    PRIMARY KEY (fingerprint, author)
+) STRICT, WITHOUT ROWID;
+"#;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 4;
+pub const LATEST: usize = 5;
 
 #[cfg(test)]
 mod tests {

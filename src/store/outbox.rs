@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use rusqlite::params;
 
-use super::{Result, StoreError, Tx, ctx, from_ms, ms};
+use super::{LineFingerprint, Result, StoreError, Tx, ctx, from_ms, ms};
 use crate::report::ReportId;
 
 /// A mail to queue.
@@ -23,6 +23,9 @@ pub struct NewMail<'a> {
     /// Held as `needs-key` instead of queued: it may not go out in clear and
     /// no key for its recipient is known yet.
     pub held: bool,
+    /// For mail to the team: the fingerprints of its lines, recorded with the
+    /// row so that no relay can carry them to a reporter.
+    pub team_lines: &'a [LineFingerprint],
 }
 
 /// A queued mail that is due.
@@ -71,6 +74,7 @@ impl Tx<'_> {
             .prepare_cached("INSERT INTO outbox_raw (outbox, raw) VALUES (?1, ?2)")
             .and_then(|mut stmt| stmt.execute(params![id, mail.raw]))
             .map_err(ctx("queueing a mail"))?;
+        self.record_team_lines(mail.report_id, mail.team_lines, at)?;
         Ok(id)
     }
 

@@ -87,6 +87,7 @@ fn outbox_rows_are_sent_once_and_retried_when_due() {
                     rate_key: Some("r@x.net"),
                     raw: b"raw",
                     held: false,
+                    team_lines: &[],
                 },
                 at(0),
             )
@@ -271,6 +272,7 @@ fn held_mail_waits_for_a_key_and_is_released_sealed() {
                         rate_key: None,
                         raw: b"clear",
                         held,
+                        team_lines: &[],
                     },
                     at(0),
                 )?;

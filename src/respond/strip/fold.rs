@@ -25,12 +25,6 @@ pub fn fold(text: &str) -> String {
     out
 }
 
-/// Only the letters and digits of `text`, folded: what is left when spacing,
-/// punctuation, quote markers and case are ignored.
-pub fn significant(text: &str) -> String {
-    fold(text).chars().filter(|c| c.is_alphanumeric()).collect()
-}
-
 /// Hyphens, dashes and minus signs that NFKC leaves as they are.
 fn is_dash(c: char) -> bool {
     matches!(
@@ -111,15 +105,5 @@ mod tests {
         ] {
             assert_eq!(fold(input), folded, "{input:?}");
         }
-    }
-
-    #[test]
-    fn significant_keeps_letters_and_digits_of_any_script() {
-        assert_eq!(
-            significant("> Reporter:   Jane@Researcher.example"),
-            "reporterjaneresearcherexample"
-        );
-        assert_eq!(significant("Schlüssel 日本 №5"), "schlüssel日本no5");
-        assert_eq!(significant("  --  ***  "), "");
     }
 }

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::MEMBER_PLACEHOLDER;
+use super::fold::fold;
 
 /// Stands for a replaced mention until the line is finished, so that later
 /// patterns never match inside a placeholder. A private-use character: no
@@ -20,10 +21,13 @@ pub struct Members {
     /// Whole configured names, any case, any spacing between their words.
     names: Option<Regex>,
     /// The capitalised words of names of more than one word ("Alice" of
-    /// "Alice Example"), as configured or in capitals: a sign-off or a
-    /// greeting often has only the first name. Lower-case words ("van",
-    /// "de") are left, they are ordinary words too.
+    /// "Alice Example"), as configured: a sign-off or a greeting often has
+    /// only the first name. Lower-case words ("van", "de") are left, they are
+    /// ordinary words too.
     parts: Option<Regex>,
+    /// For matching folded text ([`Self::erase`]): every address, name, word
+    /// of a name and the placeholder, folded, in any case.
+    folded: Option<Regex>,
 }
 
 /// Mentions next to each other become one: a mention in angle brackets,
@@ -45,7 +49,6 @@ impl Members {
             .map(|m| m.trim())
             .filter(|m| !m.is_empty())
             .partition(|m| m.contains('@'));
-        let addresses = addresses.iter().map(|a| a.to_ascii_lowercase()).collect();
         let mut whole: Vec<String> = names
             .iter()
             .map(|n| {
@@ -61,13 +64,25 @@ impl Members {
             .flat_map(|n| n.split_whitespace())
             .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
             .filter(|w| w.chars().count() >= 2 && w.chars().next().is_some_and(char::is_uppercase))
-            .flat_map(|w| [w.to_owned(), w.to_uppercase()])
-            .map(|w| regex::escape(&w))
+            .map(regex::escape)
+            .collect();
+        let mut folded: Vec<String> = addresses
+            .iter()
+            .map(|a| regex::escape(&fold(a)))
+            .chain(names.iter().flat_map(|n| {
+                let n = fold(n);
+                let words: Vec<String> = n.split_whitespace().map(regex::escape).collect();
+                let mut forms = vec![words.join(r"\s+")];
+                forms.extend(words.into_iter().filter(|w| w.chars().count() >= 2));
+                forms
+            }))
+            .chain([regex::escape(MEMBER_PLACEHOLDER)])
             .collect();
         Self {
-            addresses,
+            addresses: addresses.iter().map(|a| a.to_ascii_lowercase()).collect(),
             names: alternation(&mut whole, "(?i)"),
             parts: alternation(&mut parts, ""),
+            folded: alternation(&mut folded, "(?i)"),
         }
     }
 
@@ -83,6 +98,15 @@ impl Members {
         (unmark(&marked), count)
     }
 
+    /// Folded `text` (see [`fold`]) without any member address, name, word of
+    /// a name or placeholder, in any case: for comparing lines, never shown.
+    pub fn erase(&self, folded: &str) -> String {
+        match &self.folded {
+            Some(pattern) => pattern.replace_all(folded, " ").into_owned(),
+            None => folded.to_owned(),
+        }
+    }
+
     /// Like [`Self::replace`], with each mention as [`MARK`].
     pub(super) fn mark(&self, line: &str) -> (String, usize) {
         let mut line = line.replace(MARK, "\u{FFFD}");
@@ -90,12 +114,9 @@ impl Members {
         // Addresses first: a name may be part of an address (alice.smith@…).
         for address in &self.addresses {
             for needle in [format!("<{address}>"), address.clone()] {
-                loop {
-                    // ASCII lower-casing keeps byte offsets, so a position
-                    // found in the lowered copy is valid in the original.
-                    let Some(at) = line.to_ascii_lowercase().find(&needle) else {
-                        break;
-                    };
+                // ASCII lower-casing keeps byte offsets, so a position found
+                // in the lowered copy is valid in the original.
+                while let Some(at) = line.to_ascii_lowercase().find(&needle) {
                     line.replace_range(at..at + needle.len(), &MARK.to_string());
                     count += 1;
                 }
