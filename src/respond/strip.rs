@@ -101,12 +101,12 @@ pub fn relay_text(body: &str, members: &[&str]) -> Stripped {
 /// Like [`relay_text`] for a mail's body: from `html` when the body has HTML
 /// (cut at its first quote, reply header, forward or signature, then turned
 /// into text), else from `text`.
-pub fn relay_body(text: &str, html: Option<&str>, members: &[&str]) -> Stripped {
+pub fn relay_body(text: &str, html: Option<&str>, members: &Members) -> Stripped {
     let Some(html) = html else {
-        return relay_text(text, members);
+        return strip_lines(text, members, None);
     };
     let cut = html::cut(html);
-    let mut stripped = strip_lines(&cut.text, &Members::new(members), cut.tail);
+    let mut stripped = strip_lines(&cut.text, members, cut.tail);
     if let Some(tail) = cut.tail {
         stripped.removed.tail.get_or_insert(tail);
         stripped.removed.tail_lines += cut.cut_lines;
