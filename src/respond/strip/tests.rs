@@ -679,3 +679,19 @@ fn names_are_matched_whole_whatever_they_contain() {
             == 0
     );
 }
+
+proptest::proptest! {
+    /// Any bytes a client may send: the HTML path never panics, and nothing
+    /// after a `<blockquote` ever comes out.
+    #[test]
+    fn html_of_any_shape_is_cut_before_its_first_blockquote(
+        before in "[a-zé日<>&;#=\"'/! -]{0,60}",
+        after in "[a-zé日<>&;#=\"'/! -]{0,60}",
+    ) {
+        let html = format!("{before}<blockquote>SECRETLINE{after}");
+        let out = relay_body("", Some(&html), &Members::new(MEMBERS));
+        proptest::prop_assert!(!out.text.contains("SECRETLINE"), "{html:?} gave {:?}", out.text);
+        let _ = html_to_text(&after);
+        let _ = relay_body("", Some(&after), &Members::new(MEMBERS));
+    }
+}
