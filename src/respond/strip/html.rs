@@ -129,8 +129,11 @@ fn start_tag(html: &str, from: usize) -> StartTag {
             }
         }
         if attribute.is_empty() {
-            // A stray `=` or quote: step over it rather than loop on it.
-            i += 1;
+            // A stray `=` (with or without a value): never stop on the spot,
+            // and a byte consumed above needs no stepping over.
+            if i == name_start {
+                i += 1;
+            }
         } else {
             attributes.push((attribute, value));
         }
