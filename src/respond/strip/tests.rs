@@ -529,6 +529,10 @@ fn html_becomes_text_as_a_client_shows_it() {
         html_to_text(html),
         "Title\nOne two three\na\nb <c> &unknown; & &\nx y\n1 < 2\nend\n"
     );
+    // A stray `=` with an empty value before a multi-byte character, in a tag
+    // never closed: the tag runs to the end, as in a browser.
+    assert_eq!(html_to_text("<a/=''\u{65E5}"), "");
+    assert_eq!(html_to_text("<a/=''\u{65E5}>x"), "x\n");
 }
 
 // ---------------------------------------------------------------------------
