@@ -68,7 +68,9 @@ pub struct Prepared {
 impl Prepared {
     /// Bytes held in memory, for batch sizing.
     pub fn memory(&self) -> usize {
-        self.raw.as_ref().map_or(0, Vec::len) + self.parsed.text.len()
+        self.raw.as_ref().map_or(0, Vec::len)
+            + self.parsed.text.len()
+            + self.parsed.html.as_ref().map_or(0, String::len)
     }
 }
 

@@ -127,16 +127,10 @@ impl Pipeline<'_> {
         let outcome = self.commands(tx, route, &who, s, now)?;
         if !outcome.refused {
             // Every member's address and name: a relay must not reveal who is
-            // on the team.
-            let members: Vec<String> = self
-                .config
-                .team
-                .members
-                .iter()
-                .flat_map(|m| [m.email.to_string(), m.name.clone()])
-                .collect();
-            let names: Vec<&str> = members.iter().map(String::as_str).collect();
-            let stripped = strip::relay_text(&s.msg.text, &names);
+            // on the team. An HTML answer is stripped from its HTML, where the
+            // quoting still shows.
+            let members = respond::team::team_members(self.config);
+            let stripped = strip::relay_body(&s.msg.text, s.msg.html.as_deref(), &members);
             match route {
                 Route::Reply(id) if !stripped.is_empty() => {
                     tx.append_event(&event(
@@ -275,6 +269,7 @@ impl Pipeline<'_> {
                 bound.extend(recipients.iter().cloned());
                 let msg = ParsedMessage {
                     text: entity.text,
+                    html: entity.html,
                     attachments: entity.attachments,
                     ..s.msg.clone()
                 };
@@ -486,7 +481,9 @@ impl Pipeline<'_> {
     }
 
     /// Relays `text` from `who` to the reporter of `report`, and copies it to
-    /// the rest of the team.
+    /// the rest of the team. An HTML body is stripped again from its HTML (the
+    /// text conversion lost its quotes). Nothing leaves when the text carries
+    /// lines of mail sent to the team: the member is told which.
     fn relay(
         &self,
         tx: &Tx<'_>,
@@ -496,6 +493,8 @@ impl Pipeline<'_> {
         s: Stored<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        use crate::respond::leak;
+
         let Some(record) = tx.report_record(report)? else {
             return Ok(());
         };
@@ -509,6 +508,60 @@ impl Pipeline<'_> {
             detail,
             message: Some(s.message),
         };
+        let members = respond::team::team_members(self.config);
+
+        let lines = leak::relay_lines(text, &members);
+        let fingerprints = leak::all_fingerprints(&lines);
+        let known = leak::Known {
+            team: tx.team_line_reports(&fingerprints)?,
+            relayed_by_author: tx.relayed_by(&author, &fingerprints)?,
+        };
+        let exempt = if known
+            .team
+            .keys()
+            .any(|f| !known.relayed_by_author.contains(f))
+        {
+            self.relay_exemptions(tx, report, &record.reporter, &author, s.message, &members)?
+        } else {
+            leak::Exempt::default()
+        };
+        let verdict = leak::check(&lines, report.as_str(), &known, &exempt);
+        if !verdict.passes() {
+            // Counts only: the lines are internal, the event log is not.
+            tx.append_event(&event(
+                "relay-refused",
+                json!({ "reason": "internal-lines", "internal_lines": verdict.internal.len(),
+                        "about_other_reports": verdict.internal.iter().filter(|l| l.other_report).count() }),
+            ))?;
+            let program = &self.config.program;
+            let notice = leak::refusal_notice(
+                report.as_str(),
+                &verdict.internal,
+                &program.address.with_tag(report.as_str()),
+            );
+            let mail = TeamMail {
+                subject: notice.subject.clone(),
+                body: notice.body,
+                secret: true,
+                metadata: Some((notice.subject, notice.metadata_body)),
+                attachments: &[],
+                reply_to: Some(program.address.with_tag(&format!("{report}-internal"))),
+                from_name: format!("{} disclosed", program.name),
+                references: s.msg.message_id.iter().cloned().collect(),
+                auto_submitted: Some("auto-replied"),
+            };
+            return self.send_to_member(
+                tx,
+                Some(report),
+                "relay-refused",
+                &mail,
+                &who.member.email,
+                None,
+                s.message,
+                now,
+            );
+        }
+
         let parent = tx.latest_message_id_from(report, &record.reporter)?;
         let original = Original {
             report,
@@ -543,6 +596,7 @@ impl Pipeline<'_> {
         let Some((protection, message_id)) = sent else {
             return Ok(());
         };
+        tx.record_relayed_lines(&author, &verdict.fresh, now)?;
         if protection != Protection::Hold {
             tx.append_event(&event(
                 "relayed-to-reporter",
@@ -720,5 +774,37 @@ impl Pipeline<'_> {
             }
         }
         Ok(())
+    }
+
+    /// What a relay in `report` by `author` may carry although mail to the team
+    /// carried it too: the lines of the reporter's messages in the report, and
+    /// the author's own words (quotes stripped) in their earlier mail there.
+    /// Read back from the stored messages, the latest hundred of each.
+    fn relay_exemptions(
+        &self,
+        tx: &Tx<'_>,
+        report: &ReportId,
+        reporter: &str,
+        author: &str,
+        message: i64,
+        members: &strip::Members,
+    ) -> Result<crate::respond::leak::Exempt, StoreError> {
+        use crate::respond::leak;
+
+        const LATEST: usize = 100;
+        let limits = ParseLimits::from_config(&self.config.limits);
+        let mut exempt = leak::Exempt::default();
+        for raw in tx.readable_messages_from(report, reporter, message, LATEST)? {
+            let msg = parse::parse(&raw, &limits);
+            let text = format!("{}\n{}", msg.subject, msg.text);
+            exempt.reporter.extend(leak::fingerprints(&text, members));
+        }
+        let nobody = strip::Members::new(&[]);
+        for raw in tx.readable_messages_from(report, author, message, LATEST)? {
+            let msg = parse::parse(&raw, &limits);
+            let own = strip::relay_body(&msg.text, msg.html.as_deref(), &nobody);
+            exempt.author.extend(leak::fingerprints(&own.text, members));
+        }
+        Ok(exempt)
     }
 }

@@ -80,6 +80,11 @@ pub struct ParsedMessage {
     pub subject: String,
     pub date: Option<Timestamp>,
     pub text: String,
+    /// The readable body as HTML when any of its parts is HTML (plain parts
+    /// are wrapped in `<pre>`), else `None`. `text` converts HTML and loses
+    /// the structure that marks quoted mail; what is relayed from a member is
+    /// stripped from this instead.
+    pub html: Option<String>,
     pub attachments: Vec<Attachment>,
     /// `Auto-Submitted` value, lower-cased, when present and not `no`.
     pub auto_submitted: Option<String>,
@@ -271,6 +276,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
         });
     }
     let text = text.replace('\0', "");
+    let html = body_html(&message, limits.max_text_len);
 
     openpgp_hint |= root_type.is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
@@ -322,6 +328,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
         subject,
         date,
         text,
+        html,
         attachments,
         auto_submitted,
         auto_reply_header,
@@ -344,6 +351,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
 pub fn merge_inner(outer: &ParsedMessage, inner: ParsedMessage) -> ParsedMessage {
     let mut merged = outer.clone();
     merged.text = inner.text;
+    merged.html = inner.html;
     merged.attachments = inner.attachments;
     if inner.has_subject_header && !inner.subject.is_empty() {
         merged.subject = inner.subject;
@@ -446,6 +454,7 @@ pub fn to_addresses(raw: &[u8]) -> Vec<String> {
 pub fn parse_headers_only(head: &[u8], limits: &ParseLimits) -> ParsedMessage {
     let mut parsed = parse(head, limits);
     parsed.text.clear();
+    parsed.html = None;
     parsed.attachments.clear();
     parsed
         .problems
@@ -466,6 +475,7 @@ impl ParsedMessage {
             subject: String::new(),
             date: None,
             text: String::new(),
+            html: None,
             attachments: Vec::new(),
             auto_submitted: None,
             auto_reply_header: false,
@@ -501,6 +511,48 @@ fn returned_id(part: &mail_parser::MessagePart<'_>, content_type: &str) -> Optio
         }
         _ => None,
     }
+}
+
+/// The text body parts as one HTML document, when any of them is HTML; at most
+/// about `limit` bytes (a longer body is cut, never passed on whole).
+fn body_html(message: &mail_parser::Message<'_>, limit: usize) -> Option<String> {
+    let parts: Vec<&PartType<'_>> = message
+        .text_body
+        .iter()
+        .filter_map(|&id| message.parts.get(id as usize))
+        .map(|part| &part.body)
+        .collect();
+    if !parts.iter().any(|body| matches!(body, PartType::Html(_))) {
+        return None;
+    }
+    let mut html = String::new();
+    for body in parts {
+        match body {
+            PartType::Html(part) => html.push_str(part),
+            PartType::Text(part) => {
+                html.push_str("<pre>");
+                for c in part.chars() {
+                    match c {
+                        '<' => html.push_str("&lt;"),
+                        '>' => html.push_str("&gt;"),
+                        '&' => html.push_str("&amp;"),
+                        c => html.push(c),
+                    }
+                }
+                html.push_str("</pre>");
+            }
+            _ => {}
+        }
+        if html.len() > limit {
+            let mut cut = limit;
+            while !html.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            html.truncate(cut);
+            break;
+        }
+    }
+    Some(html.replace('\0', ""))
 }
 
 /// Nesting depth of multiparts, walked without recursion so hostile input cannot

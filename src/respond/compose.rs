@@ -12,7 +12,7 @@ use super::templates::{
 };
 use crate::config::{Address, Config};
 use crate::report::ReportId;
-use crate::store::NewMail;
+use crate::store::{LineFingerprint, NewMail};
 
 /// A rendered mail for the outbox.
 #[derive(Debug, Clone)]
@@ -26,6 +26,9 @@ pub struct Outgoing {
     pub return_token: String,
     pub recipients: Vec<String>,
     pub raw: Vec<u8>,
+    /// For mail to the team: the fingerprints of its lines (see
+    /// [`super::leak`]), recorded when it is queued. Empty for other mail.
+    pub team_lines: Vec<LineFingerprint>,
 }
 
 impl Outgoing {
@@ -41,6 +44,7 @@ impl Outgoing {
             rate_key: None,
             raw: &self.raw,
             held: false,
+            team_lines: &self.team_lines,
         }
     }
 }
@@ -228,6 +232,7 @@ fn automatic_reply(
         return_token: path.token,
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
+        team_lines: Vec::new(),
     })
 }
 
@@ -265,6 +270,7 @@ pub fn relay(
         return_token: path.token,
         recipients: vec![original.reporter.to_owned()],
         raw: message.formatted(),
+        team_lines: Vec::new(),
     })
 }
 
@@ -439,6 +445,7 @@ pub fn key_confirmation(
         return_token: path.token,
         recipients: vec![r.to.to_owned()],
         raw: message.formatted(),
+        team_lines: Vec::new(),
     })
 }
 

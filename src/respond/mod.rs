@@ -6,6 +6,7 @@ pub mod control;
 pub mod deliver;
 pub mod templates;
 
+pub mod leak;
 pub mod protect;
 pub mod strip;
 pub mod team;

@@ -1,5 +1,8 @@
 //! Mail to the team: one message per member, encrypted to that member's key
 //! (SPEC §4). A member without a usable key gets only what may travel in clear.
+//! Every mail to the team carries the fingerprints of its lines to the outbox,
+//! where they are recorded with it: no relay may carry them to a reporter
+//! ([`super::leak`]).
 
 use std::time::SystemTime;
 
@@ -9,7 +12,9 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 
 use super::compose::{ComposeError, Outgoing, ReturnPath, mailbox, new_message_id};
+use super::leak;
 use super::protect::Protection;
+use super::strip::Members;
 use crate::config::{Address, Config, Member};
 use crate::crypto::{Crypto, seal};
 use crate::parse::AttachmentContent;
@@ -67,13 +72,14 @@ pub fn to_members(
 ) -> Result<(Vec<MemberMail>, Vec<Address>), TeamMailError> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
+    let team = team_members(config);
     for member in config
         .team
         .members
         .iter()
         .filter(|m| Some(&m.email) != except)
     {
-        match for_member(config, crypto, mail, member, now)? {
+        match for_member(config, crypto, mail, member, &team, now)? {
             Some(m) => out.push(m),
             None => skipped.push(member.email.clone()),
         }
@@ -90,7 +96,7 @@ pub fn to_member(
     now: Timestamp,
 ) -> Result<Option<MemberMail>, TeamMailError> {
     match config.team.members.iter().find(|m| &m.email == address) {
-        Some(member) => for_member(config, crypto, mail, member, now),
+        Some(member) => for_member(config, crypto, mail, member, &team_members(config), now),
         None => Ok(None),
     }
 }
@@ -115,7 +121,20 @@ pub fn to_address(
         .iter()
         .find(|m| &m.email == address)
         .unwrap_or(&outsider);
-    for_member(config, crypto, mail, member, now)
+    for_member(config, crypto, mail, member, &team_members(config), now)
+}
+
+/// Every member's address and name, as relays replace them: the lines of team
+/// mail are fingerprinted the same way.
+pub fn team_members(config: &Config) -> Members {
+    let entries: Vec<String> = config
+        .team
+        .members
+        .iter()
+        .flat_map(|m| [m.email.to_string(), m.name.clone()])
+        .collect();
+    let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
+    Members::new(&entries)
 }
 
 fn for_member(
@@ -123,6 +142,7 @@ fn for_member(
     crypto: &Crypto,
     mail: &TeamMail<'_>,
     member: &Member,
+    team_members: &Members,
     now: Timestamp,
 ) -> Result<Option<MemberMail>, TeamMailError> {
     let key = crypto
@@ -139,6 +159,8 @@ fn for_member(
         },
     };
     let (message_id, plain) = render(config, mail, member, content, now)?;
+    // What this member reads, subject included, as the relay check knows it.
+    let team_lines = leak::fingerprints(&format!("{}\n{}", content.0, content.1), team_members);
     let seal_err = |source| TeamMailError::Seal {
         member: member.email.clone(),
         source,
@@ -163,6 +185,7 @@ fn for_member(
             return_token: path.token,
             recipients: vec![member.email.to_string()],
             raw,
+            team_lines,
         },
         protection,
     }))

@@ -285,6 +285,25 @@ CREATE TABLE key_confirmations (
 CREATE INDEX key_confirmations_key ON key_confirmations (address, fingerprint);
 "#;
 
+// What the team was sent, as fingerprints only (16-byte SHA-256 prefixes of
+// folded lines, never text): of every mail to a member, per report ('' for mail
+// about no single report), and of the lines a member relayed that no team mail
+// had carried before. A relay that carries the team's lines is held back.
+const V7: &str = r#"
+CREATE TABLE team_lines (
+    fingerprint  BLOB NOT NULL CHECK (length(fingerprint) = 16),
+    report_id    TEXT NOT NULL DEFAULT '',
+    first_seen   INTEGER NOT NULL,
+    PRIMARY KEY (fingerprint, report_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE relayed_lines (
+    fingerprint  BLOB NOT NULL CHECK (length(fingerprint) = 16),
+    author       TEXT NOT NULL,
+    first_seen   INTEGER NOT NULL,
+    PRIMARY KEY (fingerprint, author)
+) STRICT, WITHOUT ROWID;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -292,6 +311,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V4),
     M::up(V5),
     M::up(V6),
+    M::up(V7),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -299,7 +319,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 6;
+pub const LATEST: usize = 7;
 
 #[cfg(test)]
 mod tests {

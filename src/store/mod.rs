@@ -8,6 +8,7 @@
 //! [`Store::write`]: one transaction, all of it or nothing.
 
 mod cursors;
+mod internal;
 mod keys;
 mod messages;
 mod migrations;
@@ -23,6 +24,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use cursors::Cursor;
+pub use internal::LineFingerprint;
 pub use keys::{HeldMail, KeyConfirmation, KeyRecord, MessageCrypto, NewKey, NewKeyConfirmation};
 pub use messages::{NewAttachment, NewMessage, StoredMessage};
 pub use outbox::{NewMail, QueuedMail, SentMail};

@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, StoreError, Tx, ctx, from_ms, ms};
+use super::{LineFingerprint, Result, StoreError, Tx, ctx, from_ms, ms};
 use crate::report::ReportId;
 
 /// A mail to queue.
@@ -27,6 +27,9 @@ pub struct NewMail<'a> {
     /// Held as `needs-key` instead of queued: it may not go out in clear and
     /// no key for its recipient is known yet.
     pub held: bool,
+    /// For mail to the team: the fingerprints of its lines, recorded with the
+    /// row so that no relay can carry them to a reporter.
+    pub team_lines: &'a [LineFingerprint],
 }
 
 /// A mail we queued (in any state), as a returned copy or a bounce finds it.
@@ -89,6 +92,7 @@ impl Tx<'_> {
             .prepare_cached("INSERT INTO outbox_raw (outbox, raw) VALUES (?1, ?2)")
             .and_then(|mut stmt| stmt.execute(params![id, mail.raw]))
             .map_err(ctx("queueing a mail"))?;
+        self.record_team_lines(mail.report_id, mail.team_lines, at)?;
         Ok(id)
     }
 

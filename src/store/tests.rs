@@ -88,6 +88,7 @@ fn outbox_rows_are_sent_once_and_retried_when_due() {
                     rate_key: Some("r@x.net"),
                     raw: b"raw",
                     held: false,
+                    team_lines: &[],
                 },
                 at(0),
             )
@@ -222,6 +223,7 @@ fn a_mail_we_sent_is_found_by_its_message_id_and_by_its_return_token_only() {
         rate_key: None,
         raw: b"From: a\r\n\r\nbody",
         held: false,
+        team_lines: &[],
     };
     let id = store
         .write(|w| w.tx().enqueue(&mail("m1@example.org", Some(token)), at(0)))
@@ -324,6 +326,7 @@ fn held_mail_waits_for_a_key_and_is_released_sealed() {
                         rate_key: None,
                         raw: b"clear",
                         held,
+                        team_lines: &[],
                     },
                     at(0),
                 )?;
@@ -554,6 +557,7 @@ fn a_confirmation_token_is_found_by_its_hash_and_spent_once() {
                     raw: b"sealed",
                     held: false,
                     return_token: None,
+                    team_lines: &[],
                 },
                 at(0),
             )?;

@@ -14,6 +14,7 @@ mod mailstack;
 mod openpgp;
 mod pgp;
 mod pipeline;
+mod relay_leak;
 mod service;
 mod sla;
 mod sla_mail;
