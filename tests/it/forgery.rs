@@ -38,6 +38,18 @@ fn from_alice(to: &str, id: &str, body: &str) -> Vec<u8> {
 /// A `multipart/signed` mail by Alice over `signed`, with `extra` as an
 /// unsigned third part after the signature.
 fn signed_plus_unsigned_part(s: &Setup, to: &str, id: &str, signed: &str, extra: &str) -> Vec<u8> {
+    signed_plus_unsigned(s, to, id, signed, "text/plain", extra)
+}
+
+/// Like [`signed_plus_unsigned_part`], the third part of type `extra_type`.
+fn signed_plus_unsigned(
+    s: &Setup,
+    to: &str,
+    id: &str,
+    signed: &str,
+    extra_type: &str,
+    extra: &str,
+) -> Vec<u8> {
     let part1 = text_entity(signed, &[]);
     let signature = s.alice.gpg.sign_detached(&part1, &s.alice.fpr);
     let entity = String::from_utf8(multipart_signed(&part1, &signature)).expect("ascii");
@@ -45,7 +57,7 @@ fn signed_plus_unsigned_part(s: &Setup, to: &str, id: &str, signed: &str, extra:
     let entity = entity.replace(
         &format!("\r\n--{b}--\r\n"),
         &format!(
-            "\r\n--{b}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{extra}\r\n--{b}--\r\n"
+            "\r\n--{b}\r\nContent-Type: {extra_type}; charset=utf-8\r\n\r\n{extra}\r\n--{b}--\r\n"
         ),
     );
     mail_with(
@@ -176,6 +188,29 @@ fn an_unsigned_part_beside_a_valid_multipart_signed_is_never_relayed() {
     for absent in ["bob@victim.example", "Attacker text", "#state"] {
         assert!(!text.contains(absent), "{absent:?} was relayed: {text}");
     }
+}
+
+#[test]
+fn an_unsigned_html_part_beside_a_signed_answer_is_never_relayed() {
+    let s = setup("", "");
+    let env = &s.env;
+    report(env, "Open redirect");
+    let mail = signed_plus_unsigned(
+        &s,
+        &reply_address(),
+        "f5@example.org",
+        &y("#reply\n\nThanks, we confirmed SEC-2026-0001.\n"),
+        "text/html",
+        "<p>Internal: the other reporter is bob@victim.example</p>",
+    );
+    env.deliver(&mail);
+    env.run_once();
+    let d = env.report(1);
+    let relay = env.sent_of(&d, "relay");
+    assert_eq!(relay.len(), 1, "{:?}", kinds(&d));
+    let text = String::from_utf8_lossy(&relay[0]);
+    assert!(text.contains("we confirmed"), "{text}");
+    assert!(!text.contains("bob@victim.example"), "{text}");
 }
 
 #[test]

@@ -135,7 +135,7 @@ fn send_html(s: &Setup, who: &Person, to: &str, seq: u32, html: &str, id: &str) 
     let inner = crlf(
         format!(
             "Content-Type: text/html; charset=utf-8; protected-headers=\"v1\"\r\n\
-             Content-Transfer-Encoding: 8bit\r\nSubject: {subject}\r\nFrom: {}\r\n\r\n{html}\r\n",
+             Content-Transfer-Encoding: 8bit\r\nTo: {to}\r\nSubject: {subject}\r\nFrom: {}\r\n\r\n{html}\r\n",
             who.address
         )
         .as_bytes(),
