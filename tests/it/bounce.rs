@@ -14,6 +14,7 @@ use crate::common::{Env, body_text, header, parse_subject, y};
 use crate::mailstack::{MailStack, unique};
 use crate::pgp::{Part, grouped, headers, inner_entity, pgp_mime, write_secret};
 use crate::team::Person;
+use crate::team_auth::Setup;
 
 const SECURITY: &str = "security@example.org";
 const RITA: &str = "rita@researcher.example";
@@ -21,58 +22,9 @@ const MALLORY: &str = "mallory@evil.example";
 const BOB: &str = "bob@example.org";
 
 /// A team key, Alice (with her key) and Bob (without one), on Maildir with the
-/// file transport.
-struct Setup {
-    env: Env,
-    team: Person,
-    alice: Person,
-}
-
+/// file transport, no digest.
 fn setup() -> Setup {
-    let team = Person::new("Example Security", SECURITY);
-    let alice = Person::new("Alice", "alice@example.org");
-    alice.gpg.import(&team.public());
-    let env = Env::with_file_transport("");
-    write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
-    std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
-    env.write_config(&format!(
-        r#"
-[program]
-name = "Example"
-address = "{SECURITY}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-[source]
-kind = "maildir"
-path = "maildir"
-
-[transport]
-kind = "file"
-dir = "outbox"
-
-[openpgp]
-secret_keys = ["team.key"]
-
-[sla]
-digest = "off"
-
-[[team.members]]
-name = "Alice"
-email = "alice@example.org"
-key = "alice.asc"
-
-[[team.members]]
-name = "Bob"
-email = "{BOB}"
-"#
-    ));
-    env.init();
-    Setup { env, team, alice }
+    crate::team_auth::setup("", "[sla]\ndigest = \"off\"")
 }
 
 fn plain(from: &str, to: &str, subject: &str, id: &str, extra: &str, body: &str) -> Vec<u8> {
