@@ -7,6 +7,7 @@
 mod commands;
 mod notify;
 mod pgp;
+pub mod plan;
 mod team;
 
 use std::sync::Mutex;
@@ -225,6 +226,10 @@ impl Pipeline<'_> {
         };
         let decision = thread::decide(class, candidate, participates);
 
+        let joined_via = match &decision {
+            Decision::Attach(c) => Some(c.via),
+            Decision::Open { .. } | Decision::Unattached { .. } => None,
+        };
         let (report, opened, via, mentioned) = match &decision {
             Decision::Attach(c) => (Some(c.report.clone()), false, c.via.as_str(), None),
             Decision::Open { mentioned } => {
@@ -236,11 +241,6 @@ impl Pipeline<'_> {
             Decision::Unattached { .. } => (None, false, "none", None),
         };
 
-        let answer = if opened {
-            thread::may_auto_reply(class, sender.is_some())
-        } else {
-            Err("only new reports are acknowledged automatically")
-        };
         if let Decision::Unattached { reason } = decision {
             problems.push(Problem::NotAnswered { reason });
         } else if class.automation.is_some()
@@ -356,46 +356,29 @@ impl Pipeline<'_> {
             }),
             _ => None,
         });
-        // Triage rules look at new reports from outside only, and never at
-        // one we could not read.
-        let rule = match (&report, class.sender, class.automation, unreadable) {
-            (Some(_), Sender::External, None, None) if opened => {
+        let facts = plan::Facts {
+            class,
+            report: report.as_ref(),
+            opened,
+            via: joined_via,
+            token: token.as_ref(),
+            has_sender: sender.is_some(),
+            unreadable,
+            returned: returned.is_some(),
+        };
+        let rule = plan::rules_apply(&facts)
+            .then(|| {
                 config
                     .rules
                     .first_match(&msg.subject, &msg.text, sender.unwrap_or(""))
-            }
-            _ => None,
-        };
-        if let (Some(rule), Some(id)) = (rule, &report) {
-            if let Some(state) = rule.state() {
-                tx.set_state(id, state, now)?;
-            }
-            tx.add_tags(id, rule.tags())?;
-            tx.append_event(&NewEvent {
-                actor: "disclosed",
-                ..event(
-                    Some(id),
-                    "rule-applied",
-                    json!({ "rule": rule.name(), "state": rule.state().map(|s| s.as_str()),
-                            "tags": rule.tags(), "reply": rule.reply() }),
-                )
-            })?;
-        }
-        let reply_template = rule
-            .and_then(|r| r.reply())
-            .and_then(|name| respond::templates::names().find(|n| *n == name))
-            .zip(rule.map(|r| r.name()));
-        let mut acknowledged = false;
-        if let (true, Ok(()), Some(id), Some(from)) = (opened, answer, &report, &msg.from) {
-            acknowledged =
-                self.acknowledge(tx, id, from, msg, unreadable, reply_template, message, now)?;
-        } else if let (true, Err(reason), Some(id)) = (opened, answer, &report) {
-            tx.append_event(&event(
-                Some(id),
-                "acknowledgement-skipped",
-                json!({ "reason": reason }),
-            ))?;
-        }
+            })
+            .flatten();
+        let matched = rule.map(|r| plan::MatchedRule {
+            name: r.name(),
+            reply: r
+                .reply()
+                .and_then(|name| respond::templates::names().find(|n| *n == name)),
+        });
         let stored = notify::Stored {
             message,
             msg,
@@ -403,44 +386,45 @@ impl Pipeline<'_> {
             raw: p.raw.as_deref(),
             problems: &problem_texts,
         };
-        match (&report, class.sender, class.automation) {
-            (Some(id), Sender::External, None) if opened => {
-                self.notify_team(tx, id, stored, "New report", now)?;
-            }
-            (Some(id), Sender::External, None) => {
-                let is_reporter = match sender {
-                    Some(address) => {
-                        tx.participant_role(id, address)?.as_deref() == Some("reporter")
+        let mut acknowledged = false;
+        for action in plan::plan(&facts, matched) {
+            match (action, &report) {
+                (plan::Action::ApplyRule, Some(id)) => {
+                    if let Some(rule) = rule {
+                        self.apply_rule(tx, id, rule, message, now)?;
                     }
-                    None => false,
-                };
-                self.reporter_followup(tx, id, stored, is_reporter, now)?;
-            }
-            // Automatic mail never counts as the reporter answering. A bounce
-            // of a mail we sent (found by its return path) is a delivery
-            // problem for the team to see; any other stays where it is stored.
-            (report, Sender::External, Some(Automation::Bounce)) => {
-                if let Some(sent) = &returned {
-                    self.delivery_problem(tx, report.as_ref(), stored, sent, now)?;
                 }
-            }
-            // A member's out-of-office reply to a notification acts on nothing.
-            (_, Sender::Team, None) => {
-                let route = match (&token, &report, via) {
-                    (Some(Token::Reply(id)), Some(r), "plus-address") if id == r => {
-                        Some(team::Route::Reply(id.clone()))
+                (plan::Action::Answer(answer), Some(id)) => {
+                    acknowledged = self.acknowledge(tx, id, msg, answer, message, now)?;
+                }
+                (plan::Action::NoAnswer { reason }, Some(id)) => {
+                    tx.append_event(&event(
+                        Some(id),
+                        "acknowledgement-skipped",
+                        json!({ "reason": reason }),
+                    ))?;
+                }
+                (plan::Action::NotifyNewReport, Some(id)) => {
+                    self.notify_team(tx, id, stored, "New report", now)?;
+                }
+                (plan::Action::ReporterFollowup, Some(id)) => {
+                    let is_reporter = match sender {
+                        Some(address) => {
+                            tx.participant_role(id, address)?.as_deref() == Some("reporter")
+                        }
+                        None => false,
+                    };
+                    self.reporter_followup(tx, id, stored, is_reporter, now)?;
+                }
+                (plan::Action::DeliveryProblem, report) => {
+                    if let Some(sent) = &returned {
+                        self.delivery_problem(tx, report.as_ref(), stored, sent, now)?;
                     }
-                    (Some(Token::Control), _, _) => Some(team::Route::Control),
-                    // The internal address, or a report named only by subject or
-                    // references: team only, never relayed.
-                    (_, Some(r), _) => Some(team::Route::Internal(r.clone())),
-                    _ => None,
-                };
-                if let Some(route) = route {
-                    self.team_mail(tx, &route, stored, now)?;
                 }
+                (plan::Action::TeamMail(route), _) => self.team_mail(tx, &route, stored, now)?,
+                // Every other action concerns a report, which the plan had.
+                (_, None) => {}
             }
-            _ => {}
         }
         Ok(Outcome::Stored {
             message,
@@ -577,23 +561,49 @@ impl Pipeline<'_> {
         Ok(())
     }
 
-    /// Queues the acknowledgement, unless the sender's automatic replies are used
-    /// up: encrypted to the reporter's key when one is known, held when they wrote
-    /// encrypted and none is. `unreadable` says the report could not be decrypted:
-    /// the reply then says only that. `rule_reply` (template, rule) replaces
-    /// the acknowledgement when a triage rule answers the report.
-    #[expect(clippy::too_many_arguments, reason = "the facts of one message")]
+    /// Applies a matched triage rule: its state and tags, and the event.
+    fn apply_rule(
+        &self,
+        tx: &Tx<'_>,
+        report: &ReportId,
+        rule: &crate::triage::Rule,
+        message: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if let Some(state) = rule.state() {
+            tx.set_state(report, state, now)?;
+        }
+        tx.add_tags(report, rule.tags())?;
+        tx.append_event(&NewEvent {
+            report_id: Some(report),
+            at: now,
+            actor: "disclosed",
+            auth: "none",
+            kind: "rule-applied",
+            detail: json!({ "rule": rule.name(), "state": rule.state().map(|s| s.as_str()),
+                            "tags": rule.tags(), "reply": rule.reply() }),
+            message: Some(message),
+        })?;
+        Ok(())
+    }
+
+    /// Queues the answer to a new report, unless the sender's automatic
+    /// replies are used up: encrypted to the reporter's key when one is
+    /// known, held when they wrote encrypted and none is. An unreadable report
+    /// is answered with only that; a triage rule's template replaces the
+    /// acknowledgement when the plan says so.
     fn acknowledge(
         &self,
         tx: &Tx<'_>,
         report: &ReportId,
-        from: &parse::Mailbox,
         msg: &ParsedMessage,
-        unreadable: Option<respond::Unreadable>,
-        rule_reply: Option<(&'static str, &str)>,
+        answer: plan::Answer<'_>,
         message: i64,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let Some(from) = &msg.from else {
+            return Ok(false);
+        };
         let limits = &self.config.limits;
         let sent = self.automatic_replies_in_window(tx, &from.address, now)?;
         let event = |kind: &'static str, detail| NewEvent {
@@ -621,26 +631,33 @@ impl Pipeline<'_> {
             references: &msg.references,
         };
         let team = self.crypto.team.as_deref();
-        let composed = match (unreadable, team) {
-            (None, _) if let Some((template, rule)) = rule_reply => {
-                respond::compose::reporter_reply(
+        let unreadable = match answer {
+            plan::Answer::Undecryptable(why) => Some(why),
+            plan::Answer::Acknowledgement | plan::Answer::Rule { .. } => None,
+        };
+        let composed = match (answer, team) {
+            (plan::Answer::Rule { template, rule }, _) => respond::compose::reporter_reply(
+                self.config,
+                self.templates,
+                template,
+                original,
+                Some(rule),
+                now,
+            ),
+            (plan::Answer::Undecryptable(why), Some(team)) => {
+                respond::undecryptable_acknowledgement(
                     self.config,
                     self.templates,
-                    template,
                     original,
-                    Some(rule),
+                    why,
+                    &team.current().fingerprint().to_hex(),
                     now,
                 )
             }
-            (Some(why), Some(team)) => respond::undecryptable_acknowledgement(
-                self.config,
-                self.templates,
-                original,
-                why,
-                &team.current().fingerprint().to_hex(),
-                now,
-            ),
-            _ => respond::acknowledgement(self.config, self.templates, original, now),
+            // Without a team key there is no key to point the reporter to.
+            (plan::Answer::Undecryptable(_) | plan::Answer::Acknowledgement, _) => {
+                respond::acknowledgement(self.config, self.templates, original, now)
+            }
         };
         let mail = match composed {
             Ok(mail) => mail,

@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 use super::notify::Stored;
+pub(super) use super::plan::Route;
 use super::{Pipeline, ToReporter};
 use crate::auth::{self, Authenticated, Evidence, Policy, Refusal};
 use crate::command;
@@ -21,27 +22,6 @@ use crate::respond::templates::{RefusalData, RouteUnprovenData, TeamCopyData};
 use crate::respond::{self, strip};
 use crate::store::{NewEvent, StoreError, Tx};
 use crate::thread;
-
-/// Where a team member's mail went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Route {
-    /// The report's reply address: relayed to the reporter.
-    Reply(ReportId),
-    /// The report's internal address (or the report named only by subject or
-    /// references): to the other members only.
-    Internal(ReportId),
-    /// `security+control@`.
-    Control,
-}
-
-impl Route {
-    pub(super) fn report(&self) -> Option<&ReportId> {
-        match self {
-            Self::Reply(id) | Self::Internal(id) => Some(id),
-            Self::Control => None,
-        }
-    }
-}
 
 /// A member's words as the other members get them.
 struct TeamCopy {
