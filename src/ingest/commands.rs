@@ -4,9 +4,10 @@
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::Pipeline;
+use super::answer::ToReporter;
 use super::notify::Stored;
 use super::team::Route;
-use super::{Pipeline, ToReporter};
 use crate::auth::Authenticated;
 use crate::report::ReportId;
 use crate::respond;

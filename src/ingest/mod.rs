@@ -1,14 +1,26 @@
 //! Orders the stages for a batch of incoming messages and draws the transaction
-//! boundary: parse outside the transaction, then thread, store and queue replies
-//! for the whole batch in one transaction.
-//! Decisions are made by the pure functions of `thread` and `respond`; the
-//! OpenPGP steps (opening, learning keys, releasing held mail) are in `pgp`.
+//! boundary. Outside the transaction, [`prepare`] parses and opens each message
+//! (OpenPGP). Inside it, for each message:
+//!
+//! ```text
+//! thread (threading.rs: own copy? return path? token, tag, references → decide)
+//!   ─▶ store (the message, its problems, OpenPGP result, events, learned keys)
+//!   ─▶ plan (plan.rs: a pure list of actions)
+//!   ─▶ execute: answer the reporter (answer.rs), tell the team (notify.rs),
+//!      or hand a member's mail to the team stage (team.rs, commands.rs)
+//! ```
+//!
+//! Every decision is a pure function: `thread::classify`/`thread::decide`,
+//! [`plan::plan`], `auth`, `command::plan`. The OpenPGP steps (opening again
+//! with stored keys, learning keys, releasing held mail) are in `pgp`.
 
+mod answer;
 mod commands;
 mod notify;
 mod pgp;
 pub mod plan;
 mod team;
+mod threading;
 
 use std::sync::Mutex;
 
@@ -20,14 +32,21 @@ use crate::config::Config;
 use crate::crypto::{Crypto, Encryption, FailReason, Opened};
 use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
-use crate::respond::protect::Protection;
-use crate::respond::{self, Templates, compose::Original};
+use crate::respond::{self, Templates};
 use crate::source::{Incoming, Raw};
-use crate::store::{
-    Batch, NewAttachment, NewEvent, NewMail, NewMessage, SentMail, Store, StoreError, Tx, lock,
-};
-use crate::thread::{self, Automation, Candidate, Class, Decision, Sender, Token, Via, bounce};
-use pgp::{crypto_problems, open_and_merge, record_crypto};
+use crate::store::{Batch, NewAttachment, NewEvent, NewMessage, Store, StoreError, Tx, lock};
+use pgp::{open_and_merge, record_crypto};
+use threading::Threaded;
+
+/// A message as the stages after opening read it: the prepared bytes, the
+/// parsed message merged with its readable inner entity, and what OpenPGP
+/// made of it.
+#[derive(Debug, Clone, Copy)]
+struct Read<'a> {
+    prepared: &'a Prepared,
+    msg: &'a ParsedMessage,
+    pgp: Option<&'a Opened>,
+}
 
 /// What the daemon needs to ingest: config, compiled templates and keys.
 #[derive(Debug)]
@@ -172,6 +191,7 @@ impl Pipeline<'_> {
         }
     }
 
+    /// One message: thread it, store it, then carry out what the plan says.
     fn ingest_one(
         &self,
         tx: &Tx<'_>,
@@ -182,76 +202,50 @@ impl Pipeline<'_> {
         if tx.message_by_hash(&p.sha256)?.is_some() {
             return Ok(Outcome::AlreadyStored);
         }
-        let config = self.config;
-        let program = &config.program;
-        let prefix = program.id_prefix.as_str();
         let (msg, pgp) = self.open(tx, p, now)?;
         let msg = msg.as_ref();
-        let mut problems = msg.problems.clone();
-        if let Some(o) = &pgp {
-            problems.extend(crypto_problems(o));
-        }
+        let read = Read {
+            prepared: p,
+            msg,
+            pgp: pgp.as_ref(),
+        };
+        let threaded = self.thread(tx, msg, read.pgp, p.raw.as_deref(), now)?;
+        let message = self.store(tx, source, read, &threaded, now)?;
+        let acknowledged = self.execute(tx, read, &threaded, message, now)?;
+        Ok(Outcome::Stored {
+            message,
+            report: threaded.report,
+            opened: threaded.opened,
+            acknowledged,
+        })
+    }
 
-        if let Some(id) = &msg.message_id
-            && let Some(first) = tx.first_message_with_id(id)?
-        {
-            problems.push(Problem::DuplicateMessageId { first });
-        }
-
-        let own = self.own_copy(tx, msg, p.raw.as_deref())?;
-        let class = thread::classify(msg, &program.address, &config.team, own.is_some());
-        let Threading {
-            candidate,
-            token,
-            returned,
-        } = self.candidate(tx, msg, class, own)?;
-        match (class.sender, class.automation) {
-            (Sender::Spoofed, _) => problems.push(Problem::SpoofedOwnAddress),
-            (Sender::External, Some(Automation::Bounce)) if returned.is_none() => {
-                problems.push(Problem::UnverifiedBounce);
-            }
-            _ => {}
-        }
-        if let Some(Token::Reply(id) | Token::Internal(id)) = &token
-            && candidate.as_ref().is_none_or(|c| c.via != Via::PlusAddress)
-        {
-            problems.push(Problem::UnknownReportToken {
-                token: id.to_string(),
-            });
-        }
+    /// Stores the message with its problems, OpenPGP result and attachments,
+    /// records it and its report's participants in the event log, and learns
+    /// the keys an outsider's mail carried.
+    fn store(
+        &self,
+        tx: &Tx<'_>,
+        source: &str,
+        read: Read<'_>,
+        t: &Threaded,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let Read {
+            prepared: p,
+            msg,
+            pgp,
+        } = read;
         let sender = msg.from.as_ref().map(|m| m.address.as_str());
-        let participates = match (&candidate, sender) {
-            (Some(c), Some(addr)) => tx.participant_role(&c.report, addr)?.is_some(),
-            _ => false,
+        let report = t.report.as_ref();
+        let threaded_by = match (t.via, t.opened) {
+            (Some(via), _) => via.as_str(),
+            (None, true) => "new-report",
+            (None, false) => "none",
         };
-        let decision = thread::decide(class, candidate, participates);
-
-        let joined_via = match &decision {
-            Decision::Attach(c) => Some(c.via),
-            Decision::Open { .. } | Decision::Unattached { .. } => None,
-        };
-        let (report, opened, via, mentioned) = match &decision {
-            Decision::Attach(c) => (Some(c.report.clone()), false, c.via.as_str(), None),
-            Decision::Open { mentioned } => {
-                let year = now.to_zoned_datetime(program.timezone.clone()).year();
-                let reporter = sender.unwrap_or("unknown");
-                let id = tx.create_report(prefix, year, reporter, &msg.subject, now)?;
-                (Some(id), true, "new-report", mentioned.clone())
-            }
-            Decision::Unattached { .. } => (None, false, "none", None),
-        };
-
-        if let Decision::Unattached { reason } = decision {
-            problems.push(Problem::NotAnswered { reason });
-        } else if class.automation.is_some()
-            && let Err(reason) = thread::may_auto_reply(class, true)
-        {
-            problems.push(Problem::NotAnswered { reason });
-        }
-
-        let problem_texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let problem_texts: Vec<String> = t.problems.iter().map(ToString::to_string).collect();
         let recipients: Vec<String> = msg.recipients.iter().map(|m| m.address.clone()).collect();
-        let kind = class.kind(opened, participates);
+        let kind = t.class.kind(t.opened, t.participates);
         let message = tx.insert_message(&NewMessage {
             sha256: &p.sha256,
             raw: p.raw.as_deref(),
@@ -267,12 +261,12 @@ impl Pipeline<'_> {
             subject: &msg.subject,
             date: msg.date,
             kind,
-            report_id: report.as_ref(),
-            threaded_by: via,
+            report_id: report,
+            threaded_by,
             problems: &problem_texts,
             received_at: now,
         })?;
-        if let Some(o) = &pgp {
+        if let Some(o) = pgp {
             record_crypto(tx, message, o)?;
         }
         for a in &msg.attachments {
@@ -287,22 +281,21 @@ impl Pipeline<'_> {
             )?;
         }
 
-        let actor = sender.unwrap_or("unknown");
-        let event = |report_id, kind, detail| NewEvent {
-            report_id,
+        let event = |kind, detail| NewEvent {
+            report_id: report,
             at: now,
-            actor,
+            actor: sender.unwrap_or("unknown"),
             auth: "none",
             kind,
             detail,
             message: Some(message),
         };
-        let codes: Vec<&str> = problems.iter().map(Problem::code).collect();
-        if opened && let Some(id) = &report {
+        if t.opened
+            && let Some(id) = report
+        {
             tx.append_event(&event(
-                Some(id),
                 "report-opened",
-                json!({ "subject": msg.subject, "mentioned": mentioned.as_ref().map(ReportId::as_str) }),
+                json!({ "subject": msg.subject, "mentioned": t.mentioned.as_ref().map(ReportId::as_str) }),
             ))?;
             if let Some(from) = &msg.from {
                 tx.upsert_participant(id, &from.address, from.name.as_deref(), "reporter", now)?;
@@ -314,13 +307,16 @@ impl Pipeline<'_> {
             {
                 tx.upsert_participant(id, &cc.address, cc.name.as_deref(), "cc", now)?;
             }
-        } else if let Some(id) = &report {
+        } else if let Some(id) = report {
             tx.touch_report(id, now)?;
-            if participates && let Some(from) = &msg.from {
+            if t.participates
+                && let Some(from) = &msg.from
+            {
                 tx.upsert_participant(id, &from.address, None, "reporter", now)?;
             }
         }
-        let crypto_detail = pgp.as_ref().map(|o| {
+        let codes: Vec<&str> = t.problems.iter().map(Problem::code).collect();
+        let crypto_detail = pgp.map(|o| {
             json!({
                 "form": o.form.as_str(),
                 "encryption": o.encryption.code(),
@@ -329,27 +325,46 @@ impl Pipeline<'_> {
             })
         });
         tx.append_event(&event(
-            report.as_ref(),
             "message-received",
-            json!({ "kind": kind, "via": via, "problems": codes, "openpgp": crypto_detail }),
+            json!({ "kind": kind, "via": threaded_by, "problems": codes, "openpgp": crypto_detail }),
         ))?;
         if let Some(from) = &msg.from
             && self.is_outsider(&from.address)
         {
             let empty = Opened::plain();
-            let found = pgp.as_ref().unwrap_or(&empty);
-            self.learn_keys(
-                tx,
-                report.as_ref(),
-                &from.address,
-                found,
-                &p.parsed,
-                message,
-                now,
-            )?;
+            let found = pgp.unwrap_or(&empty);
+            self.learn_keys(tx, report, &from.address, found, &p.parsed, message, now)?;
         }
+        Ok(message)
+    }
 
-        let unreadable = pgp.as_ref().and_then(|o| match &o.encryption {
+    /// Plans what to do with the stored message ([`plan::plan`]) and does it,
+    /// in order. Returns whether the reporter's answer was queued.
+    fn execute(
+        &self,
+        tx: &Tx<'_>,
+        read: Read<'_>,
+        t: &Threaded,
+        message: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let Read { prepared, msg, pgp } = read;
+        let raw = prepared.raw.as_deref();
+        let config = self.config;
+        let sender = msg.from.as_ref().map(|m| m.address.as_str());
+        let report = &t.report;
+        let returned = &t.returned;
+        let problem_texts: Vec<String> = t.problems.iter().map(ToString::to_string).collect();
+        let event = |report_id, kind, detail| NewEvent {
+            report_id,
+            at: now,
+            actor: sender.unwrap_or("unknown"),
+            auth: "none",
+            kind,
+            detail,
+            message: Some(message),
+        };
+        let unreadable = pgp.and_then(|o| match &o.encryption {
             Encryption::Failed { reason, .. } => Some(match reason {
                 FailReason::NoKey => respond::Unreadable::WrongKey,
                 _ => respond::Unreadable::Damaged,
@@ -357,11 +372,11 @@ impl Pipeline<'_> {
             _ => None,
         });
         let facts = plan::Facts {
-            class,
+            class: t.class,
             report: report.as_ref(),
-            opened,
-            via: joined_via,
-            token: token.as_ref(),
+            opened: t.opened,
+            via: t.via,
+            token: t.token.as_ref(),
             has_sender: sender.is_some(),
             unreadable,
             returned: returned.is_some(),
@@ -382,8 +397,8 @@ impl Pipeline<'_> {
         let stored = notify::Stored {
             message,
             msg,
-            pgp: pgp.as_ref(),
-            raw: p.raw.as_deref(),
+            pgp,
+            raw,
             problems: &problem_texts,
         };
         let mut acknowledged = false;
@@ -426,378 +441,8 @@ impl Pipeline<'_> {
                 (_, None) => {}
             }
         }
-        Ok(Outcome::Stored {
-            message,
-            report,
-            opened,
-            acknowledged,
-        })
+        Ok(acknowledged)
     }
-
-    /// The outbox row `msg` is a copy of: its Message-ID is the row's and so
-    /// is its body. Nothing else (our From, a Message-ID shaped like ours)
-    /// makes mail ours; a message only known by its headers is not.
-    fn own_copy(
-        &self,
-        tx: &Tx<'_>,
-        msg: &ParsedMessage,
-        raw: Option<&[u8]>,
-    ) -> Result<Option<SentMail>, StoreError> {
-        let (Some(id), Some(raw)) = (&msg.message_id, raw) else {
-            return Ok(None);
-        };
-        Ok(tx
-            .sent_by_message_id(id)?
-            .filter(|sent| thread::own::same_body(raw, &sent.raw)))
-    }
-
-    /// Where `msg` points. Our own mail: the report of the outbox row it
-    /// copies. Mail claiming to be ours: nowhere. Automatic mail to a return
-    /// path: the report of the row whose token it names, and for a bounce
-    /// nothing else counts. Otherwise SPEC §3 in order: plus-address token,
-    /// subject tag, references.
-    fn candidate(
-        &self,
-        tx: &Tx<'_>,
-        msg: &ParsedMessage,
-        class: Class,
-        own: Option<SentMail>,
-    ) -> Result<Threading, StoreError> {
-        let program = &self.config.program;
-        let prefix = program.id_prefix.as_str();
-        match class.sender {
-            Sender::Own => {
-                let candidate = own.and_then(|sent| sent.report_id).map(|report| Candidate {
-                    report,
-                    via: Via::Outbox,
-                });
-                return Ok(Threading {
-                    candidate,
-                    ..Threading::default()
-                });
-            }
-            Sender::Spoofed => return Ok(Threading::default()),
-            Sender::Team | Sender::External => {}
-        }
-        if class.automation.is_some()
-            && let Some(token) = bounce::return_token(thread::addresses(msg), &program.address)
-            && let Some(sent) = tx.sent_by_return_token(&token)?
-        {
-            let candidate = sent.report_id.clone().map(|report| Candidate {
-                report,
-                via: Via::ReturnPath,
-            });
-            return Ok(Threading {
-                candidate,
-                token: None,
-                returned: Some(sent),
-            });
-        }
-        if class.sender == Sender::External && class.automation == Some(Automation::Bounce) {
-            return Ok(Threading::default());
-        }
-        let token = thread::find_token(thread::addresses(msg), &program.address, prefix);
-        let threading = |candidate| Threading {
-            candidate: Some(candidate),
-            token: token.clone(),
-            returned: None,
-        };
-        if let Some(Token::Reply(id) | Token::Internal(id)) = &token
-            && tx.report_state(id)?.is_some()
-        {
-            return Ok(threading(Candidate {
-                report: id.clone(),
-                via: Via::PlusAddress,
-            }));
-        }
-        if let Some(id) = thread::subject_tag(&msg.subject, prefix)
-            && tx.report_state(&id)?.is_some()
-        {
-            return Ok(threading(Candidate {
-                report: id,
-                via: Via::SubjectTag,
-            }));
-        }
-        for id in msg.referenced_ids() {
-            if let Some(report) = tx.report_for_message_id(id)? {
-                return Ok(threading(Candidate {
-                    report,
-                    via: Via::References,
-                }));
-            }
-        }
-        Ok(Threading {
-            token,
-            ..Threading::default()
-        })
-    }
-
-    /// An address outside the program and the team (a reporter's colleague in Cc).
-    fn is_outsider(&self, address: &str) -> bool {
-        !thread::is_program_address(address, &self.config.program.address)
-            && self.config.team.member(address).is_none()
-    }
-
-    /// Queues `mail` (already protected).
-    #[expect(clippy::too_many_arguments, reason = "the outbox row's facts")]
-    fn enqueue(
-        &self,
-        tx: &Tx<'_>,
-        report: Option<&ReportId>,
-        kind: &str,
-        mail: &respond::Outgoing,
-        rate_key: Option<&str>,
-        held: bool,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        tx.enqueue(
-            &NewMail {
-                rate_key,
-                held,
-                ..mail.to_queue(report, kind)
-            },
-            now,
-        )?;
-        Ok(())
-    }
-
-    /// Applies a matched triage rule: its state and tags, and the event.
-    fn apply_rule(
-        &self,
-        tx: &Tx<'_>,
-        report: &ReportId,
-        rule: &crate::triage::Rule,
-        message: i64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        if let Some(state) = rule.state() {
-            tx.set_state(report, state, now)?;
-        }
-        tx.add_tags(report, rule.tags())?;
-        tx.append_event(&NewEvent {
-            report_id: Some(report),
-            at: now,
-            actor: "disclosed",
-            auth: "none",
-            kind: "rule-applied",
-            detail: json!({ "rule": rule.name(), "state": rule.state().map(|s| s.as_str()),
-                            "tags": rule.tags(), "reply": rule.reply() }),
-            message: Some(message),
-        })?;
-        Ok(())
-    }
-
-    /// Queues the answer to a new report, unless the sender's automatic
-    /// replies are used up: encrypted to the reporter's key when one is
-    /// known, held when they wrote encrypted and none is. An unreadable report
-    /// is answered with only that; a triage rule's template replaces the
-    /// acknowledgement when the plan says so.
-    fn acknowledge(
-        &self,
-        tx: &Tx<'_>,
-        report: &ReportId,
-        msg: &ParsedMessage,
-        answer: plan::Answer<'_>,
-        message: i64,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let Some(from) = &msg.from else {
-            return Ok(false);
-        };
-        let limits = &self.config.limits;
-        let sent = self.automatic_replies_in_window(tx, &from.address, now)?;
-        let event = |kind: &'static str, detail| NewEvent {
-            report_id: Some(report),
-            at: now,
-            actor: "disclosed",
-            auth: "none",
-            kind,
-            detail,
-            message: Some(message),
-        };
-        if !thread::within_rate_limit(sent, limits.auto_replies_per_sender) {
-            tx.append_event(&event(
-                "acknowledgement-skipped",
-                json!({ "reason": "rate limit", "sent_in_window": sent, "limit": limits.auto_replies_per_sender }),
-            ))?;
-            return Ok(false);
-        }
-        let original = Original {
-            report,
-            reporter: &from.address,
-            reporter_name: from.name.as_deref(),
-            subject: &msg.subject,
-            message_id: msg.message_id.as_deref(),
-            references: &msg.references,
-        };
-        let team = self.crypto.team.as_deref();
-        let unreadable = match answer {
-            plan::Answer::Undecryptable(why) => Some(why),
-            plan::Answer::Acknowledgement | plan::Answer::Rule { .. } => None,
-        };
-        let composed = match (answer, team) {
-            (plan::Answer::Rule { template, rule }, _) => respond::compose::reporter_reply(
-                self.config,
-                self.templates,
-                template,
-                original,
-                Some(rule),
-                now,
-            ),
-            (plan::Answer::Undecryptable(why), Some(team)) => {
-                respond::undecryptable_acknowledgement(
-                    self.config,
-                    self.templates,
-                    original,
-                    why,
-                    &team.current().fingerprint().to_hex(),
-                    now,
-                )
-            }
-            // Without a team key there is no key to point the reporter to.
-            (plan::Answer::Undecryptable(_) | plan::Answer::Acknowledgement, _) => {
-                respond::acknowledgement(self.config, self.templates, original, now)
-            }
-        };
-        let mail = match composed {
-            Ok(mail) => mail,
-            Err(err) => {
-                tracing::warn!(report = %report, error = %err, "cannot compose the acknowledgement");
-                tx.append_event(&event(
-                    "acknowledgement-failed",
-                    json!({ "reason": err.to_string() }),
-                ))?;
-                return Ok(false);
-            }
-        };
-        let sent = self.to_reporter(
-            tx,
-            report,
-            mail,
-            &ToReporter {
-                kind: "acknowledgement",
-                to: &from.address,
-                rate_key: Some(&from.address),
-                content_free: unreadable.is_some(),
-                actor: "disclosed",
-                auth: "none",
-                message,
-            },
-            now,
-        )?;
-        match sent {
-            Some((protection, message_id)) if protection != Protection::Hold => {
-                tx.append_event(&event(
-                    "acknowledgement-queued",
-                    json!({ "message_id": message_id, "to": from.address, "protection": protection.as_str(),
-                            "unreadable": unreadable.is_some() }),
-                ))?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
-    /// How many automatic mails counted against `rate_key` were queued within
-    /// `[limits] auto_reply_window` before `now`.
-    fn automatic_replies_in_window(
-        &self,
-        tx: &Tx<'_>,
-        rate_key: &str,
-        now: Timestamp,
-    ) -> Result<u32, StoreError> {
-        let window = jiff::SignedDuration::try_from(self.config.limits.auto_reply_window)
-            .unwrap_or(jiff::SignedDuration::MAX);
-        let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
-        tx.auto_replies_since(rate_key, since)
-    }
-
-    /// Protects `mail` for the reporter (encrypted to their key, held until one
-    /// is known, or signed) and queues it: the protection and the Message-ID,
-    /// or `None` if it could not be sealed (recorded as `{kind}-failed`).
-    pub(super) fn to_reporter(
-        &self,
-        tx: &Tx<'_>,
-        report: &ReportId,
-        mail: respond::Outgoing,
-        r: &ToReporter<'_>,
-        now: Timestamp,
-    ) -> Result<Option<(Protection, String)>, StoreError> {
-        let event = |kind: &'static str, detail| NewEvent {
-            report_id: Some(report),
-            at: now,
-            actor: r.actor,
-            auth: r.auth,
-            kind,
-            detail,
-            message: Some(r.message),
-        };
-        let wrote_encrypted = tx.wrote_encrypted(r.to)?;
-        let keys = self.reporter_keys(tx, r.to, wrote_encrypted && !r.content_free)?;
-        let protected = match respond::protect::protect(
-            mail.raw.clone(),
-            &keys,
-            wrote_encrypted,
-            r.content_free,
-            self.crypto.team.as_deref(),
-            &self.config.program.address.to_string(),
-            now,
-        ) {
-            Ok(p) => p,
-            Err(err) => {
-                tracing::warn!(report = %report, kind = r.kind, error = %err, "cannot seal mail to the reporter");
-                let failed = if r.kind == "acknowledgement" {
-                    "acknowledgement-failed"
-                } else {
-                    "reporter-mail-failed"
-                };
-                tx.append_event(&event(
-                    failed,
-                    json!({ "kind": r.kind, "reason": format!("cannot seal it: {err}") }),
-                ))?;
-                return Ok(None);
-            }
-        };
-        let held = protected.protection == Protection::Hold;
-        let sealed = respond::Outgoing {
-            raw: protected.raw,
-            ..mail
-        };
-        self.enqueue(tx, Some(report), r.kind, &sealed, r.rate_key, held, now)?;
-        if held {
-            tx.append_event(&event(
-                "reply-held",
-                json!({ "kind": r.kind, "message_id": sealed.message_id, "to": r.to, "status": "needs-key",
-                        "reason": "the reporter wrote encrypted and no proven key of theirs is known" }),
-            ))?;
-            self.request_confirmations(tx, Some(report), r.to, &[], r.message, now)?;
-        }
-        Ok(Some((protected.protection, sealed.message_id)))
-    }
-}
-
-/// Where a message points, as [`Pipeline::candidate`] found it.
-#[derive(Debug, Default)]
-struct Threading {
-    candidate: Option<Candidate>,
-    /// The plus-address token it was sent to, if any.
-    token: Option<Token>,
-    /// The mail of ours whose return path it came back to.
-    returned: Option<SentMail>,
-}
-
-/// A mail to a reporter: what it is, and who caused it (for its events).
-pub(super) struct ToReporter<'a> {
-    pub kind: &'static str,
-    pub to: &'a str,
-    /// Counts against the sender's automatic replies.
-    pub rate_key: Option<&'a str>,
-    /// It holds nothing of the reporter's message, so it may go signed only
-    /// even when they wrote encrypted.
-    pub content_free: bool,
-    pub actor: &'a str,
-    pub auth: &'a str,
-    pub message: i64,
 }
 
 #[cfg(test)]

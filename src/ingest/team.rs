@@ -6,9 +6,10 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
+use super::Pipeline;
+use super::answer::ToReporter;
 use super::notify::Stored;
 pub(super) use super::plan::Route;
-use super::{Pipeline, ToReporter};
 use crate::auth::{self, Authenticated, Evidence, Policy, Refusal};
 use crate::command;
 use crate::config::{Address, AuthMethod};
