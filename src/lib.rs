@@ -1,19 +1,49 @@
 //! `disclosed` turns a coordinated-disclosure inbox into tracked reports.
 //!
-//! Mail flows through stages, each a module that owns its types (SPEC §2):
+//! One message, from the mailbox to the mail it causes:
 //!
 //! ```text
-//! source (IMAP | Maildir) ─▶ parse (MIME) ─▶ thread (classify, pick a report)
-//!    ─▶ store (SQLite: raw bytes, metadata, reports, events, outbox — one transaction)
-//!    ─▶ mark processed on the source
-//! respond (templates, outbox worker) ─▶ transport (SMTP | sendmail | file)
-//! daemon: the workers as tasks, systemd notifications, signals and reload
+//! source        IMAP | Maildir: list pending mail, load its bytes
+//!   │
+//! prepare       ingest::prepare, before the store's lock is taken: hash ·
+//!   │           parse (MIME → facts and problems) · crypto::open (decrypt,
+//!   │           verify, carried keys)
+//!   ▼
+//! ingest        one store transaction per batch; for each message:
+//!   ├ thread    a copy of our own mail? a bounce to a return path of ours?
+//!   │           classify, then pick a report (plus address, subject tag,
+//!   │           references) or open one
+//!   ├ store     raw bytes, metadata, attachments, participants, events;
+//!   │           keys learned (crypto::learn), held mail released
+//!   ├ decide    new report: triage rule, acknowledgement (or the rule's
+//!   │           reply), notification to each member (respond: templates,
+//!   │           protect, team)
+//!   │           reporter follow-up: notification · bounce: delivery problem
+//!   │           team mail: auth (signature or DKIM result, binding, replay)
+//!   │             → command (parse, plan all or none) → apply, reply to the
+//!   │               author → relay to the reporter (respond::strip and
+//!   │               respond::leak) with a copy to the team, or an internal note
+//!   └ outbox    every mail above as an outbox row; the source's cursor
+//!   ▼ commit
+//! source        marks the message processed
+//!
+//! outbox worker respond::deliver_due ─▶ transport (SMTP | sendmail | file);
+//!               each result recorded, failures retried with backoff
+//! SLA tick      sla::tick: deadlines from the event log ─▶ reminders,
+//!               escalations, digest as outbox rows
 //! ```
 //!
-//! [`ingest`] only orders those stages and draws the transaction boundary; every
-//! decision (which report a message joins, whether it may be answered) is a pure
-//! function in its stage. [`store`] is the only module that writes SQL. Time comes
-//! from a [`clock::Clock`] so tests and the SLA engine can set it.
+//! Around the flow: [`daemon`] runs the source, delivery and SLA workers as
+//! tasks (systemd, signals, reload); [`cli`] is the command line; [`config`]
+//! turns the TOML file into typed values; [`net`] holds the TLS trust store
+//! and reconnect backoff that IMAP and SMTP share; [`report`] says what a
+//! report id and state are; [`clock`] is the only wall-clock read, so tests
+//! and the SLA engine set the time. [`store`] is the only module that writes
+//! SQL: every stage above writes through its transaction.
+//!
+//! Decisions (which report a message joins, whether it may be answered, what a
+//! command may change, which deadlines are due) are pure functions in their
+//! modules; [`ingest`] orders the stages and draws the transaction boundary.
 
 pub mod auth;
 pub mod cli;

@@ -1,5 +1,5 @@
-//! What a report is: its id (`SEC-2026-0042`) and its lifecycle (SPEC §1), as one
-//! table that the code and the tests share.
+//! What a report is: its id (`SEC-2026-0042`) and its lifecycle (its states and
+//! the transitions between them), as one table that the code and the tests share.
 
 use std::fmt;
 use std::str::FromStr;

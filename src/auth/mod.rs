@@ -1,6 +1,6 @@
-//! Sender authentication for team mail (SPEC §5): whether a mail that claims to
-//! come from a team member really does, whether its commands are bound to the
-//! report they act on, and what to remember so it applies only once.
+//! Sender authentication for team mail: whether a mail that claims to come from
+//! a team member really does, whether its commands are bound to the report they
+//! act on, and what to remember so it applies only once.
 //!
 //! Everything here is a pure decision on facts the caller gathered (the verified
 //! signature, the `Authentication-Results` headers, the time); nothing reads mail,

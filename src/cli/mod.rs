@@ -1,5 +1,5 @@
-//! The command line (SPEC §8): argument parsing and the commands that read or run
-//! the store. Errors end here as exit codes: 2 for usage and configuration, 1 for
+//! The command line: argument parsing and the commands that read or run the
+//! store. Errors end here as exit codes: 2 for usage and configuration, 1 for
 //! everything else.
 
 mod check;

@@ -1,4 +1,4 @@
-//! The team's mail commands (SPEC §5): `#state triaged`, `#extend 30d because …`.
+//! The team's mail commands: `#state triaged`, `#extend 30d because …`.
 //!
 //! Two pure steps. [`parse_block`] finds the command lines at the top of a body
 //! and parses each one on its own; [`plan`] checks them against the report, the

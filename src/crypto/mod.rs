@@ -1,4 +1,4 @@
-//! OpenPGP (SPEC §4), with sequoia-openpgp: the team's keys, opening incoming mail
+//! OpenPGP, with sequoia-openpgp: the team's keys, opening incoming mail
 //! (decrypt, verify, find the sender's keys) and sealing outgoing mail (sign,
 //! encrypt to the reporter and to ourselves, protected headers, Autocrypt).
 //!

@@ -1,6 +1,6 @@
-//! Classify a message and decide which report it belongs to (SPEC §2 loop rules,
-//! SPEC §3 threading). Everything here is pure: the caller looks facts up in the
-//! store and passes them in.
+//! Classify a message (who sent it, whether it is automatic and so must never
+//! be answered) and decide which report it belongs to. Everything here is pure:
+//! the caller looks facts up in the store and passes them in.
 //!
 //! Two kinds of mail may join a report without a participant sending it, so
 //! both must prove where they belong instead of naming a report: our own mail
@@ -90,7 +90,8 @@ pub enum Sender {
     External,
 }
 
-/// Why a message must never be answered automatically (SPEC §2, no loops).
+/// Why a message must never be answered automatically: an answer to automatic
+/// mail could start a mail loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Automation {
     Bounce,

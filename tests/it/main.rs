@@ -8,6 +8,7 @@ mod common;
 mod corpus;
 mod crash;
 mod forgery;
+mod golden;
 mod keys;
 mod live;
 mod mailstack;
