@@ -1,4 +1,4 @@
-//! Mail from the team (SPEC §3, §5): authenticate the member, apply the
+//! Mail from the team: authenticate the member, apply the
 //! commands at the top of the body, relay the answer to the reporter or pass an
 //! internal note to the other members, and answer the commands. A mail that
 //! cannot be authenticated changes nothing: the member it names is told.
@@ -584,7 +584,7 @@ impl Pipeline<'_> {
                 json!({ "message_id": message_id, "to": record.reporter, "protection": protection.as_str() }),
             ))?;
         }
-        // The first answer a person sends acknowledges the report (SPEC §1).
+        // The first answer a person sends acknowledges the report.
         if record.state == ReportState::New {
             tx.set_state(report, ReportState::Acknowledged, now)?;
             tx.append_event(&event(

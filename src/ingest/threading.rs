@@ -115,7 +115,7 @@ impl Pipeline<'_> {
     /// Where `msg` points. Our own mail: the report of the outbox row it
     /// copies. Mail claiming to be ours: nowhere. Automatic mail to a return
     /// path: the report of the row whose token it names, and for a bounce
-    /// nothing else counts. Otherwise SPEC §3 in order: plus-address token,
+    /// nothing else counts. Otherwise, in order: plus-address token,
     /// subject tag, references.
     pub(super) fn candidate(
         &self,

@@ -176,7 +176,7 @@ fn automatic(
     Ok((message_id, builder))
 }
 
-/// The acknowledgement of a new report (SPEC §2, issue: acknowledgement).
+/// The acknowledgement of a new report.
 pub fn acknowledgement(
     config: &Config,
     templates: &Templates,

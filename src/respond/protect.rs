@@ -1,5 +1,5 @@
 //! How a mail to a correspondent leaves: encrypted to their key, signed only, or
-//! held until a key is known (SPEC §4). The decision is [`choose`]; [`protect`]
+//! held until a key is known. The decision is [`choose`]; [`protect`]
 //! carries it out on a rendered mail.
 
 use jiff::Timestamp;

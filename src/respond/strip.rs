@@ -1,4 +1,4 @@
-//! What of a team member's mail may reach the reporter (SPEC §3): the member's own
+//! What of a team member's mail may reach the reporter: the member's own
 //! words, without command lines, quoted text, forwarded or original messages, our
 //! own notifications, signature blocks, and without the members' addresses and
 //! names.

@@ -1,5 +1,5 @@
-//! Mail to the team: one message per member, encrypted to that member's key
-//! (SPEC §4). A member without a usable key gets only what may travel in clear.
+//! Mail to the team: one message per member, encrypted to that member's key.
+//! A member without a usable key gets only what may travel in clear.
 //! Every mail to the team carries the fingerprints of its lines to the outbox,
 //! where they are recorded with it: no relay may carry them to a reporter
 //! ([`super::leak`]).

@@ -1,4 +1,4 @@
-//! A report's deadlines (SPEC §6), computed from its events: when each clock
+//! A report's deadlines, computed from its events: when each clock
 //! started, when it was met, and the pauses (`#waiting`, and the time a report
 //! spent closed before it was reopened) that moved it.
 //!

@@ -1,4 +1,4 @@
-//! The SLA engine (SPEC §6): the business calendar, each report's deadlines
+//! The SLA engine: the business calendar, each report's deadlines
 //! computed from its events, what the team reads of them (`sla`, `stats`, the
 //! digest), and the tick that sends reminders, escalations and the digest
 //! through the outbox.

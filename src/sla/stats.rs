@@ -1,4 +1,4 @@
-//! How well the policy was kept (SPEC §7 statistics): median and 90th
+//! How well the policy was kept: median and 90th
 //! percentile of the time to acknowledge, triage and fix, and the share of
 //! decided deadlines that were met.
 

@@ -1,4 +1,4 @@
-//! Mail that claims to be ours or to be a bounce (SPEC §2, §3): our own mail is
+//! Mail that claims to be ours or to be a bounce: our own mail is
 //! recognised only as a copy of an outbox row, a bounce only when it comes back
 //! to the return path of a mail we sent, and the team's notice of a bounce
 //! quotes its delivery-status fields, never its text. A member without a key

@@ -1,4 +1,4 @@
-//! OpenPGP interoperability (SPEC §4): mail written by GnuPG and Sequoia's `sq`
+//! OpenPGP interoperability: mail written by GnuPG and Sequoia's `sq`
 //! is decrypted and verified, reporters' keys are learned, and what the daemon
 //! sends back decrypts and verifies with the reporter's own tools.
 

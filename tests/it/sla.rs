@@ -1,5 +1,5 @@
 //! The SLA engine over simulated time: the real ingest pipeline and the real
-//! tick, driven by an injected clock across a year (SPEC §6). Team mail is
+//! tick, driven by an injected clock across a year. Team mail is
 //! authenticated by DKIM results from the trusted server, as a member's
 //! provider would add them.
 

@@ -1,4 +1,4 @@
-//! The team runs a report from their mail (SPEC §3, §5): notifications
+//! The team runs a report from their mail: notifications
 //! encrypted per member, answers relayed to the reporter, internal notes,
 //! commands, and forged mail in a member's name refused. Here on the real mail
 //! stack, asserting on what lands in each mailbox.

@@ -1,4 +1,4 @@
-//! Who may steer a report (SPEC §5) and what counts as the reporter answering,
+//! Who may steer a report and what counts as the reporter answering,
 //! with the file transport: DKIM results from the trusted server only, signed
 //! mail applied once, bound to its report and fresh, commands all or none,
 //! triage rules, automatic mail from the reporter, `Credit:` answers.
