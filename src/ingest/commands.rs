@@ -1,4 +1,4 @@
-//! The team's mail commands : parse the lines at the top of an
+//! The team's mail commands: parse the lines at the top of an
 //! authenticated mail, apply all of them or none, and answer the author.
 
 use jiff::Timestamp;
