@@ -7,6 +7,7 @@
 //! leaves a report half-updated. The caller writes the [`Change`]s and answers
 //! with [`Change`]'s `Display` lines or the [`Refusal`]s.
 
+pub mod apply;
 mod cvss;
 mod parse;
 mod plan;

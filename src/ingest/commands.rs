@@ -126,88 +126,13 @@ impl Pipeline<'_> {
         let mut output: Vec<String> = Vec::new();
         let mut help = false;
         let tz = &self.config.program.timezone;
+        let by = command::apply::Author {
+            actor: &author,
+            auth,
+            message: s.message,
+        };
         for change in &changes {
-            let detail = json!({ "change": change.describe() });
             match (change, report) {
-                (Change::State { to, .. }, Some(id)) => {
-                    tx.set_state(id, *to, now)?;
-                    tx.append_event(&event(
-                        "state-changed",
-                        json!({ "to": to.as_str(), "change": change.describe() }),
-                    ))?;
-                }
-                (Change::Severity(severity), Some(id)) => {
-                    tx.set_severity(id, Some(severity.as_str()))?;
-                    tx.append_event(&event("severity-set", detail))?;
-                }
-                (Change::Cvss(score), Some(id)) => {
-                    tx.set_cvss(id, &score.vector, score.score, score.severity.as_str())?;
-                    tx.append_event(&event("cvss-set", detail))?;
-                    // The score rates the report unless the team set a severity.
-                    let explicit = changes.iter().any(|c| matches!(c, Change::Severity(_)));
-                    if !explicit && tx.report_record(id)?.is_some_and(|r| r.severity.is_none()) {
-                        tx.set_severity(id, Some(score.severity.as_str()))?;
-                        tx.append_event(&event(
-                            "severity-set",
-                            json!({ "change": format!("severity: {} (from the CVSS score)", score.severity.as_str()) }),
-                        ))?;
-                    }
-                }
-                (Change::Assign(assignee), Some(id)) => {
-                    let email = assignee.as_ref().map(|a| a.email.to_string());
-                    tx.set_assignee(id, email.as_deref())?;
-                    tx.append_event(&event("assigned", detail))?;
-                }
-                (Change::Duplicate { of, reply, .. }, Some(id)) => {
-                    tx.set_duplicate_of(id, of)?;
-                    tx.set_state(id, crate::report::ReportState::Duplicate, now)?;
-                    tx.append_event(&event(
-                        "marked-duplicate",
-                        json!({ "of": of.as_str(), "reply": reply }),
-                    ))?;
-                    // The original knows its duplicates too.
-                    tx.append_event(&NewEvent {
-                        report_id: Some(of),
-                        ..event("duplicate-linked", json!({ "duplicate": id.as_str() }))
-                    })?;
-                    if *reply && let Some(r) = &record {
-                        self.duplicate_reply(tx, r, &author, auth, s.message, now)?;
-                    }
-                }
-                (Change::Cve(cve), Some(id)) => {
-                    tx.set_cve(id, cve)?;
-                    tx.append_event(&event("cve-set", detail))?;
-                }
-                (Change::Credit(credit), Some(id)) => {
-                    let credit = match credit {
-                        Some(c) => crate::report::Credit::Named {
-                            name: c.name.clone(),
-                            url: c.url.clone(),
-                        },
-                        None => crate::report::Credit::None,
-                    };
-                    tx.set_credit(id, &credit)?;
-                    tx.append_event(&event("credit-recorded", detail))?;
-                }
-                (Change::FixedIn(version), Some(id)) => {
-                    tx.set_fixed_in(id, version)?;
-                    tx.append_event(&event("fixed-in-set", detail))?;
-                }
-                (Change::Disclose(date), Some(id)) => {
-                    tx.set_disclose_on(id, *date)?;
-                    tx.append_event(&event("disclosure-date-set", detail))?;
-                }
-                (Change::Extend { days, reason, .. }, Some(id)) => {
-                    tx.add_fix_extension(id, *days)?;
-                    tx.append_event(&event(
-                        "fix-extended",
-                        json!({ "days": days, "reason": reason }),
-                    ))?;
-                }
-                (Change::Waiting, Some(id)) => {
-                    tx.set_waiting(id, true)?;
-                    tx.append_event(&event("waiting-started", detail))?;
-                }
                 (Change::Help, _) => help = true,
                 (Change::List(state), _) => {
                     let records = tx.report_records(*state)?;
@@ -232,6 +157,14 @@ impl Pipeline<'_> {
                 (Change::Stats, _) => {
                     let reports = sla::survey(tx, self.config, None, now)?;
                     output.push(sla::text::stats(&sla::stats::compute(&reports)));
+                }
+                (change, Some(id)) => {
+                    let follow_up = command::apply::apply(tx, id, change, &changes, by, now)?;
+                    if follow_up == command::apply::FollowUp::DuplicateReply
+                        && let Some(r) = &record
+                    {
+                        self.duplicate_reply(tx, r, &author, auth, s.message, now)?;
+                    }
                 }
                 // `plan` only lets report commands through with a report.
                 (_, None) => continue,
