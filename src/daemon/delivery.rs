@@ -22,11 +22,11 @@ const DELIVERY_BATCH: usize = 512;
 /// `run --once`) wakes nobody here, and a timed wait drifts when the wall clock
 /// steps (suspend, NTP): a re-check this often bounds both. It can be long
 /// because all mail this process queues wakes the worker at once.
-pub(super) const RECHECK: Duration = Duration::from_secs(60);
+const RECHECK: Duration = Duration::from_secs(60);
 
 /// After a pass that failed (the store unavailable) or that left due mail it
 /// could not move, the next one waits this long rather than spinning.
-pub(super) const PAUSE: Duration = Duration::from_secs(5);
+const PAUSE: Duration = Duration::from_secs(5);
 
 /// What the worker waits for after a pass, besides a wake or a stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,9 @@
 //!
 //! SIGTERM/SIGINT: the source stops after the batch in hand and says so, delivery
 //! gets [`SHUTDOWN_GRACE`] to send what is queued, then the process exits 0; a
-//! second signal exits at once. SIGHUP: the configuration and templates are read again
-//! and take effect if valid; otherwise the old ones stay and the log says why.
+//! second signal exits at once. SIGHUP: the configuration and templates are read
+//! again and take effect if valid; otherwise the old ones stay and the log says
+//! why.
 
 mod delivery;
 mod imap;

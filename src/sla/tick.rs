@@ -180,7 +180,7 @@ impl DueNotices {
             );
             let detail = json!({
                 "deadline": n.deadline,
-                "due": Some(n.due.to_string()),
+                "due": n.due.to_string(),
                 "sent_to": sent,
             });
             tx.append_event(&NewEvent {
