@@ -1,20 +1,82 @@
-//! Outbox → transport: sends due mail whenever ingest commits, and at least every
-//! [`DELIVERY_POLL`] (retries become due with time). After a stop request it gets
-//! [`super::SHUTDOWN_GRACE`] to send what is queued.
+//! Outbox → transport. The worker sleeps until the earliest queued mail is due,
+//! or until it is woken: ingest and the SLA tick wake it after they queue mail, a
+//! reload wakes it to take up a new transport, a stop request wakes it to finish.
+//! There is no fixed poll. After a stop request it gets [`super::SHUTDOWN_GRACE`]
+//! to send what is queued.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use jiff::Timestamp;
 use tokio_util::sync::CancellationToken;
 
 use super::{DaemonError, SHUTDOWN_GRACE, Settings, Shared};
+use crate::clock::Clock;
 use crate::respond::{self, DeliveryRun};
 use crate::store::Store;
 use crate::transport::Transport;
 
 const DELIVERY_BATCH: usize = 512;
-const DELIVERY_POLL: Duration = Duration::from_secs(5);
+
+/// Mail queued by another process (`disclosed sla tick` from cron, a second
+/// `run --once`) wakes nobody here, and a timed wait drifts when the wall clock
+/// steps (suspend, NTP): a re-check this often bounds both. It can be long
+/// because all mail this process queues wakes the worker at once.
+const RECHECK: Duration = Duration::from_secs(60);
+
+/// After a pass that failed (the store unavailable) or that left due mail it
+/// could not move, the next one waits this long rather than spinning.
+const PAUSE: Duration = Duration::from_secs(5);
+
+/// What the worker waits for after a pass, besides a wake or a stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Until {
+    /// Mail became due during the pass: go again at once.
+    Now,
+    /// The earliest queued mail's next attempt.
+    Due(Timestamp),
+    /// Nothing is queued.
+    Woken,
+    /// See [`PAUSE`].
+    Pause,
+}
+
+/// One pass: what it did and when queued mail is next due.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pass {
+    pub run: DeliveryRun,
+    pub next: Option<Timestamp>,
+}
+
+impl Until {
+    pub(super) fn after(pass: Option<&Pass>, now: Timestamp) -> Self {
+        let Some(pass) = pass else {
+            return Self::Pause;
+        };
+        let moved = pass.run.sent + pass.run.retrying + pass.run.failed > 0;
+        match pass.next {
+            None => Self::Woken,
+            Some(next) if next > now => Self::Due(next),
+            Some(_) if moved => Self::Now,
+            Some(_) => Self::Pause,
+        }
+    }
+
+    /// Waits for this (a wake or a stop is the caller's to add).
+    async fn wait(self, clock: &dyn Clock) {
+        match self {
+            Self::Now => {}
+            Self::Due(at) => {
+                tokio::select! {
+                    () = clock.sleep_until(at) => {}
+                    () = tokio::time::sleep(RECHECK) => {}
+                }
+            }
+            Self::Woken => tokio::time::sleep(RECHECK).await,
+            Self::Pause => tokio::time::sleep(PAUSE).await,
+        }
+    }
+}
 
 struct DeliveryWorker {
     shared: Shared,
@@ -26,7 +88,7 @@ struct DeliveryWorker {
 }
 
 impl DeliveryWorker {
-    fn pass(&mut self) -> Result<DeliveryRun, DaemonError> {
+    fn pass(&mut self) -> Result<Pass, DaemonError> {
         let run = respond::deliver_due(
             &self.shared.store,
             &self.reader,
@@ -40,7 +102,18 @@ impl DeliveryWorker {
             DELIVERY_BATCH,
         )?;
         self.reader.checkpoint()?;
-        Ok(run)
+        let next = self.reader.read().next_attempt_at()?;
+        Ok(Pass { run, next })
+    }
+
+    fn take_up(&mut self, settings: Arc<Settings>) {
+        match transport_for(&settings) {
+            Ok(t) => {
+                self.transport = Arc::new(t);
+                self.settings = settings;
+            }
+            Err(err) => tracing::error!(error = %err, "keeping the previous transport"),
+        }
     }
 }
 
@@ -52,20 +125,21 @@ fn transport_for(settings: &Settings) -> Result<Transport, DaemonError> {
     )?)
 }
 
-/// Sends due mail until cancelled; with `once`, until ingest has finished and
+/// Sends due mail until cancelled; with `once`, until ingest is done and
 /// nothing due is left. Returns (sent, failed attempts).
 pub(super) async fn deliver_loop(
     shared: Shared,
     reader: Store,
     once: bool,
     cancel: CancellationToken,
-    ingest_finished: Arc<AtomicBool>,
+    ingest_done: CancellationToken,
 ) -> Result<(u64, u64), DaemonError> {
     let mut settings_rx = shared.settings.clone();
     let settings = settings_rx.borrow_and_update().clone();
     let transport = Arc::new(transport_for(&settings)?);
     tracing::info!(transport = %transport.describe(), "delivery ready");
     let wake = shared.wake.clone();
+    let clock = shared.clock.clone();
     let mut worker = DeliveryWorker {
         shared,
         reader,
@@ -73,9 +147,10 @@ pub(super) async fn deliver_loop(
         settings,
     };
     let (mut sent, mut failures) = (0u64, 0u64);
-    let mut record = |result: Result<DeliveryRun, DaemonError>| -> Result<(), DaemonError> {
+    let mut record = |result: Result<Pass, DaemonError>| -> Result<Option<Pass>, DaemonError> {
         match result {
-            Ok(run) => {
+            Ok(pass) => {
+                let run = pass.run;
                 if run.sent + run.retrying + run.failed > 0 {
                     tracing::info!(
                         sent = run.sent,
@@ -86,56 +161,58 @@ pub(super) async fn deliver_loop(
                 }
                 sent += u64::from(run.sent);
                 failures += u64::from(run.retrying + run.failed);
-                Ok(())
+                Ok(Some(pass))
             }
             Err(err) if !once => {
                 tracing::error!(error = %err, "delivery failed; retrying");
-                Ok(())
+                Ok(None)
             }
             Err(err) => Err(err),
         }
     };
+    // A closed channel (no one can reload any more) would wake the loop forever.
+    let mut reloadable = true;
     loop {
-        if settings_rx.has_changed().unwrap_or(false) {
-            let settings = settings_rx.borrow_and_update().clone();
-            match transport_for(&settings) {
-                Ok(t) => {
-                    worker.transport = Arc::new(t);
-                    worker.settings = settings;
-                }
-                Err(err) => tracing::error!(error = %err, "keeping the previous transport"),
-            }
-        }
-        // Read the flag before the pass: a pass that starts after ingest
-        // finished has seen every row ingest committed.
-        let finished = ingest_finished.load(Ordering::SeqCst);
+        // Read this before the pass: a pass that starts after ingest is done has
+        // seen every row ingest committed.
+        let finished = ingest_done.is_cancelled();
         let (back, result) = tokio::task::spawn_blocking(move || {
             let result = worker.pass();
             (worker, result)
         })
         .await?;
         worker = back;
-        record(result)?;
+        let pass = record(result)?;
         if (once && finished) || cancel.is_cancelled() {
             break;
         }
+        let until = Until::after(pass.as_ref(), clock.now());
         tokio::select! {
             () = wake.notified() => {}
-            () = tokio::time::sleep(DELIVERY_POLL), if !once => {}
+            () = ingest_done.cancelled(), if !finished => {}
             () = cancel.cancelled() => {}
+            changed = settings_rx.changed(), if reloadable => {
+                if changed.is_ok() {
+                    worker.take_up(settings_rx.borrow_and_update().clone());
+                } else {
+                    reloadable = false;
+                }
+            }
+            // `run --once` sends what is due now, and does not wait for retries.
+            () = until.wait(clock.as_ref()), if !once => {}
         }
     }
-    // Stopping: ingest's last batch may have queued mail. Send what can be sent
-    // within the grace period; the rest waits in the outbox for the next start.
+    // Stopping: ingest's last batch may queue mail. Send what can be sent within
+    // the grace period; the rest waits in the outbox for the next start.
     if cancel.is_cancelled() && !once {
-        // Wait for ingest to finish its batch in hand first.
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-        while !ingest_finished.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // Ingest is told to stop too, and says when its batch in hand is done.
+        let _ = tokio::time::timeout_at(deadline, ingest_done.cancelled()).await;
         let last = tokio::task::spawn_blocking(move || worker.pass());
         match tokio::time::timeout_at(deadline, last).await {
-            Ok(result) => record(result?)?,
+            Ok(result) => {
+                record(result?)?;
+            }
             Err(_) => tracing::warn!(
                 grace = ?SHUTDOWN_GRACE,
                 "stopping with mail still being sent; what was not confirmed is sent again at the next start"

@@ -34,6 +34,10 @@ impl IngestWorker {
     /// time, so memory stays bounded.
     fn cycle(&self, cancel: &CancellationToken) -> Result<Totals, DaemonError> {
         let pending = self.maildir.pending()?;
+        // The usual poll finds nothing: no reader thread for that.
+        if pending.is_empty() {
+            return Ok(Totals::default());
+        }
         let maildir = &self.maildir;
         std::thread::scope(|scope| {
             let (batches, received) = std::sync::mpsc::sync_channel(1);

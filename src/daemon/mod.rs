@@ -5,13 +5,16 @@
 //!
 //! The workers share one write connection behind a mutex (SQLite has one writer
 //! anyway, and a mutex hands over at once where its busy handler sleeps); the
-//! delivery worker reads through a second connection. Ingest wakes delivery after
-//! every commit.
+//! delivery worker and the SLA clock read through connections of their own. Every
+//! loop waits for an event, not a poll: delivery for the next due attempt or a
+//! wake (ingest wakes it after every commit, the SLA clock after it queues),
+//! the SLA clock for its tick, all of them for the cancellation token.
 //!
-//! SIGTERM/SIGINT: the source stops after the batch in hand, delivery gets
-//! [`SHUTDOWN_GRACE`] to send what is queued, then the process exits 0; a second
-//! signal exits at once. SIGHUP: the configuration and templates are read again
-//! and take effect if valid; otherwise the old ones stay and the log says why.
+//! SIGTERM/SIGINT: the source stops after the batch in hand and says so, delivery
+//! gets [`SHUTDOWN_GRACE`] to send what is queued, then the process exits 0; a
+//! second signal exits at once. SIGHUP: the configuration and templates are read
+//! again and take effect if valid; otherwise the old ones stay and the log says
+//! why.
 
 mod delivery;
 mod imap;
@@ -19,7 +22,6 @@ mod maildir;
 mod sla;
 mod supervisor;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -153,6 +155,12 @@ pub async fn run(
         "disclosed starting"
     );
     let reader = Store::open(store.path(), OpenMode::Existing)?;
+    // `run --once` is ingest and delivery; cron users tick with `sla tick`.
+    let sla_reader = if once {
+        None
+    } else {
+        Some(Store::open_reader(store.path())?)
+    };
     let shared = Shared {
         store: Arc::new(Mutex::new(store)),
         clock,
@@ -160,19 +168,21 @@ pub async fn run(
         wake: Arc::new(Notify::new()),
         readiness: Readiness::default(),
     };
-    let ingest_finished = Arc::new(AtomicBool::new(false));
+    // Fired when the source worker has returned: everything it will ever
+    // commit is committed.
+    let ingest_done = CancellationToken::new();
     let tracker = TaskTracker::new();
 
     let supervising =
         (!once).then(|| tracker.spawn(supervisor::supervise(shared.clone(), cancel.clone())));
-    // `run --once` is ingest and delivery; cron users tick with `sla tick`.
-    let ticking = (!once).then(|| tracker.spawn(sla::tick_loop(shared.clone(), cancel.clone())));
+    let ticking = sla_reader
+        .map(|reader| tracker.spawn(sla::tick_loop(shared.clone(), reader, cancel.clone())));
     let delivering = tracker.spawn(delivery::deliver_loop(
         shared.clone(),
         reader,
         once,
         cancel.clone(),
-        ingest_finished.clone(),
+        ingest_done.clone(),
     ));
     let ingesting = tracker.spawn({
         let shared = shared.clone();
@@ -187,9 +197,9 @@ pub async fn run(
     });
     tracker.close();
 
-    let ingested = ingesting.await?;
-    ingest_finished.store(true, Ordering::SeqCst);
-    shared.wake.notify_one();
+    let ingested = ingesting.await;
+    ingest_done.cancel();
+    let ingested = ingested?;
     if ingested.is_err() {
         cancel.cancel();
     }

@@ -1,20 +1,27 @@
 //! The SLA clock: a tick at start and every [`SLA_TICK`] queues the reminders,
-//! escalations and digest that are due, then wakes delivery. The tick remembers
-//! what it sent, so ticking often (or after a restart) sends nothing twice.
+//! escalations and digest that are due, then wakes delivery. The tick surveys
+//! on a read-only connection of its own, so ingest goes on writing meanwhile,
+//! and takes the shared writer only for the transaction that records what it
+//! queues. It remembers what it sent, so ticking often (or after a restart)
+//! sends nothing twice.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use jiff::Timestamp;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::Shared;
-use crate::sla;
-use crate::store::lock;
+use super::{Settings, Shared};
+use crate::sla::tick::{DueNotices, TickOutcome, survey_due};
+use crate::store::{Store, StoreError, lock};
 
 /// Reminders are due at a minute's precision at best; a deadline is days.
 pub const SLA_TICK: Duration = Duration::from_secs(60);
 
-pub(super) async fn tick_loop(shared: Shared, cancel: CancellationToken) {
+pub(super) async fn tick_loop(shared: Shared, reader: Store, cancel: CancellationToken) {
+    // Behind a lock only so that a panicking tick cannot take it away.
+    let reader = Arc::new(Mutex::new(reader));
     let mut interval = tokio::time::interval(SLA_TICK);
     interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
@@ -23,12 +30,10 @@ pub(super) async fn tick_loop(shared: Shared, cancel: CancellationToken) {
             _ = interval.tick() => {}
         }
         let settings = shared.settings.borrow().clone();
-        let store = shared.store.clone();
+        let (reader, writer) = (reader.clone(), shared.store.clone());
         let now = shared.clock.now();
-        let ticked = tokio::task::spawn_blocking(move || {
-            sla::tick(&mut lock(&store), &settings.config, &settings.crypto, now)
-        })
-        .await;
+        let ticked =
+            tokio::task::spawn_blocking(move || tick(&reader, &writer, &settings, now)).await;
         match ticked {
             Ok(Ok(outcome)) if outcome.queued_anything() => {
                 tracing::info!(
@@ -45,4 +50,28 @@ pub(super) async fn tick_loop(shared: Shared, cancel: CancellationToken) {
             Err(err) => tracing::error!(error = %err, "SLA tick panicked"),
         }
     }
+}
+
+/// One tick: the survey and the rendering on `reader`, then `writer` for one
+/// transaction if anything is due.
+pub(super) fn tick(
+    reader: &Mutex<Store>,
+    writer: &Mutex<Store>,
+    settings: &Settings,
+    now: Timestamp,
+) -> Result<TickOutcome, StoreError> {
+    let due = survey(reader, settings, now)?;
+    if due.is_empty() {
+        return Ok(TickOutcome::default());
+    }
+    lock(writer).write(|batch| due.record(&batch.tx()))
+}
+
+/// What is due at `now`, read on `reader` alone.
+pub(super) fn survey(
+    reader: &Mutex<Store>,
+    settings: &Settings,
+    now: Timestamp,
+) -> Result<DueNotices, StoreError> {
+    lock(reader).snapshot(|tx| survey_due(tx, &settings.config, &settings.crypto, now))
 }

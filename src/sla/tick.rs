@@ -1,7 +1,11 @@
 //! The SLA clock's tick: at a given time, queue the reminders, escalations and
-//! the digest that are due and not yet sent. Each notice is remembered in the
-//! transaction that queues its mail and logs its event, so a repeated tick, a
-//! restart or a crash between ticks never sends one twice.
+//! the digest that are due and not yet sent. A tick reads, then writes:
+//! [`survey_due`] finds and renders the due notices on a read snapshot, beside
+//! the writer (rendering encrypts, which takes a while); [`DueNotices::record`]
+//! then remembers each notice in the one write transaction that queues its mail
+//! and logs its event, skipping any that another tick recorded meanwhile. So a
+//! repeated tick, two ticks at once, a restart or a crash between ticks never
+//! sends a notice twice.
 
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
@@ -33,54 +37,189 @@ impl TickOutcome {
     }
 }
 
-/// Queues what is due at `now`.
+/// Queues what is due at `now`, on one connection: the survey on a snapshot,
+/// then one write transaction for what it found.
 pub fn tick(
     store: &mut Store,
     config: &Config,
     crypto: &Crypto,
     now: Timestamp,
 ) -> Result<TickOutcome, StoreError> {
-    store.write(|batch| {
-        let tx = batch.tx();
-        let reports = survey(&tx, config, None, now)?;
-        let sender = Sender {
-            config,
-            crypto,
-            cal: calendar(config),
-            now,
-        };
+    let due = store.snapshot(|tx| survey_due(tx, config, crypto, now))?;
+    if due.is_empty() {
+        return Ok(TickOutcome::default());
+    }
+    store.write(|batch| due.record(&batch.tx()))
+}
+
+/// The notices due at `now` and not recorded as of the snapshot `tx` reads,
+/// each with its mail rendered. Only reads.
+pub fn survey_due(
+    tx: &Tx<'_>,
+    config: &Config,
+    crypto: &Crypto,
+    now: Timestamp,
+) -> Result<DueNotices, StoreError> {
+    let reports = survey(tx, config, None, now)?;
+    let sender = Sender {
+        config,
+        crypto,
+        cal: calendar(config),
+        now,
+    };
+    let mut notices = Vec::new();
+    for r in reports.iter().filter(|r| r.record.state.is_open()) {
+        for d in r.pending() {
+            let Some(due) = d.due else { continue };
+            let kind = match d.status {
+                Status::Running if sender.cal.within(now, due, &config.sla.remind_before) => {
+                    NoticeKind::Reminder
+                }
+                Status::Breached => NoticeKind::Escalation,
+                _ => continue,
+            };
+            let deadline = d.kind.as_str();
+            if tx.notice_recorded(Some(&r.record.id), deadline, due, kind)? {
+                continue;
+            }
+            let mails = if kind == NoticeKind::Reminder {
+                sender.reminder(r, d)
+            } else {
+                sender.escalation(r, d)
+            };
+            notices.push(DueNotice {
+                report: Some(r.record.id.clone()),
+                deadline,
+                due,
+                kind,
+                mails,
+            });
+        }
+    }
+    if let Some(scheduled) = last_digest_time(config, now)
+        && now.as_second() - scheduled.as_second() < DIGEST_GRACE_HOURS * 3600
+        && !tx.notice_recorded(None, DIGEST, scheduled, NoticeKind::Digest)?
+    {
+        notices.push(DueNotice {
+            report: None,
+            deadline: DIGEST,
+            due: scheduled,
+            kind: NoticeKind::Digest,
+            mails: sender.digest(&reports),
+        });
+    }
+    Ok(DueNotices { now, notices })
+}
+
+/// The deadline name a digest's notice is remembered under.
+const DIGEST: &str = "digest";
+
+/// A notice's mail, one per recipient, or why it could not be composed.
+type Rendered = Result<Vec<MemberMail>, team::TeamMailError>;
+
+/// What a survey found due, rendered and ready to queue.
+#[derive(Debug)]
+pub struct DueNotices {
+    now: Timestamp,
+    notices: Vec<DueNotice>,
+}
+
+#[derive(Debug)]
+struct DueNotice {
+    /// `None` for the digest.
+    report: Option<ReportId>,
+    deadline: &'static str,
+    /// The deadline, or the digest's scheduled time.
+    due: Timestamp,
+    kind: NoticeKind,
+    /// An error is recorded without mail (and logged) rather than retried on
+    /// every tick.
+    mails: Rendered,
+}
+
+impl DueNotices {
+    pub fn is_empty(&self) -> bool {
+        self.notices.is_empty()
+    }
+
+    /// Records each notice and queues its mail and event, in the caller's write
+    /// transaction. The survey read a snapshot that another tick may have acted
+    /// on since; a notice already recorded is skipped here, mail and all, and
+    /// this check inside the transaction is what keeps it from going out twice.
+    pub fn record(self, tx: &Tx<'_>) -> Result<TickOutcome, StoreError> {
+        let now = self.now;
         let mut out = TickOutcome::default();
-        for r in reports.iter().filter(|r| r.record.state.is_open()) {
-            for d in r.pending() {
-                let Some(due) = d.due else { continue };
-                let kind = match d.status {
-                    Status::Running if sender.cal.within(now, due, &config.sla.remind_before) => {
-                        NoticeKind::Reminder
+        for n in self.notices {
+            if !tx.record_notice(n.report.as_ref(), n.deadline, n.due, n.kind, now)? {
+                continue;
+            }
+            let kind = match n.kind {
+                NoticeKind::Reminder => "sla-reminder",
+                NoticeKind::Escalation => "sla-escalation",
+                NoticeKind::Digest => "sla-digest",
+            };
+            let report = n.report.as_ref();
+            let sent = enqueue_all(tx, report, kind, n.mails, now)?;
+            match n.kind {
+                NoticeKind::Digest => {
+                    if let Some(sent) = sent {
+                        tracing::info!(recipients = sent.len(), "SLA digest queued");
                     }
-                    Status::Breached => NoticeKind::Escalation,
-                    _ => continue,
-                };
-                if !tx.record_notice(Some(&r.record.id), d.kind.as_str(), due, kind, now)? {
+                    out.digests += 1;
                     continue;
                 }
-                if kind == NoticeKind::Reminder {
-                    sender.reminder(&tx, r, d)?;
-                    out.reminders += 1;
-                } else {
-                    sender.escalation(&tx, r, d)?;
-                    out.escalations += 1;
-                }
+                NoticeKind::Reminder => out.reminders += 1,
+                NoticeKind::Escalation => out.escalations += 1,
             }
-        }
-        if let Some(scheduled) = last_digest_time(config, now)
-            && now.as_second() - scheduled.as_second() < DIGEST_GRACE_HOURS * 3600
-            && tx.record_notice(None, "digest", scheduled, NoticeKind::Digest, now)?
-        {
-            sender.digest(&tx, &reports)?;
-            out.digests += 1;
+            tracing::info!(
+                report = report.map(ReportId::as_str),
+                deadline = n.deadline,
+                kind,
+                recipients = sent.as_ref().map_or(0, Vec::len),
+                "SLA notice queued"
+            );
+            let detail = json!({
+                "deadline": n.deadline,
+                "due": n.due.to_string(),
+                "sent_to": sent,
+            });
+            tx.append_event(&NewEvent {
+                report_id: report,
+                at: now,
+                actor: "disclosed",
+                auth: "none",
+                kind,
+                detail,
+                message: None,
+            })?;
         }
         Ok(out)
-    })
+    }
+}
+
+/// Queues each rendered mail; `None` (and a warning) if none could be
+/// rendered, so the notice is recorded without mail rather than retried on
+/// every tick.
+fn enqueue_all(
+    tx: &Tx<'_>,
+    report: Option<&ReportId>,
+    kind: &str,
+    rendered: Rendered,
+    now: Timestamp,
+) -> Result<Option<Vec<String>>, StoreError> {
+    let mails = match rendered {
+        Ok(mails) => mails,
+        Err(err) => {
+            tracing::warn!(kind, error = %err, "cannot compose the SLA mail");
+            return Ok(None);
+        }
+    };
+    let mut sent = Vec::new();
+    for m in &mails {
+        tx.enqueue(&m.mail.to_queue(report, kind), now)?;
+        sent.push(m.member.to_string());
+    }
+    Ok(Some(sent))
 }
 
 /// The latest scheduled digest time at or before `now`, if digests are on.
@@ -102,7 +241,7 @@ pub fn last_digest_time(config: &Config, now: Timestamp) -> Option<Timestamp> {
     }
 }
 
-/// Renders and queues the tick's mail, each with its event.
+/// Renders the tick's mail.
 struct Sender<'a> {
     config: &'a Config,
     crypto: &'a Crypto,
@@ -125,7 +264,7 @@ impl Sender<'_> {
         }
     }
 
-    fn reminder(&self, tx: &Tx<'_>, r: &ReportSla, d: &Deadline) -> Result<(), StoreError> {
+    fn reminder(&self, r: &ReportSla, d: &Deadline) -> Rendered {
         let ((subject, body), metadata) = text::reminder(r, d, &self.cal, self.now);
         let mail = TeamMail {
             metadata: Some(metadata),
@@ -137,13 +276,11 @@ impl Sender<'_> {
             ),
             ..self.mail(subject, body, true)
         };
-        let rendered = team::to_members(self.config, self.crypto, &mail, None, self.now)
-            .map(|(mails, _)| mails);
-        self.queue(tx, Some(&r.record.id), "sla-reminder", rendered, d)
+        team::to_members(self.config, self.crypto, &mail, None, self.now).map(|(mails, _)| mails)
     }
 
     /// To `escalate_to`, else to the team.
-    fn escalation(&self, tx: &Tx<'_>, r: &ReportSla, d: &Deadline) -> Result<(), StoreError> {
+    fn escalation(&self, r: &ReportSla, d: &Deadline) -> Rendered {
         let (subject, body) = text::escalation(r, d, &self.cal, self.now);
         let mail = self.mail(subject, body, false);
         let target = self
@@ -152,16 +289,15 @@ impl Sender<'_> {
             .escalate_to
             .as_deref()
             .and_then(Address::parse);
-        let rendered = match &target {
+        match &target {
             Some(address) => team::to_address(self.config, self.crypto, &mail, address, self.now)
                 .map(|m| m.into_iter().collect()),
             None => team::to_members(self.config, self.crypto, &mail, None, self.now)
                 .map(|(mails, _)| mails),
-        };
-        self.queue(tx, Some(&r.record.id), "sla-escalation", rendered, d)
+        }
     }
 
-    fn digest(&self, tx: &Tx<'_>, reports: &[ReportSla]) -> Result<(), StoreError> {
+    fn digest(&self, reports: &[ReportSla]) -> Rendered {
         let local = self.cal.zoned(self.now);
         let subject = format!(
             "{} security reports: digest for {}",
@@ -180,70 +316,9 @@ impl Sender<'_> {
             reply_to: Some(self.config.program.address.with_tag("control")),
             ..self.mail(subject, body, true)
         };
-        let rendered = team::to_members(self.config, self.crypto, &mail, None, self.now)
-            .map(|(mails, _)| mails);
-        let sent = self.enqueue_all(tx, None, "sla-digest", rendered)?;
-        if let Some(sent) = sent {
-            tracing::info!(recipients = sent.len(), "SLA digest queued");
-        }
-        Ok(())
-    }
-
-    fn queue(
-        &self,
-        tx: &Tx<'_>,
-        report: Option<&ReportId>,
-        kind: &'static str,
-        rendered: Result<Vec<MemberMail>, team::TeamMailError>,
-        d: &Deadline,
-    ) -> Result<(), StoreError> {
-        let sent = self.enqueue_all(tx, report, kind, rendered)?;
-        tracing::info!(
-            report = report.map(ReportId::as_str),
-            deadline = d.kind.as_str(),
-            kind,
-            recipients = sent.as_ref().map_or(0, Vec::len),
-            "SLA notice queued"
-        );
-        let detail = json!({
-            "deadline": d.kind.as_str(),
-            "due": d.due.map(|t| t.to_string()),
-            "sent_to": sent,
-        });
-        tx.append_event(&NewEvent {
-            report_id: report,
-            at: self.now,
-            actor: "disclosed",
-            auth: "none",
-            kind,
-            detail,
-            message: None,
-        })?;
-        Ok(())
-    }
-
-    /// Queues each rendered mail; `None` (and a warning) if none could be
-    /// rendered, so the notice is recorded without mail rather than retried
-    /// on every tick.
-    fn enqueue_all(
-        &self,
-        tx: &Tx<'_>,
-        report: Option<&ReportId>,
-        kind: &str,
-        rendered: Result<Vec<MemberMail>, team::TeamMailError>,
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        let mails = match rendered {
-            Ok(mails) => mails,
-            Err(err) => {
-                tracing::warn!(kind, error = %err, "cannot compose the SLA mail");
-                return Ok(None);
-            }
-        };
-        let mut sent = Vec::new();
-        for m in &mails {
-            tx.enqueue(&m.mail.to_queue(report, kind), self.now)?;
-            sent.push(m.member.to_string());
-        }
-        Ok(Some(sent))
+        team::to_members(self.config, self.crypto, &mail, None, self.now).map(|(mails, _)| mails)
     }
 }
+
+#[cfg(test)]
+mod tests;

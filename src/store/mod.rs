@@ -150,6 +150,20 @@ impl Store {
         })
     }
 
+    /// A second connection to an existing database that only reads (`query_only`):
+    /// surveys run on it beside the writer, and cannot write by mistake.
+    pub fn open_reader(path: &Path) -> Result<Self> {
+        let store = Self::open(path, OpenMode::Existing)?;
+        store
+            .conn
+            .pragma_update(None, "query_only", true)
+            .map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(store)
+    }
+
     /// An in-memory store, for tests.
     pub fn open_in_memory() -> Result<Self> {
         let path = PathBuf::from(":memory:");
@@ -202,6 +216,23 @@ impl Store {
     /// Read-only queries on the committed state.
     pub fn read(&self) -> Tx<'_> {
         Tx { conn: &self.conn }
+    }
+
+    /// Runs `work` on one snapshot of the committed state: a read transaction,
+    /// so every query in it sees the same commits. In WAL mode it neither waits
+    /// for a writer nor holds one up.
+    pub fn snapshot<T, E: From<StoreError>>(
+        &mut self,
+        work: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(ctx("starting a read transaction"))?;
+        let value = work(&Tx { conn: &tx })?;
+        // Nothing was written: ending it releases the snapshot.
+        tx.rollback().map_err(ctx("ending a read transaction"))?;
+        Ok(value)
     }
 
     /// Copies committed WAL content into the database without blocking writers

@@ -215,6 +215,20 @@ impl Tx<'_> {
         Ok(due)
     }
 
+    /// When the earliest queued mail is next due (it may be already), or `None`
+    /// if nothing is queued. The same rows as [`Tx::due_mail`] reads.
+    pub fn next_attempt_at(&self) -> Result<Option<Timestamp>> {
+        self.conn
+            .prepare_cached(
+                "SELECT MIN(o.next_attempt_at)
+                 FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
+                 WHERE o.status = 'queued'",
+            )
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get::<_, Option<i64>>(0)))
+            .map(|next| next.map(from_ms))
+            .map_err(ctx("reading when mail is next due"))
+    }
+
     /// Records a delivery. Only a queued row can become sent, so a row is never
     /// recorded as sent twice; returns whether this call did it.
     pub fn mark_sent(&self, id: i64, at: Timestamp) -> Result<bool> {

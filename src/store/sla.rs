@@ -78,6 +78,33 @@ impl Tx<'_> {
         Ok(out)
     }
 
+    /// Whether a notice about `deadline` due at `due` was recorded already.
+    pub fn notice_recorded(
+        &self,
+        report: Option<&ReportId>,
+        deadline: &str,
+        due: Timestamp,
+        kind: NoticeKind,
+    ) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sla_notices
+                 WHERE report_id = ?1 AND deadline = ?2 AND due = ?3 AND kind = ?4)",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    params![
+                        report.map_or("", ReportId::as_str),
+                        deadline,
+                        ms(due),
+                        kind.as_str()
+                    ],
+                    |row| row.get(0),
+                )
+            })
+            .map_err(ctx("looking up an SLA notice"))
+    }
+
     /// Records that a notice about `deadline` due at `due` went out; false if
     /// it already had (then nothing is to be sent).
     pub fn record_notice(

@@ -238,3 +238,65 @@ fn the_daemon_ticks_by_itself_and_sends_the_digest_once() {
     stop(again);
     assert_eq!(digests(), 1, "one digest for one scheduled time");
 }
+
+/// Context switches of every thread of `pid` so far: each is a wake-up.
+fn context_switches(pid: u32) -> u64 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the daemon's threads");
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+#[test]
+fn an_idle_daemon_sleeps_until_something_is_due_and_stops_at_once() {
+    // The source polls once an hour: any wake-up in the window would be a
+    // loop polling, not an event.
+    let env = Env::with_sections(
+        "security@example.org",
+        "[source]\nkind = \"maildir\"\npath = \"maildir\"\npoll_interval = \"1h\"\n",
+        "[transport]\nkind = \"file\"\ndir = \"outbox\"\n",
+    );
+    env.init();
+    let socket_path = env.path("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let mut daemon = Command::new(BIN)
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("spawn");
+    let ready = receive_until(&socket, "READY=1", Duration::from_secs(20));
+    assert!(
+        ready.iter().any(|m| m.lines().any(|l| l == "READY=1")),
+        "{ready:?}"
+    );
+    // The first passes and the first tick run at start; then nothing is due
+    // for a minute. (Delivery used to poll every 5 s: the window holds one.)
+    std::thread::sleep(Duration::from_secs(1));
+    let before = context_switches(daemon.id());
+    std::thread::sleep(Duration::from_millis(5500));
+    let woken = context_switches(daemon.id()) - before;
+
+    let stopping = Instant::now();
+    signal(&daemon, libc::SIGTERM);
+    let status = daemon.wait().expect("wait");
+    let stopped = stopping.elapsed();
+    assert!(woken <= 3, "{woken} wake-ups while idle");
+    assert!(status.success(), "{status}");
+    assert!(
+        stopped < Duration::from_secs(2),
+        "stopped after {stopped:?}"
+    );
+}
