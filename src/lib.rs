@@ -45,6 +45,7 @@
 //! command may change, which deadlines are due) are pure functions in their
 //! modules; [`ingest`] orders the stages and draws the transaction boundary.
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

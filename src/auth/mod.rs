@@ -80,6 +80,14 @@ pub enum Method {
 }
 
 impl Method {
+    /// How the audit log records it.
+    pub fn audit(&self) -> crate::audit::Auth {
+        match self {
+            Self::OpenPgp { .. } => crate::audit::Auth::OpenPgp,
+            Self::Dkim { .. } => crate::audit::Auth::Dkim,
+        }
+    }
+
     /// The audit log's `auth` column: `openpgp` or `dkim`.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::Change;
+use crate::audit::{Actor, Auth, EventKind};
 use crate::report::{Credit, ReportId, ReportState};
 use crate::store::{NewEvent, StoreError, Tx};
 
@@ -14,8 +15,8 @@ use crate::store::{NewEvent, StoreError, Tx};
 pub struct Author<'a> {
     /// The member's configured address.
     pub actor: &'a str,
-    /// How the member was authenticated (`openpgp`, `dkim`).
-    pub auth: &'a str,
+    /// How the member was authenticated.
+    pub auth: Auth,
     /// The stored mail that carried the commands.
     pub message: i64,
 }
@@ -40,11 +41,11 @@ pub fn apply(
     by: Author<'_>,
     now: Timestamp,
 ) -> Result<FollowUp, StoreError> {
-    let record = |report_id: &ReportId, kind: &'static str, detail: Value| {
+    let record = |report_id: &ReportId, kind: EventKind, detail: Value| {
         tx.append_event(&NewEvent {
             report_id: Some(report_id),
             at: now,
-            actor: by.actor,
+            actor: Actor::Named(by.actor),
             auth: by.auth,
             kind,
             detail,
@@ -58,17 +59,17 @@ pub fn apply(
             tx.set_state(report, *to, now)?;
             record(
                 report,
-                "state-changed",
+                EventKind::StateChanged,
                 json!({ "to": to.as_str(), "change": change.describe() }),
             )?;
         }
         Change::Severity(severity) => {
             tx.set_severity(report, Some(severity.as_str()))?;
-            record(report, "severity-set", detail())?;
+            record(report, EventKind::SeveritySet, detail())?;
         }
         Change::Cvss(score) => {
             tx.set_cvss(report, &score.vector, score.score, score.severity.as_str())?;
-            record(report, "cvss-set", detail())?;
+            record(report, EventKind::CvssSet, detail())?;
             // The score rates the report unless the team set a severity.
             let explicit = all.iter().any(|c| matches!(c, Change::Severity(_)));
             if !explicit
@@ -79,7 +80,7 @@ pub fn apply(
                 tx.set_severity(report, Some(score.severity.as_str()))?;
                 record(
                     report,
-                    "severity-set",
+                    EventKind::SeveritySet,
                     json!({ "change": format!("severity: {} (from the CVSS score)", score.severity.as_str()) }),
                 )?;
             }
@@ -87,20 +88,20 @@ pub fn apply(
         Change::Assign(assignee) => {
             let email = assignee.as_ref().map(|a| a.email.to_string());
             tx.set_assignee(report, email.as_deref())?;
-            record(report, "assigned", detail())?;
+            record(report, EventKind::Assigned, detail())?;
         }
         Change::Duplicate { of, reply, .. } => {
             tx.set_duplicate_of(report, of)?;
             tx.set_state(report, ReportState::Duplicate, now)?;
             record(
                 report,
-                "marked-duplicate",
+                EventKind::MarkedDuplicate,
                 json!({ "of": of.as_str(), "reply": reply }),
             )?;
             // The original knows its duplicates too.
             record(
                 of,
-                "duplicate-linked",
+                EventKind::DuplicateLinked,
                 json!({ "duplicate": report.as_str() }),
             )?;
             if *reply {
@@ -109,7 +110,7 @@ pub fn apply(
         }
         Change::Cve(cve) => {
             tx.set_cve(report, cve)?;
-            record(report, "cve-set", detail())?;
+            record(report, EventKind::CveSet, detail())?;
         }
         Change::Credit(credit) => {
             let credit = match credit {
@@ -120,27 +121,27 @@ pub fn apply(
                 None => Credit::None,
             };
             tx.set_credit(report, &credit)?;
-            record(report, "credit-recorded", detail())?;
+            record(report, EventKind::CreditRecorded, detail())?;
         }
         Change::FixedIn(version) => {
             tx.set_fixed_in(report, version)?;
-            record(report, "fixed-in-set", detail())?;
+            record(report, EventKind::FixedInSet, detail())?;
         }
         Change::Disclose(date) => {
             tx.set_disclose_on(report, *date)?;
-            record(report, "disclosure-date-set", detail())?;
+            record(report, EventKind::DisclosureDateSet, detail())?;
         }
         Change::Extend { days, reason, .. } => {
             tx.add_fix_extension(report, *days)?;
             record(
                 report,
-                "fix-extended",
+                EventKind::FixExtended,
                 json!({ "days": days, "reason": reason }),
             )?;
         }
         Change::Waiting => {
             tx.set_waiting(report, true)?;
-            record(report, "waiting-started", detail())?;
+            record(report, EventKind::WaitingStarted, detail())?;
         }
         Change::Help | Change::List(_) | Change::Show(_) | Change::Digest | Change::Stats => {}
     }
@@ -183,7 +184,7 @@ mod tests {
     fn by(message: i64) -> Author<'static> {
         Author {
             actor: "alice@example.org",
-            auth: "openpgp",
+            auth: Auth::OpenPgp,
             message,
         }
     }

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::{Pipeline, plan};
+use crate::audit::{Actor, Auth, EventKind};
 use crate::parse::ParsedMessage;
 use crate::report::ReportId;
 use crate::respond::protect::Protection;
@@ -54,9 +55,9 @@ impl Pipeline<'_> {
         tx.append_event(&NewEvent {
             report_id: Some(report),
             at: now,
-            actor: "disclosed",
-            auth: "none",
-            kind: "rule-applied",
+            actor: Actor::Daemon,
+            auth: Auth::None,
+            kind: EventKind::RuleApplied,
             detail: json!({ "rule": rule.name(), "state": rule.state().map(|s| s.as_str()),
                             "tags": rule.tags(), "reply": rule.reply() }),
             message: Some(message),
@@ -83,18 +84,18 @@ impl Pipeline<'_> {
         };
         let limits = &self.config.limits;
         let sent = self.automatic_replies_in_window(tx, &from.address, now)?;
-        let event = |kind: &'static str, detail| NewEvent {
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: Some(report),
             at: now,
-            actor: "disclosed",
-            auth: "none",
+            actor: Actor::Daemon,
+            auth: Auth::None,
             kind,
             detail,
             message: Some(message),
         };
         if !thread::within_rate_limit(sent, limits.auto_replies_per_sender) {
             tx.append_event(&event(
-                "acknowledgement-skipped",
+                EventKind::AcknowledgementSkipped,
                 json!({ "reason": "rate limit", "sent_in_window": sent, "limit": limits.auto_replies_per_sender }),
             ))?;
             return Ok(false);
@@ -141,7 +142,7 @@ impl Pipeline<'_> {
             Err(err) => {
                 tracing::warn!(report = %report, error = %err, "cannot compose the acknowledgement");
                 tx.append_event(&event(
-                    "acknowledgement-failed",
+                    EventKind::AcknowledgementFailed,
                     json!({ "reason": err.to_string() }),
                 ))?;
                 return Ok(false);
@@ -156,8 +157,8 @@ impl Pipeline<'_> {
                 to: &from.address,
                 rate_key: Some(&from.address),
                 content_free: unreadable.is_some(),
-                actor: "disclosed",
-                auth: "none",
+                actor: Actor::Daemon,
+                auth: Auth::None,
                 message,
             },
             now,
@@ -165,7 +166,7 @@ impl Pipeline<'_> {
         match sent {
             Some((protection, message_id)) if protection != Protection::Hold => {
                 tx.append_event(&event(
-                    "acknowledgement-queued",
+                    EventKind::AcknowledgementQueued,
                     json!({ "message_id": message_id, "to": from.address, "protection": protection.as_str(),
                             "unreadable": unreadable.is_some() }),
                 ))?;
@@ -200,7 +201,7 @@ impl Pipeline<'_> {
         r: &ToReporter<'_>,
         now: Timestamp,
     ) -> Result<Option<(Protection, String)>, StoreError> {
-        let event = |kind: &'static str, detail| NewEvent {
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: Some(report),
             at: now,
             actor: r.actor,
@@ -224,9 +225,9 @@ impl Pipeline<'_> {
             Err(err) => {
                 tracing::warn!(report = %report, kind = r.kind, error = %err, "cannot seal mail to the reporter");
                 let failed = if r.kind == "acknowledgement" {
-                    "acknowledgement-failed"
+                    EventKind::AcknowledgementFailed
                 } else {
-                    "reporter-mail-failed"
+                    EventKind::ReporterMailFailed
                 };
                 tx.append_event(&event(
                     failed,
@@ -243,7 +244,7 @@ impl Pipeline<'_> {
         self.enqueue(tx, Some(report), r.kind, &sealed, r.rate_key, held, now)?;
         if held {
             tx.append_event(&event(
-                "reply-held",
+                EventKind::ReplyHeld,
                 json!({ "kind": r.kind, "message_id": sealed.message_id, "to": r.to, "status": "needs-key",
                         "reason": "the reporter wrote encrypted and no proven key of theirs is known" }),
             ))?;
@@ -262,7 +263,7 @@ pub(super) struct ToReporter<'a> {
     /// It holds nothing of the reporter's message, so it may go signed only
     /// even when they wrote encrypted.
     pub content_free: bool,
-    pub actor: &'a str,
-    pub auth: &'a str,
+    pub actor: Actor<'a>,
+    pub auth: Auth,
     pub message: i64,
 }

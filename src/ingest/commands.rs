@@ -8,6 +8,7 @@ use super::Pipeline;
 use super::answer::ToReporter;
 use super::notify::Stored;
 use super::team::Route;
+use crate::audit::{Actor, Auth, EventKind};
 use crate::auth::Authenticated;
 use crate::report::ReportId;
 use crate::respond;
@@ -68,12 +69,12 @@ impl Pipeline<'_> {
             .to_zoned_datetime(self.config.program.timezone.clone())
             .date();
         let author = who.member.email.to_string();
-        let auth = who.method.as_str();
+        let auth = who.method.audit();
         let report = route.report();
-        let event = |kind: &'static str, detail| NewEvent {
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: report,
             at: now,
-            actor: &author,
+            actor: Actor::Named(&author),
             auth,
             kind,
             detail,
@@ -99,7 +100,7 @@ impl Pipeline<'_> {
                     })
                     .collect();
                 tx.append_event(&event(
-                    "commands-refused",
+                    EventKind::CommandsRefused,
                     json!({ "refused": refused.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>() }),
                 ))?;
                 self.command_reply(
@@ -278,7 +279,7 @@ impl Pipeline<'_> {
         tx: &Tx<'_>,
         r: &crate::store::ReportRecord,
         actor: &str,
-        auth: &str,
+        auth: Auth,
         message: i64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
@@ -309,7 +310,7 @@ impl Pipeline<'_> {
                         to: &r.reporter,
                         rate_key: None,
                         content_free: false,
-                        actor,
+                        actor: Actor::Named(actor),
                         auth,
                         message,
                     },
@@ -321,9 +322,9 @@ impl Pipeline<'_> {
                     tx.append_event(&NewEvent {
                         report_id: Some(&r.id),
                         at: now,
-                        actor,
+                        actor: Actor::Named(actor),
                         auth,
-                        kind: "reporter-mail-queued",
+                        kind: EventKind::ReporterMailQueued,
                         detail: json!({ "kind": "duplicate", "message_id": message_id, "to": r.reporter,
                                         "protection": protection.as_str() }),
                         message: Some(message),

@@ -28,6 +28,7 @@ use jiff::Timestamp;
 use sequoia_openpgp::Cert;
 use serde_json::json;
 
+use crate::audit::{Actor, Auth, EventKind};
 use crate::config::Config;
 use crate::crypto::{Crypto, Encryption, FailReason, Opened};
 use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
@@ -284,8 +285,8 @@ impl Pipeline<'_> {
         let event = |kind, detail| NewEvent {
             report_id: report,
             at: now,
-            actor: sender.unwrap_or("unknown"),
-            auth: "none",
+            actor: Actor::Named(sender.unwrap_or("unknown")),
+            auth: Auth::None,
             kind,
             detail,
             message: Some(message),
@@ -294,7 +295,7 @@ impl Pipeline<'_> {
             && let Some(id) = report
         {
             tx.append_event(&event(
-                "report-opened",
+                EventKind::ReportOpened,
                 json!({ "subject": msg.subject, "mentioned": t.mentioned.as_ref().map(ReportId::as_str) }),
             ))?;
             if let Some(from) = &msg.from {
@@ -325,7 +326,7 @@ impl Pipeline<'_> {
             })
         });
         tx.append_event(&event(
-            "message-received",
+            EventKind::MessageReceived,
             json!({ "kind": kind, "via": threaded_by, "problems": codes, "openpgp": crypto_detail }),
         ))?;
         if let Some(from) = &msg.from
@@ -358,8 +359,8 @@ impl Pipeline<'_> {
         let event = |report_id, kind, detail| NewEvent {
             report_id,
             at: now,
-            actor: sender.unwrap_or("unknown"),
-            auth: "none",
+            actor: Actor::Named(sender.unwrap_or("unknown")),
+            auth: Auth::None,
             kind,
             detail,
             message: Some(message),
@@ -415,7 +416,7 @@ impl Pipeline<'_> {
                 (plan::Action::NoAnswer { reason }, Some(id)) => {
                     tx.append_event(&event(
                         Some(id),
-                        "acknowledgement-skipped",
+                        EventKind::AcknowledgementSkipped,
                         json!({ "reason": reason }),
                     ))?;
                 }

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::Pipeline;
+use crate::audit::{Actor, Auth, EventKind};
 use crate::crypto::{Encryption, Opened, Signature};
 use crate::parse::{self, ParseLimits, ParsedMessage};
 use crate::report::{self, ReportId};
@@ -154,11 +155,11 @@ impl Pipeline<'_> {
             text: Some(&s.msg.text),
             withheld: false,
         };
-        let event = |kind: &'static str, detail| NewEvent {
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: Some(report),
             at: now,
-            actor: "disclosed",
-            auth: "none",
+            actor: Actor::Daemon,
+            auth: Auth::None,
             kind,
             detail,
             message: Some(s.message),
@@ -182,7 +183,7 @@ impl Pipeline<'_> {
             Err(err) => {
                 tracing::warn!(report = %report, error = %err, "cannot render the team notification");
                 tx.append_event(&event(
-                    "team-notification-failed",
+                    EventKind::TeamNotificationFailed,
                     json!({ "reason": err.to_string() }),
                 ))?;
                 return Ok(());
@@ -222,11 +223,11 @@ impl Pipeline<'_> {
         message: i64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let event = |name: &'static str, detail| NewEvent {
+        let event = |name: EventKind, detail| NewEvent {
             report_id: report,
             at: now,
-            actor: "disclosed",
-            auth: "none",
+            actor: Actor::Daemon,
+            auth: Auth::None,
             kind: name,
             detail,
             message: Some(message),
@@ -243,14 +244,14 @@ impl Pipeline<'_> {
                 }
                 let skipped: Vec<String> = skipped.iter().map(ToString::to_string).collect();
                 tx.append_event(&event(
-                    "team-mail-queued",
+                    EventKind::TeamMailQueued,
                     json!({ "kind": kind, "sent": sent, "skipped_no_key": skipped }),
                 ))?;
             }
             Err(err) => {
                 tracing::warn!(kind, error = %err, "cannot compose mail to the team");
                 tx.append_event(&event(
-                    "team-mail-failed",
+                    EventKind::TeamMailFailed,
                     json!({ "kind": kind, "reason": err.to_string() }),
                 ))?;
             }
@@ -273,23 +274,23 @@ impl Pipeline<'_> {
             .from
             .as_ref()
             .map_or("unknown", |m| m.address.as_str());
-        let event = |kind: &'static str, detail| NewEvent {
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: Some(report),
             at: now,
-            actor,
-            auth: "none",
+            actor: Actor::Named(actor),
+            auth: Auth::None,
             kind,
             detail,
             message: Some(s.message),
         };
         if is_reporter && let Some(credit) = report::credit_line(&s.msg.text) {
             tx.set_credit(report, &credit)?;
-            tx.append_event(&event("credit-recorded", json!(credit)))?;
+            tx.append_event(&event(EventKind::CreditRecorded, json!(credit)))?;
         }
         if tx.report_record(report)?.is_some_and(|r| r.waiting) {
             tx.set_waiting(report, false)?;
             tx.append_event(&event(
-                "waiting-ended",
+                EventKind::WaitingEnded,
                 json!({ "reason": "the reporter wrote" }),
             ))?;
         }
@@ -319,9 +320,9 @@ impl Pipeline<'_> {
         tx.append_event(&NewEvent {
             report_id: report,
             at: now,
-            actor: from,
-            auth: "none",
-            kind: "delivery-problem",
+            actor: Actor::Named(from),
+            auth: Auth::None,
+            kind: EventKind::DeliveryProblem,
             detail: json!({
                 "returned": returned.message_id,
                 "returned_kind": returned.kind,
@@ -374,9 +375,9 @@ impl Pipeline<'_> {
                 tx.append_event(&NewEvent {
                     report_id: report,
                     at: now,
-                    actor: "disclosed",
-                    auth: "none",
-                    kind: "team-mail-failed",
+                    actor: Actor::Daemon,
+                    auth: Auth::None,
+                    kind: EventKind::TeamMailFailed,
                     detail: json!({ "kind": DELIVERY_PROBLEM, "reason": err.to_string() }),
                     message: Some(s.message),
                 })?;

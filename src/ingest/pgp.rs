@@ -10,6 +10,7 @@ use sequoia_openpgp::Cert;
 use serde_json::json;
 
 use super::{Pipeline, Prepared};
+use crate::audit::{Actor, Auth, EventKind};
 use crate::crypto::learn::{self, KeyDecision, Trust};
 use crate::crypto::{self, Crypto, CryptoLimits, Encryption, Opened, Signature};
 use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
@@ -141,11 +142,11 @@ impl Pipeline<'_> {
         found.extend(self.crypto.keyring_for(address));
         let mut seen = std::collections::HashSet::new();
         found.retain(|f| seen.insert(f.cert.fingerprint()));
-        let event = |kind: &'static str, detail| NewEvent {
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: report,
             at: now,
-            actor: "disclosed",
-            auth: "none",
+            actor: Actor::Daemon,
+            auth: Auth::None,
             kind,
             detail,
             message: Some(message),
@@ -168,7 +169,7 @@ impl Pipeline<'_> {
                 KeyDecision::Ignore(reason) => {
                     if key.source != crypto::KeySource::Keyring {
                         tx.append_event(&event(
-                            "key-ignored",
+                            EventKind::KeyIgnored,
                             json!({ "address": address, "fingerprint": fingerprint, "source": source, "reason": reason }),
                         ))?;
                     }
@@ -195,7 +196,7 @@ impl Pipeline<'_> {
                         let old = current_of(&stored);
                         tx.make_key_current(address, &fingerprint)?;
                         tx.append_event(&event(
-                            "key-superseded",
+                            EventKind::KeySuperseded,
                             json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                     "trust": raise.map(Trust::as_str) }),
                         ))?;
@@ -205,7 +206,7 @@ impl Pipeline<'_> {
                 KeyDecision::First { trust } => {
                     tx.insert_key(&new_key("current", trust), now)?;
                     tx.append_event(&event(
-                        "key-learned",
+                        EventKind::KeyLearned,
                         json!({ "address": address, "fingerprint": fingerprint, "source": source, "trust": trust.as_str() }),
                     ))?;
                     if trust.is_proven() {
@@ -216,7 +217,7 @@ impl Pipeline<'_> {
                     tx.insert_key(&new_key("pending", trust), now)?;
                     tx.make_key_current(address, &fingerprint)?;
                     tx.append_event(&event(
-                        "key-rotated",
+                        EventKind::KeyRotated,
                         json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                 "trust": trust.as_str(), "proof": "signed by the old key" }),
                     ))?;
@@ -228,7 +229,7 @@ impl Pipeline<'_> {
                     tx.insert_key(&new_key("pending", trust), now)?;
                     tx.make_key_current(address, &fingerprint)?;
                     tx.append_event(&event(
-                        "key-superseded",
+                        EventKind::KeySuperseded,
                         json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                 "trust": trust.as_str() }),
                     ))?;
@@ -237,7 +238,7 @@ impl Pipeline<'_> {
                 KeyDecision::Changed { current, trust } => {
                     tx.insert_key(&new_key("pending", trust), now)?;
                     tx.append_event(&event(
-                        "key-changed",
+                        EventKind::KeyChanged,
                         json!({ "address": address, "current": current, "new": fingerprint, "source": source,
                                 "trust": trust.as_str() }),
                     ))?;
@@ -395,7 +396,7 @@ impl Pipeline<'_> {
                 for r in &on {
                     tx.append_event(&ours(
                         *r,
-                        "key-confirmation-refused",
+                        EventKind::KeyConfirmationRefused,
                         json!({ "address": address, "fingerprint": c.fingerprint, "reason": reason }),
                         message,
                         now,
@@ -414,7 +415,7 @@ impl Pipeline<'_> {
             for r in &on {
                 tx.append_event(&ours(
                     *r,
-                    "key-confirmed",
+                    EventKind::KeyConfirmed,
                     json!({ "address": address, "fingerprint": key.fingerprint, "replaces": old.as_ref().filter(|o| **o != key.fingerprint),
                             "proof": "the confirmation token came back encrypted from the address" }),
                     message,
@@ -466,11 +467,11 @@ impl Pipeline<'_> {
             .unwrap_or(jiff::SignedDuration::from_hours(7 * 24));
         let expires = now.checked_add(expiry).unwrap_or(Timestamp::MAX);
         let limit = self.config.limits.auto_replies_per_sender;
-        let event = |kind: &'static str, detail| NewEvent {
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: on.as_ref(),
             at: now,
-            actor: "disclosed",
-            auth: "none",
+            actor: Actor::Daemon,
+            auth: Auth::None,
             kind,
             detail,
             message: Some(message),
@@ -487,7 +488,7 @@ impl Pipeline<'_> {
             let sent = self.automatic_replies_in_window(tx, address, now)?;
             if !crate::thread::within_rate_limit(sent, limit) {
                 tx.append_event(&event(
-                    "key-confirmation-skipped",
+                    EventKind::KeyConfirmationSkipped,
                     json!({ "address": address, "fingerprint": key.fingerprint, "reason": "rate limit",
                             "sent_in_window": sent, "limit": limit }),
                 ))?;
@@ -521,7 +522,7 @@ impl Pipeline<'_> {
                 Err(reason) => {
                     tracing::warn!(error = %reason, "cannot compose the key confirmation");
                     tx.append_event(&event(
-                        "key-confirmation-failed",
+                        EventKind::KeyConfirmationFailed,
                         json!({ "address": address, "fingerprint": key.fingerprint, "reason": reason }),
                     ))?;
                     continue;
@@ -547,7 +548,7 @@ impl Pipeline<'_> {
                 now,
             )?;
             tx.append_event(&event(
-                "key-confirmation-sent",
+                EventKind::KeyConfirmationSent,
                 json!({ "address": address, "fingerprint": key.fingerprint, "message_id": mail.message_id,
                         "expires": expires, "trust": key.trust }),
             ))?;
@@ -604,9 +605,9 @@ impl Pipeline<'_> {
                         tx.append_event(&NewEvent {
                             report_id: on,
                             at: now,
-                            actor: "disclosed",
-                            auth: "none",
-                            kind: "held-mail-released",
+                            actor: Actor::Daemon,
+                            auth: Auth::None,
+                            kind: EventKind::HeldMailReleased,
                             detail: json!({ "outbox": id, "to": address, "key": fingerprint }),
                             message,
                         })?;
@@ -650,9 +651,9 @@ impl Pipeline<'_> {
             tx.append_event(&NewEvent {
                 report_id: Some(&report),
                 at: now,
-                actor: "cli",
-                auth: "local",
-                kind: "key-accepted",
+                actor: Actor::Named("cli"),
+                auth: Auth::Local,
+                kind: EventKind::KeyAccepted,
                 detail: json!({ "address": address, "fingerprint": fingerprint, "replaces": replaces,
                                 "by": by, "trust": trust.max(Trust::Confirmed).as_str() }),
                 message: None,
@@ -684,7 +685,7 @@ pub struct KeyAccepted {
 /// An event the program records itself, caused by `message`.
 fn ours<'a>(
     report: Option<&'a ReportId>,
-    kind: &'static str,
+    kind: EventKind,
     detail: serde_json::Value,
     message: i64,
     now: Timestamp,
@@ -692,8 +693,8 @@ fn ours<'a>(
     NewEvent {
         report_id: report,
         at: now,
-        actor: "disclosed",
-        auth: "none",
+        actor: Actor::Daemon,
+        auth: Auth::None,
         kind,
         detail,
         message: Some(message),

@@ -10,6 +10,7 @@ use super::Pipeline;
 use super::answer::ToReporter;
 use super::notify::Stored;
 pub(super) use super::plan::Route;
+use crate::audit::{Actor, Auth, EventKind};
 use crate::auth::{self, Authenticated, Evidence, Policy, Refusal};
 use crate::command;
 use crate::config::{Address, AuthMethod};
@@ -72,23 +73,23 @@ impl Pipeline<'_> {
             Err(refusal) => return self.refuse(tx, route.report(), &refusal, s, now),
         };
         let author = who.member.email.to_string();
-        let auth = who.method.as_str();
-        let event = |kind: &'static str, detail| NewEvent {
+        let auth = who.method.audit();
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: route.report(),
             at: now,
-            actor: &author,
+            actor: Actor::Named(&author),
             auth,
             kind,
             detail,
             message: Some(s.message),
         };
         tx.append_event(&event(
-            "team-mail-authenticated",
+            EventKind::TeamMailAuthenticated,
             json!({ "method": who.method.to_string() }),
         ))?;
         if covered.unsigned_rest {
             tx.append_event(&event(
-                "unsigned-content-ignored",
+                EventKind::UnsignedContentIgnored,
                 json!({ "reason": "text outside the signature is not read for commands, binding or relay" }),
             ))?;
         }
@@ -115,7 +116,7 @@ impl Pipeline<'_> {
             match route {
                 Route::Reply(id) if !stripped.is_empty() => {
                     tx.append_event(&event(
-                        "relay-stripped",
+                        EventKind::RelayStripped,
                         json!({ "command_lines": stripped.removed.command_lines,
                                 "quoted_lines": stripped.removed.quoted_lines,
                                 "cut_at": stripped.removed.tail.map(strip::Tail::as_str),
@@ -131,7 +132,7 @@ impl Pipeline<'_> {
                 }
                 Route::Reply(_) | Route::Internal(_) if !outcome.any => {
                     tx.append_event(&event(
-                        "team-mail-empty",
+                        EventKind::TeamMailEmpty,
                         json!({ "reason": "nothing left to pass on after removing quotes, signature and commands" }),
                     ))?;
                 }
@@ -324,9 +325,9 @@ impl Pipeline<'_> {
         tx.append_event(&NewEvent {
             report_id: Some(report),
             at: now,
-            actor: &author,
-            auth: who.method.as_str(),
-            kind: "relay-route-unproven",
+            actor: Actor::Named(&author),
+            auth: who.method.audit(),
+            kind: EventKind::RelayRouteUnproven,
             detail: json!({ "reason": "the reply address is outside the signed content; kept inside the team" }),
             message: Some(s.message),
         })?;
@@ -391,9 +392,9 @@ impl Pipeline<'_> {
         tx.append_event(&NewEvent {
             report_id: report,
             at: now,
-            actor: from,
-            auth: "none",
-            kind: "team-mail-refused",
+            actor: Actor::Named(from),
+            auth: Auth::None,
+            kind: EventKind::TeamMailRefused,
             detail: json!({ "code": refusal.code(), "reason": refusal.to_string() }),
             message: Some(s.message),
         })?;
@@ -480,11 +481,11 @@ impl Pipeline<'_> {
             return Ok(());
         };
         let author = who.member.email.to_string();
-        let event = |kind: &'static str, detail| NewEvent {
+        let event = |kind: EventKind, detail| NewEvent {
             report_id: Some(report),
             at: now,
-            actor: &author,
-            auth: who.method.as_str(),
+            actor: Actor::Named(&author),
+            auth: who.method.audit(),
             kind,
             detail,
             message: Some(s.message),
@@ -510,7 +511,7 @@ impl Pipeline<'_> {
         if !verdict.passes() {
             // Counts only: the lines are internal, the event log is not.
             tx.append_event(&event(
-                "relay-refused",
+                EventKind::RelayRefused,
                 json!({ "reason": "internal-lines", "internal_lines": verdict.internal.len(),
                         "about_other_reports": verdict.internal.iter().filter(|l| l.other_report).count() }),
             ))?;
@@ -555,7 +556,10 @@ impl Pipeline<'_> {
         let mail = match respond::compose::relay(self.config, original, text, now) {
             Ok(mail) => mail,
             Err(err) => {
-                tx.append_event(&event("relay-failed", json!({ "reason": err.to_string() })))?;
+                tx.append_event(&event(
+                    EventKind::RelayFailed,
+                    json!({ "reason": err.to_string() }),
+                ))?;
                 return Ok(());
             }
         };
@@ -568,8 +572,8 @@ impl Pipeline<'_> {
                 to: &record.reporter,
                 rate_key: None,
                 content_free: false,
-                actor: &author,
-                auth: who.method.as_str(),
+                actor: Actor::Named(&author),
+                auth: who.method.audit(),
                 message: s.message,
             },
             now,
@@ -580,7 +584,7 @@ impl Pipeline<'_> {
         tx.record_relayed_lines(&author, &verdict.fresh, now)?;
         if protection != Protection::Hold {
             tx.append_event(&event(
-                "relayed-to-reporter",
+                EventKind::RelayedToReporter,
                 json!({ "message_id": message_id, "to": record.reporter, "protection": protection.as_str() }),
             ))?;
         }
@@ -588,7 +592,7 @@ impl Pipeline<'_> {
         if record.state == ReportState::New {
             tx.set_state(report, ReportState::Acknowledged, now)?;
             tx.append_event(&event(
-                "state-changed",
+                EventKind::StateChanged,
                 json!({ "to": "acknowledged", "change": "state: new → acknowledged",
                         "reason": "first answer to the reporter" }),
             ))?;
@@ -630,9 +634,9 @@ impl Pipeline<'_> {
         tx.append_event(&NewEvent {
             report_id: Some(report),
             at: now,
-            actor: &author,
-            auth: who.method.as_str(),
-            kind: "internal-note",
+            actor: Actor::Named(&author),
+            auth: who.method.audit(),
+            kind: EventKind::InternalNote,
             detail: json!({ "chars": text.chars().count() }),
             message: Some(s.message),
         })?;
@@ -741,9 +745,9 @@ impl Pipeline<'_> {
                 tx.append_event(&NewEvent {
                     report_id: report,
                     at: now,
-                    actor: "disclosed",
-                    auth: "none",
-                    kind: "team-mail-queued",
+                    actor: Actor::Daemon,
+                    auth: Auth::None,
+                    kind: EventKind::TeamMailQueued,
                     detail: json!({ "kind": kind, "sent": [{ "to": member.to_string(), "message_id": m.mail.message_id,
                                      "protection": m.protection.as_str() }] }),
                     message: Some(message),

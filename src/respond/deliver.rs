@@ -10,6 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 use super::{Templates, compose};
+use crate::audit::{Actor, Auth, EventKind};
 use crate::config::{Config, Retry};
 use crate::report::ReportId;
 use crate::store::{NewEvent, QueuedMail, Store, StoreError, Tx, lock};
@@ -163,9 +164,9 @@ fn report_failure(
     tx.append_event(&NewEvent {
         report_id: report.as_ref(),
         at: ctx.now,
-        actor: "disclosed",
-        auth: "none",
-        kind: "delivery-failed",
+        actor: Actor::Daemon,
+        auth: Auth::None,
+        kind: EventKind::DeliveryFailed,
         detail: json!({
             "message_id": mail.message_id,
             "kind": mail.kind,

@@ -11,6 +11,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
 use super::calendar::{Calendar, Unit};
+use crate::audit::EventKind;
 use crate::config::{PolicyDuration, Sla};
 use crate::report::ReportState;
 use crate::store::{ReportRecord, SlaEvent};
@@ -164,10 +165,10 @@ impl Timeline {
         let mut waiting_pause: Option<usize> = None;
         let mut closed_pause: Option<usize> = None;
         for e in events.iter().filter(|e| e.at <= now) {
-            match e.kind.as_str() {
-                "report-opened" => t.opened = t.opened.min(e.at),
-                "relayed-to-reporter" => t.to_reporter.push(e.at),
-                "waiting-started" if waiting_pause.is_none() => {
+            match e.kind {
+                EventKind::ReportOpened => t.opened = t.opened.min(e.at),
+                EventKind::RelayedToReporter => t.to_reporter.push(e.at),
+                EventKind::WaitingStarted if waiting_pause.is_none() => {
                     waiting_pause = Some(t.pauses.len());
                     t.pauses.push(Pause {
                         from: e.at,
@@ -175,21 +176,21 @@ impl Timeline {
                     });
                     t.waiting = Some(e.at);
                 }
-                "waiting-ended" => {
+                EventKind::WaitingEnded => {
                     if let Some(i) = waiting_pause.take() {
                         t.pauses[i].until = Some(e.at);
                     }
                     t.waiting = None;
                 }
                 // A command, a triage rule or `#duplicate` moved the state.
-                "state-changed" | "rule-applied" | "marked-duplicate" => {
+                EventKind::StateChanged | EventKind::RuleApplied | EventKind::MarkedDuplicate => {
                     let named = |key: &str| {
                         let name = e.detail.get(key).and_then(|v| v.as_str());
                         name.and_then(|s| s.parse::<ReportState>().ok())
                     };
-                    let to = match e.kind.as_str() {
-                        "state-changed" => named("to"),
-                        "rule-applied" => named("state"),
+                    let to = match e.kind {
+                        EventKind::StateChanged => named("to"),
+                        EventKind::RuleApplied => named("state"),
                         _ => Some(ReportState::Duplicate),
                     };
                     if let Some(state) = to {

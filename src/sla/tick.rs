@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::deadlines::{Deadline, Status};
 use super::{Calendar, ReportSla, calendar, survey, text};
+use crate::audit::{Actor, Auth, EventKind};
 use crate::config::{Address, Config};
 use crate::crypto::Crypto;
 use crate::report::ReportId;
@@ -154,12 +155,13 @@ impl DueNotices {
                 continue;
             }
             let kind = match n.kind {
-                NoticeKind::Reminder => "sla-reminder",
-                NoticeKind::Escalation => "sla-escalation",
-                NoticeKind::Digest => "sla-digest",
+                NoticeKind::Reminder => EventKind::SlaReminder,
+                NoticeKind::Escalation => EventKind::SlaEscalation,
+                NoticeKind::Digest => EventKind::SlaDigest,
             };
             let report = n.report.as_ref();
-            let sent = enqueue_all(tx, report, kind, n.mails, now)?;
+            // The outbox row is of the same kind as the event.
+            let sent = enqueue_all(tx, report, kind.as_str(), n.mails, now)?;
             match n.kind {
                 NoticeKind::Digest => {
                     if let Some(sent) = sent {
@@ -174,7 +176,7 @@ impl DueNotices {
             tracing::info!(
                 report = report.map(ReportId::as_str),
                 deadline = n.deadline,
-                kind,
+                kind = kind.as_str(),
                 recipients = sent.as_ref().map_or(0, Vec::len),
                 "SLA notice queued"
             );
@@ -186,8 +188,8 @@ impl DueNotices {
             tx.append_event(&NewEvent {
                 report_id: report,
                 at: now,
-                actor: "disclosed",
-                auth: "none",
+                actor: Actor::Daemon,
+                auth: Auth::None,
                 kind,
                 detail,
                 message: None,

@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
 use super::{Result, StoreError, Tx, ctx, ms};
+use crate::audit::{Actor, Auth, EventKind};
 use crate::report::{ReportId, ReportState};
 
 /// One entry for the audit log.
@@ -12,11 +13,11 @@ use crate::report::{ReportId, ReportState};
 pub struct NewEvent<'a> {
     pub report_id: Option<&'a ReportId>,
     pub at: Timestamp,
-    /// Who: an address, or `disclosed` for the daemon itself.
-    pub actor: &'a str,
-    /// How the actor was authenticated (`none` until OpenPGP/DKIM land).
-    pub auth: &'a str,
-    pub kind: &'a str,
+    /// Who: an address, or the daemon itself.
+    pub actor: Actor<'a>,
+    /// How the actor was authenticated.
+    pub auth: Auth,
+    pub kind: EventKind,
     pub detail: Value,
     pub message: Option<i64>,
 }
@@ -137,9 +138,9 @@ impl Tx<'_> {
                 stmt.execute(params![
                     e.report_id.map(ReportId::as_str),
                     ms(e.at),
-                    e.actor,
-                    e.auth,
-                    e.kind,
+                    e.actor.as_str(),
+                    e.auth.as_str(),
+                    e.kind.as_str(),
                     e.detail.to_string(),
                     e.message,
                 ])

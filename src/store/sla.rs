@@ -5,18 +5,16 @@ use jiff::Timestamp;
 use rusqlite::params;
 
 use super::{Result, StoreError, Tx, ctx, from_ms, ms};
+use crate::audit::EventKind;
 use crate::report::ReportId;
-
-/// The event kinds a report's clocks start, stop and pause on.
-const CLOCK_EVENTS: &str = "'report-opened', 'relayed-to-reporter', 'state-changed',
-    'rule-applied', 'marked-duplicate', 'waiting-started', 'waiting-ended'";
 
 /// One event of a report's clock history.
 #[derive(Debug, Clone)]
 pub struct SlaEvent {
     pub report_id: ReportId,
     pub at: Timestamp,
-    pub kind: String,
+    /// One of [`EventKind::CLOCK`].
+    pub kind: EventKind,
     pub detail: serde_json::Value,
 }
 
@@ -41,9 +39,15 @@ impl NoticeKind {
 impl Tx<'_> {
     /// The clock events of one report, or of all reports, oldest first.
     pub fn sla_events(&self, report: Option<&ReportId>) -> Result<Vec<SlaEvent>> {
+        // The clock kinds as SQL literals: names of our own enum, never input.
+        let clock_events = EventKind::CLOCK
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT report_id, at, kind, detail FROM events
-             WHERE kind IN ({CLOCK_EVENTS}) AND report_id IS NOT NULL
+             WHERE kind IN ({clock_events}) AND report_id IS NOT NULL
                AND (?1 IS NULL OR report_id = ?1)
              ORDER BY report_id, at, id"
         );
@@ -64,6 +68,9 @@ impl Tx<'_> {
         let mut out = Vec::new();
         for row in rows {
             let (id, at, kind, detail) = row.map_err(ctx("read clock events"))?;
+            let Some(kind) = EventKind::parse(&kind) else {
+                continue;
+            };
             let detail = serde_json::from_str(&detail).map_err(|err| StoreError::Corrupt {
                 what: "event detail",
                 detail: err.to_string(),

@@ -1,3 +1,4 @@
+use crate::audit::{Actor, Auth, EventKind};
 use jiff::Timestamp;
 
 use super::*;
@@ -31,9 +32,9 @@ fn events_are_append_only() {
             w.tx().append_event(&NewEvent {
                 report_id: None,
                 at: at(0),
-                actor: "disclosed",
-                auth: "none",
-                kind: "test",
+                actor: Actor::Daemon,
+                auth: Auth::None,
+                kind: EventKind::KeyIgnored,
                 detail: serde_json::json!({}),
                 message: None,
             })?;

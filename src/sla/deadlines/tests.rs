@@ -34,7 +34,7 @@ fn event(when: &str, kind: &str, detail: serde_json::Value) -> SlaEvent {
     SlaEvent {
         report_id: ReportId::new("SEC", 2026, 1),
         at: at(when),
-        kind: kind.into(),
+        kind: crate::audit::EventKind::parse(kind).expect("an event kind"),
         detail,
     }
 }
