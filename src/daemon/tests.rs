@@ -4,9 +4,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::{Settings, reload};
-use crate::config::Config;
 use crate::crypto::{Crypto, keys};
-use crate::respond::Templates;
 
 fn now() -> jiff::Timestamp {
     "2026-11-23T12:00:00Z".parse().expect("time")
@@ -18,11 +16,12 @@ fn a_reload_with_an_unusable_key_keeps_the_keys_in_force() {
     let path = dir.path().join("config.toml");
     let plain = crate::config::tests::MINIMAL.to_owned();
     std::fs::write(&path, &plain).expect("write");
-    let config = Config::load(&path).expect("config");
+    let loaded = crate::settings::load(&path).expect("config");
     let (sender, receiver) = watch::channel(Arc::new(Settings {
-        templates: Templates::load(None).expect("templates"),
+        config: loaded.config,
+        rules: loaded.rules,
+        templates: loaded.templates,
         crypto: Crypto::default(),
-        config,
     }));
 
     let key = keys::generate(

@@ -32,6 +32,7 @@ use pgp::{crypto_problems, open_and_merge, record_crypto};
 #[derive(Debug)]
 pub struct Pipeline<'a> {
     pub config: &'a Config,
+    pub rules: &'a crate::triage::Rules,
     pub templates: &'a Templates,
     pub crypto: &'a Crypto,
 }
@@ -360,8 +361,7 @@ impl Pipeline<'_> {
         // one we could not read.
         let rule = match (&report, class.sender, class.automation, unreadable) {
             (Some(_), Sender::External, None, None) if opened => {
-                config
-                    .rules
+                self.rules
                     .first_match(&msg.subject, &msg.text, sender.unwrap_or(""))
             }
             _ => None,
@@ -838,6 +838,7 @@ mod tests {
         let crypto = Crypto::default();
         let pipeline = Pipeline {
             config: &config,
+            rules: &crate::triage::Rules::default(),
             templates: &templates,
             crypto: &crypto,
         };

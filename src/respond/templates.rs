@@ -99,31 +99,46 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Compiles the built-in templates, replaced by `dir/<name>.txt.hbs` where present.
-    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
-        let mut registry = Handlebars::new();
-        registry.register_escape_fn(handlebars::no_escape);
-        registry.set_strict_mode(true);
+    /// The built-in templates only.
+    pub fn builtin() -> Self {
+        Self::compile(None).unwrap_or_else(|_| Self {
+            registry: empty_registry(),
+        })
+    }
+
+    /// Compiles the built-in templates, replaced by `dir/<name>.txt.hbs` where
+    /// present; every template that fails is reported.
+    pub fn load(dir: Option<&Path>) -> Result<Self, Vec<TemplateError>> {
+        Self::compile(dir)
+    }
+
+    fn compile(dir: Option<&Path>) -> Result<Self, Vec<TemplateError>> {
+        let mut registry = empty_registry();
+        let mut errors = Vec::new();
         for (name, builtin) in BUILTIN {
             let file = dir.map(|d| d.join(format!("{name}.txt.hbs")));
             let (text, origin) = match file.filter(|f| f.exists()) {
-                Some(path) => (
-                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                        path: path.clone(),
-                        source,
-                    })?,
-                    path.display().to_string(),
-                ),
+                Some(path) => match std::fs::read_to_string(&path) {
+                    Ok(text) => (text, path.display().to_string()),
+                    Err(source) => {
+                        errors.push(TemplateError::Read { path, source });
+                        continue;
+                    }
+                },
                 None => ((*builtin).to_owned(), format!("built-in `{name}`")),
             };
-            registry
-                .register_template_string(name, text)
-                .map_err(|source| TemplateError::Compile {
+            if let Err(source) = registry.register_template_string(name, text) {
+                errors.push(TemplateError::Compile {
                     origin,
                     source: Box::new(source),
-                })?;
+                });
+            }
         }
-        Ok(Self { registry })
+        if errors.is_empty() {
+            Ok(Self { registry })
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn render(
@@ -138,6 +153,14 @@ impl Templates {
                 source: Box::new(source),
             })
     }
+}
+
+/// A registry with no template yet, set up for plain-text mail.
+fn empty_registry() -> Handlebars<'static> {
+    let mut registry = Handlebars::new();
+    registry.register_escape_fn(handlebars::no_escape);
+    registry.set_strict_mode(true);
+    registry
 }
 
 /// What the acknowledgement template can use.
@@ -388,7 +411,11 @@ mod tests {
         assert!(err.to_string().contains("acknowledgement"));
 
         std::fs::write(dir.path().join("acknowledgement.txt.hbs"), "{{#if}}").expect("write");
-        let err = Templates::load(Some(dir.path())).expect_err("syntax error accepted");
-        assert!(err.to_string().contains("acknowledgement.txt.hbs"), "{err}");
+        std::fs::write(dir.path().join("refusal.txt.hbs"), "{{/each}}").expect("write");
+        let errors = Templates::load(Some(dir.path())).expect_err("syntax error accepted");
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "every broken template is named: {text:?}");
+        assert!(text[0].contains("acknowledgement.txt.hbs"), "{text:?}");
+        assert!(text[1].contains("refusal.txt.hbs"), "{text:?}");
     }
 }
