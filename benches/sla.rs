@@ -65,6 +65,7 @@ fn main() -> ExitCode {
     );
     let pipeline = Pipeline {
         config: &config,
+        rules: &Default::default(),
         templates: &templates,
         crypto: &crypto,
     };

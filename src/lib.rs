@@ -58,6 +58,7 @@ pub mod net;
 pub mod parse;
 pub mod report;
 pub mod respond;
+pub mod settings;
 pub mod sla;
 pub mod source;
 pub mod store;

@@ -5,11 +5,12 @@
 use jiff::Timestamp;
 
 use crate::config::{Config, SourceConfig, TransportKind};
+use crate::settings::Loaded;
 use crate::source::{ImapSource, Maildir};
 use crate::store::{OpenMode, Store};
 use crate::transport::Transport;
 
-use super::{CliError, key, load_templates, runtime};
+use super::{CliError, key, runtime};
 
 /// The outcome of one item.
 enum Item {
@@ -20,10 +21,11 @@ enum Item {
     Skipped(String),
 }
 
-pub(super) fn check(config: &Config, offline: bool, now: Timestamp) -> Result<(), CliError> {
+/// `loaded` has passed every check a configuration error stands for (exit 2),
+/// templates and rules included; what is checked here can fail on a valid file.
+pub(super) fn check(loaded: &Loaded, offline: bool, now: Timestamp) -> Result<(), CliError> {
+    let config = &loaded.config;
     let mut items = vec![("config", Item::Ok(config.path.display().to_string()))];
-    // A template error is a configuration error (exit 2), like the config's own.
-    load_templates(config)?;
     items.push((
         "templates",
         Item::Ok(match &config.templates.dir {
@@ -33,7 +35,13 @@ pub(super) fn check(config: &Config, offline: bool, now: Timestamp) -> Result<()
     ));
     items.push(("store", store(config)));
     items.push(("keys", keys(config, now)));
-    items.push(("team", team(config)));
+    items.push((
+        "team",
+        team(
+            config,
+            loaded.rules.iter().filter(|r| r.is_enabled()).count(),
+        ),
+    ));
     let runtime = runtime()?;
     items.push(("source", runtime.block_on(source(config, offline))));
     items.push(("transport", runtime.block_on(transport(config, offline))));
@@ -87,7 +95,7 @@ fn keys(config: &Config, now: Timestamp) -> Item {
 }
 
 /// Who gets the team's mail, and whether anyone can send commands.
-fn team(config: &Config) -> Item {
+fn team(config: &Config, rules_enabled: usize) -> Item {
     use crate::config::{AuthMethod, WithoutKey};
     let team = &config.team;
     if team.members.is_empty() {
@@ -108,7 +116,7 @@ fn team(config: &Config) -> Item {
         "{} member(s), {with_key} with a key; commands authenticated by {}; rules: {}",
         team.members.len(),
         methods.join(" or "),
-        config.rules.iter().filter(|r| r.is_enabled()).count()
+        rules_enabled
     );
     let mut warnings = Vec::new();
     if config.openpgp.secret_keys.is_empty() {

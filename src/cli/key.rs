@@ -58,7 +58,12 @@ pub enum KeyCommand {
     },
 }
 
-pub(super) fn run(config: &Config, command: KeyCommand, now: Timestamp) -> Result<(), CliError> {
+pub(super) fn run(
+    loaded: &crate::settings::Loaded,
+    command: KeyCommand,
+    now: Timestamp,
+) -> Result<(), CliError> {
+    let config = &loaded.config;
     match command {
         KeyCommand::Generate {
             userid,
@@ -93,7 +98,7 @@ pub(super) fn run(config: &Config, command: KeyCommand, now: Timestamp) -> Resul
                 .or_else(|| std::env::var("USER").ok())
                 .filter(|b| !b.trim().is_empty())
                 .unwrap_or_else(|| "unknown".to_owned());
-            accept(config, &address, &fingerprint, &by, now)
+            accept(loaded, &address, &fingerprint, &by, now)
         }
         KeyCommand::Export { all } => {
             let mut certs = Vec::new();
@@ -124,7 +129,7 @@ pub(super) fn run(config: &Config, command: KeyCommand, now: Timestamp) -> Resul
 /// sealed to the key and queued now (sent by the daemon's next delivery), so
 /// the team keys must load.
 fn accept(
-    config: &Config,
+    loaded: &crate::settings::Loaded,
     address: &str,
     fingerprint: &str,
     by: &str,
@@ -136,11 +141,12 @@ fn accept(
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_uppercase();
-    let templates = super::load_templates(config)?;
+    let config = &loaded.config;
     let crypto = super::load_crypto(config, now)?;
     let pipeline = crate::ingest::Pipeline {
         config,
-        templates: &templates,
+        rules: &loaded.rules,
+        templates: &loaded.templates,
         crypto: &crypto,
     };
     let mut store = super::open_existing(config)?;

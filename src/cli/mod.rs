@@ -17,7 +17,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{self, Config, ConfigError};
 use crate::parse::ParseLimits;
 use crate::report::{ReportId, ReportState};
-use crate::respond::Templates;
+use crate::settings::{self, Loaded};
 use crate::store::{MessageView, OpenMode, Store, StoreError};
 
 /// Run a coordinated vulnerability disclosure inbox from email.
@@ -142,34 +142,37 @@ impl Cli {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
-    let config = Config::load(&cli.config_path())?;
+    // Every command refuses a configuration with a problem, its rules and
+    // templates included, not only those that use them.
+    let loaded = settings::load(&cli.config_path())?;
+    let config = &loaded.config;
     match cli.command {
         Command::Init {
             generate_key,
             userid,
         } => init(
-            &config,
+            config,
             generate_key.then_some(userid.as_deref()),
             SystemClock.now(),
         ),
-        Command::Check { offline } => check::check(&config, offline, SystemClock.now()),
-        Command::Key { command } => key::run(&config, command, SystemClock.now()),
-        Command::Run { once } => run_daemon(config, once),
+        Command::Check { offline } => check::check(&loaded, offline, SystemClock.now()),
+        Command::Key { command } => key::run(&loaded, command, SystemClock.now()),
+        Command::Run { once } => run_daemon(loaded, once),
         Command::Sla {
             command: Some(SlaCommand::Tick { now: at }),
             now,
             ..
-        } => sla::tick(&config, at.or(now).unwrap_or_else(|| SystemClock.now())),
+        } => sla::tick(&loaded, at.or(now).unwrap_or_else(|| SystemClock.now())),
         Command::Sla {
             command: None,
             now,
             json,
-        } => sla::list(&config, now.unwrap_or_else(|| SystemClock.now()), json),
-        Command::Stats { json } => sla::stats(&config, SystemClock.now(), json),
+        } => sla::list(config, now.unwrap_or_else(|| SystemClock.now()), json),
+        Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
         Command::Reports { state, json } => {
-            let store = open_existing(&config)?;
+            let store = open_existing(config)?;
             let reports = store.read().reports(state).map_err(anyhow::Error::from)?;
-            output::reports(&reports, json, &config);
+            output::reports(&reports, json, config);
             Ok(())
         }
         Command::Report { id, json } => {
@@ -179,7 +182,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     config.program.id_prefix
                 )));
             };
-            let store = open_existing(&config)?;
+            let store = open_existing(config)?;
             let mut detail = store
                 .read()
                 .report_detail(&report_id)
@@ -189,9 +192,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 })?;
             fill_text(&store, &mut detail.messages, &config.limits).map_err(anyhow::Error::from)?;
             let now = SystemClock.now();
-            let deadlines = crate::sla::survey(&store.read(), &config, Some(&report_id), now)
+            let deadlines = crate::sla::survey(&store.read(), config, Some(&report_id), now)
                 .map_err(anyhow::Error::from)?;
-            output::report(&detail, deadlines.first(), now, json, &config);
+            output::report(&detail, deadlines.first(), now, json, config);
             Ok(())
         }
     }
@@ -222,12 +225,6 @@ pub(crate) fn open_existing(config: &Config) -> Result<Store, CliError> {
     Ok(Store::open(&config.storage.database, OpenMode::Existing).map_err(anyhow::Error::from)?)
 }
 
-fn load_templates(config: &Config) -> Result<Templates, CliError> {
-    Templates::load(config.templates.dir.as_deref()).map_err(|err| {
-        CliError::Usage(format!("{}: `templates.dir`: {err}", config.path.display()))
-    })
-}
-
 /// The team keys and keyring; a key that cannot be used is a configuration error.
 fn load_crypto(config: &Config, now: jiff::Timestamp) -> Result<crate::crypto::Crypto, CliError> {
     crate::crypto::Crypto::load(&config.openpgp, &config.team, now)
@@ -248,7 +245,6 @@ fn init(
     generate_key: Option<Option<&str>>,
     now: jiff::Timestamp,
 ) -> Result<(), CliError> {
-    load_templates(config)?;
     // Keys before the database: a key the daemon would refuse stops here.
     if let Some(userid) = generate_key {
         key::init_generate(config, userid, now)?;
@@ -268,8 +264,12 @@ fn init(
     Ok(())
 }
 
-fn run_daemon(config: Config, once: bool) -> Result<(), CliError> {
-    let templates = load_templates(&config)?;
+fn run_daemon(loaded: Loaded, once: bool) -> Result<(), CliError> {
+    let Loaded {
+        config,
+        rules,
+        templates,
+    } = loaded;
     let store = open_existing(&config)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = runtime()?;
@@ -277,6 +277,7 @@ fn run_daemon(config: Config, once: bool) -> Result<(), CliError> {
     let crypto = load_crypto(&config, clock.now())?;
     let (settings, watched) = tokio::sync::watch::channel(Arc::new(crate::daemon::Settings {
         config,
+        rules,
         templates,
         crypto,
     }));

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use jiff::Timestamp;
 
-use super::{CliError, load_crypto, load_templates, open_existing, output, runtime};
+use super::{CliError, load_crypto, open_existing, output, runtime};
 use crate::config::Config;
 use crate::respond;
 use crate::sla;
@@ -45,8 +45,8 @@ pub fn stats(config: &Config, now: Timestamp, as_json: bool) -> Result<(), CliEr
 
 /// `sla tick [--now T]`: queue the reminders, escalations and digest due at
 /// `now`, then send the outbox.
-pub fn tick(config: &Config, now: Timestamp) -> Result<(), CliError> {
-    let templates = load_templates(config)?;
+pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliError> {
+    let config = &loaded.config;
     let crypto = load_crypto(config, now)?;
     let mut store = open_existing(config)?;
     let outcome = sla::tick(&mut store, config, &crypto, now).map_err(anyhow::Error::from)?;
@@ -63,7 +63,7 @@ pub fn tick(config: &Config, now: Timestamp) -> Result<(), CliError> {
         &transport,
         respond::deliver::Setup {
             config,
-            templates: &templates,
+            templates: &loaded.templates,
             crypto: &crypto,
         },
         now,

@@ -1,5 +1,6 @@
-//! The configuration file exactly as written (SPEC §8). Unknown keys are errors;
-//! [`super::Config::load`] turns these into typed values.
+//! The configuration file exactly as written. Unknown keys are errors;
+//! [`super::Draft::parse`] turns these into typed values, except the
+//! `[[rules]]`, which it hands on as written for the triage stage to compile.
 
 use serde::Deserialize;
 
@@ -22,7 +23,7 @@ pub struct RawConfig {
     pub openpgp: RawOpenPgp,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
-    pub rules: Vec<crate::triage::RawRule>,
+    pub rules: Vec<RawRule>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -251,4 +252,36 @@ pub struct RawLimits {
     pub max_decompressed_size: Option<String>,
     pub max_openpgp_depth: Option<u32>,
     pub max_openpgp_recipients: Option<u32>,
+}
+
+/// One `[[rules]]` entry as written in the configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// Names the rule in the event log and in replies (`{{rule}}`); unique.
+    pub name: String,
+    /// A disabled rule is checked at start-up but never matches. Default true.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Regex searched in the subject.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Regex searched in the first 64 KiB of the plain-text body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Regex searched in the sender's address.
+    #[serde(default)]
+    pub sender: Option<String>,
+    /// Regex searched in the subject or the body: either may match.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// State to set: `out-of-scope`, `spam`, `rejected` or `triaged`.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Tags to add: lower-case letters, digits and `-`, 1 to 32 characters.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Template (without `.txt.hbs`) to answer the reporter with.
+    #[serde(default)]
+    pub reply: Option<String>,
 }

@@ -1,3 +1,6 @@
+use std::path::Path;
+use std::time::Duration;
+
 use super::*;
 
 /// A small valid configuration, for tests across the crate.

@@ -19,7 +19,6 @@ use sequoia_openpgp::parse::Parse;
 use sequoia_openpgp::serialize::Serialize;
 
 use super::{FoundKey, KeySource, Signature, seal};
-use crate::store::KeyRecord;
 
 /// How far a stored key is trusted, strongest first. The order is the
 /// derived `Ord`: a later variant is weaker.
@@ -97,6 +96,18 @@ pub fn origin_trust(found: &FoundKey, signature: &Signature) -> Trust {
     }
 }
 
+/// What [`decide`] needs to know of a key already recorded for an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownKey {
+    /// The record's id, handed back in [`KeyDecision::Seen`].
+    pub id: i64,
+    /// Upper-case hex, as `Fingerprint::to_hex` writes it.
+    pub fingerprint: String,
+    /// Whether it is the key in use for the address (not pending, not replaced).
+    pub current: bool,
+    pub trust: Trust,
+}
+
 /// What to do with one key found for `address`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyDecision {
@@ -122,11 +133,11 @@ pub enum KeyDecision {
 }
 
 /// Decides for one `found` key of a message from `address`. `stored` are all
-/// the address's keys, replaced ones included (see `Tx::key_history`).
+/// the address's keys, replaced ones included.
 pub fn decide(
     address: &str,
     found: &FoundKey,
-    stored: &[KeyRecord],
+    stored: &[KnownKey],
     signature: &Signature,
     now: Timestamp,
 ) -> KeyDecision {
@@ -141,16 +152,16 @@ pub fn decide(
         return KeyDecision::Ignore("the key has no user id with the sender's address");
     }
     let origin = origin_trust(found, signature);
-    let current = stored.iter().find(|k| k.status == "current");
-    let current_proven = current.is_some_and(|k| Trust::parse(&k.trust).is_proven());
+    let current = stored.iter().find(|k| k.current);
+    let current_proven = current.is_some_and(|k| k.trust.is_proven());
     if let Some(known) = stored.iter().find(|k| k.fingerprint == fingerprint) {
-        let was = Trust::parse(&known.trust);
+        let was = known.trust;
         let now_trust = was.max(origin);
         return KeyDecision::Seen {
             id: known.id,
             raise: (now_trust != was).then_some(now_trust),
             make_current: now_trust.is_proven()
-                && known.status != "current"
+                && !known.current
                 && !current_proven
                 && seal::usable_for_encryption(&found.cert, now),
         };
@@ -278,15 +289,21 @@ pub fn tokens_only_inside(decrypted: &[&str], outside: &[&str]) -> Vec<String> {
     out
 }
 
+/// What [`token_refusal`] needs to know of a token that was sent.
+#[derive(Debug, Clone, Copy)]
+pub struct SentToken<'a> {
+    /// The address it was sent to.
+    pub address: &'a str,
+    pub expires_at: Timestamp,
+    /// Whether it was spent already.
+    pub used: bool,
+}
+
 /// Why a token does not confirm its key, if it does not.
-pub fn token_refusal(
-    token: &crate::store::KeyConfirmation,
-    address: &str,
-    now: Timestamp,
-) -> Option<&'static str> {
+pub fn token_refusal(token: &SentToken<'_>, address: &str, now: Timestamp) -> Option<&'static str> {
     if !token.address.eq_ignore_ascii_case(address) {
         Some("the token was sent to another address")
-    } else if token.used_at.is_some() {
+    } else if token.used {
         Some("the token was used before")
     } else if token.expires_at <= now {
         Some("the token has expired")
@@ -323,17 +340,12 @@ mod tests {
         }
     }
 
-    fn record(id: i64, cert: &Cert, status: &str, trust: Trust) -> KeyRecord {
-        KeyRecord {
+    fn record(id: i64, cert: &Cert, status: &str, trust: Trust) -> KnownKey {
+        KnownKey {
             id,
-            address: "jane@researcher.example".into(),
             fingerprint: cert.fingerprint().to_hex(),
-            cert: to_bytes(cert),
-            source: "attachment".into(),
-            status: status.into(),
-            trust: trust.as_str().into(),
-            first_seen: now(),
-            last_seen: now(),
+            current: status == "current",
+            trust,
         }
     }
 
@@ -583,14 +595,10 @@ mod tests {
 
     #[test]
     fn a_token_confirms_only_for_its_address_once_and_in_time() {
-        let token = crate::store::KeyConfirmation {
-            id: 1,
-            address: "jane@researcher.example".into(),
-            fingerprint: "AAAA".into(),
-            report_id: None,
-            created_at: now(),
+        let token = SentToken {
+            address: "jane@researcher.example",
             expires_at: now() + jiff::SignedDuration::from_hours(1),
-            used_at: None,
+            used: false,
         };
         assert_eq!(
             token_refusal(&token, "JANE@researcher.example", now()),
@@ -599,8 +607,8 @@ mod tests {
         assert!(token_refusal(&token, "mallory@evil.example", now()).is_some());
         let late = now() + jiff::SignedDuration::from_hours(1);
         assert!(token_refusal(&token, "jane@researcher.example", late).is_some());
-        let used = crate::store::KeyConfirmation {
-            used_at: Some(now()),
+        let used = SentToken {
+            used: true,
             ..token
         };
         assert!(token_refusal(&used, "jane@researcher.example", now()).is_some());

@@ -416,6 +416,7 @@ fn store_batch(
         .unzip();
     let pipeline = Pipeline {
         config: &settings.config,
+        rules: &settings.rules,
         templates: &settings.templates,
         crypto: &settings.crypto,
     };

@@ -111,6 +111,7 @@ impl IngestWorker {
         let source = self.maildir.source_name();
         let pipeline = Pipeline {
             config: &self.settings.config,
+            rules: &self.settings.rules,
             templates: &self.settings.templates,
             crypto: &self.settings.crypto,
         };

@@ -118,10 +118,12 @@ impl Totals {
     }
 }
 
-/// The configuration, templates and keys in force; replaced as a whole on SIGHUP.
+/// The configuration, rules, templates and keys in force; replaced as a whole
+/// on SIGHUP.
 #[derive(Debug)]
 pub struct Settings {
     pub config: Config,
+    pub rules: crate::triage::Rules,
     pub templates: Templates,
     pub crypto: crate::crypto::Crypto,
 }
@@ -267,25 +269,22 @@ pub fn spawn_signal_handler(
     Ok(())
 }
 
-/// Reads the configuration at `path` and its templates, and puts them in force
-/// if both are valid. Settings that only a restart can change are kept, and the
-/// log says so.
+/// Reads the configuration at `path` with its rules and templates, and puts
+/// them in force if all are valid. Settings that only a restart can change are
+/// kept, and the log says so.
 pub fn reload(
     path: &std::path::Path,
     settings: &watch::Sender<Arc<Settings>>,
     now: jiff::Timestamp,
 ) {
-    let config = match Config::load(path) {
-        Ok(c) => c,
+    let crate::settings::Loaded {
+        config,
+        rules,
+        templates,
+    } = match crate::settings::load(path) {
+        Ok(loaded) => loaded,
         Err(err) => {
             tracing::error!(error = %err, "reload refused; keeping the running configuration");
-            return;
-        }
-    };
-    let templates = match Templates::load(config.templates.dir.as_deref()) {
-        Ok(t) => t,
-        Err(err) => {
-            tracing::error!(error = %err, "reload refused: templates are invalid; keeping the running configuration");
             return;
         }
     };
@@ -311,6 +310,7 @@ pub fn reload(
     }
     settings.send_replace(Arc::new(Settings {
         config,
+        rules,
         templates,
         crypto,
     }));

@@ -10,9 +10,8 @@ use tokio_util::sync::CancellationToken;
 use super::delivery::{self, Pass, Until};
 use super::{DaemonError, Readiness, Settings, Shared, reload, sla};
 use crate::clock::{Clock, FixedClock};
-use crate::config::Config;
 use crate::crypto::{Crypto, keys};
-use crate::respond::{DeliveryRun, Templates};
+use crate::respond::DeliveryRun;
 use crate::store::{NewMail, OpenMode, Store, lock};
 
 fn now() -> jiff::Timestamp {
@@ -25,11 +24,12 @@ fn a_reload_with_an_unusable_key_keeps_the_keys_in_force() {
     let path = dir.path().join("config.toml");
     let plain = crate::config::tests::MINIMAL.to_owned();
     std::fs::write(&path, &plain).expect("write");
-    let config = Config::load(&path).expect("config");
+    let loaded = crate::settings::load(&path).expect("config");
     let (sender, receiver) = watch::channel(Arc::new(Settings {
-        templates: Templates::load(None).expect("templates"),
+        config: loaded.config,
+        rules: loaded.rules,
+        templates: loaded.templates,
         crypto: Crypto::default(),
-        config,
     }));
 
     let key = keys::generate(
@@ -77,13 +77,14 @@ impl Rig {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("config.toml");
         std::fs::write(&path, format!("{}{extra}", crate::config::tests::MINIMAL)).expect("write");
-        let config = Config::load(&path).expect("config");
-        let db = config.storage.database.clone();
+        let loaded = crate::settings::load(&path).expect("config");
+        let db = loaded.config.storage.database.clone();
         let store = Store::open(&db, OpenMode::Create).expect("store");
         let (sender, receiver) = watch::channel(Arc::new(Settings {
-            templates: Templates::load(None).expect("templates"),
+            config: loaded.config,
+            rules: loaded.rules,
+            templates: loaded.templates,
             crypto: Crypto::default(),
-            config,
         }));
         let clock = Arc::new(FixedClock::new(now()));
         Self {

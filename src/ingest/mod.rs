@@ -53,6 +53,7 @@ struct Read<'a> {
 #[derive(Debug)]
 pub struct Pipeline<'a> {
     pub config: &'a Config,
+    pub rules: &'a crate::triage::Rules,
     pub templates: &'a Templates,
     pub crypto: &'a Crypto,
 }
@@ -351,7 +352,6 @@ impl Pipeline<'_> {
     ) -> Result<bool, StoreError> {
         let Read { prepared, msg, pgp } = read;
         let raw = prepared.raw.as_deref();
-        let config = self.config;
         let sender = msg.from.as_ref().map(|m| m.address.as_str());
         let report = &t.report;
         let returned = &t.returned;
@@ -384,8 +384,7 @@ impl Pipeline<'_> {
         };
         let rule = plan::rules_apply(&facts)
             .then(|| {
-                config
-                    .rules
+                self.rules
                     .first_match(&msg.subject, &msg.text, sender.unwrap_or(""))
             })
             .flatten();
@@ -501,6 +500,7 @@ mod tests {
         let crypto = Crypto::default();
         let pipeline = Pipeline {
             config: &config,
+            rules: &crate::triage::Rules::default(),
             templates: &templates,
             crypto: &crypto,
         };

@@ -165,7 +165,8 @@ impl Pipeline<'_> {
                 trust: trust.as_str(),
                 message: Some(message),
             };
-            match learn::decide(address, key, &stored, &opened.signature, now) {
+            let known: Vec<learn::KnownKey> = stored.iter().map(known_key).collect();
+            match learn::decide(address, key, &known, &opened.signature, now) {
                 KeyDecision::Ignore(reason) => {
                     if key.source != crypto::KeySource::Keyring {
                         tx.append_event(&event(
@@ -372,7 +373,15 @@ impl Pipeline<'_> {
             let refusal = if in_clear {
                 Some("the token arrived unencrypted")
             } else {
-                learn::token_refusal(&c, address, now)
+                learn::token_refusal(
+                    &learn::SentToken {
+                        address: &c.address,
+                        expires_at: c.expires_at,
+                        used: c.used_at.is_some(),
+                    },
+                    address,
+                    now,
+                )
             };
             let key = tx
                 .key_history(&c.address)?
@@ -702,6 +711,16 @@ fn ours<'a>(
 }
 
 /// The fingerprint of the current key among `keys`.
+/// What key learning needs of a stored key.
+fn known_key(k: &KeyRecord) -> learn::KnownKey {
+    learn::KnownKey {
+        id: k.id,
+        fingerprint: k.fingerprint.clone(),
+        current: k.status == "current",
+        trust: Trust::parse(&k.trust),
+    }
+}
+
 fn current_of(keys: &[KeyRecord]) -> Option<String> {
     keys.iter()
         .find(|k| k.status == "current")

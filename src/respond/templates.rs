@@ -1,8 +1,14 @@
 //! Handlebars templates for outgoing mail: plain text (no HTML escaping), strict
-//! mode (a misspelt variable is an error, not a blank), all compiled at start-up so
-//! a broken template stops `check`, not a reply.
+//! mode (a misspelt variable is an error, not a blank).
+//!
+//! A template is compiled the first time it is rendered, so a process that sends
+//! nothing compiles nothing. The templates a `[templates] dir` overrides are the
+//! exception: they are compiled when loaded, so a broken one stops `check`, the
+//! start and a reload, not a reply. The built-in ones cannot break at run time;
+//! a unit test compiles them all.
 
 use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock};
 
 use handlebars::Handlebars;
 use serde::Serialize;
@@ -92,38 +98,59 @@ pub enum TemplateError {
     },
 }
 
-/// The compiled templates.
+/// The templates: overrides compiled, built-ins compiled when first rendered.
 #[derive(Debug)]
 pub struct Templates {
-    registry: Handlebars<'static>,
+    /// Every template compiled so far. Rendering reads it; the first render of a
+    /// built-in adds it.
+    registry: RwLock<Handlebars<'static>>,
 }
 
 impl Templates {
-    /// Compiles the built-in templates, replaced by `dir/<name>.txt.hbs` where present.
-    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
-        let mut registry = Handlebars::new();
-        registry.register_escape_fn(handlebars::no_escape);
-        registry.set_strict_mode(true);
-        for (name, builtin) in BUILTIN {
-            let file = dir.map(|d| d.join(format!("{name}.txt.hbs")));
-            let (text, origin) = match file.filter(|f| f.exists()) {
-                Some(path) => (
-                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                        path: path.clone(),
-                        source,
-                    })?,
-                    path.display().to_string(),
-                ),
-                None => ((*builtin).to_owned(), format!("built-in `{name}`")),
-            };
-            registry
-                .register_template_string(name, text)
-                .map_err(|source| TemplateError::Compile {
-                    origin,
-                    source: Box::new(source),
-                })?;
+    /// The built-in templates only.
+    pub fn builtin() -> Self {
+        Self {
+            registry: RwLock::new(empty_registry()),
         }
-        Ok(Self { registry })
+    }
+
+    /// The built-in templates, replaced by `dir/<name>.txt.hbs` where present.
+    /// The replacements are read and compiled now, and every one that fails is
+    /// reported.
+    pub fn load(dir: Option<&Path>) -> Result<Self, Vec<TemplateError>> {
+        let mut registry = empty_registry();
+        let mut errors = Vec::new();
+        for name in names() {
+            let Some(path) = dir
+                .map(|d| d.join(format!("{name}.txt.hbs")))
+                .filter(|f| f.exists())
+            else {
+                continue;
+            };
+            let compiled = std::fs::read_to_string(&path)
+                .map_err(|source| TemplateError::Read {
+                    path: path.clone(),
+                    source,
+                })
+                .and_then(|text| {
+                    registry
+                        .register_template_string(name, text)
+                        .map_err(|source| TemplateError::Compile {
+                            origin: path.display().to_string(),
+                            source: Box::new(source),
+                        })
+                });
+            if let Err(err) = compiled {
+                errors.push(err);
+            }
+        }
+        if errors.is_empty() {
+            Ok(Self {
+                registry: RwLock::new(registry),
+            })
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn render(
@@ -131,13 +158,61 @@ impl Templates {
         name: &'static str,
         data: &impl Serialize,
     ) -> Result<String, TemplateError> {
-        self.registry
+        self.compile_builtin(name)?;
+        // Rendering cannot leave the registry half-changed, so a panic elsewhere
+        // while it was held does not make it unusable.
+        let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
+        registry
             .render(name, data)
             .map_err(|source| TemplateError::Render {
                 name,
                 source: Box::new(source),
             })
     }
+
+    /// Compiles the built-in `name` unless it is compiled already (or
+    /// overridden, which is compiled at load).
+    fn compile_builtin(&self, name: &'static str) -> Result<(), TemplateError> {
+        let compiled = |registry: &Handlebars<'static>| registry.has_template(name);
+        if compiled(&self.registry.read().unwrap_or_else(PoisonError::into_inner)) {
+            return Ok(());
+        }
+        // An unknown name is left to `render`, which names it.
+        let Some((_, source)) = BUILTIN.iter().find(|(n, _)| *n == name) else {
+            return Ok(());
+        };
+        let mut registry = self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if compiled(&registry) {
+            return Ok(());
+        }
+        registry
+            .register_template_string(name, source)
+            .map_err(|source| TemplateError::Compile {
+                origin: format!("built-in `{name}`"),
+                source: Box::new(source),
+            })
+    }
+
+    /// How many templates are compiled so far.
+    #[cfg(test)]
+    fn compiled(&self) -> usize {
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_templates()
+            .len()
+    }
+}
+
+/// A registry with no template yet, set up for plain-text mail.
+fn empty_registry() -> Handlebars<'static> {
+    let mut registry = Handlebars::new();
+    registry.register_escape_fn(handlebars::no_escape);
+    registry.set_strict_mode(true);
+    registry
 }
 
 /// What the acknowledgement template can use.
@@ -388,7 +463,38 @@ mod tests {
         assert!(err.to_string().contains("acknowledgement"));
 
         std::fs::write(dir.path().join("acknowledgement.txt.hbs"), "{{#if}}").expect("write");
-        let err = Templates::load(Some(dir.path())).expect_err("syntax error accepted");
-        assert!(err.to_string().contains("acknowledgement.txt.hbs"), "{err}");
+        std::fs::write(dir.path().join("refusal.txt.hbs"), "{{/each}}").expect("write");
+        let errors = Templates::load(Some(dir.path())).expect_err("syntax error accepted");
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "every broken template is named: {text:?}");
+        assert!(text[0].contains("acknowledgement.txt.hbs"), "{text:?}");
+        assert!(text[1].contains("refusal.txt.hbs"), "{text:?}");
+    }
+
+    #[test]
+    fn every_builtin_template_compiles() {
+        let t = Templates::load(None).expect("loads");
+        for name in names() {
+            t.compile_builtin(name)
+                .unwrap_or_else(|err| panic!("built-in `{name}`: {err}"));
+        }
+        assert_eq!(t.compiled(), BUILTIN.len());
+    }
+
+    #[test]
+    fn a_template_is_compiled_when_first_rendered_and_an_override_when_loaded() {
+        let t = Templates::load(None).expect("loads");
+        assert_eq!(t.compiled(), 0, "nothing rendered, nothing compiled");
+        t.render("acknowledgement", &sample()).expect("renders");
+        t.render("acknowledgement", &sample())
+            .expect("renders again");
+        assert_eq!(t.compiled(), 1);
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("refusal.txt.hbs"), "No.").expect("write");
+        let t = Templates::load(Some(dir.path())).expect("loads");
+        assert_eq!(t.compiled(), 1, "the override is checked at load");
+        t.render("acknowledgement", &sample()).expect("renders");
+        assert_eq!(t.compiled(), 2);
     }
 }

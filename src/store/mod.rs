@@ -7,6 +7,7 @@
 //! connection ([`Store::checkpoint`]), off the writer's path. Writers work inside
 //! [`Store::write`]: one transaction, all of it or nothing.
 
+mod applied;
 mod cursors;
 mod internal;
 mod keys;
@@ -14,9 +15,9 @@ mod messages;
 mod migrations;
 mod outbox;
 mod read;
+mod report_row;
 mod reports;
 mod sla;
-mod team;
 
 use std::path::{Path, PathBuf};
 
@@ -32,9 +33,9 @@ pub use read::{
     AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,
     ReportDetail, ReportSummary,
 };
+pub use report_row::ReportRecord;
 pub use reports::NewEvent;
 pub use sla::{NoticeKind, SlaEvent};
-pub use team::ReportRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -5,9 +5,11 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use super::report_row::{self, RECORD_COLUMNS, ReportRecord};
 use super::{Result, Tx, ctx, from_ms};
 use crate::report::{ReportId, ReportState};
 
+/// A line of the report list: the report row's headline and its message count.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportSummary {
     pub id: ReportId,
@@ -17,6 +19,20 @@ pub struct ReportSummary {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub messages: u32,
+}
+
+impl ReportSummary {
+    fn new(record: &ReportRecord, messages: u32) -> Self {
+        Self {
+            id: record.id.clone(),
+            state: record.state,
+            reporter: record.reporter.clone(),
+            subject: record.subject.clone(),
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            messages,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,7 +46,7 @@ pub struct ReportDetail {
     /// The OpenPGP keys stored for the report's participants.
     pub keys: Vec<KeyView>,
     /// What the team's commands and the triage rules set.
-    pub team: Option<super::ReportRecord>,
+    pub team: Option<ReportRecord>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,30 +153,27 @@ pub struct Counts {
     pub outbox_failed: u64,
 }
 
-fn state(text: String) -> rusqlite::Result<ReportState> {
-    text.parse().map_err(|err| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(err))
-    })
-}
-
 fn json_list(text: String) -> Vec<String> {
     serde_json::from_str(&text).unwrap_or_default()
 }
 
-const SUMMARY: &str = "SELECT r.id, r.state, r.reporter, r.subject, r.created_at, r.updated_at,
-        (SELECT COUNT(*) FROM messages m WHERE m.report_id = r.id)
-     FROM reports r";
+/// The report row and, in the column after it, how many messages it has.
+fn summary_query(filter: &str) -> String {
+    format!(
+        "SELECT {RECORD_COLUMNS}, (SELECT COUNT(*) FROM messages m WHERE m.report_id = reports.id)
+         FROM reports {filter}"
+    )
+}
 
-fn summary(row: &Row<'_>) -> rusqlite::Result<ReportSummary> {
-    Ok(ReportSummary {
-        id: ReportId::from_stored(row.get(0)?),
-        state: state(row.get(1)?)?,
-        reporter: row.get(2)?,
-        subject: row.get(3)?,
-        created_at: from_ms(row.get(4)?),
-        updated_at: from_ms(row.get(5)?),
-        messages: row.get(6)?,
-    })
+type SummaryRow = ((ReportRecord, String, String), u32);
+
+fn summary_row(row: &Row<'_>) -> rusqlite::Result<SummaryRow> {
+    let last = row.as_ref().column_count() - 1;
+    Ok((report_row::record(row)?, row.get(last)?))
+}
+
+fn finish_summary((record, messages): SummaryRow) -> Result<(ReportRecord, u32)> {
+    Ok((report_row::finish(record)?, messages))
 }
 
 const MESSAGE: &str = "SELECT id, sha256, size, location, message_id, from_addr, subject, date,
@@ -203,31 +216,35 @@ impl Tx<'_> {
     /// Reports, newest first, optionally only those in `state`.
     pub fn reports(&self, state: Option<ReportState>) -> Result<Vec<ReportSummary>> {
         let what = "listing reports";
-        let sql = format!(
-            "{SUMMARY} WHERE (?1 IS NULL OR r.state = ?1) ORDER BY r.created_at DESC, r.id DESC"
-        );
+        let sql =
+            summary_query("WHERE (?1 IS NULL OR state = ?1) ORDER BY created_at DESC, id DESC");
         let mut stmt = self.conn.prepare(&sql).map_err(ctx(what))?;
         let rows = stmt
-            .query_map([state.map(ReportState::as_str)], summary)
+            .query_map([state.map(ReportState::as_str)], summary_row)
+            .map_err(ctx(what))?
+            .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(ctx(what))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(ctx(what))
+        rows.into_iter()
+            .map(|row| {
+                let (record, messages) = finish_summary(row)?;
+                Ok(ReportSummary::new(&record, messages))
+            })
+            .collect()
     }
 
     /// Everything about one report.
     pub fn report_detail(&self, id: &ReportId) -> Result<Option<ReportDetail>> {
         let what = "reading a report";
-        let Some(summary) = self
+        let Some(row) = self
             .conn
-            .query_row(
-                &format!("{SUMMARY} WHERE r.id = ?1"),
-                [id.as_str()],
-                summary,
-            )
+            .query_row(&summary_query("WHERE id = ?1"), [id.as_str()], summary_row)
             .optional()
             .map_err(ctx(what))?
         else {
             return Ok(None);
         };
+        let (record, messages) = finish_summary(row)?;
+        let summary = ReportSummary::new(&record, messages);
         let participants = self.query_list(
             "SELECT address, name, role, first_seen, last_seen FROM participants
              WHERE report_id = ?1 ORDER BY first_seen, address",
@@ -311,7 +328,7 @@ impl Tx<'_> {
             events,
             outbox,
             keys,
-            team: self.report_record(id)?,
+            team: Some(record),
         }))
     }
 

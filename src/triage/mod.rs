@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use regex::{Regex, RegexBuilder};
-use serde::Deserialize;
-
+pub use crate::config::RawRule;
 use crate::report::ReportState;
+use regex::{Regex, RegexBuilder};
 
 /// Longest pattern accepted, in bytes.
 pub const MAX_PATTERN_LEN: usize = 1_000;
@@ -31,42 +30,6 @@ pub const RULE_STATES: [ReportState; 4] = [
     ReportState::Rejected,
     ReportState::Triaged,
 ];
-
-/// One `[[rules]]` entry as written in the configuration.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRule {
-    /// Names the rule in the event log and in replies (`{{rule}}`); unique.
-    pub name: String,
-    /// A disabled rule is checked at start-up but never matches. Default true.
-    #[serde(default = "enabled_by_default")]
-    pub enabled: bool,
-    /// Regex searched in the subject.
-    #[serde(default)]
-    pub subject: Option<String>,
-    /// Regex searched in the first 64 KiB of the plain-text body.
-    #[serde(default)]
-    pub body: Option<String>,
-    /// Regex searched in the sender's address.
-    #[serde(default)]
-    pub sender: Option<String>,
-    /// Regex searched in the subject or the body: either may match.
-    #[serde(default)]
-    pub text: Option<String>,
-    /// State to set: `out-of-scope`, `spam`, `rejected` or `triaged`.
-    #[serde(default)]
-    pub state: Option<String>,
-    /// Tags to add: lower-case letters, digits and `-`, 1 to 32 characters.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Template (without `.txt.hbs`) to answer the reporter with.
-    #[serde(default)]
-    pub reply: Option<String>,
-}
-
-fn enabled_by_default() -> bool {
-    true
-}
 
 /// A compiled rule.
 #[derive(Debug, Clone)]

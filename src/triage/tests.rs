@@ -1,3 +1,5 @@
+use serde::Deserialize;
+
 use super::*;
 
 const TEMPLATES: &[&str] = &["acknowledgement", "out-of-scope"];

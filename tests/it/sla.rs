@@ -104,6 +104,7 @@ impl World {
     fn ingest(&self, raw: String) -> Option<ReportId> {
         let pipeline = Pipeline {
             config: &self.config,
+            rules: &Default::default(),
             templates: &self.templates,
             crypto: &self.crypto,
         };

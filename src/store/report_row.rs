@@ -1,11 +1,11 @@
-//! What the team's commands and the triage rules set on a report, and the
-//! authenticated command mails already applied.
+//! The report row: a report with what the team's commands and the triage rules
+//! set on it, read whole as a [`ReportRecord`] and changed one field at a time.
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Result, StoreError, Tx, ctx, from_ms, ms};
+use super::{Result, StoreError, Tx, ctx, from_ms};
 use crate::report::{Credit, ReportId, ReportState};
 
 /// One report with the team's facts about it.
@@ -62,11 +62,14 @@ impl ReportRecord {
     }
 }
 
-const RECORD: &str = "SELECT id, state, reporter, subject, created_at, updated_at, severity,
-    cvss_vector, cvss_score, cvss_severity, assignee, duplicate_of, cve, credit, credit_name,
-    credit_url, fixed_in, disclose_on, fix_extension_days, waiting, tags FROM reports";
+/// The columns of `reports` that [`record`] reads, in its order.
+pub(super) const RECORD_COLUMNS: &str = "id, state, reporter, subject, created_at, updated_at,
+    severity, cvss_vector, cvss_score, cvss_severity, assignee, duplicate_of, cve, credit,
+    credit_name, credit_url, fixed_in, disclose_on, fix_extension_days, waiting, tags";
 
-fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord, String, String)> {
+/// A row of [`RECORD_COLUMNS`] (columns after them are left alone), with the
+/// state and tags as stored; [`finish`] checks them.
+pub(super) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord, String, String)> {
     let credit = match row.get::<_, String>(13)?.as_str() {
         "named" => Credit::Named {
             name: row.get::<_, Option<String>>(14)?.unwrap_or_default(),
@@ -104,7 +107,7 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord, String, St
     ))
 }
 
-fn finish((mut r, state, tags): (ReportRecord, String, String)) -> Result<ReportRecord> {
+pub(super) fn finish((mut r, state, tags): (ReportRecord, String, String)) -> Result<ReportRecord> {
     r.state = state.parse().map_err(|_| StoreError::Corrupt {
         what: "report state",
         detail: state,
@@ -120,7 +123,9 @@ impl Tx<'_> {
     /// A report and the team's facts about it.
     pub fn report_record(&self, id: &ReportId) -> Result<Option<ReportRecord>> {
         self.conn
-            .prepare_cached(&format!("{RECORD} WHERE id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM reports WHERE id = ?1"
+            ))
             .and_then(|mut stmt| stmt.query_row([id.as_str()], record).optional())
             .map_err(ctx("reading a report"))?
             .map(finish)
@@ -133,7 +138,8 @@ impl Tx<'_> {
         let rows = self
             .conn
             .prepare_cached(&format!(
-                "{RECORD} WHERE (?1 IS NULL OR state = ?1) ORDER BY created_at, id"
+                "SELECT {RECORD_COLUMNS} FROM reports
+                 WHERE (?1 IS NULL OR state = ?1) ORDER BY created_at, id"
             ))
             .and_then(|mut stmt| {
                 stmt.query_map([state.map(ReportState::as_str)], record)?
@@ -296,27 +302,5 @@ impl Tx<'_> {
             id,
             &json,
         )
-    }
-
-    /// Remembers that the authenticated mail known by `key` was applied. False if
-    /// it was already: a replay.
-    pub fn remember_applied(&self, key: &str, message: i64, at: Timestamp) -> Result<bool> {
-        let inserted = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO applied_commands (key, message, at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO NOTHING",
-            )
-            .and_then(|mut stmt| stmt.execute(params![key, message, ms(at)]))
-            .map_err(ctx("remembering an applied command mail"))?;
-        Ok(inserted == 1)
-    }
-
-    /// The message that first applied the mail known by `key`.
-    pub fn applied_by(&self, key: &str) -> Result<Option<i64>> {
-        self.conn
-            .prepare_cached("SELECT message FROM applied_commands WHERE key = ?1")
-            .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)).optional())
-            .map_err(ctx("looking up an applied command mail"))
     }
 }

@@ -1,0 +1,369 @@
+//! The typed configuration: what the rest of the program reads. Every value
+//! here has been checked; defaults are filled in and paths resolved.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::civil::{Date, Time, Weekday};
+use jiff::tz::TimeZone;
+
+use super::PolicyDuration;
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (error messages name it).
+    pub path: PathBuf,
+    pub program: Program,
+    pub storage: Storage,
+    pub source: SourceConfig,
+    pub transport: TransportConfig,
+    pub sla: Sla,
+    pub team: Team,
+    pub templates: Templates,
+    pub limits: Limits,
+    pub openpgp: OpenPgp,
+}
+
+/// `[openpgp]`: where the team's keys are. Empty when the section is absent.
+#[derive(Debug, Clone)]
+pub struct OpenPgp {
+    /// The first signs; all decrypt.
+    pub secret_keys: Vec<PathBuf>,
+    pub passphrase_file: Option<PathBuf>,
+    pub keyring: Option<PathBuf>,
+    /// Where the public key is published; default
+    /// `https://<program domain>/.well-known/pgp-key.txt`.
+    pub key_url: Option<String>,
+    /// How long a key confirmation token may be answered.
+    pub key_confirmation_expiry: Duration,
+}
+
+impl Default for OpenPgp {
+    fn default() -> Self {
+        Self {
+            secret_keys: Vec::new(),
+            passphrase_file: None,
+            keyring: None,
+            key_url: None,
+            key_confirmation_expiry: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub name: String,
+    pub address: Address,
+    pub id_prefix: String,
+    pub timezone: TimeZone,
+    pub timezone_name: String,
+    pub policy_url: String,
+}
+
+/// An address split at its `@`, lower-cased for comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub local: String,
+    pub domain: String,
+}
+
+impl Address {
+    /// Parses `local@domain` (no display name, no plus part).
+    pub fn parse(input: &str) -> Option<Self> {
+        let (local, domain) = input.trim().rsplit_once('@')?;
+        let ok_local = !local.is_empty()
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        let ok_domain = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c));
+        (ok_local && ok_domain).then(|| Self {
+            local: local.to_ascii_lowercase(),
+            domain: domain.to_ascii_lowercase(),
+        })
+    }
+
+    /// The plus-address `local+tag@domain`.
+    pub fn with_tag(&self, tag: &str) -> String {
+        format!("{}+{tag}@{}", self.local, self.domain)
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.local, self.domain)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub database: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceConfig {
+    Maildir {
+        path: PathBuf,
+        poll_interval: Duration,
+    },
+    Imap(ImapConfig),
+}
+
+/// How a connection to a mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS before anything else is sent.
+    Starttls,
+    /// No TLS; accepted only for loopback hosts.
+    None,
+}
+
+impl fmt::Display for TlsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Implicit => "implicit TLS",
+            Self::Starttls => "STARTTLS",
+            Self::None => "no TLS",
+        })
+    }
+}
+
+/// A mail server to connect to.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    /// PEM certificates trusted beside the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// The longest one network operation may take.
+    pub timeout: Duration,
+}
+
+impl fmt::Display for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// A user name and its password.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    pub server: Server,
+    pub credentials: Credentials,
+    pub mailbox: String,
+    /// Where processed mail is moved; without it, it is flagged `\Seen`.
+    pub processed_mailbox: Option<String>,
+    pub idle: bool,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub server: Server,
+    pub credentials: Option<Credentials>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    pub kind: TransportKind,
+    pub retry: Retry,
+}
+
+#[derive(Debug, Clone)]
+pub enum TransportKind {
+    File { dir: PathBuf },
+    Sendmail { command: PathBuf },
+    Smtp(SmtpConfig),
+}
+
+/// Backoff for failed deliveries.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub initial: Duration,
+    pub max: Duration,
+    pub give_up_after: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sla {
+    pub business_days: Vec<Weekday>,
+    pub holidays: Vec<Date>,
+    pub acknowledge: PolicyDuration,
+    pub triage: PolicyDuration,
+    pub update_every: PolicyDuration,
+    pub fix: PolicyDuration,
+    pub fix_max: PolicyDuration,
+    pub disclose_after_fix: PolicyDuration,
+    pub remind_before: PolicyDuration,
+    pub escalate_to: Option<String>,
+    /// Start and end of business hours on a business day (program time).
+    pub working_hours: (Time, Time),
+    /// Weekday and time of the weekly digest; `None` sends none.
+    pub digest: Option<(Weekday, Time)>,
+}
+
+/// Business hours when `[sla] working_hours` is not set.
+pub const DEFAULT_WORKING_HOURS: (Time, Time) =
+    (Time::constant(9, 0, 0, 0), Time::constant(17, 0, 0, 0));
+
+/// The weekly digest when `[sla] digest` is not set: Monday 09:00.
+pub const DEFAULT_DIGEST: (Weekday, Time) = (Weekday::Monday, Time::constant(9, 0, 0, 0));
+
+impl Default for Sla {
+    /// The policy SPEC §6 names when the config says nothing.
+    fn default() -> Self {
+        let days = |n| PolicyDuration::Calendar(jiff::Span::new().days(n));
+        Self {
+            business_days: vec![
+                Weekday::Monday,
+                Weekday::Tuesday,
+                Weekday::Wednesday,
+                Weekday::Thursday,
+                Weekday::Friday,
+            ],
+            holidays: Vec::new(),
+            acknowledge: PolicyDuration::BusinessDays(5),
+            triage: PolicyDuration::BusinessDays(10),
+            update_every: days(14),
+            fix: days(90),
+            fix_max: days(120),
+            disclose_after_fix: days(30),
+            remind_before: PolicyDuration::BusinessDays(2),
+            escalate_to: None,
+            working_hours: DEFAULT_WORKING_HOURS,
+            digest: Some(DEFAULT_DIGEST),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub members: Vec<Member>,
+    /// Accepted proofs that mail claiming a member's address is theirs.
+    pub command_auth: Vec<AuthMethod>,
+    pub trusted_authserv_id: Option<String>,
+    /// How old a signed command mail may be.
+    pub signature_max_age: Duration,
+    pub without_key: WithoutKey,
+}
+
+impl Default for Team {
+    fn default() -> Self {
+        Self {
+            members: Vec::new(),
+            command_auth: vec![AuthMethod::OpenPgp],
+            trusted_authserv_id: None,
+            signature_max_age: Duration::from_secs(7 * 24 * 3600),
+            without_key: WithoutKey::Metadata,
+        }
+    }
+}
+
+/// `[team] command_auth` entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    OpenPgp,
+    Dkim,
+}
+
+/// `[team] without_key`: what a member without an OpenPGP key receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithoutKey {
+    /// A notice naming the report and its facts, never its text.
+    Metadata,
+    /// Nothing: every member must have a key (checked when the config loads).
+    Refuse,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub name: String,
+    pub email: Address,
+    pub key: Option<PathBuf>,
+}
+
+impl Team {
+    pub fn member(&self, email: &str) -> Option<&Member> {
+        let email = Address::parse(email)?;
+        self.members.iter().find(|m| m.email == email)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_message_size: u64,
+    pub max_header_size: u64,
+    pub max_mime_depth: u32,
+    pub max_attachments: u32,
+    pub auto_replies_per_sender: u32,
+    pub auto_reply_window: Duration,
+    /// Largest plaintext an OpenPGP message may inflate to (compression bombs).
+    pub max_decompressed_size: u64,
+    /// Deepest nesting of OpenPGP containers (encryption, compression, signatures).
+    pub max_openpgp_depth: u32,
+    /// Most recipients (PKESKs and SKESKs) one message may list.
+    pub max_openpgp_recipients: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_size: 64 << 20,
+            max_header_size: 256 << 10,
+            max_mime_depth: 32,
+            max_attachments: 256,
+            auto_replies_per_sender: 5,
+            auto_reply_window: Duration::from_secs(3600),
+            max_decompressed_size: 64 << 20,
+            max_openpgp_depth: 8,
+            max_openpgp_recipients: 64,
+        }
+    }
+}
+
+/// Whether `host` names this machine: only then may mail and passwords travel
+/// without TLS.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A password or passphrase; its `Debug` never shows it.
+#[derive(Clone)]
+/// Built only by validation, from the file or a `*_file`.
+pub struct Secret(pub(super) String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
