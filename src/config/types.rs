@@ -225,7 +225,7 @@ pub const DEFAULT_WORKING_HOURS: (Time, Time) =
 pub const DEFAULT_DIGEST: (Weekday, Time) = (Weekday::Monday, Time::constant(9, 0, 0, 0));
 
 impl Default for Sla {
-    /// The policy SPEC §6 names when the config says nothing.
+    /// The policy a disclosure program usually promises, when the config says nothing.
     fn default() -> Self {
         let days = |n| PolicyDuration::Calendar(jiff::Span::new().days(n));
         Self {
