@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::Change;
 use crate::audit::{Actor, Auth, EventKind};
 use crate::report::{Credit, ReportId, ReportState};
-use crate::store::{NewEvent, StoreError, Tx};
+use crate::store::{Recorder, StoreError, Tx};
 
 /// Who applies changes, for their events.
 #[derive(Debug, Clone, Copy)]
@@ -41,27 +41,22 @@ pub fn apply(
     by: Author<'_>,
     now: Timestamp,
 ) -> Result<FollowUp, StoreError> {
+    let rec = Recorder {
+        report: Some(report),
+        at: now,
+        actor: Actor::Named(by.actor),
+        auth: by.auth,
+        message: Some(by.message),
+    };
     let record = |report_id: &ReportId, kind: EventKind, detail: Value| {
-        tx.append_event(&NewEvent {
-            report_id: Some(report_id),
-            at: now,
-            actor: Actor::Named(by.actor),
-            auth: by.auth,
-            kind,
-            detail,
-            message: Some(by.message),
-        })
-        .map(|_| ())
+        rec.about(Some(report_id))
+            .record(tx, kind, detail)
+            .map(|_| ())
     };
     let detail = || json!({ "change": change.describe() });
     match change {
         Change::State { to, .. } => {
-            tx.set_state(report, *to, now)?;
-            record(
-                report,
-                EventKind::StateChanged,
-                json!({ "to": to.as_str(), "change": change.describe() }),
-            )?;
+            rec.change_state(tx, report, *to, &change.describe(), None)?;
         }
         Change::Severity(severity) => {
             tx.set_severity(report, Some(severity.as_str()))?;

@@ -12,7 +12,7 @@ use crate::parse::ParsedMessage;
 use crate::report::ReportId;
 use crate::respond::protect::Protection;
 use crate::respond::{self, compose::Original};
-use crate::store::{NewEvent, NewMail, StoreError, Tx};
+use crate::store::{NewEvent, NewMail, Recorder, StoreError, Tx};
 use crate::thread;
 
 impl Pipeline<'_> {
@@ -84,20 +84,18 @@ impl Pipeline<'_> {
         };
         let limits = &self.config.limits;
         let sent = self.automatic_replies_in_window(tx, &from.address, now)?;
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: Some(report),
+        let rec = Recorder {
+            report: Some(report),
             at: now,
             actor: Actor::Daemon,
             auth: Auth::None,
-            kind,
-            detail,
             message: Some(message),
         };
         if !thread::within_rate_limit(sent, limits.auto_replies_per_sender) {
-            tx.append_event(&event(
+            rec.record(tx,
                 EventKind::AcknowledgementSkipped,
                 json!({ "reason": "rate limit", "sent_in_window": sent, "limit": limits.auto_replies_per_sender }),
-            ))?;
+            )?;
             return Ok(false);
         }
         let original = Original {
@@ -141,10 +139,11 @@ impl Pipeline<'_> {
             Ok(mail) => mail,
             Err(err) => {
                 tracing::warn!(report = %report, error = %err, "cannot compose the acknowledgement");
-                tx.append_event(&event(
+                rec.record(
+                    tx,
                     EventKind::AcknowledgementFailed,
                     json!({ "reason": err.to_string() }),
-                ))?;
+                )?;
                 return Ok(false);
             }
         };
@@ -165,11 +164,11 @@ impl Pipeline<'_> {
         )?;
         match sent {
             Some((protection, message_id)) if protection != Protection::Hold => {
-                tx.append_event(&event(
+                rec.record(tx,
                     EventKind::AcknowledgementQueued,
                     json!({ "message_id": message_id, "to": from.address, "protection": protection.as_str(),
                             "unreadable": unreadable.is_some() }),
-                ))?;
+                )?;
                 Ok(true)
             }
             _ => Ok(false),
@@ -201,13 +200,11 @@ impl Pipeline<'_> {
         r: &ToReporter<'_>,
         now: Timestamp,
     ) -> Result<Option<(Protection, String)>, StoreError> {
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: Some(report),
+        let rec = Recorder {
+            report: Some(report),
             at: now,
             actor: r.actor,
             auth: r.auth,
-            kind,
-            detail,
             message: Some(r.message),
         };
         let wrote_encrypted = tx.wrote_encrypted(r.to)?;
@@ -229,10 +226,11 @@ impl Pipeline<'_> {
                 } else {
                     EventKind::ReporterMailFailed
                 };
-                tx.append_event(&event(
+                rec.record(
+                    tx,
                     failed,
                     json!({ "kind": r.kind, "reason": format!("cannot seal it: {err}") }),
-                ))?;
+                )?;
                 return Ok(None);
             }
         };
@@ -243,11 +241,11 @@ impl Pipeline<'_> {
         };
         self.enqueue(tx, Some(report), r.kind, &sealed, r.rate_key, held, now)?;
         if held {
-            tx.append_event(&event(
+            rec.record(tx,
                 EventKind::ReplyHeld,
                 json!({ "kind": r.kind, "message_id": sealed.message_id, "to": r.to, "status": "needs-key",
                         "reason": "the reporter wrote encrypted and no proven key of theirs is known" }),
-            ))?;
+            )?;
             self.request_confirmations(tx, Some(report), r.to, &[], r.message, now)?;
         }
         Ok(Some((protected.protection, sealed.message_id)))

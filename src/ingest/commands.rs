@@ -16,7 +16,7 @@ use crate::respond::compose::Original;
 use crate::respond::team::TeamMail;
 use crate::respond::templates::{CommandReplyData, RefusedLine};
 use crate::sla;
-use crate::store::{NewEvent, StoreError, Tx};
+use crate::store::{NewEvent, Recorder, StoreError, Tx};
 
 /// What the commands of one mail came to.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,13 +71,11 @@ impl Pipeline<'_> {
         let author = who.member.email.to_string();
         let auth = who.method.audit();
         let report = route.report();
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: report,
+        let rec = Recorder {
+            report,
             at: now,
             actor: Actor::Named(&author),
             auth,
-            kind,
-            detail,
             message: Some(s.message),
         };
         let target = report.map_or_else(|| "the control address".to_owned(), ToString::to_string);
@@ -99,10 +97,10 @@ impl Pipeline<'_> {
                         reason: r.reason.to_string(),
                     })
                     .collect();
-                tx.append_event(&event(
+                rec.record(tx,
                     EventKind::CommandsRefused,
                     json!({ "refused": refused.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>() }),
-                ))?;
+                )?;
                 self.command_reply(
                     tx,
                     &scope,

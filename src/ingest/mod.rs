@@ -35,7 +35,7 @@ use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
 use crate::respond::{self, Templates};
 use crate::source::{Incoming, Raw};
-use crate::store::{Batch, NewAttachment, NewEvent, NewMessage, Store, StoreError, Tx, lock};
+use crate::store::{Batch, NewAttachment, NewMessage, Recorder, Store, StoreError, Tx, lock};
 use pgp::{open_and_merge, record_crypto};
 use threading::Threaded;
 
@@ -283,22 +283,20 @@ impl Pipeline<'_> {
             )?;
         }
 
-        let event = |kind, detail| NewEvent {
-            report_id: report,
+        let rec = Recorder {
+            report,
             at: now,
             actor: Actor::Named(sender.unwrap_or("unknown")),
             auth: Auth::None,
-            kind,
-            detail,
             message: Some(message),
         };
         if t.opened
             && let Some(id) = report
         {
-            tx.append_event(&event(
+            rec.record(tx,
                 EventKind::ReportOpened,
                 json!({ "subject": msg.subject, "mentioned": t.mentioned.as_ref().map(ReportId::as_str) }),
-            ))?;
+            )?;
             if let Some(from) = &msg.from {
                 tx.upsert_participant(id, &from.address, from.name.as_deref(), "reporter", now)?;
             }
@@ -326,10 +324,10 @@ impl Pipeline<'_> {
                 "signer": o.signature.signer(),
             })
         });
-        tx.append_event(&event(
+        rec.record(tx,
             EventKind::MessageReceived,
             json!({ "kind": kind, "via": threaded_by, "problems": codes, "openpgp": crypto_detail }),
-        ))?;
+        )?;
         if let Some(from) = &msg.from
             && self.is_outsider(&from.address)
         {
@@ -356,13 +354,11 @@ impl Pipeline<'_> {
         let report = &t.report;
         let returned = &t.returned;
         let problem_texts: Vec<String> = t.problems.iter().map(ToString::to_string).collect();
-        let event = |report_id, kind, detail| NewEvent {
-            report_id,
+        let rec = Recorder {
+            report: report.as_ref(),
             at: now,
             actor: Actor::Named(sender.unwrap_or("unknown")),
             auth: Auth::None,
-            kind,
-            detail,
             message: Some(message),
         };
         let unreadable = pgp.and_then(|o| match &o.encryption {
@@ -412,12 +408,12 @@ impl Pipeline<'_> {
                 (plan::Action::Answer(answer), Some(id)) => {
                     acknowledged = self.acknowledge(tx, id, msg, answer, message, now)?;
                 }
-                (plan::Action::NoAnswer { reason }, Some(id)) => {
-                    tx.append_event(&event(
-                        Some(id),
+                (plan::Action::NoAnswer { reason }, Some(_)) => {
+                    rec.record(
+                        tx,
                         EventKind::AcknowledgementSkipped,
                         json!({ "reason": reason }),
-                    ))?;
+                    )?;
                 }
                 (plan::Action::NotifyNewReport, Some(id)) => {
                     self.notify_team(tx, id, stored, "New report", now)?;

@@ -19,7 +19,7 @@ use crate::respond::compose::{ComposeError, metadata_notice};
 use crate::respond::team::{self, TeamMail};
 use crate::respond::templates::{DeliveryProblemData, NotificationData};
 use crate::sla;
-use crate::store::{NewEvent, SentMail, StoreError, Tx};
+use crate::store::{NewEvent, Recorder, SentMail, StoreError, Tx};
 use crate::thread::bounce::{self, RecipientStatus};
 
 /// One stored message, as the team's stages see it.
@@ -155,13 +155,11 @@ impl Pipeline<'_> {
             text: Some(&s.msg.text),
             withheld: false,
         };
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: Some(report),
+        let rec = Recorder {
+            report: Some(report),
             at: now,
             actor: Actor::Daemon,
             auth: Auth::None,
-            kind,
-            detail,
             message: Some(s.message),
         };
         let rendered = self
@@ -182,10 +180,11 @@ impl Pipeline<'_> {
             Ok(bodies) => bodies,
             Err(err) => {
                 tracing::warn!(report = %report, error = %err, "cannot render the team notification");
-                tx.append_event(&event(
+                rec.record(
+                    tx,
                     EventKind::TeamNotificationFailed,
                     json!({ "reason": err.to_string() }),
-                ))?;
+                )?;
                 return Ok(());
             }
         };
@@ -223,13 +222,11 @@ impl Pipeline<'_> {
         message: i64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let event = |name: EventKind, detail| NewEvent {
-            report_id: report,
+        let rec = Recorder {
+            report,
             at: now,
             actor: Actor::Daemon,
             auth: Auth::None,
-            kind: name,
-            detail,
             message: Some(message),
         };
         match team::to_members(self.config, self.crypto, mail, except, now) {
@@ -243,17 +240,19 @@ impl Pipeline<'_> {
                     );
                 }
                 let skipped: Vec<String> = skipped.iter().map(ToString::to_string).collect();
-                tx.append_event(&event(
+                rec.record(
+                    tx,
                     EventKind::TeamMailQueued,
                     json!({ "kind": kind, "sent": sent, "skipped_no_key": skipped }),
-                ))?;
+                )?;
             }
             Err(err) => {
                 tracing::warn!(kind, error = %err, "cannot compose mail to the team");
-                tx.append_event(&event(
+                rec.record(
+                    tx,
                     EventKind::TeamMailFailed,
                     json!({ "kind": kind, "reason": err.to_string() }),
-                ))?;
+                )?;
             }
         }
         Ok(())
@@ -274,25 +273,24 @@ impl Pipeline<'_> {
             .from
             .as_ref()
             .map_or("unknown", |m| m.address.as_str());
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: Some(report),
+        let rec = Recorder {
+            report: Some(report),
             at: now,
             actor: Actor::Named(actor),
             auth: Auth::None,
-            kind,
-            detail,
             message: Some(s.message),
         };
         if is_reporter && let Some(credit) = report::credit_line(&s.msg.text) {
             tx.set_credit(report, &credit)?;
-            tx.append_event(&event(EventKind::CreditRecorded, json!(credit)))?;
+            rec.record(tx, EventKind::CreditRecorded, json!(credit))?;
         }
         if tx.report_record(report)?.is_some_and(|r| r.waiting) {
             tx.set_waiting(report, false)?;
-            tx.append_event(&event(
+            rec.record(
+                tx,
                 EventKind::WaitingEnded,
                 json!({ "reason": "the reporter wrote" }),
-            ))?;
+            )?;
         }
         self.notify_team(tx, report, s, "The reporter wrote again", now)
     }

@@ -17,7 +17,8 @@ use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
 use crate::respond;
 use crate::store::{
-    KeyRecord, MessageCrypto, NewEvent, NewKey, NewKeyConfirmation, NewMail, StoreError, Tx,
+    KeyRecord, MessageCrypto, NewEvent, NewKey, NewKeyConfirmation, NewMail, Recorder, StoreError,
+    Tx,
 };
 
 /// Opens `raw` with the team keys and `known` certificates, and merges what the
@@ -142,13 +143,11 @@ impl Pipeline<'_> {
         found.extend(self.crypto.keyring_for(address));
         let mut seen = std::collections::HashSet::new();
         found.retain(|f| seen.insert(f.cert.fingerprint()));
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: report,
+        let rec = Recorder {
+            report,
             at: now,
             actor: Actor::Daemon,
             auth: Auth::None,
-            kind,
-            detail,
             message: Some(message),
         };
         for key in &found {
@@ -169,10 +168,10 @@ impl Pipeline<'_> {
             match learn::decide(address, key, &known, &opened.signature, now) {
                 KeyDecision::Ignore(reason) => {
                     if key.source != crypto::KeySource::Keyring {
-                        tx.append_event(&event(
+                        rec.record(tx,
                             EventKind::KeyIgnored,
                             json!({ "address": address, "fingerprint": fingerprint, "source": source, "reason": reason }),
-                        ))?;
+                        )?;
                     }
                 }
                 KeyDecision::Seen {
@@ -196,20 +195,20 @@ impl Pipeline<'_> {
                     if make_current {
                         let old = current_of(&stored);
                         tx.make_key_current(address, &fingerprint)?;
-                        tx.append_event(&event(
+                        rec.record(tx,
                             EventKind::KeySuperseded,
                             json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                     "trust": raise.map(Trust::as_str) }),
-                        ))?;
+                        )?;
                         self.release_held(tx, address, &key.cert, report, Some(message), now)?;
                     }
                 }
                 KeyDecision::First { trust } => {
                     tx.insert_key(&new_key("current", trust), now)?;
-                    tx.append_event(&event(
+                    rec.record(tx,
                         EventKind::KeyLearned,
                         json!({ "address": address, "fingerprint": fingerprint, "source": source, "trust": trust.as_str() }),
-                    ))?;
+                    )?;
                     if trust.is_proven() {
                         self.release_held(tx, address, &key.cert, report, Some(message), now)?;
                     }
@@ -217,11 +216,11 @@ impl Pipeline<'_> {
                 KeyDecision::Rotate { old, trust } => {
                     tx.insert_key(&new_key("pending", trust), now)?;
                     tx.make_key_current(address, &fingerprint)?;
-                    tx.append_event(&event(
+                    rec.record(tx,
                         EventKind::KeyRotated,
                         json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                 "trust": trust.as_str(), "proof": "signed by the old key" }),
-                    ))?;
+                    )?;
                     if trust.is_proven() {
                         self.release_held(tx, address, &key.cert, report, Some(message), now)?;
                     }
@@ -229,20 +228,20 @@ impl Pipeline<'_> {
                 KeyDecision::Supersede { old, trust } => {
                     tx.insert_key(&new_key("pending", trust), now)?;
                     tx.make_key_current(address, &fingerprint)?;
-                    tx.append_event(&event(
+                    rec.record(tx,
                         EventKind::KeySuperseded,
                         json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                 "trust": trust.as_str() }),
-                    ))?;
+                    )?;
                     self.release_held(tx, address, &key.cert, report, Some(message), now)?;
                 }
                 KeyDecision::Changed { current, trust } => {
                     tx.insert_key(&new_key("pending", trust), now)?;
-                    tx.append_event(&event(
+                    rec.record(tx,
                         EventKind::KeyChanged,
                         json!({ "address": address, "current": current, "new": fingerprint, "source": source,
                                 "trust": trust.as_str() }),
-                    ))?;
+                    )?;
                     self.key_changed_notice(
                         tx,
                         report,
@@ -476,13 +475,11 @@ impl Pipeline<'_> {
             .unwrap_or(jiff::SignedDuration::from_hours(7 * 24));
         let expires = now.checked_add(expiry).unwrap_or(Timestamp::MAX);
         let limit = self.config.limits.auto_replies_per_sender;
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: on.as_ref(),
+        let rec = Recorder {
+            report: on.as_ref(),
             at: now,
             actor: Actor::Daemon,
             auth: Auth::None,
-            kind,
-            detail,
             message: Some(message),
         };
         for key in candidates {
@@ -496,11 +493,11 @@ impl Pipeline<'_> {
             };
             let sent = self.automatic_replies_in_window(tx, address, now)?;
             if !crate::thread::within_rate_limit(sent, limit) {
-                tx.append_event(&event(
+                rec.record(tx,
                     EventKind::KeyConfirmationSkipped,
                     json!({ "address": address, "fingerprint": key.fingerprint, "reason": "rate limit",
                             "sent_in_window": sent, "limit": limit }),
-                ))?;
+                )?;
                 break;
             }
             let token = match learn::new_token() {
@@ -530,10 +527,10 @@ impl Pipeline<'_> {
                 Ok(sealed) => sealed,
                 Err(reason) => {
                     tracing::warn!(error = %reason, "cannot compose the key confirmation");
-                    tx.append_event(&event(
+                    rec.record(tx,
                         EventKind::KeyConfirmationFailed,
                         json!({ "address": address, "fingerprint": key.fingerprint, "reason": reason }),
-                    ))?;
+                    )?;
                     continue;
                 }
             };
@@ -556,11 +553,11 @@ impl Pipeline<'_> {
                 },
                 now,
             )?;
-            tx.append_event(&event(
+            rec.record(tx,
                 EventKind::KeyConfirmationSent,
                 json!({ "address": address, "fingerprint": key.fingerprint, "message_id": mail.message_id,
                         "expires": expires, "trust": key.trust }),
-            ))?;
+            )?;
         }
         Ok(())
     }

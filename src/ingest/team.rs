@@ -22,7 +22,7 @@ use crate::respond::protect::Protection;
 use crate::respond::team::TeamMail;
 use crate::respond::templates::{RefusalData, RouteUnprovenData, TeamCopyData};
 use crate::respond::{self, strip};
-use crate::store::{NewEvent, StoreError, Tx};
+use crate::store::{NewEvent, Recorder, StoreError, Tx};
 use crate::thread;
 
 /// A member's words as the other members get them.
@@ -74,24 +74,23 @@ impl Pipeline<'_> {
         };
         let author = who.member.email.to_string();
         let auth = who.method.audit();
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: route.report(),
+        let rec = Recorder {
+            report: route.report(),
             at: now,
             actor: Actor::Named(&author),
             auth,
-            kind,
-            detail,
             message: Some(s.message),
         };
-        tx.append_event(&event(
+        rec.record(
+            tx,
             EventKind::TeamMailAuthenticated,
             json!({ "method": who.method.to_string() }),
-        ))?;
+        )?;
         if covered.unsigned_rest {
-            tx.append_event(&event(
+            rec.record(tx,
                 EventKind::UnsignedContentIgnored,
                 json!({ "reason": "text outside the signature is not read for commands, binding or relay" }),
-            ))?;
+            )?;
         }
         let route = match route {
             Route::Reply(id) if !covered.to_reporter => {
@@ -115,14 +114,15 @@ impl Pipeline<'_> {
             let stripped = strip::relay_body(&s.msg.text, s.msg.html.as_deref(), &members);
             match route {
                 Route::Reply(id) if !stripped.is_empty() => {
-                    tx.append_event(&event(
+                    rec.record(
+                        tx,
                         EventKind::RelayStripped,
                         json!({ "command_lines": stripped.removed.command_lines,
                                 "quoted_lines": stripped.removed.quoted_lines,
                                 "cut_at": stripped.removed.tail.map(strip::Tail::as_str),
                                 "cut_lines": stripped.removed.tail_lines,
                                 "member_mentions": stripped.removed.member_mentions }),
-                    ))?;
+                    )?;
                     self.relay(tx, id, &who, &stripped.text, s, now)?;
                 }
                 // Inside the team, names and addresses may stay.
@@ -131,10 +131,10 @@ impl Pipeline<'_> {
                     self.internal_note(tx, id, &who, &note.text, s, now)?;
                 }
                 Route::Reply(_) | Route::Internal(_) if !outcome.any => {
-                    tx.append_event(&event(
+                    rec.record(tx,
                         EventKind::TeamMailEmpty,
                         json!({ "reason": "nothing left to pass on after removing quotes, signature and commands" }),
-                    ))?;
+                    )?;
                 }
                 _ => {}
             }
@@ -481,13 +481,11 @@ impl Pipeline<'_> {
             return Ok(());
         };
         let author = who.member.email.to_string();
-        let event = |kind: EventKind, detail| NewEvent {
-            report_id: Some(report),
+        let rec = Recorder {
+            report: Some(report),
             at: now,
             actor: Actor::Named(&author),
             auth: who.method.audit(),
-            kind,
-            detail,
             message: Some(s.message),
         };
         let members = respond::team::team_members(self.config);
@@ -510,11 +508,11 @@ impl Pipeline<'_> {
         let verdict = leak::check(&lines, report.as_str(), &known, &exempt);
         if !verdict.passes() {
             // Counts only: the lines are internal, the event log is not.
-            tx.append_event(&event(
+            rec.record(tx,
                 EventKind::RelayRefused,
                 json!({ "reason": "internal-lines", "internal_lines": verdict.internal.len(),
                         "about_other_reports": verdict.internal.iter().filter(|l| l.other_report).count() }),
-            ))?;
+            )?;
             let program = &self.config.program;
             let notice = leak::refusal_notice(
                 report.as_str(),
@@ -556,10 +554,11 @@ impl Pipeline<'_> {
         let mail = match respond::compose::relay(self.config, original, text, now) {
             Ok(mail) => mail,
             Err(err) => {
-                tx.append_event(&event(
+                rec.record(
+                    tx,
                     EventKind::RelayFailed,
                     json!({ "reason": err.to_string() }),
-                ))?;
+                )?;
                 return Ok(());
             }
         };
@@ -583,19 +582,20 @@ impl Pipeline<'_> {
         };
         tx.record_relayed_lines(&author, &verdict.fresh, now)?;
         if protection != Protection::Hold {
-            tx.append_event(&event(
+            rec.record(tx,
                 EventKind::RelayedToReporter,
                 json!({ "message_id": message_id, "to": record.reporter, "protection": protection.as_str() }),
-            ))?;
+            )?;
         }
         // The first answer a person sends acknowledges the report.
         if record.state == ReportState::New {
-            tx.set_state(report, ReportState::Acknowledged, now)?;
-            tx.append_event(&event(
-                EventKind::StateChanged,
-                json!({ "to": "acknowledged", "change": "state: new → acknowledged",
-                        "reason": "first answer to the reporter" }),
-            ))?;
+            rec.change_state(
+                tx,
+                report,
+                ReportState::Acknowledged,
+                "state: new → acknowledged",
+                Some("first answer to the reporter"),
+            )?;
         }
         self.copy_to_team(
             tx,

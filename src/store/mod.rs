@@ -34,7 +34,7 @@ pub use read::{
     ReportDetail, ReportSummary,
 };
 pub use report_row::ReportRecord;
-pub use reports::NewEvent;
+pub use reports::{NewEvent, Recorder};
 pub use sla::{NoticeKind, SlaEvent};
 
 #[derive(Debug, thiserror::Error)]

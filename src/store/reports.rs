@@ -22,6 +22,70 @@ pub struct NewEvent<'a> {
     pub message: Option<i64>,
 }
 
+/// Records the events one message (or one act of the daemon) causes: the
+/// report, time, actor, authentication and message are fixed once, and each
+/// event adds only its kind and detail.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorder<'a> {
+    pub report: Option<&'a ReportId>,
+    pub at: Timestamp,
+    pub actor: Actor<'a>,
+    pub auth: Auth,
+    pub message: Option<i64>,
+}
+
+impl<'a> Recorder<'a> {
+    /// Appends one event.
+    pub fn record(&self, tx: &Tx<'_>, kind: EventKind, detail: Value) -> Result<i64> {
+        tx.append_event(&NewEvent {
+            report_id: self.report,
+            at: self.at,
+            actor: self.actor,
+            auth: self.auth,
+            kind,
+            detail,
+            message: self.message,
+        })
+    }
+
+    /// The same recorder for events about `report`.
+    pub fn about<'b>(&self, report: Option<&'b ReportId>) -> Recorder<'b>
+    where
+        'a: 'b,
+    {
+        Recorder { report, ..*self }
+    }
+
+    /// The same recorder for the daemon's own doing.
+    pub fn by_daemon(&self) -> Self {
+        Recorder {
+            actor: Actor::Daemon,
+            auth: Auth::None,
+            ..*self
+        }
+    }
+
+    /// Moves `report` to `to` and records it as `state-changed`, with what
+    /// changed and, when given, why.
+    pub fn change_state(
+        &self,
+        tx: &Tx<'_>,
+        report: &ReportId,
+        to: ReportState,
+        change: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        tx.set_state(report, to, self.at)?;
+        let mut detail = serde_json::json!({ "to": to.as_str(), "change": change });
+        if let Some(reason) = reason {
+            detail["reason"] = Value::from(reason);
+        }
+        self.about(Some(report))
+            .record(tx, EventKind::StateChanged, detail)?;
+        Ok(())
+    }
+}
+
 impl Tx<'_> {
     /// Allocates the next id of `year` and creates the report in state `new`.
     pub fn create_report(
