@@ -1,4 +1,4 @@
-//! IMAP helpers that need no server: locations, UID sets, features.
+//! IMAP helpers that need no server: UID sets, error kinds, locations.
 
 use super::*;
 
