@@ -224,8 +224,8 @@ mod tests {
                 .and_then(|d| d.team)
                 .and_then(|t| t.severity)
         };
-        assert_eq!(severity(&a).as_deref(), Some("critical"));
-        assert_eq!(severity(&b).as_deref(), Some("low"));
+        assert_eq!(severity(&a), Some(crate::report::Severity::Critical));
+        assert_eq!(severity(&b), Some(crate::report::Severity::Low));
         assert_eq!(kinds(&store, &a), ["cvss-set", "severity-set"]);
     }
 

@@ -105,6 +105,17 @@ pub(super) fn parse_cvss(text: &str) -> Result<CvssScore, String> {
         vector: vector.to_owned(),
         version,
         score: parsed.score(),
-        severity: Severity::from_cvss(parsed.severity()),
+        severity: severity_of(parsed.severity()),
     })
+}
+
+/// The severity a CVSS rating names.
+fn severity_of(severity: ::cvss::Severity) -> Severity {
+    match severity {
+        ::cvss::Severity::None => Severity::None,
+        ::cvss::Severity::Low => Severity::Low,
+        ::cvss::Severity::Medium => Severity::Medium,
+        ::cvss::Severity::High => Severity::High,
+        ::cvss::Severity::Critical => Severity::Critical,
+    }
 }

@@ -22,6 +22,7 @@ use jiff::civil::Date;
 use crate::config::Address;
 use crate::report::{ReportId, ReportState};
 
+pub use crate::report::Severity;
 pub use cvss::{CvssScore, CvssVersion};
 pub use parse::{REPLY_DIRECTIVE, parse_block, parse_command, take_reply_directive};
 pub use plan::plan;
@@ -101,61 +102,6 @@ impl Command {
             Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
             _ => Applies::Report,
         }
-    }
-}
-
-/// A report's severity, as `#severity` sets it and a CVSS score rates it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    None,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    /// All severities, mildest first.
-    pub const ALL: [Severity; 5] = [
-        Self::None,
-        Self::Low,
-        Self::Medium,
-        Self::High,
-        Self::Critical,
-    ];
-
-    /// The lower-case name: `none` … `critical`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
-    }
-
-    /// Parses a name in any case.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
-    }
-
-    fn from_cvss(severity: ::cvss::Severity) -> Self {
-        match severity {
-            ::cvss::Severity::None => Self::None,
-            ::cvss::Severity::Low => Self::Low,
-            ::cvss::Severity::Medium => Self::Medium,
-            ::cvss::Severity::High => Self::High,
-            ::cvss::Severity::Critical => Self::Critical,
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::report::{Credit, ReportState};
+use crate::report::{Credit, ReportState, Severity};
 use crate::store::ReportRecord;
 
 fn day(at: Timestamp, tz: &TimeZone) -> String {
@@ -70,7 +70,7 @@ pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
     line("Subject:", &r.subject);
     line("Opened:", &day(r.created_at, tz));
     line("Last activity:", &day(r.updated_at, tz));
-    line("Severity:", r.severity.as_deref().unwrap_or(none));
+    line("Severity:", r.severity.map_or(none, Severity::as_str));
     line("CVSS:", &cvss);
     line("Assignee:", r.assignee.as_deref().unwrap_or(none));
     line(
@@ -80,7 +80,8 @@ pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
     line("CVE:", r.cve.as_deref().unwrap_or(none));
     line("Credit:", &credit);
     line("Fixed in:", r.fixed_in.as_deref().unwrap_or(none));
-    line("Disclose on:", r.disclose_on.as_deref().unwrap_or(none));
+    let disclose_on = r.disclose_on.map(|d| d.to_string());
+    line("Disclose on:", disclose_on.as_deref().unwrap_or(none));
     line(
         "Fix extended:",
         &match r.fix_extension_days {

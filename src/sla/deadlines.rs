@@ -159,7 +159,7 @@ impl Timeline {
         let mut t = Timeline {
             opened: record.created_at,
             fix_extension_days: record.fix_extension_days,
-            disclose_on: record.disclose_on.as_deref().and_then(|d| d.parse().ok()),
+            disclose_on: record.disclose_on,
             ..Timeline::default()
         };
         let mut waiting_pause: Option<usize> = None;

@@ -165,7 +165,7 @@ fn summary_query(filter: &str) -> String {
     )
 }
 
-type SummaryRow = ((ReportRecord, String, String), u32);
+type SummaryRow = ((ReportRecord, report_row::Stored), u32);
 
 fn summary_row(row: &Row<'_>) -> rusqlite::Result<SummaryRow> {
     let last = row.as_ref().column_count() - 1;

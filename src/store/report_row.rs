@@ -6,7 +6,9 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Result, StoreError, Tx, ctx, from_ms};
-use crate::report::{Credit, ReportId, ReportState};
+use jiff::civil::Date;
+
+use crate::report::{Credit, ReportId, ReportState, Severity};
 
 /// One report with the team's facts about it.
 #[derive(Debug, Clone, Serialize)]
@@ -17,17 +19,17 @@ pub struct ReportRecord {
     pub subject: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
     pub cvss_vector: Option<String>,
     pub cvss_score: Option<f64>,
-    pub cvss_severity: Option<String>,
+    pub cvss_severity: Option<Severity>,
     pub assignee: Option<String>,
     pub duplicate_of: Option<ReportId>,
     pub cve: Option<String>,
     pub credit: Credit,
     pub fixed_in: Option<String>,
-    /// `YYYY-MM-DD`, program time.
-    pub disclose_on: Option<String>,
+    /// The agreed disclosure day, program time (`YYYY-MM-DD` in JSON).
+    pub disclose_on: Option<Date>,
     pub fix_extension_days: u32,
     /// `#waiting`: the SLA waits for the reporter.
     pub waiting: bool,
@@ -67,9 +69,18 @@ pub(super) const RECORD_COLUMNS: &str = "id, state, reporter, subject, created_a
     severity, cvss_vector, cvss_score, cvss_severity, assignee, duplicate_of, cve, credit,
     credit_name, credit_url, fixed_in, disclose_on, fix_extension_days, waiting, tags";
 
+/// The text columns of a row that [`finish`] checks and types.
+pub(super) struct Stored {
+    state: String,
+    tags: String,
+    severity: Option<String>,
+    cvss_severity: Option<String>,
+    disclose_on: Option<String>,
+}
+
 /// A row of [`RECORD_COLUMNS`] (columns after them are left alone), with the
-/// state and tags as stored; [`finish`] checks them.
-pub(super) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord, String, String)> {
+/// columns that need checking as stored; [`finish`] checks them.
+pub(super) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord, Stored)> {
     let credit = match row.get::<_, String>(13)?.as_str() {
         "named" => Credit::Named {
             name: row.get::<_, Option<String>>(14)?.unwrap_or_default(),
@@ -78,8 +89,13 @@ pub(super) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord,
         "none" => Credit::None,
         _ => Credit::Unknown,
     };
-    let state: String = row.get(1)?;
-    let tags: String = row.get(20)?;
+    let stored = Stored {
+        state: row.get(1)?,
+        tags: row.get(20)?,
+        severity: row.get(6)?,
+        cvss_severity: row.get(9)?,
+        disclose_on: row.get(17)?,
+    };
     Ok((
         ReportRecord {
             id: ReportId::from_stored(row.get(0)?),
@@ -88,34 +104,48 @@ pub(super) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord,
             subject: row.get(3)?,
             created_at: from_ms(row.get(4)?),
             updated_at: from_ms(row.get(5)?),
-            severity: row.get(6)?,
+            severity: None,
             cvss_vector: row.get(7)?,
             cvss_score: row.get(8)?,
-            cvss_severity: row.get(9)?,
+            cvss_severity: None,
             assignee: row.get(10)?,
             duplicate_of: row.get::<_, Option<String>>(11)?.map(ReportId::from_stored),
             cve: row.get(12)?,
             credit,
             fixed_in: row.get(16)?,
-            disclose_on: row.get(17)?,
+            disclose_on: None,
             fix_extension_days: row.get(18)?,
             waiting: row.get::<_, i64>(19)? != 0,
             tags: Vec::new(),
         },
-        state,
-        tags,
+        stored,
     ))
 }
 
-pub(super) fn finish((mut r, state, tags): (ReportRecord, String, String)) -> Result<ReportRecord> {
-    r.state = state.parse().map_err(|_| StoreError::Corrupt {
+pub(super) fn finish((mut r, stored): (ReportRecord, Stored)) -> Result<ReportRecord> {
+    r.state = stored.state.parse().map_err(|_| StoreError::Corrupt {
         what: "report state",
-        detail: state,
+        detail: stored.state.clone(),
     })?;
-    r.tags = serde_json::from_str(&tags).map_err(|err| StoreError::Corrupt {
+    r.tags = serde_json::from_str(&stored.tags).map_err(|err| StoreError::Corrupt {
         what: "report tags",
         detail: err.to_string(),
     })?;
+    let severity = |text: Option<String>, what| {
+        text.map(|t| Severity::parse(&t).ok_or(StoreError::Corrupt { what, detail: t }))
+            .transpose()
+    };
+    r.severity = severity(stored.severity, "report severity")?;
+    r.cvss_severity = severity(stored.cvss_severity, "report CVSS severity")?;
+    r.disclose_on = stored
+        .disclose_on
+        .map(|d| {
+            d.parse::<Date>().map_err(|err| StoreError::Corrupt {
+                what: "disclosure date",
+                detail: format!("{d}: {err}"),
+            })
+        })
+        .transpose()?;
     Ok(r)
 }
 

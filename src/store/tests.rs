@@ -462,9 +462,9 @@ fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
         })
         .expect("write");
     let r = record.expect("report");
-    assert_eq!(r.severity.as_deref(), Some("high"));
+    assert_eq!(r.severity.map(|s| s.as_str()), Some("high"));
     assert_eq!(r.cvss_score, Some(9.8));
-    assert_eq!(r.cvss_severity.as_deref(), Some("critical"));
+    assert_eq!(r.cvss_severity.map(|s| s.as_str()), Some("critical"));
     assert_eq!(r.assignee.as_deref(), Some("alice@example.org"));
     assert_eq!(
         r.duplicate_of.as_ref().map(|i| i.as_str()),
@@ -479,7 +479,10 @@ fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
         }
     );
     assert_eq!(r.fixed_in.as_deref(), Some("3.1.1"));
-    assert_eq!(r.disclose_on.as_deref(), Some("2027-02-21"));
+    assert_eq!(
+        r.disclose_on.map(|d| d.to_string()).as_deref(),
+        Some("2027-02-21")
+    );
     assert_eq!(r.fix_extension_days, 30);
     assert!(r.waiting);
     assert_eq!(r.tags, ["non-issue", "spf"]);

@@ -212,7 +212,7 @@ fn fix_runs_from_acceptance_plus_extensions_and_disclosure_from_the_fix() {
 #[test]
 fn an_explicit_date_is_not_moved_by_a_pause() {
     let r = ReportRecord {
-        disclose_on: Some("2026-12-01".into()),
+        disclose_on: Some(jiff::civil::date(2026, 12, 1)),
         ..record("2026-11-02T10:00:00+01:00")
     };
     let events = [plain("2026-11-03T10:00:00+01:00", "waiting-started")];
