@@ -17,8 +17,8 @@ use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
 use crate::respond;
 use crate::store::{
-    KeyRecord, MessageCrypto, NewEvent, NewKey, NewKeyConfirmation, NewMail, Recorder, StoreError,
-    Tx,
+    KeyRecord, KeyStatus, MessageCrypto, NewEvent, NewKey, NewKeyConfirmation, NewMail, Recorder,
+    StoreError, Tx,
 };
 
 /// Opens `raw` with the team keys and `known` certificates, and merges what the
@@ -93,7 +93,7 @@ impl Pipeline<'_> {
         let mut certs: Vec<Cert> = tx
             .keys_for_address(address)?
             .iter()
-            .filter(|k| !current_only || k.status == "current")
+            .filter(|k| !current_only || k.status == KeyStatus::Current)
             .filter_map(|k| learn::from_bytes(&k.cert))
             .collect();
         certs.extend(self.crypto.keyring_for(address).map(|f| f.cert));
@@ -113,7 +113,7 @@ impl Pipeline<'_> {
         let mut certs: Vec<Cert> = tx
             .keys_for_address(address)?
             .iter()
-            .filter(|k| k.status == "current")
+            .filter(|k| k.status == KeyStatus::Current)
             .filter(|k| !confidential || Trust::parse(&k.trust).is_proven())
             .filter_map(|k| learn::from_bytes(&k.cert))
             .collect();
@@ -204,7 +204,7 @@ impl Pipeline<'_> {
                     }
                 }
                 KeyDecision::First { trust } => {
-                    tx.insert_key(&new_key("current", trust), now)?;
+                    tx.insert_key(&new_key(KeyStatus::Current, trust), now)?;
                     rec.record(tx,
                         EventKind::KeyLearned,
                         json!({ "address": address, "fingerprint": fingerprint, "source": source, "trust": trust.as_str() }),
@@ -214,7 +214,7 @@ impl Pipeline<'_> {
                     }
                 }
                 KeyDecision::Rotate { old, trust } => {
-                    tx.insert_key(&new_key("pending", trust), now)?;
+                    tx.insert_key(&new_key(KeyStatus::Pending, trust), now)?;
                     tx.make_key_current(address, &fingerprint)?;
                     rec.record(tx,
                         EventKind::KeyRotated,
@@ -226,7 +226,7 @@ impl Pipeline<'_> {
                     }
                 }
                 KeyDecision::Supersede { old, trust } => {
-                    tx.insert_key(&new_key("pending", trust), now)?;
+                    tx.insert_key(&new_key(KeyStatus::Pending, trust), now)?;
                     tx.make_key_current(address, &fingerprint)?;
                     rec.record(tx,
                         EventKind::KeySuperseded,
@@ -236,7 +236,7 @@ impl Pipeline<'_> {
                     self.release_held(tx, address, &key.cert, report, Some(message), now)?;
                 }
                 KeyDecision::Changed { current, trust } => {
-                    tx.insert_key(&new_key("pending", trust), now)?;
+                    tx.insert_key(&new_key(KeyStatus::Pending, trust), now)?;
                     rec.record(tx,
                         EventKind::KeyChanged,
                         json!({ "address": address, "current": current, "new": fingerprint, "source": source,
@@ -388,7 +388,7 @@ impl Pipeline<'_> {
                 .find(|k| k.fingerprint == c.fingerprint);
             let cert = key
                 .as_ref()
-                .filter(|k| k.status != "replaced")
+                .filter(|k| k.status != KeyStatus::Replaced)
                 .and_then(|k| learn::from_bytes(&k.cert))
                 .filter(|cert| crypto::seal::usable_for_encryption(cert, now));
             let refusal = refusal.or(match cert {
@@ -461,7 +461,7 @@ impl Pipeline<'_> {
         let keys = tx.keys_for_address(address)?;
         if keys
             .iter()
-            .any(|k| k.status == "current" && Trust::parse(&k.trust).is_proven())
+            .any(|k| k.status == KeyStatus::Current && Trust::parse(&k.trust).is_proven())
         {
             return Ok(());
         }
@@ -643,7 +643,7 @@ impl Pipeline<'_> {
             return Ok(None);
         };
         let trust = Trust::parse(&key.trust);
-        if key.status == "current" && trust.is_proven() {
+        if key.status == KeyStatus::Current && trust.is_proven() {
             return Ok(Some(KeyAccepted {
                 replaces: None,
                 released: 0,
@@ -713,14 +713,14 @@ fn known_key(k: &KeyRecord) -> learn::KnownKey {
     learn::KnownKey {
         id: k.id,
         fingerprint: k.fingerprint.clone(),
-        current: k.status == "current",
+        current: k.status == KeyStatus::Current,
         trust: Trust::parse(&k.trust),
     }
 }
 
 fn current_of(keys: &[KeyRecord]) -> Option<String> {
     keys.iter()
-        .find(|k| k.status == "current")
+        .find(|k| k.status == KeyStatus::Current)
         .map(|k| k.fingerprint.clone())
 }
 

@@ -26,6 +26,43 @@ pub struct MessageCrypto<'a> {
     pub decrypted: Option<&'a [u8]>,
 }
 
+/// Where a correspondent's key stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// The key mail to the address is encrypted to.
+    Current,
+    /// Arrived later and waits: not used until it is proven.
+    Pending,
+    /// Was current once; another key took its place.
+    Replaced,
+}
+
+impl KeyStatus {
+    /// The stored name: `current`, `pending` or `replaced`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Pending => "pending",
+            Self::Replaced => "replaced",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Current, Self::Pending, Self::Replaced]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+impl rusqlite::types::FromSql for KeyStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Self::parse(text).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("unknown key status `{text}`").into())
+        })
+    }
+}
+
 /// A stored public key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
@@ -34,8 +71,7 @@ pub struct KeyRecord {
     pub fingerprint: String,
     pub cert: Vec<u8>,
     pub source: String,
-    /// `current`, `pending` or `replaced`.
-    pub status: String,
+    pub status: KeyStatus,
     /// How far it is trusted (`crypto::learn::Trust`): `keyring`, `confirmed`,
     /// or, unproven, `signed`, `encrypted`, `attached`, `autocrypt`.
     pub trust: String,
@@ -50,7 +86,7 @@ pub struct NewKey<'a> {
     pub fingerprint: &'a str,
     pub cert: &'a [u8],
     pub source: &'a str,
-    pub status: &'a str,
+    pub status: KeyStatus,
     pub trust: &'a str,
     /// The message that carried it.
     pub message: Option<i64>,
@@ -215,7 +251,7 @@ impl Tx<'_> {
                     key.fingerprint,
                     key.cert,
                     key.source,
-                    key.status,
+                    key.status.as_str(),
                     key.trust,
                     ms(at),
                     key.message
@@ -236,10 +272,10 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn set_key_status(&self, id: i64, status: &str) -> Result<()> {
+    pub fn set_key_status(&self, id: i64, status: KeyStatus) -> Result<()> {
         self.conn
             .prepare_cached("UPDATE participant_keys SET status = ?2 WHERE id = ?1")
-            .and_then(|mut stmt| stmt.execute(params![id, status]))
+            .and_then(|mut stmt| stmt.execute(params![id, status.as_str()]))
             .map_err(ctx("changing a public key's status"))?;
         Ok(())
     }
@@ -276,7 +312,7 @@ impl Tx<'_> {
             )
             .and_then(|mut stmt| stmt.execute(params![address, id]))
             .map_err(ctx("replacing a public key"))?;
-        self.set_key_status(id, "current")?;
+        self.set_key_status(id, KeyStatus::Current)?;
         Ok(true)
     }
 

@@ -26,7 +26,9 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use cursors::Cursor;
 pub use internal::LineFingerprint;
-pub use keys::{HeldMail, KeyConfirmation, KeyRecord, MessageCrypto, NewKey, NewKeyConfirmation};
+pub use keys::{
+    HeldMail, KeyConfirmation, KeyRecord, KeyStatus, MessageCrypto, NewKey, NewKeyConfirmation,
+};
 pub use messages::{NewAttachment, NewMessage, StoredMessage};
 pub use outbox::{NewMail, QueuedMail, SentMail};
 pub use read::{

@@ -371,8 +371,8 @@ fn a_second_key_for_an_address_becomes_current_only_when_made_so() {
                 trust: "attached",
                 message: None,
             };
-            tx.insert_key(&key("AAAA", "autocrypt", "current"), at(0))?;
-            tx.insert_key(&key("BBBB", "attachment", "pending"), at(1))?;
+            tx.insert_key(&key("AAAA", "autocrypt", KeyStatus::Current), at(0))?;
+            tx.insert_key(&key("BBBB", "attachment", KeyStatus::Pending), at(1))?;
             Ok::<_, StoreError>(())
         })
         .expect("insert");

@@ -698,7 +698,7 @@ fn stored_keys(env: &Env, address: &str) -> Vec<(String, String, String)> {
         .key_history(address)
         .expect("keys")
         .into_iter()
-        .map(|k| (k.fingerprint, k.status, k.trust))
+        .map(|k| (k.fingerprint, k.status.as_str().to_owned(), k.trust))
         .collect()
 }
 
