@@ -15,9 +15,8 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use super::SendError;
+use super::{Outgoing, SendError};
 use crate::config::{Server, SmtpConfig, TlsMode};
-use crate::store::QueuedMail;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmtpSetupError {
@@ -107,33 +106,40 @@ impl SmtpTransport {
         }
     }
 
-    /// Delivers each mail, one connection per mail. Blocking: call it from a
-    /// blocking thread (it drives the async client on the runtime). Once the
-    /// server cannot be reached or refuses us, the rest are not tried: no mail
-    /// is to blame, and each gets the same transient error.
-    pub fn send_batch(&self, mails: &[QueuedMail]) -> Vec<Result<(), SendError>> {
+    /// Delivers each mail, one connection per mail, and tells `done` each
+    /// result. Blocking: call it from a blocking thread (it drives the async
+    /// client on the runtime). Once the server cannot be reached or refuses us,
+    /// the rest are not tried: no mail is to blame, and each gets the same
+    /// transient error.
+    pub fn send_batch<E>(
+        &self,
+        mails: &[Outgoing<'_>],
+        mut done: impl FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.runtime.block_on(async {
-            let mut results: Vec<Result<(), SendError>> = Vec::with_capacity(mails.len());
-            for mail in mails {
-                let result = self.send(mail).await;
-                let path_broken = matches!(&result, Err(err) if err.transient);
-                results.push(result);
-                if path_broken {
-                    let err = results.last().cloned().unwrap_or(Ok(()));
-                    results.resize(mails.len(), err);
-                    break;
+            let mut path_broken: Option<SendError> = None;
+            for (i, mail) in mails.iter().enumerate() {
+                let result = match &path_broken {
+                    Some(err) => Err(err.clone()),
+                    None => self.send(mail).await,
+                };
+                if let Err(err) = &result
+                    && err.transient
+                {
+                    path_broken = Some(err.clone());
                 }
+                done(i, result)?;
             }
-            results
+            Ok(())
         })
     }
 
-    async fn send(&self, mail: &QueuedMail) -> Result<(), SendError> {
-        let envelope = super::envelope(mail)?;
+    async fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError> {
+        let envelope = super::lettre_envelope(&mail.envelope)?;
         // The whole exchange, data included, gets a generous multiple of the
         // per-operation timeout: a large mail over a slow link is not a hang.
         let limit = self.server.timeout.saturating_mul(4);
-        match tokio::time::timeout(limit, self.inner.send_raw(&envelope, &mail.raw)).await {
+        match tokio::time::timeout(limit, self.inner.send_raw(&envelope, mail.bytes)).await {
             Ok(Ok(response)) => {
                 tracing::debug!(message_id = %mail.message_id, code = %response.code(), "accepted by SMTP server");
                 Ok(())
