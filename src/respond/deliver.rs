@@ -41,7 +41,7 @@ pub fn backoff(retry: &Retry, attempts: u32) -> Duration {
 ///
 /// Due rows are read through `reader`, a connection of its own (WAL readers never
 /// wait for the writer), walking ids upwards so that a row is tried once per pass.
-/// Each batch goes to the transport at once. A row is
+/// Each batch goes to the transport at once (over SMTP, one connection). A row is
 /// marked sent only after the transport took it, so a crash in between can send
 /// it again, with the same Message-ID (at least once). Mail that left over the
 /// network is recorded through the shared `store` as soon as the server took it,
