@@ -13,8 +13,9 @@
 //! before the next mail starts. (lettre's call that sends the content waits for
 //! that reply, so the next mail's commands cannot ride along with the content.)
 //! Each result is told to the caller before the next mail goes out, so that it
-//! can be recorded first: a crash can resend at most the mail in flight. lettre's
-//! timeout covers only the TCP connect, so every exchange runs under ours.
+//! can be recorded first: a crash can resend at most the mail in flight. Every
+//! step runs under the configured timeout, a mail's content under four times it
+//! (a large mail over a slow link is not a hang).
 //!
 //! Results are classified by who is at fault. A 5xx answer to one mail (sender,
 //! recipient or message refused) fails that mail at once, with the server's
