@@ -14,7 +14,7 @@ use crate::audit::{Actor, Auth, EventKind};
 use crate::config::{Config, Retry};
 use crate::report::ReportId;
 use crate::store::{NewEvent, QueuedMail, Store, StoreError, Tx, lock};
-use crate::transport::{SendError, Transport};
+use crate::transport::{Envelope, Outgoing, SendError, Transport};
 
 /// The outbox kind of delivery-failure notices; their own failures are only
 /// logged, never reported by mail (that could loop).
@@ -42,10 +42,16 @@ pub fn backoff(retry: &Retry, attempts: u32) -> Duration {
 ///
 /// Due rows are read through `reader`, a connection of its own (WAL readers never
 /// wait for the writer), walking ids upwards so that a row is tried once per pass.
-/// Results are recorded through the shared `store` whenever its lock is free, and
-/// at the latest when the pass ends: sending does not wait for the ingest worker's
-/// transaction. A row is marked sent only after the transport took it, so a crash
-/// in between can send it again, with the same Message-ID (at least once).
+/// Each batch goes to the transport at once (over SMTP, one connection). A row is
+/// marked sent only after the transport took it, so a crash in between can send
+/// it again, with the same Message-ID (at least once). Mail that left over the
+/// network is recorded through the shared `store` as soon as the server took it,
+/// before the next mail goes out, so a crash resends at most the mail in flight;
+/// failures wait for the next success or the end of the batch (a crash only
+/// retries them sooner). The file transport rewrites the same file when a mail
+/// is sent again, so its results are recorded whenever the store's lock is free,
+/// and at the latest when the pass ends: writing files does not wait for the
+/// ingest worker's transaction.
 pub fn deliver_due(
     store: &Mutex<Store>,
     reader: &Store,
@@ -62,33 +68,62 @@ pub fn deliver_due(
     };
     let mut run = DeliveryRun::default();
     let mut unrecorded: Vec<(QueuedMail, Result<(), SendError>)> = Vec::new();
-    let chunk = transport.batch_size().min(batch).max(1);
+    let at_once = !transport.idempotent();
     let mut after = 0;
     loop {
-        let due = reader.read().due_mail(now, after, batch)?;
+        let due = reader.read().due_mail(now, after, batch.max(1))?;
         let Some(last) = due.last() else {
             if !unrecorded.is_empty() {
-                record(&mut lock(store), &mut unrecorded, &ctx, &mut run)?;
+                let results = unrecorded.iter().map(|(mail, result)| (mail, result));
+                record(&mut lock(store), results, &ctx, &mut run)?;
             }
             return Ok(run);
         };
         after = last.id;
-        let mut due = due.into_iter().peekable();
-        while due.peek().is_some() {
-            let mails: Vec<QueuedMail> = due.by_ref().take(chunk).collect();
-            let started = std::time::Instant::now();
-            let results = transport.send_batch(&mails);
-            tracing::debug!(mails = mails.len(), send = ?started.elapsed(), "delivery batch");
-            unrecorded.extend(mails.into_iter().zip(results));
-            // Mail that left over the network is recorded at once: a crash now
-            // would send it again. Files are idempotent, so there recording may
-            // wait until the ingest worker lets go of the store.
-            if transport.batch_size() == 1 {
-                record(&mut lock(store), &mut unrecorded, &ctx, &mut run)?;
-            } else if let Ok(mut guard) = store.try_lock() {
-                record(&mut guard, &mut unrecorded, &ctx, &mut run)?;
+        let mails: Vec<Outgoing<'_>> = due.iter().map(outgoing).collect();
+        let mut results: Vec<(usize, Result<(), SendError>)> = Vec::new();
+        let started = std::time::Instant::now();
+        transport.send_batch(&mails, |i, result| {
+            let sent = result.is_ok();
+            results.push((i, result));
+            if at_once && sent {
+                let told = results.iter().map(|(i, result)| (&due[*i], result));
+                record(&mut lock(store), told, &ctx, &mut run)?;
+                results.clear();
             }
+            Ok::<_, StoreError>(())
+        })?;
+        tracing::debug!(mails = due.len(), send = ?started.elapsed(), "delivery batch");
+        if at_once {
+            if !results.is_empty() {
+                let told = results.iter().map(|(i, result)| (&due[*i], result));
+                record(&mut lock(store), told, &ctx, &mut run)?;
+            }
+            continue;
         }
+        let mut due: Vec<Option<QueuedMail>> = due.into_iter().map(Some).collect();
+        unrecorded.extend(
+            results
+                .into_iter()
+                .filter_map(|(i, result)| Some((due.get_mut(i)?.take()?, result))),
+        );
+        if let Ok(mut guard) = store.try_lock() {
+            let results = unrecorded.iter().map(|(mail, result)| (mail, result));
+            record(&mut guard, results, &ctx, &mut run)?;
+            unrecorded.clear();
+        }
+    }
+}
+
+/// What the transport needs of an outbox row.
+fn outgoing(mail: &QueuedMail) -> Outgoing<'_> {
+    Outgoing {
+        message_id: &mail.message_id,
+        envelope: Envelope {
+            from: &mail.envelope_from,
+            recipients: &mail.recipients,
+        },
+        bytes: &mail.raw,
     }
 }
 
@@ -107,10 +142,10 @@ struct RecordCtx<'a> {
     now: Timestamp,
 }
 
-/// Records delivery results in one transaction and empties `results`.
-fn record(
+/// Records delivery results in one transaction.
+fn record<'m>(
     store: &mut Store,
-    results: &mut Vec<(QueuedMail, Result<(), SendError>)>,
+    results: impl IntoIterator<Item = (&'m QueuedMail, &'m Result<(), SendError>)>,
     ctx: &RecordCtx<'_>,
     run: &mut DeliveryRun,
 ) -> Result<(), StoreError> {
@@ -118,7 +153,7 @@ fn record(
     let now = ctx.now;
     store.write(|w| {
         let tx = w.tx();
-        for (mail, result) in results.iter() {
+        for (mail, result) in results {
             match result {
                 Ok(()) => {
                     if tx.mark_sent(mail.id, now)? {
@@ -148,9 +183,7 @@ fn record(
             }
         }
         Ok::<_, StoreError>(())
-    })?;
-    results.clear();
-    Ok(())
+    })
 }
 
 /// Records the failure on the mail's report and queues a notice to the team.

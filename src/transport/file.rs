@@ -1,8 +1,8 @@
 //! The file transport: each mail becomes `<Message-ID>.eml` in a directory. It is
 //! written in `.tmp/` beside them and renamed into place (as Maildir does), so a
 //! reader never sees half a mail and the large directory changes once per mail.
-//! The name comes from the Message-ID, so sending the same row again rewrites the
-//! same file. The envelope sender is recorded as a `Return-Path:` line on top,
+//! The name comes from the Message-ID, so sending the same mail again rewrites
+//! the same file. The envelope sender is recorded as a `Return-Path:` line on top,
 //! as a delivery agent records it, so the file shows where a bounce would go.
 
 use std::fs::{self, File};
@@ -10,8 +10,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::SendError;
-use crate::store::QueuedMail;
+use super::{Outgoing, SendError};
 
 #[derive(Debug)]
 pub struct FileTransport {
@@ -58,7 +57,7 @@ impl FileTransport {
             })
     }
 
-    pub fn send_batch(&self, mails: &[QueuedMail]) -> Vec<Result<(), SendError>> {
+    pub fn send_batch(&self, mails: &[Outgoing<'_>]) -> Vec<Result<(), SendError>> {
         if let Err(err) = fs::create_dir_all(self.tmp_dir()) {
             let err =
                 SendError::transient(format!("cannot create {}: {err}", self.tmp_dir().display()));
@@ -81,8 +80,8 @@ impl FileTransport {
         results
     }
 
-    fn write_one(&self, mail: &QueuedMail) -> Result<(), SendError> {
-        let target = self.path_for(&mail.message_id);
+    fn write_one(&self, mail: &Outgoing<'_>) -> Result<(), SendError> {
+        let target = self.path_for(mail.message_id);
         let tmp = self
             .tmp_dir()
             .join(target.file_name().unwrap_or(std::ffi::OsStr::new("mail")));
@@ -94,7 +93,7 @@ impl FileTransport {
                 .mode(0o600)
                 .open(&tmp)?;
             file.write_all(&return_path_line(mail))?;
-            file.write_all(&mail.raw)?;
+            file.write_all(mail.bytes)?;
             drop(file);
             fs::rename(&tmp, &target)
         };
@@ -106,15 +105,16 @@ impl FileTransport {
 }
 
 /// `Return-Path: <envelope sender>` in the mail's own line ending.
-fn return_path_line(mail: &QueuedMail) -> Vec<u8> {
-    let first_line = mail.raw.split(|b| *b == b'\n').next().unwrap_or_default();
+fn return_path_line(mail: &Outgoing<'_>) -> Vec<u8> {
+    let first_line = mail.bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let eol = if first_line.ends_with(b"\r") {
         "\r\n"
     } else {
         "\n"
     };
     let sender: String = mail
-        .envelope_from
+        .envelope
+        .from
         .chars()
         .filter(|c| !c.is_control() && !c.is_whitespace() && !"<>".contains(*c))
         .collect();
@@ -137,19 +137,18 @@ fn sync_filesystem(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiff::Timestamp;
+    use crate::transport::Envelope;
 
-    fn mail(id: &str) -> QueuedMail {
-        QueuedMail {
-            report_id: None,
-            kind: "acknowledgement".into(),
-            id: 1,
-            message_id: id.into(),
-            envelope_from: "security@example.org".into(),
-            recipients: vec!["r@example.net".into()],
-            raw: b"Subject: hi\r\n\r\nbody\r\n".to_vec(),
-            attempts: 0,
-            created_at: Timestamp::UNIX_EPOCH,
+    const RECIPIENTS: &[String] = &[];
+
+    fn mail(id: &str) -> Outgoing<'_> {
+        Outgoing {
+            message_id: id,
+            envelope: Envelope {
+                from: "security@example.org",
+                recipients: RECIPIENTS,
+            },
+            bytes: b"Subject: hi\r\n\r\nbody\r\n",
         }
     }
 
@@ -179,11 +178,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let t = FileTransport::new(dir.path().join("out"));
         let mut m = mail("disclosed.b@example.org");
-        m.envelope_from = "security+bounce-0123@example.org".into();
-        assert!(t.send_batch(&[m.clone()])[0].is_ok());
+        m.envelope.from = "security+bounce-0123@example.org";
+        assert!(t.send_batch(&[m])[0].is_ok());
         let written = fs::read(t.path_for("disclosed.b@example.org")).expect("read");
         let mut want = b"Return-Path: <security+bounce-0123@example.org>\r\n".to_vec();
-        want.extend_from_slice(&m.raw);
+        want.extend_from_slice(m.bytes);
         assert_eq!(written, want);
     }
 

@@ -1,27 +1,48 @@
 //! Transports hand a rendered mail to the world: `file` (one `.eml` per mail, for
 //! demos, tests and pick-up directories), `sendmail` (a local MTA) and `smtp` (a
-//! mail server), all behind [`Transport::send_batch`].
+//! mail server), all behind [`Transport::send_batch`]. They see only an
+//! [`Outgoing`] mail: its Message-ID, its envelope and its bytes; where it came
+//! from (the outbox) and what a result means for it is the caller's business.
 
 mod file;
 mod sendmail;
 mod smtp;
 
 use crate::config::TransportKind;
-use crate::store::QueuedMail;
 
 pub use file::FileTransport;
 pub use sendmail::SendmailTransport;
 pub use smtp::{SmtpSetupError, SmtpTransport};
 
-/// The SMTP envelope of a queued mail; an address lettre cannot take fails the
+/// Who a mail is from and to as the mail system sees it (SMTP's `MAIL FROM`
+/// and `RCPT TO`), whatever its header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    /// Where bounces go.
+    pub from: &'a str,
+    pub recipients: &'a [String],
+}
+
+/// One rendered mail to hand over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outgoing<'a> {
+    /// Names the mail in logs and the file transport's file; sending the same
+    /// mail again keeps it.
+    pub message_id: &'a str,
+    pub envelope: Envelope<'a>,
+    /// The whole message, header and body, as it goes out.
+    pub bytes: &'a [u8],
+}
+
+/// The envelope as lettre takes it; an address lettre cannot take fails the
 /// mail for good.
-fn envelope(mail: &QueuedMail) -> Result<lettre::address::Envelope, SendError> {
+fn lettre_envelope(envelope: &Envelope<'_>) -> Result<lettre::address::Envelope, SendError> {
     let parse = |a: &str| {
         a.parse::<lettre::Address>()
             .map_err(|err| SendError::permanent(format!("invalid address `{a}`: {err}")))
     };
-    let from = parse(&mail.envelope_from)?;
-    let to = mail
+    let from = parse(envelope.from)?;
+    let to = envelope
         .recipients
         .iter()
         .map(|r| parse(r))
@@ -86,23 +107,38 @@ impl Transport {
         }
     }
 
-    /// How many mails to hand over at once. The file transport syncs once per
-    /// batch; mail sent over the network is sent, and recorded, one by one, so a
-    /// crash can resend at most the one mail in flight.
-    pub fn batch_size(&self) -> usize {
-        match self {
-            Self::File(_) => 512,
-            Self::Sendmail(_) | Self::Smtp(_) => 1,
-        }
+    /// Whether handing the same mail over twice leaves one copy. True of the
+    /// file transport (it rewrites the same file); a mail server delivers a
+    /// resent mail again.
+    pub fn idempotent(&self) -> bool {
+        matches!(self, Self::File(_))
     }
 
-    /// Delivers each mail; the result for each, in order. Blocking: run it off the
-    /// async threads.
-    pub fn send_batch(&self, mails: &[QueuedMail]) -> Vec<Result<(), SendError>> {
+    /// Hands over each mail, in order, and tells `done` each one's result (with
+    /// its index) as soon as it is final: over the network right after the
+    /// server's answer, before the next mail goes out, so that the caller can
+    /// record it first; the file transport tells them all after one sync. An
+    /// error from `done` stops the batch: the mails not yet told of are not
+    /// sent. Blocking: run it off the async threads.
+    pub fn send_batch<E>(
+        &self,
+        mails: &[Outgoing<'_>],
+        mut done: impl FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+    ) -> Result<(), E> {
         match self {
-            Self::File(f) => f.send_batch(mails),
-            Self::Sendmail(s) => mails.iter().map(|m| s.send(m)).collect(),
-            Self::Smtp(s) => s.send_batch(mails),
+            Self::File(f) => {
+                for (i, result) in f.send_batch(mails).into_iter().enumerate() {
+                    done(i, result)?;
+                }
+                Ok(())
+            }
+            Self::Sendmail(s) => {
+                for (i, mail) in mails.iter().enumerate() {
+                    done(i, s.send(mail))?;
+                }
+                Ok(())
+            }
+            Self::Smtp(s) => s.send_batch(mails, done),
         }
     }
 

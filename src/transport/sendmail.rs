@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use lettre::Transport as _;
 
-use super::SendError;
-use crate::store::QueuedMail;
+use super::{Outgoing, SendError};
 
 #[derive(Debug)]
 pub struct SendmailTransport {
@@ -40,10 +39,10 @@ impl SendmailTransport {
         }
     }
 
-    pub fn send(&self, mail: &QueuedMail) -> Result<(), SendError> {
-        let envelope = super::envelope(mail)?;
+    pub fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError> {
+        let envelope = super::lettre_envelope(&mail.envelope)?;
         // A failing MTA (queue full, not running) may well work later: retry.
-        self.inner.send_raw(&envelope, &mail.raw).map_err(|err| {
+        self.inner.send_raw(&envelope, mail.bytes).map_err(|err| {
             SendError::transient(format!("{} failed: {err}", self.command.display()))
         })
     }
@@ -52,20 +51,19 @@ impl SendmailTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiff::Timestamp;
+    use crate::transport::Envelope;
     use std::os::unix::fs::PermissionsExt;
 
-    fn mail() -> QueuedMail {
-        QueuedMail {
-            report_id: None,
-            kind: "acknowledgement".into(),
-            id: 1,
-            message_id: "disclosed.x@example.org".into(),
-            envelope_from: "security@example.org".into(),
-            recipients: vec!["r@example.net".into()],
-            raw: b"Subject: hi\r\n\r\nbody\r\n".to_vec(),
-            attempts: 0,
-            created_at: Timestamp::UNIX_EPOCH,
+    const RAW: &[u8] = b"Subject: hi\r\n\r\nbody\r\n";
+
+    fn mail(recipients: &[String]) -> Outgoing<'_> {
+        Outgoing {
+            message_id: "disclosed.x@example.org",
+            envelope: Envelope {
+                from: "security@example.org",
+                recipients,
+            },
+            bytes: RAW,
         }
     }
 
@@ -86,8 +84,9 @@ mod tests {
         );
         let t = SendmailTransport::new(cmd);
         t.check().expect("executable");
-        t.send(&mail()).expect("sent");
-        assert_eq!(std::fs::read(&out).expect("output"), mail().raw);
+        let to = ["r@example.net".to_owned()];
+        t.send(&mail(&to)).expect("sent");
+        assert_eq!(std::fs::read(&out).expect("output"), RAW);
         let args = std::fs::read_to_string(dir.path().join("out.args")).expect("args");
         assert!(args.contains("-f security@example.org"), "{args}");
         assert!(args.contains("r@example.net"), "{args}");
@@ -100,7 +99,8 @@ mod tests {
             dir.path(),
             "cat >/dev/null; echo queue full >&2; exit 75",
         ));
-        let err = t.send(&mail()).expect_err("exit 75 accepted");
+        let to = ["r@example.net".to_owned()];
+        let err = t.send(&mail(&to)).expect_err("exit 75 accepted");
         assert!(err.transient);
         let missing = SendmailTransport::new(dir.path().join("nope"));
         assert!(missing.check().is_err());

@@ -532,3 +532,59 @@ fn a_reload_with_the_right_password_connects_a_daemon_that_was_refused() {
     );
     stop(daemon);
 }
+
+/// Per SMTP session Postfix held on its plain port, the mails it took, from
+/// its log (`disconnect from … mail=N …`); sessions without MAIL (the stack's
+/// own probes) are left out.
+fn postfix_sessions(stack: &MailStack) -> Vec<usize> {
+    let log = std::fs::read_to_string(stack.var("POSTFIX_LOG")).unwrap_or_default();
+    log.lines()
+        .filter(|l| l.contains(" postfix/smtpd[") && l.contains(" disconnect from "))
+        .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("mail=")))
+        .map(|n| {
+            n.split('/')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_of_mail_goes_to_postfix_over_one_connection() {
+    let stack = MailStack::start();
+    let security = unique("security");
+    let member = unique("alice");
+    let env = live_env(&stack, &security, "", "");
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&text.replace(ALICE, &member));
+    let total = 20;
+    let researchers: Vec<String> = (0..total).map(|_| unique("r")).collect();
+    let reports: Vec<Vec<u8>> = researchers
+        .iter()
+        .enumerate()
+        .map(|(n, r)| report_mail(r, &security, n))
+        .collect();
+    stack.append_all(&security, &reports);
+    let out = env.run_once();
+    // An acknowledgement to each reporter and a notification to the member.
+    assert!(
+        out.contains(&format!("processed {total} new message(s)"))
+            && out.contains(&format!("sent {} mail(s)", 2 * total)),
+        "{out}"
+    );
+    for r in &researchers {
+        assert_eq!(stack.wait_for(r, "INBOX", 1, LONG).len(), 1, "{r}");
+    }
+    assert_eq!(stack.wait_for(&member, "INBOX", total, LONG).len(), total);
+    let started = Instant::now();
+    let mut sessions = postfix_sessions(&stack);
+    while sessions.iter().sum::<usize>() < 2 * total {
+        assert!(started.elapsed() < LONG, "Postfix logged {sessions:?}");
+        std::thread::sleep(Duration::from_millis(100));
+        sessions = postfix_sessions(&stack);
+    }
+    // Ingest commits the 20 reports at once, so one delivery pass, and one
+    // connection, carries all 40 mails (not one connection per mail).
+    assert_eq!(sessions, [2 * total], "mails per SMTP session");
+}

@@ -1,0 +1,425 @@
+//! The SMTP transport against a scripted server on loopback that counts
+//! connections and keeps what it accepted. The real Postfix runs in the
+//! integration tests (`tests/it/live.rs`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::transport::Envelope;
+
+/// How the scripted server behaves.
+#[derive(Debug, Clone, Copy, Default)]
+struct Script {
+    pipelining: bool,
+    /// Refused at RCPT with 550.
+    refuse: Option<&'static str>,
+    /// On the first RCPT for this address the server closes the connection.
+    drop_at_rcpt: Option<&'static str>,
+    /// After the final dot of the first mail to this address the server keeps
+    /// the mail but closes the connection without answering.
+    drop_after_dot: Option<&'static str>,
+}
+
+/// What the server saw.
+#[derive(Debug, Default)]
+struct Seen {
+    connections: usize,
+    /// The recipients of each mail accepted, in order.
+    accepted: Vec<Vec<String>>,
+    resets: usize,
+    dropped: Vec<&'static str>,
+}
+
+struct FakeServer {
+    port: u16,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl FakeServer {
+    fn start(script: Script) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let shared = seen.clone();
+        // One connection at a time, as the transport uses them; the thread
+        // ends with the test process.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                lock(&shared).connections += 1;
+                let _ = serve(stream, script, &shared);
+            }
+        });
+        Self { port, seen }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        lock(&self.seen)
+    }
+}
+
+fn lock(seen: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
+    seen.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One SMTP session; returns when the client quits or the script drops it.
+fn serve(stream: TcpStream, script: Script, seen: &Mutex<Seen>) -> std::io::Result<()> {
+    // Each reply is its own write: with Nagle's algorithm the server's second
+    // reply to a pipelined group would wait for the client's delayed ACK.
+    stream.set_nodelay(true)?;
+    let mut out = stream.try_clone()?;
+    let mut input = BufReader::new(stream);
+    out.write_all(b"220 fake ESMTP\r\n")?;
+    let mut rcpts: Vec<String> = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let upper = line.to_ascii_uppercase();
+        let address = || {
+            let start = line.find('<').map_or(0, |i| i + 1);
+            let end = line.find('>').unwrap_or(line.len());
+            line[start..end].to_owned()
+        };
+        let reply: String = if upper.starts_with("EHLO") {
+            let pipelining = if script.pipelining {
+                "250-PIPELINING\r\n"
+            } else {
+                ""
+            };
+            format!("250-fake\r\n{pipelining}250 8BITMIME\r\n")
+        } else if upper.starts_with("MAIL") {
+            rcpts.clear();
+            "250 2.1.0 Ok\r\n".into()
+        } else if upper.starts_with("RCPT") {
+            let to = address();
+            let mut seen = lock(seen);
+            if script.refuse == Some(to.as_str()) {
+                format!("550 5.1.1 <{to}>: Recipient address rejected\r\n")
+            } else if let Some(drop) = script.drop_at_rcpt.filter(|d| *d == to)
+                && !seen.dropped.contains(&drop)
+            {
+                seen.dropped.push(drop);
+                return Ok(());
+            } else {
+                rcpts.push(to);
+                "250 2.1.5 Ok\r\n".into()
+            }
+        } else if upper.starts_with("DATA") {
+            if rcpts.is_empty() {
+                "554 5.5.1 Error: no valid recipients\r\n".into()
+            } else {
+                out.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")?;
+                loop {
+                    line.clear();
+                    if input.read_line(&mut line)? == 0 {
+                        return Ok(());
+                    }
+                    if line == ".\r\n" {
+                        break;
+                    }
+                }
+                let mut seen = lock(seen);
+                seen.accepted.push(std::mem::take(&mut rcpts));
+                let last = seen.accepted.last().and_then(|r| r.first()).cloned();
+                if let Some(drop) = script
+                    .drop_after_dot
+                    .filter(|d| last.as_deref() == Some(*d))
+                    && !seen.dropped.contains(&drop)
+                {
+                    seen.dropped.push(drop);
+                    return Ok(());
+                }
+                "250 2.0.0 Ok: queued\r\n".into()
+            }
+        } else if upper.starts_with("RSET") {
+            rcpts.clear();
+            lock(seen).resets += 1;
+            "250 2.0.0 Ok\r\n".into()
+        } else if upper.starts_with("NOOP") {
+            "250 2.0.0 Ok\r\n".into()
+        } else if upper.starts_with("QUIT") {
+            out.write_all(b"221 2.0.0 Bye\r\n")?;
+            return Ok(());
+        } else {
+            "502 5.5.2 Error: command not recognized\r\n".into()
+        };
+        out.write_all(reply.as_bytes())?;
+    }
+}
+
+/// Mails to `to[i]`, each with a body of a few hundred bytes.
+struct Batch {
+    recipients: Vec<Vec<String>>,
+    ids: Vec<String>,
+    body: Vec<u8>,
+}
+
+impl Batch {
+    fn to(recipients: &[&[&str]]) -> Self {
+        let mut body = b"From: security@example.org\r\nSubject: ack\r\n\r\n".to_vec();
+        for _ in 0..20 {
+            body.extend_from_slice(b"Thank you for your report; we will look at it.\r\n");
+        }
+        Self {
+            recipients: recipients
+                .iter()
+                .map(|r| r.iter().map(|a| (*a).to_owned()).collect())
+                .collect(),
+            ids: (0..recipients.len())
+                .map(|i| format!("disclosed.{i}@example.org"))
+                .collect(),
+            body,
+        }
+    }
+
+    fn numbered(n: usize) -> Self {
+        let names: Vec<String> = (0..n).map(|i| format!("r{i}@example.net")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let lists: Vec<[&str; 1]> = names.iter().map(|n| [*n]).collect();
+        let refs: Vec<&[&str]> = lists.iter().map(|l| &l[..]).collect();
+        Self::to(&refs)
+    }
+
+    fn mails(&self) -> Vec<Outgoing<'_>> {
+        self.recipients
+            .iter()
+            .zip(&self.ids)
+            .map(|(recipients, id)| Outgoing {
+                message_id: id,
+                envelope: Envelope {
+                    from: "security@example.org",
+                    recipients,
+                },
+                bytes: &self.body,
+            })
+            .collect()
+    }
+}
+
+struct Client {
+    transport: SmtpTransport,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Client {
+    fn to_port(port: u16) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let config = SmtpConfig {
+            server: Server {
+                host: "127.0.0.1".into(),
+                port,
+                tls: TlsMode::None,
+                ca_file: None,
+                timeout: Duration::from_secs(5),
+            },
+            credentials: None,
+        };
+        let transport = {
+            let _entered = runtime.enter();
+            SmtpTransport::new(&config, "example.org").expect("transport")
+        };
+        Self {
+            transport,
+            _runtime: runtime,
+        }
+    }
+
+    fn send(&self, batch: &Batch) -> Vec<Result<(), SendError>> {
+        let mut results = Vec::new();
+        let sent = self.transport.send_batch(&batch.mails(), |i, result| {
+            assert_eq!(i, results.len(), "results come in order");
+            results.push(result);
+            Ok::<_, ()>(())
+        });
+        assert_eq!(sent, Ok(()));
+        results
+    }
+}
+
+fn single(recipients: &[Vec<String>]) -> Vec<&str> {
+    recipients
+        .iter()
+        .map(|r| r.first().map_or("", String::as_str))
+        .collect()
+}
+
+#[test]
+fn a_batch_goes_over_one_connection_with_or_without_pipelining() {
+    for pipelining in [true, false] {
+        let server = FakeServer::start(Script {
+            pipelining,
+            ..Script::default()
+        });
+        let batch = Batch::numbered(12);
+        let results = Client::to_port(server.port).send(&batch);
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let seen = server.seen();
+        assert_eq!(seen.connections, 1, "pipelining {pipelining}");
+        assert_eq!(seen.accepted, batch.recipients, "each mail once, in order");
+        assert_eq!(seen.resets, 0, "nothing to reset after accepted mail");
+    }
+}
+
+#[test]
+fn the_final_dot_is_not_held_back_by_nagles_algorithm() {
+    // With Nagle's algorithm on, the dot after the content waits for the
+    // server's delayed ACK, 40 ms or more on Linux: 60 mails would take 2.4 s.
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        ..Script::default()
+    });
+    let client = Client::to_port(server.port);
+    let batch = Batch::numbered(60);
+    let started = Instant::now();
+    let results = client.send(&batch);
+    let took = started.elapsed();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(took < Duration::from_millis(1500), "60 mails took {took:?}");
+}
+
+#[test]
+fn a_refused_recipient_fails_only_its_mail() {
+    for pipelining in [true, false] {
+        let server = FakeServer::start(Script {
+            pipelining,
+            refuse: Some("r2@example.net"),
+            ..Script::default()
+        });
+        let batch = Batch::numbered(5);
+        let results = Client::to_port(server.port).send(&batch);
+        for (i, result) in results.iter().enumerate() {
+            if i == 2 {
+                let err = result.as_ref().expect_err("r2 refused");
+                assert!(!err.transient, "{err:?}");
+                assert!(
+                    err.message.contains("refused the mail") && err.message.contains("550"),
+                    "{err:?}"
+                );
+            } else {
+                assert_eq!(result, &Ok(()), "mail {i}");
+            }
+        }
+        let seen = server.seen();
+        assert_eq!(seen.connections, 1, "pipelining {pipelining}");
+        assert_eq!(seen.resets, 1, "the refused transaction is reset");
+        assert_eq!(
+            single(&seen.accepted),
+            [
+                "r0@example.net",
+                "r1@example.net",
+                "r3@example.net",
+                "r4@example.net"
+            ]
+        );
+    }
+}
+
+#[test]
+fn a_mail_with_one_refused_recipient_reaches_none_of_them() {
+    // Pipelined, DATA is accepted for the other recipient before the client
+    // has read the refusal: the content must not follow.
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        refuse: Some("bad@example.net"),
+        ..Script::default()
+    });
+    let batch = Batch::to(&[
+        &["a@example.net"],
+        &["good@example.net", "bad@example.net"],
+        &["b@example.net"],
+    ]);
+    let results = Client::to_port(server.port).send(&batch);
+    assert_eq!(results[0], Ok(()));
+    assert!(matches!(&results[1], Err(e) if !e.transient), "{results:?}");
+    assert_eq!(results[2], Ok(()));
+    let seen = server.seen();
+    assert_eq!(single(&seen.accepted), ["a@example.net", "b@example.net"]);
+}
+
+#[test]
+fn a_connection_lost_before_the_content_is_retried_without_resending_accepted_mail() {
+    for pipelining in [true, false] {
+        let server = FakeServer::start(Script {
+            pipelining,
+            drop_at_rcpt: Some("r2@example.net"),
+            ..Script::default()
+        });
+        let batch = Batch::numbered(5);
+        let results = Client::to_port(server.port).send(&batch);
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let seen = server.seen();
+        assert_eq!(seen.dropped, ["r2@example.net"], "the drop happened");
+        assert_eq!(seen.connections, 2, "pipelining {pipelining}");
+        assert_eq!(seen.accepted, batch.recipients, "each mail exactly once");
+    }
+}
+
+#[test]
+fn a_connection_lost_after_the_final_dot_fails_that_mail_and_sends_it_no_second_time() {
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        drop_after_dot: Some("r2@example.net"),
+        ..Script::default()
+    });
+    let batch = Batch::numbered(5);
+    let results = Client::to_port(server.port).send(&batch);
+    for (i, result) in results.iter().enumerate() {
+        if i == 2 {
+            // The server kept it, but the client cannot know: retried later.
+            assert!(matches!(result, Err(e) if e.transient), "{result:?}");
+        } else {
+            assert_eq!(result, &Ok(()), "mail {i}");
+        }
+    }
+    let seen = server.seen();
+    assert_eq!(seen.connections, 2);
+    assert_eq!(seen.accepted, batch.recipients, "none of them twice");
+}
+
+#[test]
+fn a_recording_failure_stops_the_batch_before_the_next_mail() {
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        ..Script::default()
+    });
+    let client = Client::to_port(server.port);
+    let batch = Batch::numbered(5);
+    let mut told = 0;
+    let stopped = client.transport.send_batch(&batch.mails(), |i, result| {
+        assert_eq!(result, Ok(()));
+        told += 1;
+        if i == 1 { Err("cannot record") } else { Ok(()) }
+    });
+    assert_eq!(stopped, Err("cannot record"));
+    assert_eq!(told, 2);
+    assert_eq!(
+        single(&server.seen().accepted),
+        ["r0@example.net", "r1@example.net"],
+        "nothing is sent that could not be recorded"
+    );
+}
+
+#[test]
+fn an_unreachable_server_fails_the_batch_transiently() {
+    // A port nobody listens on: bind one, then free it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let results = Client::to_port(port).send(&Batch::numbered(3));
+    assert_eq!(results.len(), 3);
+    for result in &results {
+        let err = result.as_ref().expect_err("nobody listens");
+        assert!(err.transient, "{err:?}");
+        assert!(err.message.contains("could not be reached"), "{err:?}");
+    }
+}
