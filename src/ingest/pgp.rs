@@ -345,6 +345,13 @@ impl Pipeline<'_> {
         message: i64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let ours = Recorder {
+            report,
+            at: now,
+            actor: Actor::Daemon,
+            auth: Auth::None,
+            message: Some(message),
+        };
         let outside = [outer.subject.as_str(), outer.text.as_str()];
         let inner = match (&opened.encryption, &opened.inner) {
             (Encryption::Decrypted { .. }, Some(inner)) => Some(parse::parse(
@@ -402,13 +409,11 @@ impl Pipeline<'_> {
                     tx.spend_key_confirmation(c.id, message, "exposed", now)?;
                 }
                 for r in &on {
-                    tx.append_event(&ours(
-                        *r,
+                    ours.about(*r).record(
+                        tx,
                         EventKind::KeyConfirmationRefused,
                         json!({ "address": address, "fingerprint": c.fingerprint, "reason": reason }),
-                        message,
-                        now,
-                    ))?;
+                    )?;
                 }
                 continue;
             }
@@ -421,14 +426,12 @@ impl Pipeline<'_> {
             tx.set_key_trust(key.id, trust.as_str())?;
             tx.make_key_current(address, &key.fingerprint)?;
             for r in &on {
-                tx.append_event(&ours(
-                    *r,
+                ours.about(*r).record(
+                    tx,
                     EventKind::KeyConfirmed,
                     json!({ "address": address, "fingerprint": key.fingerprint, "replaces": old.as_ref().filter(|o| **o != key.fingerprint),
                             "proof": "the confirmation token came back encrypted from the address" }),
-                    message,
-                    now,
-                ))?;
+                )?;
             }
             self.release_held(tx, address, &cert, report, Some(message), now)?;
         }
@@ -686,25 +689,6 @@ pub struct KeyAccepted {
     pub released: usize,
     /// It already was the confirmed key in use: nothing changed.
     pub already: bool,
-}
-
-/// An event the program records itself, caused by `message`.
-fn ours<'a>(
-    report: Option<&'a ReportId>,
-    kind: EventKind,
-    detail: serde_json::Value,
-    message: i64,
-    now: Timestamp,
-) -> NewEvent<'a> {
-    NewEvent {
-        report_id: report,
-        at: now,
-        actor: Actor::Daemon,
-        auth: Auth::None,
-        kind,
-        detail,
-        message: Some(message),
-    }
 }
 
 /// The fingerprint of the current key among `keys`.

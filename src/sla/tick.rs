@@ -18,7 +18,7 @@ use crate::config::{Address, Config};
 use crate::crypto::Crypto;
 use crate::report::ReportId;
 use crate::respond::team::{self, MemberMail, TeamMail};
-use crate::store::{NewEvent, NoticeKind, Store, StoreError, Tx};
+use crate::store::{NoticeKind, Recorder, Store, StoreError, Tx};
 
 /// A scheduled digest that could not go out on time is still sent this long
 /// after; an older one is skipped rather than sent days late.
@@ -185,15 +185,14 @@ impl DueNotices {
                 "due": n.due.to_string(),
                 "sent_to": sent,
             });
-            tx.append_event(&NewEvent {
-                report_id: report,
+            let rec = Recorder {
+                report,
                 at: now,
                 actor: Actor::Daemon,
                 auth: Auth::None,
-                kind,
-                detail,
                 message: None,
-            })?;
+            };
+            rec.record(tx, kind, detail)?;
         }
         Ok(out)
     }
