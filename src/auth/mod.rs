@@ -60,7 +60,7 @@ pub struct Policy {
 pub struct Authenticated {
     /// The configured member, not the `From:` as written.
     pub member: Member,
-    /// How: the audit log records `method.as_str()`.
+    /// How: the audit log records [`Method::audit`].
     pub method: Method,
 }
 
@@ -90,10 +90,7 @@ impl Method {
 
     /// The audit log's `auth` column: `openpgp` or `dkim`.
     pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::OpenPgp { .. } => "openpgp",
-            Self::Dkim { .. } => "dkim",
-        }
+        self.audit().as_str()
     }
 }
 

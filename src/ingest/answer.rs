@@ -92,7 +92,8 @@ impl Pipeline<'_> {
             message: Some(message),
         };
         if !thread::within_rate_limit(sent, limits.auto_replies_per_sender) {
-            rec.record(tx,
+            rec.record(
+                tx,
                 EventKind::AcknowledgementSkipped,
                 json!({ "reason": "rate limit", "sent_in_window": sent, "limit": limits.auto_replies_per_sender }),
             )?;
@@ -164,7 +165,8 @@ impl Pipeline<'_> {
         )?;
         match sent {
             Some((protection, message_id)) if protection != Protection::Hold => {
-                rec.record(tx,
+                rec.record(
+                    tx,
                     EventKind::AcknowledgementQueued,
                     json!({ "message_id": message_id, "to": from.address, "protection": protection.as_str(),
                             "unreadable": unreadable.is_some() }),
@@ -241,7 +243,8 @@ impl Pipeline<'_> {
         };
         self.enqueue(tx, Some(report), r.kind, &sealed, r.rate_key, held, now)?;
         if held {
-            rec.record(tx,
+            rec.record(
+                tx,
                 EventKind::ReplyHeld,
                 json!({ "kind": r.kind, "message_id": sealed.message_id, "to": r.to, "status": "needs-key",
                         "reason": "the reporter wrote encrypted and no proven key of theirs is known" }),

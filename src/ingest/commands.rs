@@ -97,7 +97,8 @@ impl Pipeline<'_> {
                         reason: r.reason.to_string(),
                     })
                     .collect();
-                rec.record(tx,
+                rec.record(
+                    tx,
                     EventKind::CommandsRefused,
                     json!({ "refused": refused.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>() }),
                 )?;

@@ -293,7 +293,8 @@ impl Pipeline<'_> {
         if t.opened
             && let Some(id) = report
         {
-            rec.record(tx,
+            rec.record(
+                tx,
                 EventKind::ReportOpened,
                 json!({ "subject": msg.subject, "mentioned": t.mentioned.as_ref().map(ReportId::as_str) }),
             )?;
@@ -324,7 +325,8 @@ impl Pipeline<'_> {
                 "signer": o.signature.signer(),
             })
         });
-        rec.record(tx,
+        rec.record(
+            tx,
             EventKind::MessageReceived,
             json!({ "kind": kind, "via": threaded_by, "problems": codes, "openpgp": crypto_detail }),
         )?;

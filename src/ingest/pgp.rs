@@ -168,7 +168,8 @@ impl Pipeline<'_> {
             match learn::decide(address, key, &known, &opened.signature, now) {
                 KeyDecision::Ignore(reason) => {
                     if key.source != crypto::KeySource::Keyring {
-                        rec.record(tx,
+                        rec.record(
+                            tx,
                             EventKind::KeyIgnored,
                             json!({ "address": address, "fingerprint": fingerprint, "source": source, "reason": reason }),
                         )?;
@@ -195,7 +196,8 @@ impl Pipeline<'_> {
                     if make_current {
                         let old = current_of(&stored);
                         tx.make_key_current(address, &fingerprint)?;
-                        rec.record(tx,
+                        rec.record(
+                            tx,
                             EventKind::KeySuperseded,
                             json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                     "trust": raise.map(Trust::as_str) }),
@@ -205,7 +207,8 @@ impl Pipeline<'_> {
                 }
                 KeyDecision::First { trust } => {
                     tx.insert_key(&new_key(KeyStatus::Current, trust), now)?;
-                    rec.record(tx,
+                    rec.record(
+                        tx,
                         EventKind::KeyLearned,
                         json!({ "address": address, "fingerprint": fingerprint, "source": source, "trust": trust.as_str() }),
                     )?;
@@ -216,7 +219,8 @@ impl Pipeline<'_> {
                 KeyDecision::Rotate { old, trust } => {
                     tx.insert_key(&new_key(KeyStatus::Pending, trust), now)?;
                     tx.make_key_current(address, &fingerprint)?;
-                    rec.record(tx,
+                    rec.record(
+                        tx,
                         EventKind::KeyRotated,
                         json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                 "trust": trust.as_str(), "proof": "signed by the old key" }),
@@ -228,7 +232,8 @@ impl Pipeline<'_> {
                 KeyDecision::Supersede { old, trust } => {
                     tx.insert_key(&new_key(KeyStatus::Pending, trust), now)?;
                     tx.make_key_current(address, &fingerprint)?;
-                    rec.record(tx,
+                    rec.record(
+                        tx,
                         EventKind::KeySuperseded,
                         json!({ "address": address, "old": old, "new": fingerprint, "source": source,
                                 "trust": trust.as_str() }),
@@ -237,7 +242,8 @@ impl Pipeline<'_> {
                 }
                 KeyDecision::Changed { current, trust } => {
                     tx.insert_key(&new_key(KeyStatus::Pending, trust), now)?;
-                    rec.record(tx,
+                    rec.record(
+                        tx,
                         EventKind::KeyChanged,
                         json!({ "address": address, "current": current, "new": fingerprint, "source": source,
                                 "trust": trust.as_str() }),
@@ -496,7 +502,8 @@ impl Pipeline<'_> {
             };
             let sent = self.automatic_replies_in_window(tx, address, now)?;
             if !crate::thread::within_rate_limit(sent, limit) {
-                rec.record(tx,
+                rec.record(
+                    tx,
                     EventKind::KeyConfirmationSkipped,
                     json!({ "address": address, "fingerprint": key.fingerprint, "reason": "rate limit",
                             "sent_in_window": sent, "limit": limit }),
@@ -530,7 +537,8 @@ impl Pipeline<'_> {
                 Ok(sealed) => sealed,
                 Err(reason) => {
                     tracing::warn!(error = %reason, "cannot compose the key confirmation");
-                    rec.record(tx,
+                    rec.record(
+                        tx,
                         EventKind::KeyConfirmationFailed,
                         json!({ "address": address, "fingerprint": key.fingerprint, "reason": reason }),
                     )?;
@@ -556,7 +564,8 @@ impl Pipeline<'_> {
                 },
                 now,
             )?;
-            rec.record(tx,
+            rec.record(
+                tx,
                 EventKind::KeyConfirmationSent,
                 json!({ "address": address, "fingerprint": key.fingerprint, "message_id": mail.message_id,
                         "expires": expires, "trust": key.trust }),

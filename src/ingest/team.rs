@@ -87,7 +87,8 @@ impl Pipeline<'_> {
             json!({ "method": who.method.to_string() }),
         )?;
         if covered.unsigned_rest {
-            rec.record(tx,
+            rec.record(
+                tx,
                 EventKind::UnsignedContentIgnored,
                 json!({ "reason": "text outside the signature is not read for commands, binding or relay" }),
             )?;
@@ -112,6 +113,7 @@ impl Pipeline<'_> {
             // quoting still shows.
             let members = respond::team::team_members(self.config);
             let stripped = strip::relay_body(&s.msg.text, s.msg.html.as_deref(), &members);
+            let note = strip::relay_text(&s.msg.text, &[]);
             match route {
                 Route::Reply(id) if !stripped.is_empty() => {
                     rec.record(
@@ -126,12 +128,12 @@ impl Pipeline<'_> {
                     self.relay(tx, id, &who, &stripped.text, s, now)?;
                 }
                 // Inside the team, names and addresses may stay.
-                Route::Internal(id) if !strip::relay_text(&s.msg.text, &[]).is_empty() => {
-                    let note = strip::relay_text(&s.msg.text, &[]);
+                Route::Internal(id) if !note.is_empty() => {
                     self.internal_note(tx, id, &who, &note.text, s, now)?;
                 }
                 Route::Reply(_) | Route::Internal(_) if !outcome.any => {
-                    rec.record(tx,
+                    rec.record(
+                        tx,
                         EventKind::TeamMailEmpty,
                         json!({ "reason": "nothing left to pass on after removing quotes, signature and commands" }),
                     )?;
@@ -508,7 +510,8 @@ impl Pipeline<'_> {
         let verdict = leak::check(&lines, report.as_str(), &known, &exempt);
         if !verdict.passes() {
             // Counts only: the lines are internal, the event log is not.
-            rec.record(tx,
+            rec.record(
+                tx,
                 EventKind::RelayRefused,
                 json!({ "reason": "internal-lines", "internal_lines": verdict.internal.len(),
                         "about_other_reports": verdict.internal.iter().filter(|l| l.other_report).count() }),
@@ -582,7 +585,8 @@ impl Pipeline<'_> {
         };
         tx.record_relayed_lines(&author, &verdict.fresh, now)?;
         if protection != Protection::Hold {
-            rec.record(tx,
+            rec.record(
+                tx,
                 EventKind::RelayedToReporter,
                 json!({ "message_id": message_id, "to": record.reporter, "protection": protection.as_str() }),
             )?;
