@@ -320,3 +320,33 @@ pub fn y(text: &str) -> String {
     text.replace("SEC-2026-", &format!("SEC-{year}-"))
         .replace("sec-2026-", &format!("sec-{year}-"))
 }
+
+/// The config of an installation on a Maildir with the file transport and the
+/// team key in `team.key`, for the program `security@example.org`; `rest` adds
+/// the sections after `[openpgp]` (the team, its members, the SLA).
+pub fn keyed_file_config(rest: &str) -> String {
+    format!(
+        r#"
+[program]
+name = "Example"
+address = "security@example.org"
+id_prefix = "SEC"
+timezone = "Europe/Berlin"
+policy_url = "https://example.org/security"
+
+[storage]
+database = "state/disclosed.sqlite3"
+
+[source]
+kind = "maildir"
+path = "maildir"
+
+[transport]
+kind = "file"
+dir = "outbox"
+
+[openpgp]
+secret_keys = ["team.key"]
+{rest}"#
+    )
+}

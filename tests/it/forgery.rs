@@ -25,12 +25,17 @@ fn clearsigned(s: &Setup, text: &str) -> String {
 
 /// A mail from Alice's address, `body` as its plain text.
 fn from_alice(to: &str, id: &str, body: &str) -> Vec<u8> {
+    from_alice_with(to, id, "", body)
+}
+
+/// Like [`from_alice`], with `extra` header lines (e.g. what the MX adds) first.
+fn from_alice_with(to: &str, id: &str, extra: &str, body: &str) -> Vec<u8> {
     plain(
         "Alice <alice@example.org>",
         to,
         &y("Re: [SEC-2026-0001] Open redirect"),
         id,
-        "",
+        extra,
         body,
     )
 }
@@ -366,10 +371,8 @@ fn a_dkim_mail_whose_to_is_unsigned_stays_inside_the_team_unless_the_body_says_r
     let env = &s.env;
     report(env, "Open redirect");
     let unsigned_to = dkim("from:subject:date", "");
-    env.deliver(&plain(
-        "Alice <alice@example.org>",
+    env.deliver(&from_alice_with(
         &reply_address(),
-        &y("Re: [SEC-2026-0001] Open redirect"),
         "k1@example.org",
         &unsigned_to,
         "#severity high\r\n\r\nBetween us: it is a duplicate.\r\n",
@@ -386,10 +389,8 @@ fn a_dkim_mail_whose_to_is_unsigned_stays_inside_the_team_unless_the_body_says_r
     assert!(kinds(&d).contains(&"relay-route-unproven"));
 
     // The body is signed: a #reply line there is the member's own choice.
-    env.deliver(&plain(
-        "Alice <alice@example.org>",
+    env.deliver(&from_alice_with(
         &reply_address(),
-        &y("Re: [SEC-2026-0001] Open redirect"),
         "k2@example.org",
         &unsigned_to,
         "#reply\r\n\r\nThanks, we are on it.\r\n",
@@ -403,10 +404,8 @@ fn a_dkim_mail_with_a_signed_to_reaches_the_reporter() {
     let s = dkim_setup();
     let env = &s.env;
     report(env, "Open redirect");
-    env.deliver(&plain(
-        "Alice <alice@example.org>",
+    env.deliver(&from_alice_with(
         &reply_address(),
-        &y("Re: [SEC-2026-0001] Open redirect"),
         "k3@example.org",
         &dkim("from:to:subject", ""),
         "Thanks, we are on it.\r\n",
@@ -424,10 +423,8 @@ fn a_second_to_header_beside_a_signed_one_does_not_choose_the_reporter() {
     // Alice's note went to the internal address, signed; someone on the way
     // adds a To: with the reply address above it.
     let extra = format!("{}To: {}\r\n", dkim("from:to:subject", ""), reply_address());
-    env.deliver(&plain(
-        "Alice <alice@example.org>",
+    env.deliver(&from_alice_with(
         &internal_address(),
-        &y("Re: [SEC-2026-0001] Open redirect"),
         "k4@example.org",
         &extra,
         "Between us: it is a duplicate.\r\n",
@@ -443,10 +440,8 @@ fn a_dkim_body_length_limit_makes_the_mail_count_for_nothing() {
     let env = &s.env;
     report(env, "Open redirect");
     // `l=` signs only the first bytes; anyone may append commands after them.
-    env.deliver(&plain(
-        "Alice <alice@example.org>",
+    env.deliver(&from_alice_with(
         &reply_address(),
-        &y("Re: [SEC-2026-0001] Open redirect"),
         "k5@example.org",
         &dkim("from:to:subject", " l=10;"),
         "Thanks.\r\n#state rejected\r\n",

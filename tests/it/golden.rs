@@ -30,7 +30,7 @@ use disclosed::clock::{Clock, SystemClock};
 use disclosed::report::ReportState;
 use disclosed::store::ReportDetail;
 
-use crate::common::{Env, header, year};
+use crate::common::{Env, header, keyed_file_config, year};
 use crate::keys::token_in;
 use crate::pgp::{
     Part, content_type, crlf, encrypted_payload, grouped, inner_entity, pgp_mime,
@@ -72,29 +72,8 @@ impl Desk {
         write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
         std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
         std::fs::write(env.path("bob.asc"), bob.public()).expect("bob's key");
-        env.write_config(&format!(
+        env.write_config(&keyed_file_config(&format!(
             r#"
-[program]
-name = "Example"
-address = "{SECURITY}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-[source]
-kind = "maildir"
-path = "maildir"
-
-[transport]
-kind = "file"
-dir = "outbox"
-
-[openpgp]
-secret_keys = ["team.key"]
-
 [sla]
 acknowledge = "5 business days"
 triage = "10 business days"
@@ -112,7 +91,7 @@ name = "Bob"
 email = "{BOB}"
 key = "bob.asc"
 "#
-        ));
+        )));
         env.init();
         Self {
             env,

@@ -8,7 +8,7 @@
 use disclosed::report::ReportState;
 use disclosed::store::ReportDetail;
 
-use crate::common::{Env, body_text, outbox, y};
+use crate::common::{Env, body_text, keyed_file_config, outbox, y};
 use crate::pgp::{crlf, pgp_mime, write_secret};
 use crate::team::Person;
 
@@ -41,29 +41,8 @@ fn setup() -> Setup {
     write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
     std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
     std::fs::write(env.path("bob.asc"), bob.public()).expect("bob's key");
-    env.write_config(&format!(
+    env.write_config(&keyed_file_config(
         r#"
-[program]
-name = "Example"
-address = "{SECURITY}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-[source]
-kind = "maildir"
-path = "maildir"
-
-[transport]
-kind = "file"
-dir = "outbox"
-
-[openpgp]
-secret_keys = ["team.key"]
-
 [sla]
 digest = "off"
 
@@ -76,7 +55,7 @@ key = "alice.asc"
 name = "Bob Builder"
 email = "bob@example.org"
 key = "bob.asc"
-"#
+"#,
     ));
     env.init();
     env.deliver(&plain(

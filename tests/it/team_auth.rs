@@ -6,7 +6,7 @@
 use disclosed::report::{Credit, ReportState};
 use disclosed::store::ReportDetail;
 
-use crate::common::{Env, outbox, y};
+use crate::common::{Env, keyed_file_config, outbox, y};
 use crate::pgp::write_secret;
 use crate::team::Person;
 
@@ -36,29 +36,8 @@ pub(crate) fn setup(team_lines: &str, extra: &str) -> Setup {
     let env = Env::with_file_transport("");
     write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
     std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
-    env.write_config(&format!(
+    env.write_config(&keyed_file_config(&format!(
         r#"
-[program]
-name = "Example"
-address = "{SECURITY}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-[source]
-kind = "maildir"
-path = "maildir"
-
-[transport]
-kind = "file"
-dir = "outbox"
-
-[openpgp]
-secret_keys = ["team.key"]
-
 [team]
 {team_lines}
 
@@ -73,7 +52,7 @@ email = "bob@example.org"
 
 {extra}
 "#
-    ));
+    )));
     env.init();
     Setup { env, team, alice }
 }
