@@ -243,17 +243,29 @@ impl Pipeline<'_> {
             None => format!("{verdict}: your commands"),
         };
         let program = &self.config.program;
+        // A member without a key learns what every metadata notice says.
+        let state = match report {
+            Some(id) => tx.report_state(id)?,
+            None => None,
+        };
+        let metadata = match respond::compose::metadata_notice(
+            self.templates,
+            &format!("{verdict}: your commands"),
+            report,
+            state.map(|s| s.as_str()),
+            Vec::new(),
+        ) {
+            Ok(metadata) => metadata,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot render the command answer's notice");
+                return Ok(());
+            }
+        };
         let mail = TeamMail {
             subject,
             body,
             secret: true,
-            metadata: Some((
-                match report {
-                    Some(id) => format!("[{id}] {verdict}: your commands"),
-                    None => format!("{verdict}: your commands"),
-                },
-                "Your commands were processed. The answer is not in this mail because no OpenPGP key is configured for you; see `disclosed report`.\n\n-- \ndisclosed\n".to_owned(),
-            )),
+            metadata: Some(metadata),
             attachments: &[],
             reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
             from_name: format!("{} disclosed", program.name),

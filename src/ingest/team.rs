@@ -30,7 +30,7 @@ struct TeamCopy {
     kind: &'static str,
     template: &'static str,
     subject: String,
-    /// One sentence for members without a key, who do not get the text.
+    /// The headline of the metadata notice for members without a key.
     summary: String,
     /// How the relay left, for the copy of a relay.
     protection: Option<&'static str>,
@@ -611,7 +611,7 @@ impl Pipeline<'_> {
                 kind: "relay-copy",
                 template: "relay-copy",
                 subject: format!("[{report}] {} answered the reporter", who.member.name),
-                summary: format!("{} answered the reporter of {report}.", who.member.name),
+                summary: format!("{} answered the reporter", who.member.name),
                 protection: Some(protection.as_str()),
                 auto_submitted: Some("auto-generated"),
                 references: Vec::new(),
@@ -654,7 +654,7 @@ impl Pipeline<'_> {
                 kind: "internal-note",
                 template: "internal-note",
                 subject: format!("[{report}] Note from {}", who.member.name),
-                summary: format!("{} wrote a note about {report}.", who.member.name),
+                summary: format!("{} wrote a note", who.member.name),
                 protection: None,
                 // A person wrote it: a member's auto-responder may answer it
                 // (to the internal address, where it changes nothing).
@@ -703,16 +703,26 @@ impl Pipeline<'_> {
                 return Ok(());
             }
         };
-        let withheld = format!(
-            "{}\n\nThe text is not in this mail because no OpenPGP key is configured for you.\n\
-             Read it with `disclosed report {report}`.\n\n-- \ndisclosed\n",
-            copy.summary
-        );
+        // A member without a key learns what every metadata notice says.
+        let state = tx.report_state(report)?;
+        let metadata = match respond::compose::metadata_notice(
+            self.templates,
+            &copy.summary,
+            Some(report),
+            state.map(|s| s.as_str()),
+            Vec::new(),
+        ) {
+            Ok(metadata) => metadata,
+            Err(err) => {
+                tracing::warn!(report = %report, error = %err, "cannot render the notice to members without a key");
+                return Ok(());
+            }
+        };
         let mail = TeamMail {
-            subject: copy.subject.clone(),
+            subject: copy.subject,
             body,
             secret: true,
-            metadata: Some((copy.subject, withheld)),
+            metadata: Some(metadata),
             attachments: &[],
             reply_to: Some(internal_address),
             from_name: format!("{} via {}", who.member.name, program.name),

@@ -329,9 +329,10 @@ pub struct NotificationData<'a> {
     pub internal_address: &'a str,
     pub help: &'a str,
     /// The report's text. A member without a key never gets this template
-    /// (they get `team-metadata`); `text` and `withheld` stay for templates
-    /// written against them.
+    /// (they get `team-metadata`).
     pub text: Option<&'a str>,
+    /// Always false; kept so that override templates written against it
+    /// still render in strict mode.
     pub withheld: bool,
 }
 

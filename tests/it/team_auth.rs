@@ -6,7 +6,7 @@
 use disclosed::report::{Credit, ReportState};
 use disclosed::store::ReportDetail;
 
-use crate::common::{Env, keyed_file_config, outbox, y};
+use crate::common::{Env, assert_metadata_only, keyed_file_config, outbox, y};
 use crate::pgp::write_secret;
 use crate::team::Person;
 
@@ -416,4 +416,44 @@ fn a_rule_answers_a_non_issue_and_the_team_can_reopen_it() {
     ));
     env.run_once();
     assert_eq!(env.report(1).summary.state, ReportState::Triaged);
+}
+
+#[test]
+fn a_member_without_a_key_learns_of_a_relay_and_a_note_by_metadata_only() {
+    let s = setup("", "");
+    let env = &s.env;
+    report(env, "Open redirect in the login page");
+    let id = y("SEC-2026-0001");
+    let answer = "#reply\n\nThanks, the redirect token leaks to evil.example; fixing.\n";
+    env.deliver(&s.alice.signed_mail(
+        &reply_address(),
+        &y("Re: [SEC-2026-0001] Open redirect"),
+        answer,
+        &s.team,
+        "m1",
+    ));
+    env.deliver(&s.alice.signed_mail(
+        &y("security+SEC-2026-0001-internal@example.org"),
+        &y("Re: [SEC-2026-0001] Open redirect"),
+        "Between us: the same bug is in the admin console.\n",
+        &s.team,
+        "m2",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(outbox(&d, "relay").len(), 1, "the answer went out");
+    for kind in ["relay-copy", "internal-note"] {
+        let to_bob = env.sent_of(&d, kind);
+        assert_eq!(to_bob.len(), 1, "Bob got one {kind}");
+        assert_metadata_only(
+            &to_bob[0],
+            &id,
+            &[
+                RITA,
+                "Open redirect in the login page",
+                "redirect token leaks",
+                "admin console",
+            ],
+        );
+    }
 }
