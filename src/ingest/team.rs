@@ -20,7 +20,7 @@ use crate::report::{ReportId, ReportState};
 use crate::respond::compose::Original;
 use crate::respond::protect::Protection;
 use crate::respond::team::TeamMail;
-use crate::respond::templates::{RefusalData, RouteUnprovenData, TeamCopyData};
+use crate::respond::templates::{RefusalData, RelayRefusedData, RouteUnprovenData, TeamCopyData};
 use crate::respond::{self, strip};
 use crate::store::{NewEvent, Recorder, StoreError, Tx};
 use crate::thread;
@@ -517,16 +517,44 @@ impl Pipeline<'_> {
                         "about_other_reports": verdict.internal.iter().filter(|l| l.other_report).count() }),
             )?;
             let program = &self.config.program;
-            let notice = leak::refusal_notice(
-                report.as_str(),
-                &verdict.internal,
-                &program.address.with_tag(report.as_str()),
-            );
+            let (lines, more) = leak::shown_lines(&verdict.internal);
+            let rendered = self
+                .templates
+                .render(
+                    "relay-refused",
+                    &RelayRefusedData {
+                        report_id: report.as_str(),
+                        count: verdict.internal.len(),
+                        lines: &lines,
+                        more,
+                        reply_address: &program.address.with_tag(report.as_str()),
+                    },
+                )
+                .map_err(respond::compose::ComposeError::from)
+                .and_then(|body| {
+                    // Without a key the member is not shown the lines.
+                    let metadata = respond::compose::metadata_notice(
+                        self.templates,
+                        "Not relayed: your answer carries internal text",
+                        Some(report),
+                        Some(record.state.as_str()),
+                        Vec::new(),
+                    )?;
+                    Ok((body, metadata))
+                });
+            let (body, metadata) = match rendered {
+                Ok(bodies) => bodies,
+                Err(err) => {
+                    tracing::warn!(report = %report, error = %err, "cannot render the relay refusal");
+                    return Ok(());
+                }
+            };
+            let subject = format!("[{report}] Not relayed: your answer carries internal text");
             let mail = TeamMail {
-                subject: notice.subject.clone(),
-                body: notice.body,
+                subject,
+                body,
                 secret: true,
-                metadata: Some((notice.subject, notice.metadata_body)),
+                metadata: Some(metadata),
                 attachments: &[],
                 reply_to: Some(program.address.with_tag(&format!("{report}-internal"))),
                 from_name: format!("{} disclosed", program.name),

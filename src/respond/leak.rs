@@ -3,7 +3,7 @@
 //! (notifications, answers to commands, copies of notes and relays, refusals,
 //! reminders, digests)? Such mail is recorded as fingerprints of its lines when
 //! it is queued ([`fingerprints`]); a relay whose lines match is held back and
-//! its author told which lines looked internal ([`refusal_notice`]).
+//! its author told which lines looked internal ([`shown_lines`]).
 //!
 //! A line is compared whole, folded (case, spacing, punctuation, quote marks,
 //! Unicode look-alikes, member names and addresses do not count), and so is
@@ -210,57 +210,32 @@ pub fn check(lines: &[RelayLine], report: &str, known: &Known, exempt: &Exempt) 
     verdict
 }
 
-/// A mail telling the author why their relay was held back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub subject: String,
-    /// With the lines: for a member whose mail is encrypted.
-    pub body: String,
-    /// Without them: for a member without a key.
-    pub metadata_body: String,
+/// A line the author is shown of a relay held back, cut to a readable length.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ShownLine {
+    pub text: String,
+    /// It was cut at [`SHOWN_CHARS`] characters.
+    pub cut: bool,
+    /// Team mail about another report (or about none) carried it.
+    pub other_report: bool,
 }
 
-/// The notice for a relay in `report` held back for `internal` lines.
-pub fn refusal_notice(report: &str, internal: &[InternalLine], reply_address: &str) -> Notice {
-    let count = internal.len();
-    let lines_word = if count == 1 { "line" } else { "lines" };
-    let mut shown = String::new();
-    for line in internal.iter().take(SHOWN_LINES) {
-        let text: String = line.text.trim().chars().take(SHOWN_CHARS).collect();
-        let more = if line.text.trim().chars().count() > SHOWN_CHARS {
-            " …"
-        } else {
-            ""
-        };
-        let about = if line.other_report {
-            "  [another report, or none]"
-        } else {
-            ""
-        };
-        shown.push_str(&format!("    | {text}{more}{about}\n"));
-    }
-    if count > SHOWN_LINES {
-        shown.push_str(&format!("    … and {} more\n", count - SHOWN_LINES));
-    }
-    let why = format!(
-        "Your answer to the reporter of {report} was NOT relayed: {count} {lines_word} of it\n\
-         match mail that disclosed sent to the team (a notification, an answer to\n\
-         commands, a copy of a note or of a relay), so they may be internal."
-    );
-    let what_now = format!(
-        "The reporter received nothing. If these are your own words and may go to\n\
-         the reporter, write them differently; otherwise leave them out. Then send\n\
-         your answer again to {reply_address}. Commands at the top of\n\
-         your mail were handled on their own."
-    );
-    Notice {
-        subject: format!("[{report}] Not relayed: your answer carries internal text"),
-        body: format!("{why}\n\n{shown}\n{what_now}\n\n-- \ndisclosed\n"),
-        metadata_body: format!(
-            "{why}\n\nThe lines are not in this mail because no OpenPGP key is configured for\n\
-             you. Read your mail with `disclosed report {report}`.\n\n{what_now}\n\n-- \ndisclosed\n"
-        ),
-    }
+/// The lines of `internal` to show the author, at most [`SHOWN_LINES`], and
+/// how many more there are.
+pub fn shown_lines(internal: &[InternalLine]) -> (Vec<ShownLine>, usize) {
+    let shown = internal
+        .iter()
+        .take(SHOWN_LINES)
+        .map(|line| {
+            let trimmed = line.text.trim();
+            ShownLine {
+                text: trimmed.chars().take(SHOWN_CHARS).collect(),
+                cut: trimmed.chars().count() > SHOWN_CHARS,
+                other_report: line.other_report,
+            }
+        })
+        .collect();
+    (shown, internal.len().saturating_sub(SHOWN_LINES))
 }
 
 #[cfg(test)]

@@ -65,6 +65,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/route-unproven.txt.hbs"),
     ),
     (
+        "relay-refused",
+        include_str!("../../templates/relay-refused.txt.hbs"),
+    ),
+    (
         "duplicate",
         include_str!("../../templates/duplicate.txt.hbs"),
     ),
@@ -382,6 +386,19 @@ pub struct RefusalData<'a> {
     pub dkim: bool,
 }
 
+/// What the notice about a relay held back for internal lines can use.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelayRefusedData<'a> {
+    pub report_id: &'a str,
+    /// How many lines matched team mail.
+    pub count: usize,
+    /// The first of them, as the author may see them.
+    pub lines: &'a [crate::respond::leak::ShownLine],
+    /// How many matched lines are not shown.
+    pub more: usize,
+    pub reply_address: &'a str,
+}
+
 /// What the notice about a mail kept inside the team can use.
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteUnprovenData<'a> {
@@ -470,6 +487,46 @@ mod tests {
         assert_eq!(text.len(), 2, "every broken template is named: {text:?}");
         assert!(text[0].contains("acknowledgement.txt.hbs"), "{text:?}");
         assert!(text[1].contains("refusal.txt.hbs"), "{text:?}");
+    }
+
+    #[test]
+    fn the_relay_refusal_shows_the_lines_and_how_to_resend() {
+        use crate::respond::leak::ShownLine;
+        let t = Templates::load(None).expect("loads");
+        let lines = [
+            ShownLine {
+                text: "Report SEC-2026-0001 from rita@researcher.example".into(),
+                cut: false,
+                other_report: true,
+            },
+            ShownLine {
+                text: "x".repeat(200),
+                cut: true,
+                other_report: false,
+            },
+        ];
+        let body = t
+            .render(
+                "relay-refused",
+                &RelayRefusedData {
+                    report_id: "SEC-2026-0002",
+                    count: 7,
+                    lines: &lines,
+                    more: 5,
+                    reply_address: "security+SEC-2026-0002@example.org",
+                },
+            )
+            .expect("renders");
+        for expected in [
+            "reporter of SEC-2026-0002 was NOT relayed: 7 line(s)",
+            "    | Report SEC-2026-0001 from rita@researcher.example  [another report, or none]\n",
+            &format!("    | {} …\n", "x".repeat(200)),
+            "    … and 5 more\n",
+            "received nothing",
+            "security+SEC-2026-0002@example.org",
+        ] {
+            assert!(body.contains(expected), "no {expected:?} in:\n{body}");
+        }
     }
 
     #[test]

@@ -265,7 +265,7 @@ fn a_field_match_is_enough() {
 }
 
 #[test]
-fn the_notice_shows_the_lines_only_to_a_member_with_a_key() {
+fn the_author_is_shown_the_first_lines_cut_to_a_readable_length() {
     let internal = vec![
         InternalLine {
             text: "  Report SEC-2026-0001 from rita@researcher.example".into(),
@@ -276,36 +276,24 @@ fn the_notice_shows_the_lines_only_to_a_member_with_a_key() {
             other_report: false,
         },
     ];
-    let notice = refusal_notice(THIS, &internal, "security+SEC-2026-0002@example.org");
-    assert!(notice.subject.starts_with("[SEC-2026-0002] Not relayed"));
-    assert!(notice.body.contains("2 lines"), "{}", notice.body);
-    assert!(
-        notice
-            .body
-            .contains("| Report SEC-2026-0001 from rita@researcher.example  [another report")
+    let (shown, more) = shown_lines(&internal);
+    assert_eq!(more, 0);
+    assert_eq!(
+        shown[0],
+        ShownLine {
+            text: "Report SEC-2026-0001 from rita@researcher.example".into(),
+            cut: false,
+            other_report: true,
+        }
     );
-    assert!(notice.body.contains(&format!("{} …", "x".repeat(200))));
-    assert!(notice.body.contains("security+SEC-2026-0002@example.org"));
-    assert!(notice.body.contains("received nothing"));
-    assert!(
-        !notice.metadata_body.contains("rita@"),
-        "{}",
-        notice.metadata_body
-    );
-    assert!(
-        notice
-            .metadata_body
-            .contains("disclosed report SEC-2026-0002")
-    );
+    assert_eq!(shown[1].text, "x".repeat(200));
+    assert!(shown[1].cut);
     let many: Vec<InternalLine> = (0..25)
         .map(|n| InternalLine {
             text: format!("line {n}"),
             other_report: false,
         })
         .collect();
-    assert!(
-        refusal_notice(THIS, &many, "a@b")
-            .body
-            .contains("… and 5 more")
-    );
+    let (shown, more) = shown_lines(&many);
+    assert_eq!((shown.len(), more), (20, 5));
 }
