@@ -62,6 +62,7 @@ pub mod settings;
 pub mod sla;
 pub mod source;
 pub mod store;
+pub mod team_mail;
 pub mod thread;
 pub mod transport;
 pub mod triage;

@@ -143,15 +143,14 @@ fn accept(
         .to_uppercase();
     let config = &loaded.config;
     let crypto = super::load_crypto(config, now)?;
-    let pipeline = crate::ingest::Pipeline {
+    let mailer = crate::respond::queue::Mailer {
         config,
-        rules: &loaded.rules,
         templates: &loaded.templates,
         crypto: &crypto,
     };
     let mut store = super::open_existing(config)?;
     let outcome = store
-        .write(|w| pipeline.accept_key(&w.tx(), &address, &fingerprint, by, now))
+        .write(|w| mailer.accept_key(&w.tx(), &address, &fingerprint, by, now))
         .map_err(anyhow::Error::from)?;
     let Some(outcome) = outcome else {
         return Err(CliError::Other(anyhow::anyhow!(

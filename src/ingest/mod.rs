@@ -15,11 +15,9 @@
 //! with stored keys, learning keys, releasing held mail) are in `pgp`.
 
 mod answer;
-mod commands;
 mod notify;
 mod pgp;
 pub mod plan;
-mod team;
 mod threading;
 
 use std::sync::Mutex;
@@ -33,10 +31,12 @@ use crate::config::Config;
 use crate::crypto::{Crypto, Encryption, FailReason, Opened};
 use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
+use crate::respond::queue::Mailer;
 use crate::respond::{self, Templates};
 use crate::source::{Incoming, Raw};
 use crate::store::{Batch, NewAttachment, NewMessage, Recorder, Store, StoreError, Tx, lock};
-use pgp::{open_and_merge, record_crypto};
+use crate::team_mail;
+use pgp::{Arrival, open_and_merge, record_crypto};
 use threading::Threaded;
 
 /// A message as the stages after opening read it: the prepared bytes, the
@@ -144,6 +144,15 @@ pub fn prepare(
 }
 
 impl Pipeline<'_> {
+    /// What composing, sealing and queueing mail takes of the pipeline.
+    fn mailer(&self) -> Mailer<'_> {
+        Mailer {
+            config: self.config,
+            templates: self.templates,
+            crypto: self.crypto,
+        }
+    }
+
     /// Ingests `batch` from `source`, all in one transaction. If that fails, each
     /// message is tried in a transaction of its own, so one message the store
     /// cannot take never holds up the others. Only messages whose result is `Ok`
@@ -204,7 +213,7 @@ impl Pipeline<'_> {
         if tx.message_by_hash(&p.sha256)?.is_some() {
             return Ok(Outcome::AlreadyStored);
         }
-        let (msg, pgp) = self.open(tx, p, now)?;
+        let (msg, pgp) = pgp::open(tx, self.crypto, &self.config.limits, p, now)?;
         let msg = msg.as_ref();
         let read = Read {
             prepared: p,
@@ -335,7 +344,14 @@ impl Pipeline<'_> {
         {
             let empty = Opened::plain();
             let found = pgp.unwrap_or(&empty);
-            self.learn_keys(tx, report, &from.address, found, &p.parsed, message, now)?;
+            let arrival = Arrival {
+                report,
+                address: &from.address,
+                opened: found,
+                outer: &p.parsed,
+                message,
+            };
+            pgp::learn_keys(&self.mailer(), tx, &arrival, now)?;
         }
         Ok(message)
     }
@@ -399,16 +415,17 @@ impl Pipeline<'_> {
             raw,
             problems: &problem_texts,
         };
+        let m = self.mailer();
         let mut acknowledged = false;
         for action in plan::plan(&facts, matched) {
             match (action, &report) {
                 (plan::Action::ApplyRule, Some(id)) => {
                     if let Some(rule) = rule {
-                        self.apply_rule(tx, id, rule, message, now)?;
+                        answer::apply_rule(tx, id, rule, message, now)?;
                     }
                 }
                 (plan::Action::Answer(answer), Some(id)) => {
-                    acknowledged = self.acknowledge(tx, id, msg, answer, message, now)?;
+                    acknowledged = answer::acknowledge(&m, tx, id, msg, answer, message, now)?;
                 }
                 (plan::Action::NoAnswer { reason }, Some(_)) => {
                     rec.record(
@@ -418,7 +435,7 @@ impl Pipeline<'_> {
                     )?;
                 }
                 (plan::Action::NotifyNewReport, Some(id)) => {
-                    self.notify_team(tx, id, stored, "New report", now)?;
+                    notify::notify_team(&m, tx, id, stored, "New report", now)?;
                 }
                 (plan::Action::ReporterFollowup, Some(id)) => {
                     let is_reporter = match sender {
@@ -427,14 +444,22 @@ impl Pipeline<'_> {
                         }
                         None => false,
                     };
-                    self.reporter_followup(tx, id, stored, is_reporter, now)?;
+                    notify::reporter_followup(&m, tx, id, stored, is_reporter, now)?;
                 }
                 (plan::Action::DeliveryProblem, report) => {
                     if let Some(sent) = &returned {
-                        self.delivery_problem(tx, report.as_ref(), stored, sent, now)?;
+                        notify::delivery_problem(&m, tx, report.as_ref(), stored, sent, now)?;
                     }
                 }
-                (plan::Action::TeamMail(route), _) => self.team_mail(tx, &route, stored, now)?,
+                (plan::Action::TeamMail(route), _) => {
+                    let mail = team_mail::Mail {
+                        message,
+                        msg,
+                        pgp,
+                        raw,
+                    };
+                    team_mail::handle(&m, tx, &route, mail, now)?;
+                }
                 // Every other action concerns a report, which the plan had.
                 (_, None) => {}
             }

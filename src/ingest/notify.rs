@@ -10,13 +10,13 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::Pipeline;
 use crate::audit::{Actor, Auth, EventKind};
 use crate::crypto::{Encryption, Opened, Signature};
 use crate::parse::{self, ParseLimits, ParsedMessage};
 use crate::report::{self, ReportId};
 use crate::respond::compose::{ComposeError, metadata_notice};
-use crate::respond::team::{self, TeamMail};
+use crate::respond::queue::{Mailer, ToTeam};
+use crate::respond::team::TeamMail;
 use crate::respond::templates::{DeliveryProblemData, NotificationData};
 use crate::sla;
 use crate::store::{NewEvent, Recorder, SentMail, StoreError, Tx};
@@ -80,324 +80,276 @@ fn size(bytes: u64) -> String {
     bytesize::ByteSize::b(bytes).display().si().to_string()
 }
 
-impl Pipeline<'_> {
-    /// Sends the team the reporter's message `s` of `report`.
-    pub(super) fn notify_team(
-        &self,
-        tx: &Tx<'_>,
-        report: &ReportId,
-        s: Stored<'_>,
-        headline: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        if self.config.team.members.is_empty() {
-            return Ok(());
-        }
-        let Some(record) = tx.report_record(report)? else {
-            return Ok(());
-        };
-        let program = &self.config.program;
-        let reply_address = program.address.with_tag(report.as_str());
-        let internal_address = program.address.with_tag(&format!("{report}-internal"));
-        let reporter = match s.msg.from.as_ref() {
-            Some(m) => match &m.name {
-                Some(name) => format!("{name} <{}>", m.address),
-                None => m.address.clone(),
-            },
-            None => record.reporter.clone(),
-        };
-        let attachments = s
-            .readable()
-            .map(|bytes| {
-                parse::attachment_contents(bytes, &ParseLimits::from_config(&self.config.limits))
-            })
-            .unwrap_or_default();
-        let subject_text = if s.msg.subject.is_empty() {
-            "(no subject)"
-        } else {
-            s.msg.subject.as_str()
-        };
-        let help = crate::command::help(&crate::command::Scope::Report(
-            crate::command::ReportFacts {
-                id: record.id.clone(),
-                state: record.state,
-                extension_days: record.fix_extension_days,
-                waiting: record.waiting,
-            },
-        ));
-        let deadlines = sla::deadline_lines(tx, self.config, report, now)?;
-        let data = NotificationData {
-            headline: format!("{headline}: {report}"),
-            report_id: report.as_str(),
-            state: record.state.as_str(),
-            reporter,
-            subject: subject_text,
-            encryption: encryption_text(s.pgp),
-            signature: signature_text(s.pgp),
-            attachments: s
-                .msg
-                .attachments
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} ({}, {})",
-                        a.name.as_deref().unwrap_or("unnamed"),
-                        a.content_type,
-                        size(a.size)
-                    )
-                })
-                .collect(),
-            problems: s.problems.to_vec(),
-            deadlines: deadlines.clone(),
-            reply_address: &reply_address,
-            internal_address: &internal_address,
-            help: &help,
-            text: Some(&s.msg.text),
-            withheld: false,
-        };
-        let rec = Recorder {
-            report: Some(report),
-            at: now,
-            actor: Actor::Daemon,
-            auth: Auth::None,
-            message: Some(s.message),
-        };
-        let rendered = self
-            .templates
-            .render("notification", &data)
-            .map_err(ComposeError::from)
-            .and_then(|body| {
-                let metadata = metadata_notice(
-                    self.templates,
-                    headline,
-                    Some(report),
-                    Some(record.state.as_str()),
-                    deadlines,
-                )?;
-                Ok((body, metadata))
-            });
-        let (body, metadata) = match rendered {
-            Ok(bodies) => bodies,
-            Err(err) => {
-                tracing::warn!(report = %report, error = %err, "cannot render the team notification");
-                rec.record(
-                    tx,
-                    EventKind::TeamNotificationFailed,
-                    json!({ "reason": err.to_string() }),
-                )?;
-                return Ok(());
-            }
-        };
-        let mail = TeamMail {
-            subject: format!("[{report}] {headline}: {subject_text}"),
-            body,
-            secret: true,
-            metadata: Some(metadata),
-            attachments: &attachments,
-            reply_to: Some(internal_address.clone()),
-            from_name: format!("{} disclosed", program.name),
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-        };
-        self.send_to_team(
-            tx,
-            Some(report),
-            "notification",
-            &mail,
-            None,
-            s.message,
-            now,
-        )
+/// Sends the team the reporter's message `s` of `report`.
+pub(super) fn notify_team(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    report: &ReportId,
+    s: Stored<'_>,
+    headline: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if m.config.team.members.is_empty() {
+        return Ok(());
     }
-
-    /// Queues `mail` for every member but `except`, and records who got what.
-    #[expect(clippy::too_many_arguments, reason = "the outbox row's facts")]
-    pub(super) fn send_to_team(
-        &self,
-        tx: &Tx<'_>,
-        report: Option<&ReportId>,
-        kind: &'static str,
-        mail: &TeamMail<'_>,
-        except: Option<&crate::config::Address>,
-        message: i64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let rec = Recorder {
-            report,
-            at: now,
-            actor: Actor::Daemon,
-            auth: Auth::None,
-            message: Some(message),
-        };
-        match team::to_members(self.config, self.crypto, mail, except, now) {
-            Ok((mails, skipped)) => {
-                let mut sent = Vec::new();
-                for m in &mails {
-                    self.enqueue(tx, report, kind, &m.mail, None, false, now)?;
-                    sent.push(
-                        json!({ "to": m.member.to_string(), "message_id": m.mail.message_id,
-                                      "protection": m.protection.as_str() }),
-                    );
-                }
-                let skipped: Vec<String> = skipped.iter().map(ToString::to_string).collect();
-                rec.record(
-                    tx,
-                    EventKind::TeamMailQueued,
-                    json!({ "kind": kind, "sent": sent, "skipped_no_key": skipped }),
-                )?;
-            }
-            Err(err) => {
-                tracing::warn!(kind, error = %err, "cannot compose mail to the team");
-                rec.record(
-                    tx,
-                    EventKind::TeamMailFailed,
-                    json!({ "kind": kind, "reason": err.to_string() }),
-                )?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A reporter (or another outside participant) wrote again: record a
-    /// `Credit:` answer, end a `#waiting` pause, and tell the team.
-    pub(super) fn reporter_followup(
-        &self,
-        tx: &Tx<'_>,
-        report: &ReportId,
-        s: Stored<'_>,
-        is_reporter: bool,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let actor = s
+    let Some(record) = tx.report_record(report)? else {
+        return Ok(());
+    };
+    let program = &m.config.program;
+    let reply_address = program.address.with_tag(report.as_str());
+    let internal_address = program.address.with_tag(&format!("{report}-internal"));
+    let reporter = match s.msg.from.as_ref() {
+        Some(m) => match &m.name {
+            Some(name) => format!("{name} <{}>", m.address),
+            None => m.address.clone(),
+        },
+        None => record.reporter.clone(),
+    };
+    let attachments = s
+        .readable()
+        .map(|bytes| parse::attachment_contents(bytes, &ParseLimits::from_config(&m.config.limits)))
+        .unwrap_or_default();
+    let subject_text = if s.msg.subject.is_empty() {
+        "(no subject)"
+    } else {
+        s.msg.subject.as_str()
+    };
+    let help = crate::command::help(&crate::command::Scope::Report(
+        crate::command::ReportFacts {
+            id: record.id.clone(),
+            state: record.state,
+            extension_days: record.fix_extension_days,
+            waiting: record.waiting,
+        },
+    ));
+    let deadlines = sla::deadline_lines(tx, m.config, report, now)?;
+    let data = NotificationData {
+        headline: format!("{headline}: {report}"),
+        report_id: report.as_str(),
+        state: record.state.as_str(),
+        reporter,
+        subject: subject_text,
+        encryption: encryption_text(s.pgp),
+        signature: signature_text(s.pgp),
+        attachments: s
             .msg
-            .from
-            .as_ref()
-            .map_or("unknown", |m| m.address.as_str());
-        let rec = Recorder {
-            report: Some(report),
-            at: now,
-            actor: Actor::Named(actor),
-            auth: Auth::None,
-            message: Some(s.message),
-        };
-        if is_reporter && let Some(credit) = report::credit_line(&s.msg.text) {
-            tx.set_credit(report, &credit)?;
-            rec.record(tx, EventKind::CreditRecorded, json!(credit))?;
-        }
-        if tx.report_record(report)?.is_some_and(|r| r.waiting) {
-            tx.set_waiting(report, false)?;
+            .attachments
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({}, {})",
+                    a.name.as_deref().unwrap_or("unnamed"),
+                    a.content_type,
+                    size(a.size)
+                )
+            })
+            .collect(),
+        problems: s.problems.to_vec(),
+        deadlines: deadlines.clone(),
+        reply_address: &reply_address,
+        internal_address: &internal_address,
+        help: &help,
+        text: Some(&s.msg.text),
+        withheld: false,
+    };
+    let rec = Recorder {
+        report: Some(report),
+        at: now,
+        actor: Actor::Daemon,
+        auth: Auth::None,
+        message: Some(s.message),
+    };
+    let rendered = m
+        .templates
+        .render("notification", &data)
+        .map_err(ComposeError::from)
+        .and_then(|body| {
+            let metadata = metadata_notice(
+                m.templates,
+                headline,
+                Some(report),
+                Some(record.state.as_str()),
+                deadlines,
+            )?;
+            Ok((body, metadata))
+        });
+    let (body, metadata) = match rendered {
+        Ok(bodies) => bodies,
+        Err(err) => {
+            tracing::warn!(report = %report, error = %err, "cannot render the team notification");
             rec.record(
                 tx,
-                EventKind::WaitingEnded,
-                json!({ "reason": "the reporter wrote" }),
+                EventKind::TeamNotificationFailed,
+                json!({ "reason": err.to_string() }),
             )?;
-        }
-        self.notify_team(tx, report, s, "The reporter wrote again", now)
-    }
-
-    /// A bounce that came back to the return path of `returned`, one of our
-    /// mails: recorded on `report` (the returned mail's), and the team sees a
-    /// delivery problem. The notice names the returned mail and quotes only the
-    /// bounce's delivery-status fields; a bounce of such a notice is recorded
-    /// but not announced again (that could loop). It never counts as the
-    /// reporter answering.
-    pub(super) fn delivery_problem(
-        &self,
-        tx: &Tx<'_>,
-        report: Option<&ReportId>,
-        s: Stored<'_>,
-        returned: &SentMail,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let statuses = s.raw.map(bounce::delivery_status).unwrap_or_default();
-        let from = s
-            .msg
-            .from
-            .as_ref()
-            .map_or("(no sender)", |m| m.address.as_str());
-        tx.append_event(&NewEvent {
-            report_id: report,
-            at: now,
-            actor: Actor::Named(from),
-            auth: Auth::None,
-            kind: EventKind::DeliveryProblem,
-            detail: json!({
-                "returned": returned.message_id,
-                "returned_kind": returned.kind,
-                "recipients": returned.recipients,
-                "status": statuses,
-            }),
-            message: Some(s.message),
-        })?;
-        let announced = [DELIVERY_PROBLEM, crate::respond::DELIVERY_FAILED];
-        if self.config.team.members.is_empty() || announced.contains(&returned.kind.as_str()) {
             return Ok(());
         }
-        let program = &self.config.program;
-        let headline = "Delivery problem: a mail came back undeliverable";
-        let state = match report {
-            Some(id) => tx.report_record(id)?.map(|r| r.state),
-            None => None,
-        };
-        let deadlines = match report {
-            Some(id) => sla::deadline_lines(tx, self.config, id, now)?,
-            None => Vec::new(),
-        };
-        let body = self
-            .templates
-            .render(
-                "delivery-problem",
-                &DeliveryProblemData {
-                    report_id: report.map(ReportId::as_str),
-                    kind: &returned.kind,
-                    message_id: &returned.message_id,
-                    recipients: returned.recipients.join(", "),
-                    statuses: statuses.iter().map(RecipientStatus::lines).collect(),
-                },
-            )
-            .map_err(ComposeError::from)
-            .and_then(|body| {
-                let metadata = metadata_notice(
-                    self.templates,
-                    headline,
-                    report,
-                    state.map(|s| s.as_str()),
-                    deadlines,
-                )?;
-                Ok((body, metadata))
-            });
-        let (body, metadata) = match body {
-            Ok(rendered) => rendered,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot render the delivery-problem notice");
-                tx.append_event(&NewEvent {
-                    report_id: report,
-                    at: now,
-                    actor: Actor::Daemon,
-                    auth: Auth::None,
-                    kind: EventKind::TeamMailFailed,
-                    detail: json!({ "kind": DELIVERY_PROBLEM, "reason": err.to_string() }),
-                    message: Some(s.message),
-                })?;
-                return Ok(());
-            }
-        };
-        let mail = TeamMail {
-            subject: match report {
-                Some(id) => format!("[{id}] {headline}"),
-                None => headline.to_owned(),
-            },
-            body,
-            secret: true,
-            metadata: Some(metadata),
-            attachments: &[],
-            reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
-            from_name: format!("{} disclosed", program.name),
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-        };
-        self.send_to_team(tx, report, DELIVERY_PROBLEM, &mail, None, s.message, now)
+    };
+    let mail = TeamMail {
+        subject: format!("[{report}] {headline}: {subject_text}"),
+        body,
+        secret: true,
+        metadata: Some(metadata),
+        attachments: &attachments,
+        reply_to: Some(internal_address.clone()),
+        from_name: format!("{} disclosed", program.name),
+        references: Vec::new(),
+        auto_submitted: Some("auto-generated"),
+    };
+    let to = ToTeam {
+        report: Some(report),
+        kind: "notification",
+        except: None,
+        message: s.message,
+    };
+    m.send_to_team(tx, &to, &mail, now)
+}
+
+/// A reporter (or another outside participant) wrote again: record a
+/// `Credit:` answer, end a `#waiting` pause, and tell the team.
+pub(super) fn reporter_followup(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    report: &ReportId,
+    s: Stored<'_>,
+    is_reporter: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let actor = s
+        .msg
+        .from
+        .as_ref()
+        .map_or("unknown", |m| m.address.as_str());
+    let rec = Recorder {
+        report: Some(report),
+        at: now,
+        actor: Actor::Named(actor),
+        auth: Auth::None,
+        message: Some(s.message),
+    };
+    if is_reporter && let Some(credit) = report::credit_line(&s.msg.text) {
+        tx.set_credit(report, &credit)?;
+        rec.record(tx, EventKind::CreditRecorded, json!(credit))?;
     }
+    if tx.report_record(report)?.is_some_and(|r| r.waiting) {
+        tx.set_waiting(report, false)?;
+        rec.record(
+            tx,
+            EventKind::WaitingEnded,
+            json!({ "reason": "the reporter wrote" }),
+        )?;
+    }
+    notify_team(m, tx, report, s, "The reporter wrote again", now)
+}
+
+/// A bounce that came back to the return path of `returned`, one of our
+/// mails: recorded on `report` (the returned mail's), and the team sees a
+/// delivery problem. The notice names the returned mail and quotes only the
+/// bounce's delivery-status fields; a bounce of such a notice is recorded
+/// but not announced again (that could loop). It never counts as the
+/// reporter answering.
+pub(super) fn delivery_problem(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    report: Option<&ReportId>,
+    s: Stored<'_>,
+    returned: &SentMail,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let statuses = s.raw.map(bounce::delivery_status).unwrap_or_default();
+    let from = s
+        .msg
+        .from
+        .as_ref()
+        .map_or("(no sender)", |m| m.address.as_str());
+    tx.append_event(&NewEvent {
+        report_id: report,
+        at: now,
+        actor: Actor::Named(from),
+        auth: Auth::None,
+        kind: EventKind::DeliveryProblem,
+        detail: json!({
+            "returned": returned.message_id,
+            "returned_kind": returned.kind,
+            "recipients": returned.recipients,
+            "status": statuses,
+        }),
+        message: Some(s.message),
+    })?;
+    let announced = [DELIVERY_PROBLEM, crate::respond::DELIVERY_FAILED];
+    if m.config.team.members.is_empty() || announced.contains(&returned.kind.as_str()) {
+        return Ok(());
+    }
+    let program = &m.config.program;
+    let headline = "Delivery problem: a mail came back undeliverable";
+    let state = match report {
+        Some(id) => tx.report_record(id)?.map(|r| r.state),
+        None => None,
+    };
+    let deadlines = match report {
+        Some(id) => sla::deadline_lines(tx, m.config, id, now)?,
+        None => Vec::new(),
+    };
+    let body = m
+        .templates
+        .render(
+            "delivery-problem",
+            &DeliveryProblemData {
+                report_id: report.map(ReportId::as_str),
+                kind: &returned.kind,
+                message_id: &returned.message_id,
+                recipients: returned.recipients.join(", "),
+                statuses: statuses.iter().map(RecipientStatus::lines).collect(),
+            },
+        )
+        .map_err(ComposeError::from)
+        .and_then(|body| {
+            let metadata = metadata_notice(
+                m.templates,
+                headline,
+                report,
+                state.map(|s| s.as_str()),
+                deadlines,
+            )?;
+            Ok((body, metadata))
+        });
+    let (body, metadata) = match body {
+        Ok(rendered) => rendered,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot render the delivery-problem notice");
+            tx.append_event(&NewEvent {
+                report_id: report,
+                at: now,
+                actor: Actor::Daemon,
+                auth: Auth::None,
+                kind: EventKind::TeamMailFailed,
+                detail: json!({ "kind": DELIVERY_PROBLEM, "reason": err.to_string() }),
+                message: Some(s.message),
+            })?;
+            return Ok(());
+        }
+    };
+    let mail = TeamMail {
+        subject: match report {
+            Some(id) => format!("[{id}] {headline}"),
+            None => headline.to_owned(),
+        },
+        body,
+        secret: true,
+        metadata: Some(metadata),
+        attachments: &[],
+        reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
+        from_name: format!("{} disclosed", program.name),
+        references: Vec::new(),
+        auto_submitted: Some("auto-generated"),
+    };
+    let to = ToTeam {
+        report,
+        kind: DELIVERY_PROBLEM,
+        except: None,
+        message: s.message,
+    };
+    m.send_to_team(tx, &to, &mail, now)
 }
 
 /// The outbox kind of the team's notice of a bounce.

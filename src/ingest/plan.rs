@@ -37,27 +37,7 @@ pub struct MatchedRule<'a> {
     pub reply: Option<&'static str>,
 }
 
-/// Where a team member's mail goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    /// The report's reply address: relayed to the reporter, when the proof
-    /// covers that choice.
-    Reply(ReportId),
-    /// The report's internal address (or the report named only by subject or
-    /// references): to the other members only.
-    Internal(ReportId),
-    /// `security+control@`.
-    Control,
-}
-
-impl Route {
-    pub fn report(&self) -> Option<&ReportId> {
-        match self {
-            Self::Reply(id) | Self::Internal(id) => Some(id),
-            Self::Control => None,
-        }
-    }
-}
+pub use crate::team_mail::Route;
 
 /// How a new report is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

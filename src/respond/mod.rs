@@ -6,8 +6,10 @@ pub mod control;
 pub mod deliver;
 pub mod templates;
 
+pub mod held;
 pub mod leak;
 pub mod protect;
+pub mod queue;
 pub mod strip;
 pub mod team;
 

@@ -1,0 +1,263 @@
+//! Queueing composed mail in the caller's transaction: protect it for its
+//! recipient, write the outbox row, and record what went where. Every stage
+//! that answers (ingest, the team stage, key confirmation) queues through here,
+//! so an outbox row and its event are always written together.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+
+use super::protect::{self, Protection};
+use super::team::{self, TeamMail};
+use super::{Outgoing, Templates, held};
+use crate::audit::{Actor, Auth, EventKind};
+use crate::config::{Address, Config, Limits};
+use crate::crypto::Crypto;
+use crate::report::ReportId;
+use crate::store::{NewEvent, NewMail, Recorder, StoreError, Tx};
+
+/// What composing, sealing and queueing mail needs: the configuration (the
+/// program's address, the team, the limits), the templates, and the keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Mailer<'a> {
+    pub config: &'a Config,
+    pub templates: &'a Templates,
+    pub crypto: &'a Crypto,
+}
+
+/// The facts of one outbox row beside its mail.
+#[derive(Debug, Clone, Copy)]
+pub struct Enqueue<'a> {
+    pub report: Option<&'a ReportId>,
+    /// The outbox kind, e.g. `acknowledgement` or `relay-copy`.
+    pub kind: &'a str,
+    /// Counts against this sender's automatic replies.
+    pub rate_key: Option<&'a str>,
+    /// Held until a proven key of the recipient is known.
+    pub held: bool,
+}
+
+/// Queues `mail` (already protected) as the outbox row `row` describes.
+pub fn enqueue(
+    tx: &Tx<'_>,
+    mail: &Outgoing,
+    row: Enqueue<'_>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    tx.enqueue(
+        &NewMail {
+            rate_key: row.rate_key,
+            held: row.held,
+            ..mail.to_queue(row.report, row.kind)
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// How many automatic mails counted against `rate_key` were queued within
+/// `[limits] auto_reply_window` before `now`.
+pub fn automatic_replies_in_window(
+    tx: &Tx<'_>,
+    limits: &Limits,
+    rate_key: &str,
+    now: Timestamp,
+) -> Result<u32, StoreError> {
+    let window = SignedDuration::try_from(limits.auto_reply_window).unwrap_or(SignedDuration::MAX);
+    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
+    tx.auto_replies_since(rate_key, since)
+}
+
+/// A mail to a reporter: what it is, and who caused it (for its events).
+#[derive(Debug, Clone, Copy)]
+pub struct ToReporter<'a> {
+    pub kind: &'static str,
+    pub to: &'a str,
+    /// Counts against the sender's automatic replies.
+    pub rate_key: Option<&'a str>,
+    /// It holds nothing of the reporter's message, so it may go signed only
+    /// even when they wrote encrypted.
+    pub content_free: bool,
+    pub actor: Actor<'a>,
+    pub auth: Auth,
+    pub message: i64,
+}
+
+/// A mail to the team: which members, and what caused it.
+#[derive(Debug, Clone, Copy)]
+pub struct ToTeam<'a> {
+    pub report: Option<&'a ReportId>,
+    pub kind: &'static str,
+    /// The member who wrote what the mail passes on; they get no copy.
+    pub except: Option<&'a Address>,
+    pub message: i64,
+}
+
+/// A mail to one member: who, and what caused it.
+#[derive(Debug, Clone, Copy)]
+pub struct ToMember<'a> {
+    pub report: Option<&'a ReportId>,
+    pub kind: &'static str,
+    pub member: &'a Address,
+    /// Counts against this key's automatic replies.
+    pub rate_key: Option<&'a str>,
+    pub message: i64,
+}
+
+impl Mailer<'_> {
+    /// Protects `mail` for the reporter (encrypted to their key, held until one
+    /// is known, or signed) and queues it: the protection and the Message-ID,
+    /// or `None` if it could not be sealed (recorded as `{kind}-failed`).
+    pub fn to_reporter(
+        &self,
+        tx: &Tx<'_>,
+        report: &ReportId,
+        mail: Outgoing,
+        r: &ToReporter<'_>,
+        now: Timestamp,
+    ) -> Result<Option<(Protection, String)>, StoreError> {
+        let rec = Recorder {
+            report: Some(report),
+            at: now,
+            actor: r.actor,
+            auth: r.auth,
+            message: Some(r.message),
+        };
+        let wrote_encrypted = tx.wrote_encrypted(r.to)?;
+        let keys = held::reporter_keys(tx, self.crypto, r.to, wrote_encrypted && !r.content_free)?;
+        let protected = match protect::protect(
+            mail.raw.clone(),
+            &keys,
+            wrote_encrypted,
+            r.content_free,
+            self.crypto.team.as_deref(),
+            &self.config.program.address.to_string(),
+            now,
+        ) {
+            Ok(p) => p,
+            Err(err) => {
+                tracing::warn!(report = %report, kind = r.kind, error = %err, "cannot seal mail to the reporter");
+                let failed = if r.kind == "acknowledgement" {
+                    EventKind::AcknowledgementFailed
+                } else {
+                    EventKind::ReporterMailFailed
+                };
+                rec.record(
+                    tx,
+                    failed,
+                    json!({ "kind": r.kind, "reason": format!("cannot seal it: {err}") }),
+                )?;
+                return Ok(None);
+            }
+        };
+        let held = protected.protection == Protection::Hold;
+        let sealed = Outgoing {
+            raw: protected.raw,
+            ..mail
+        };
+        let row = Enqueue {
+            report: Some(report),
+            kind: r.kind,
+            rate_key: r.rate_key,
+            held,
+        };
+        enqueue(tx, &sealed, row, now)?;
+        if held {
+            rec.record(
+                tx,
+                EventKind::ReplyHeld,
+                json!({ "kind": r.kind, "message_id": sealed.message_id, "to": r.to, "status": "needs-key",
+                        "reason": "the reporter wrote encrypted and no proven key of theirs is known" }),
+            )?;
+            self.request_confirmations(tx, Some(report), r.to, &[], r.message, now)?;
+        }
+        Ok(Some((protected.protection, sealed.message_id)))
+    }
+
+    /// Queues `mail` for every member but `to.except`, and records who got what.
+    pub fn send_to_team(
+        &self,
+        tx: &Tx<'_>,
+        to: &ToTeam<'_>,
+        mail: &TeamMail<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let rec = Recorder {
+            report: to.report,
+            at: now,
+            actor: Actor::Daemon,
+            auth: Auth::None,
+            message: Some(to.message),
+        };
+        let kind = to.kind;
+        match team::to_members(self.config, self.crypto, mail, to.except, now) {
+            Ok((mails, skipped)) => {
+                let mut sent = Vec::new();
+                for m in &mails {
+                    let row = Enqueue {
+                        report: to.report,
+                        kind,
+                        rate_key: None,
+                        held: false,
+                    };
+                    enqueue(tx, &m.mail, row, now)?;
+                    sent.push(
+                        json!({ "to": m.member.to_string(), "message_id": m.mail.message_id,
+                                      "protection": m.protection.as_str() }),
+                    );
+                }
+                let skipped: Vec<String> = skipped.iter().map(ToString::to_string).collect();
+                rec.record(
+                    tx,
+                    EventKind::TeamMailQueued,
+                    json!({ "kind": kind, "sent": sent, "skipped_no_key": skipped }),
+                )?;
+            }
+            Err(err) => {
+                tracing::warn!(kind, error = %err, "cannot compose mail to the team");
+                rec.record(
+                    tx,
+                    EventKind::TeamMailFailed,
+                    json!({ "kind": kind, "reason": err.to_string() }),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues `mail` for one member.
+    pub fn send_to_member(
+        &self,
+        tx: &Tx<'_>,
+        to: &ToMember<'_>,
+        mail: &TeamMail<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let kind = to.kind;
+        match team::to_member(self.config, self.crypto, mail, to.member, now) {
+            Ok(Some(m)) => {
+                let row = Enqueue {
+                    report: to.report,
+                    kind,
+                    rate_key: to.rate_key,
+                    held: false,
+                };
+                enqueue(tx, &m.mail, row, now)?;
+                tx.append_event(&NewEvent {
+                    report_id: to.report,
+                    at: now,
+                    actor: Actor::Daemon,
+                    auth: Auth::None,
+                    kind: EventKind::TeamMailQueued,
+                    detail: json!({ "kind": kind, "sent": [{ "to": to.member.to_string(), "message_id": m.mail.message_id,
+                                     "protection": m.protection.as_str() }] }),
+                    message: Some(to.message),
+                })?;
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(kind, error = %err, "cannot compose mail to a member");
+            }
+        }
+        Ok(())
+    }
+}

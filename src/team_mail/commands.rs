@@ -1,0 +1,363 @@
+//! The team's mail commands: parse the lines at the top of an
+//! authenticated mail, plan all of them or none ([`command::plan`]), apply
+//! them ([`command::apply`]), and answer the author.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::{Mail, Route};
+use crate::audit::{Actor, EventKind};
+use crate::auth::Authenticated;
+use crate::command::{self, Change, Scope};
+use crate::report::ReportId;
+use crate::respond;
+use crate::respond::compose::Original;
+use crate::respond::protect::Protection;
+use crate::respond::queue::{Mailer, ToMember, ToReporter};
+use crate::respond::team::TeamMail;
+use crate::respond::templates::{CommandReplyData, RefusedLine};
+use crate::sla;
+use crate::store::{NewEvent, Recorder, ReportRecord, StoreError, Tx};
+
+/// What the commands of one mail came to.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Outcome {
+    /// The mail had command lines.
+    pub any: bool,
+    /// They were refused: nothing was applied, nothing is passed on.
+    pub refused: bool,
+}
+
+/// Parses the command lines at the top of the mail, applies all of them or
+/// none, and answers the author with what was done.
+pub(super) fn commands(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    route: &Route,
+    who: &Authenticated,
+    s: Mail<'_>,
+    now: Timestamp,
+) -> Result<Outcome, StoreError> {
+    let prefix = &m.config.program.id_prefix;
+    let block = command::parse_block(&s.msg.text, prefix);
+    if block.is_empty() {
+        return Ok(Outcome::default());
+    }
+    let record = match route.report() {
+        Some(id) => tx.report_record(id)?,
+        None => None,
+    };
+    let scope = match (&record, route) {
+        (Some(r), _) => Scope::Report(command::ReportFacts {
+            id: r.id.clone(),
+            state: r.state,
+            extension_days: r.fix_extension_days,
+            waiting: r.waiting,
+        }),
+        _ => Scope::Control,
+    };
+    let mut states = std::collections::HashMap::new();
+    for entry in &block.entries {
+        if let Ok(command::Command::Duplicate { of, .. }) = &entry.command {
+            states.insert(of.clone(), tx.report_state(of)?);
+        }
+    }
+    let lookup = |id: &ReportId| states.get(id).copied().flatten();
+    let today = now
+        .to_zoned_datetime(m.config.program.timezone.clone())
+        .date();
+    let author = who.member.email.to_string();
+    let auth = who.method.audit();
+    let report = route.report();
+    let rec = Recorder {
+        report,
+        at: now,
+        actor: Actor::Named(&author),
+        auth,
+        message: Some(s.message),
+    };
+    let target = report.map_or_else(|| "the control address".to_owned(), ToString::to_string);
+    let planned = command::plan(
+        &block.entries,
+        &scope,
+        &lookup,
+        &m.config.team,
+        &m.config.sla,
+        today,
+    );
+    let changes = match planned {
+        Ok(changes) => changes,
+        Err(refusals) => {
+            let refused: Vec<RefusedLine> = refusals
+                .iter()
+                .map(|r| RefusedLine {
+                    line: r.line.clone(),
+                    reason: r.reason.to_string(),
+                })
+                .collect();
+            rec.record(
+                    tx,
+                    EventKind::CommandsRefused,
+                    json!({ "refused": refused.iter().map(|r| json!({"line": r.line, "reason": r.reason})).collect::<Vec<_>>() }),
+                )?;
+            let reply = CommandReply {
+                scope: &scope,
+                report,
+                target: &target,
+                applied: Vec::new(),
+                refused,
+                output: None,
+                help: false,
+            };
+            command_reply(m, tx, reply, who, s, now)?;
+            return Ok(Outcome {
+                any: true,
+                refused: true,
+            });
+        }
+    };
+
+    let mut applied = Vec::new();
+    let mut output: Vec<String> = Vec::new();
+    let mut help = false;
+    let tz = &m.config.program.timezone;
+    let by = command::apply::Author {
+        actor: &author,
+        auth,
+        message: s.message,
+    };
+    for change in &changes {
+        match (change, report) {
+            (Change::Help, _) => help = true,
+            (Change::List(state), _) => {
+                let records = tx.report_records(*state)?;
+                output.push(respond::control::list(&records, *state, tz));
+            }
+            (Change::Show(id), _) => match tx.report_record(id)? {
+                Some(r) => {
+                    let mut text = respond::control::show(&r, tz);
+                    text.push_str("\nDeadlines:\n");
+                    for line in sla::deadline_lines(tx, m.config, id, now)? {
+                        text.push_str(&format!("    {line}\n"));
+                    }
+                    output.push(text);
+                }
+                None => output.push(format!("There is no report {id}.")),
+            },
+            (Change::Digest, _) => {
+                let reports = sla::survey(tx, m.config, None, now)?;
+                let cal = sla::calendar(m.config);
+                output.push(sla::text::digest(&reports, &cal, now));
+            }
+            (Change::Stats, _) => {
+                let reports = sla::survey(tx, m.config, None, now)?;
+                output.push(sla::text::stats(&sla::stats::compute(&reports)));
+            }
+            (change, Some(id)) => {
+                let follow_up = command::apply::apply(tx, id, change, &changes, by, now)?;
+                if follow_up == command::apply::FollowUp::DuplicateReply
+                    && let Some(r) = &record
+                {
+                    duplicate_reply(m, tx, r, by, now)?;
+                }
+            }
+            // `plan` only lets report commands through with a report.
+            (_, None) => continue,
+        }
+        if !matches!(
+            change,
+            Change::Help | Change::List(_) | Change::Show(_) | Change::Digest | Change::Stats
+        ) {
+            applied.push(change.describe());
+        }
+    }
+    let output = (!output.is_empty()).then(|| output.join("\n"));
+    let reply = CommandReply {
+        scope: &scope,
+        report,
+        target: &target,
+        applied,
+        refused: Vec::new(),
+        output,
+        help,
+    };
+    command_reply(m, tx, reply, who, s, now)?;
+    Ok(Outcome {
+        any: true,
+        refused: false,
+    })
+}
+
+/// Answers a command mail, to its author only.
+fn command_reply(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    reply: CommandReply<'_>,
+    who: &Authenticated,
+    s: Mail<'_>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let verdict = reply.verdict();
+    let CommandReply {
+        scope,
+        report,
+        target,
+        applied,
+        refused,
+        output,
+        help,
+    } = reply;
+    let help_text = help.then(|| command::help(scope));
+    let body = m.templates.render(
+        "command-reply",
+        &CommandReplyData {
+            target,
+            applied,
+            refused: refused.clone(),
+            output,
+            help: help_text.as_deref(),
+        },
+    );
+    let body = match body {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot render the command reply");
+            return Ok(());
+        }
+    };
+    let subject = match report {
+        Some(id) => format!("[{id}] {verdict}: your commands"),
+        None => format!("{verdict}: your commands"),
+    };
+    let program = &m.config.program;
+    // A member without a key learns what every metadata notice says.
+    let state = match report {
+        Some(id) => tx.report_state(id)?,
+        None => None,
+    };
+    let metadata = match respond::compose::metadata_notice(
+        m.templates,
+        &format!("{verdict}: your commands"),
+        report,
+        state.map(|s| s.as_str()),
+        Vec::new(),
+    ) {
+        Ok(metadata) => metadata,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot render the command answer's notice");
+            return Ok(());
+        }
+    };
+    let mail = TeamMail {
+        subject,
+        body,
+        secret: true,
+        metadata: Some(metadata),
+        attachments: &[],
+        reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
+        from_name: format!("{} disclosed", program.name),
+        references: s.msg.message_id.iter().cloned().collect(),
+        auto_submitted: Some("auto-replied"),
+    };
+    let to = ToMember {
+        report,
+        kind: "command-reply",
+        member: &who.member.email,
+        rate_key: None,
+        message: s.message,
+    };
+    m.send_to_member(tx, &to, &mail, now)
+}
+
+/// The duplicate template to the reporter of `r`.
+fn duplicate_reply(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    r: &ReportRecord,
+    by: command::apply::Author<'_>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let command::apply::Author {
+        actor,
+        auth,
+        message,
+    } = by;
+    let parent = tx.latest_message_id_from(&r.id, &r.reporter)?;
+    let original = Original {
+        report: &r.id,
+        reporter: &r.reporter,
+        reporter_name: None,
+        subject: &r.subject,
+        message_id: parent.as_deref(),
+        references: &[],
+    };
+    match respond::compose::reporter_reply(m.config, m.templates, "duplicate", original, None, now)
+    {
+        Ok(mail) => {
+            let sent = m.to_reporter(
+                tx,
+                &r.id,
+                mail,
+                &ToReporter {
+                    kind: "duplicate",
+                    to: &r.reporter,
+                    rate_key: None,
+                    content_free: false,
+                    actor: Actor::Named(actor),
+                    auth,
+                    message,
+                },
+                now,
+            )?;
+            if let Some((protection, message_id)) = sent
+                && protection != Protection::Hold
+            {
+                tx.append_event(&NewEvent {
+                    report_id: Some(&r.id),
+                    at: now,
+                    actor: Actor::Named(actor),
+                    auth,
+                    kind: EventKind::ReporterMailQueued,
+                    detail: json!({ "kind": "duplicate", "message_id": message_id, "to": r.reporter,
+                                        "protection": protection.as_str() }),
+                    message: Some(message),
+                })?;
+            }
+        }
+        Err(err) => {
+            tracing::warn!(report = %r.id, error = %err, "cannot compose the duplicate reply")
+        }
+    }
+    Ok(())
+}
+
+/// What the answer to a command mail says.
+#[derive(Debug, Clone)]
+pub(super) struct CommandReply<'a> {
+    /// What the commands could name: a report, or the control address.
+    pub scope: &'a Scope,
+    pub report: Option<&'a ReportId>,
+    /// What the commands acted on, as the answer names it.
+    pub target: &'a str,
+    /// What each applied change did.
+    pub applied: Vec<String>,
+    /// The lines refused, and why; then nothing was applied.
+    pub refused: Vec<RefusedLine>,
+    /// What the query commands (`#list`, `#show`, …) printed.
+    pub output: Option<String>,
+    /// `#help` was asked for.
+    pub help: bool,
+}
+
+impl CommandReply<'_> {
+    /// The answer's headline: refused, only help (nothing else to say), or done.
+    pub fn verdict(&self) -> &'static str {
+        if !self.refused.is_empty() {
+            "Refused"
+        } else if self.applied.is_empty() && self.output.is_none() {
+            "Help"
+        } else {
+            "Done"
+        }
+    }
+}
