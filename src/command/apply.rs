@@ -166,7 +166,7 @@ mod tests {
             date: None,
             kind: "team",
             report_id: None,
-            threaded_by: "none",
+            threaded_by: crate::store::ThreadedBy::None,
             problems: &[],
             received_at: at(0),
         })

@@ -34,8 +34,11 @@ use crate::report::ReportId;
 use crate::respond::queue::Mailer;
 use crate::respond::{self, Templates};
 use crate::source::{Incoming, Raw};
-use crate::store::{Batch, NewAttachment, NewMessage, Recorder, Store, StoreError, Tx, lock};
+use crate::store::{
+    Batch, NewAttachment, NewMessage, Recorder, Store, StoreError, ThreadedBy, Tx, lock,
+};
 use crate::team_mail;
+use crate::thread::Via;
 use pgp::{Arrival, open_and_merge, record_crypto};
 use threading::Threaded;
 
@@ -249,11 +252,7 @@ impl Pipeline<'_> {
         } = read;
         let sender = msg.from.as_ref().map(|m| m.address.as_str());
         let report = t.report.as_ref();
-        let threaded_by = match (t.via, t.opened) {
-            (Some(via), _) => via.as_str(),
-            (None, true) => "new-report",
-            (None, false) => "none",
-        };
+        let threaded_by = threaded_by(t.via, t.opened);
         let problem_texts: Vec<String> = t.problems.iter().map(ToString::to_string).collect();
         let recipients: Vec<String> = msg.recipients.iter().map(|m| m.address.clone()).collect();
         let kind = t.class.kind(t.opened, t.participates);
@@ -337,7 +336,7 @@ impl Pipeline<'_> {
         rec.record(
             tx,
             EventKind::MessageReceived,
-            json!({ "kind": kind, "via": threaded_by, "problems": codes, "openpgp": crypto_detail }),
+            json!({ "kind": kind, "via": threaded_by.as_str(), "problems": codes, "openpgp": crypto_detail }),
         )?;
         if let Some(from) = &msg.from
             && self.is_outsider(&from.address)
@@ -468,6 +467,20 @@ impl Pipeline<'_> {
     }
 }
 
+/// How a message is stored as joining its report: the threading rule that
+/// matched, else whether it opened the report.
+fn threaded_by(via: Option<Via>, opened: bool) -> ThreadedBy {
+    match (via, opened) {
+        (Some(Via::PlusAddress), _) => ThreadedBy::PlusAddress,
+        (Some(Via::SubjectTag), _) => ThreadedBy::SubjectTag,
+        (Some(Via::References), _) => ThreadedBy::References,
+        (Some(Via::Outbox), _) => ThreadedBy::Outbox,
+        (Some(Via::ReturnPath), _) => ThreadedBy::ReturnPath,
+        (None, true) => ThreadedBy::NewReport,
+        (None, false) => ThreadedBy::None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -499,6 +512,28 @@ mod tests {
             &Crypto::default(),
             "2026-11-23T12:00:00Z".parse().expect("time"),
         )
+    }
+
+    #[test]
+    fn a_message_is_stored_with_the_rule_that_threaded_it() {
+        let cases = [
+            (Some(Via::PlusAddress), false, "plus-address"),
+            (Some(Via::SubjectTag), false, "subject-tag"),
+            (Some(Via::References), false, "references"),
+            (Some(Via::Outbox), false, "outbox"),
+            (Some(Via::ReturnPath), false, "return-path"),
+            (None, true, "new-report"),
+            (None, false, "none"),
+        ];
+        for (via, opened, stored) in cases {
+            let found = threaded_by(via, opened);
+            assert_eq!(found.as_str(), stored, "{via:?}, opened: {opened}");
+            // The stored text is the threading rule's own name.
+            if let Some(via) = via {
+                assert_eq!(found.as_str(), via.as_str());
+            }
+            assert_eq!(stored.parse::<ThreadedBy>(), Ok(found));
+        }
     }
 
     fn acknowledged(outcomes: &[Result<Outcome, StoreError>]) -> Vec<bool> {

@@ -1,8 +1,13 @@
 //! Raw messages (byte-exact, deduplicated by content hash), their parsed metadata
 //! and attachments.
 
+use std::fmt;
+use std::str::FromStr;
+
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{OptionalExtension, ToSql, params};
+use serde::Serialize;
 
 use super::{Result, Tx, ctx, ms};
 use crate::report::ReportId;
@@ -28,9 +33,94 @@ pub struct NewMessage<'a> {
     pub date: Option<Timestamp>,
     pub kind: &'a str,
     pub report_id: Option<&'a ReportId>,
-    pub threaded_by: &'a str,
+    pub threaded_by: ThreadedBy,
     pub problems: &'a [String],
     pub received_at: Timestamp,
+}
+
+/// How a message came to its report, stored as its kebab-case name in
+/// `messages.threaded_by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ThreadedBy {
+    /// The report's plus address (`security+SEC-…@`).
+    PlusAddress,
+    /// The report's tag in the subject.
+    SubjectTag,
+    /// `In-Reply-To`/`References` naming a message of the report.
+    References,
+    /// A copy of our own mail: the report of the outbox row.
+    Outbox,
+    /// Automatic mail to the return path of a mail we sent.
+    ReturnPath,
+    /// It opened the report.
+    NewReport,
+    /// It joined no report.
+    None,
+}
+
+impl ThreadedBy {
+    const ALL: [Self; 7] = [
+        Self::PlusAddress,
+        Self::SubjectTag,
+        Self::References,
+        Self::Outbox,
+        Self::ReturnPath,
+        Self::NewReport,
+        Self::None,
+    ];
+
+    /// The stored name, e.g. `plus-address` or `new-report`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlusAddress => "plus-address",
+            Self::SubjectTag => "subject-tag",
+            Self::References => "references",
+            Self::Outbox => "outbox",
+            Self::ReturnPath => "return-path",
+            Self::NewReport => "new-report",
+            Self::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for ThreadedBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored `threaded_by` this version does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown way a message joined its report `{0}` (known: plus-address, subject-tag, references, outbox, return-path, new-report, none)"
+)]
+pub struct UnknownThreadedBy(pub String);
+
+impl FromStr for ThreadedBy {
+    type Err = UnknownThreadedBy;
+
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .ok_or_else(|| UnknownThreadedBy(text.to_owned()))
+    }
+}
+
+impl ToSql for ThreadedBy {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for ThreadedBy {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|err: UnknownThreadedBy| FromSqlError::Other(err.into()))
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -29,7 +29,7 @@ pub use internal::LineFingerprint;
 pub use keys::{
     HeldMail, KeyConfirmation, KeyRecord, KeyStatus, MessageCrypto, NewKey, NewKeyConfirmation,
 };
-pub use messages::{NewAttachment, NewMessage, StoredMessage};
+pub use messages::{NewAttachment, NewMessage, StoredMessage, ThreadedBy, UnknownThreadedBy};
 pub use outbox::{NewMail, QueuedMail, SentMail};
 pub use read::{
     AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use super::messages::ThreadedBy;
 use super::report_row::{self, RECORD_COLUMNS, ReportRecord};
 use super::{Result, Tx, ctx, from_ms};
 use crate::report::{ReportId, ReportState};
@@ -89,7 +90,7 @@ pub struct MessageView {
     pub received_at: Timestamp,
     pub kind: String,
     pub report_id: Option<ReportId>,
-    pub threaded_by: String,
+    pub threaded_by: ThreadedBy,
     pub problems: Vec<String>,
     /// The readable text (plain, or HTML turned into text); empty until filled
     /// from the raw bytes by [`crate::cli::fill_text`].

@@ -452,7 +452,7 @@ fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
                 date: None,
                 kind: "team",
                 report_id: Some(&id),
-                threaded_by: "plus-address",
+                threaded_by: ThreadedBy::PlusAddress,
                 problems: &[],
                 received_at: at(3),
             })?;
@@ -645,4 +645,51 @@ fn a_confirmation_token_is_found_by_its_hash_and_spent_once() {
             .confirmation_pending("r@x.net", "AAAA", at(50))
             .expect("pending")
     );
+}
+
+#[test]
+fn threaded_by_reads_back_as_written_and_an_unknown_name_is_an_error() {
+    for name in [
+        "plus-address",
+        "subject-tag",
+        "references",
+        "outbox",
+        "return-path",
+        "new-report",
+        "none",
+    ] {
+        let parsed: ThreadedBy = name.parse().expect("a known name");
+        assert_eq!(parsed.as_str(), name);
+        assert_eq!(parsed.to_string(), name);
+        assert_eq!(
+            serde_json::to_value(parsed).expect("json"),
+            serde_json::json!(name)
+        );
+    }
+    for unknown in ["", "Plus-Address", "subject", "new report"] {
+        let err = unknown.parse::<ThreadedBy>().expect_err(unknown);
+        assert!(err.to_string().contains(&format!("`{unknown}`")), "{err}");
+    }
+}
+
+#[test]
+fn a_message_threaded_by_an_unknown_rule_is_a_read_error_naming_it() {
+    let mut store = Store::open_in_memory().expect("store");
+    store
+        .write(|w| {
+            w.tx()
+                .conn
+                .execute_batch(
+                    "INSERT INTO messages (id, sha256, size, source, location, kind, threaded_by,
+                     received_at)
+                 VALUES (9, 'x', 1, 't', 'l', 'report', 'telepathy', 0)",
+                )
+                .map_err(crate::store::ctx("test message"))
+        })
+        .expect("insert");
+    let err = store
+        .read()
+        .all_messages()
+        .expect_err("unknown threaded_by");
+    assert!(format!("{err:#}").contains("`telepathy`"), "{err:#}");
 }
