@@ -15,16 +15,20 @@
 //!   │           references) or open one
 //!   ├ store     raw bytes, metadata, attachments, participants, events;
 //!   │           keys learned (crypto::learn), held mail released
-//!   ├ decide    new report: triage rule, acknowledgement (or the rule's
+//!   │           (respond::held)
+//!   ├ plan      ingest::plan: a pure list of actions
+//!   ├ execute   new report: triage rule, acknowledgement (or the rule's
 //!   │           reply), notification to each member (respond: templates,
 //!   │           protect, team)
 //!   │           reporter follow-up: notification · bounce: delivery problem
-//!   │           team mail: auth (signature or DKIM result, binding, replay)
-//!   │             → command (parse, plan all or none) → apply, reply to the
-//!   │               author → relay to the reporter (respond::strip and
-//!   │               respond::leak) with a copy to the team, or an internal note
-//!   └ outbox    every mail above as an outbox row; the source's cursor
-//!   ▼ commit
+//!   │           team mail ─▶ team_mail, the team stage:
+//!   │             auth (signature or DKIM result, binding, replay) → covered
+//!   │             content → command (parse, plan all or none) → apply
+//!   │             (command::apply), answer the author → relay to the
+//!   │             reporter (respond::strip and respond::leak) with a copy to
+//!   │             the team, or an internal note
+//!   └ outbox    every mail above as an outbox row with its event
+//!   ▼ commit    (respond::queue), and the source's cursor
 //! source        marks the message processed
 //!
 //! outbox worker respond::deliver_due ─▶ transport (SMTP | sendmail | file);
@@ -39,11 +43,16 @@
 //! and reconnect backoff that IMAP and SMTP share; [`report`] says what a
 //! report id and state are; [`clock`] is the only wall-clock read, so tests
 //! and the SLA engine set the time. [`store`] is the only module that writes
-//! SQL: every stage above writes through its transaction.
+//! SQL: every stage above writes through its transaction. [`audit`] is the
+//! event log's vocabulary, [`settings`] loads the configuration with its
+//! [`triage`] rules and templates, and [`auth`] and [`command`] are the team
+//! stage's pure checks and plans.
 //!
 //! Decisions (which report a message joins, whether it may be answered, what a
 //! command may change, which deadlines are due) are pure functions in their
-//! modules; [`ingest`] orders the stages and draws the transaction boundary.
+//! modules; [`ingest`] orders the stages and draws the transaction boundary,
+//! and hands a member's mail to [`team_mail`], which never reaches back into
+//! [`ingest`]. Both queue mail through [`respond`].
 
 pub mod audit;
 pub mod auth;

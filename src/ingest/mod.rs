@@ -7,12 +7,14 @@
 //!   ─▶ store (the message, its problems, OpenPGP result, events, learned keys)
 //!   ─▶ plan (plan.rs: a pure list of actions)
 //!   ─▶ execute: answer the reporter (answer.rs), tell the team (notify.rs),
-//!      or hand a member's mail to the team stage (team.rs, commands.rs)
+//!      or hand a member's mail to the team stage ([`crate::team_mail`])
 //! ```
 //!
 //! Every decision is a pure function: `thread::classify`/`thread::decide`,
 //! [`plan::plan`], `auth`, `command::plan`. The OpenPGP steps (opening again
-//! with stored keys, learning keys, releasing held mail) are in `pgp`.
+//! with stored keys, learning the keys a message carried) are in `pgp`; mail
+//! is queued, and held mail released, through [`crate::respond::queue`] and
+//! [`crate::respond::held`].
 
 mod answer;
 mod notify;
