@@ -5,9 +5,8 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::{Mail, Route};
+use super::{Authored, Route};
 use crate::audit::{Actor, EventKind};
-use crate::auth::Authenticated;
 use crate::command::{self, Change, Scope};
 use crate::report::ReportId;
 use crate::respond;
@@ -17,7 +16,7 @@ use crate::respond::queue::{Mailer, ToMember, ToReporter};
 use crate::respond::team::TeamMail;
 use crate::respond::templates::{CommandReplyData, RefusedLine};
 use crate::sla;
-use crate::store::{NewEvent, Recorder, ReportRecord, StoreError, Tx};
+use crate::store::{NewEvent, ReportRecord, StoreError, Tx};
 
 /// What the commands of one mail came to.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,12 +33,11 @@ pub(super) fn commands(
     m: &Mailer<'_>,
     tx: &Tx<'_>,
     route: &Route,
-    who: &Authenticated,
-    s: Mail<'_>,
+    a: &Authored<'_>,
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
     let prefix = &m.config.program.id_prefix;
-    let block = command::parse_block(&s.msg.text, prefix);
+    let block = command::parse_block(&a.mail.msg.text, prefix);
     if block.is_empty() {
         return Ok(Outcome::default());
     }
@@ -66,16 +64,8 @@ pub(super) fn commands(
     let today = now
         .to_zoned_datetime(m.config.program.timezone.clone())
         .date();
-    let author = who.member.email.to_string();
-    let auth = who.method.audit();
     let report = route.report();
-    let rec = Recorder {
-        report,
-        at: now,
-        actor: Actor::Named(&author),
-        auth,
-        message: Some(s.message),
-    };
+    let rec = a.recorder(report, now);
     let target = report.map_or_else(|| "the control address".to_owned(), ToString::to_string);
     let planned = command::plan(
         &block.entries,
@@ -109,7 +99,7 @@ pub(super) fn commands(
                 output: None,
                 help: false,
             };
-            command_reply(m, tx, reply, who, s, now)?;
+            command_reply(m, tx, reply, a, now)?;
             return Ok(Outcome {
                 any: true,
                 refused: true,
@@ -122,9 +112,9 @@ pub(super) fn commands(
     let mut help = false;
     let tz = &m.config.program.timezone;
     let by = command::apply::Author {
-        actor: &author,
-        auth,
-        message: s.message,
+        actor: a.author,
+        auth: a.who.method.audit(),
+        message: a.mail.message,
     };
     for change in &changes {
         match (change, report) {
@@ -181,7 +171,7 @@ pub(super) fn commands(
         output,
         help,
     };
-    command_reply(m, tx, reply, who, s, now)?;
+    command_reply(m, tx, reply, a, now)?;
     Ok(Outcome {
         any: true,
         refused: false,
@@ -193,8 +183,7 @@ fn command_reply(
     m: &Mailer<'_>,
     tx: &Tx<'_>,
     reply: CommandReply<'_>,
-    who: &Authenticated,
-    s: Mail<'_>,
+    a: &Authored<'_>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let verdict = reply.verdict();
@@ -256,15 +245,15 @@ fn command_reply(
         attachments: &[],
         reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
         from_name: format!("{} disclosed", program.name),
-        references: s.msg.message_id.iter().cloned().collect(),
+        references: a.mail.msg.message_id.iter().cloned().collect(),
         auto_submitted: Some("auto-replied"),
     };
     let to = ToMember {
         report,
         kind: "command-reply",
-        member: &who.member.email,
+        member: &a.who.member.email,
         rate_key: None,
-        message: s.message,
+        message: a.mail.message,
     };
     m.send_to_member(tx, &to, &mail, now)
 }

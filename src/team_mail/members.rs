@@ -6,9 +6,9 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::Mail;
+use super::{Authored, Mail};
 use crate::audit::{Actor, Auth, EventKind};
-use crate::auth::{Authenticated, Refusal};
+use crate::auth::Refusal;
 use crate::command;
 use crate::config::AuthMethod;
 use crate::report::ReportId;
@@ -44,29 +44,23 @@ pub(super) fn route_unproven(
     m: &Mailer<'_>,
     tx: &Tx<'_>,
     report: &ReportId,
-    who: &Authenticated,
-    s: Mail<'_>,
+    a: &Authored<'_>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let author = who.member.email.to_string();
-    tx.append_event(&NewEvent {
-            report_id: Some(report),
-            at: now,
-            actor: Actor::Named(&author),
-            auth: who.method.audit(),
-            kind: EventKind::RelayRouteUnproven,
-            detail: json!({ "reason": "the reply address is outside the signed content; kept inside the team" }),
-            message: Some(s.message),
-        })?;
+    a.recorder(Some(report), now).record(
+        tx,
+        EventKind::RelayRouteUnproven,
+        json!({ "reason": "the reply address is outside the signed content; kept inside the team" }),
+    )?;
     let program = &m.config.program;
     let body = m.templates.render(
         "route-unproven",
         &RouteUnprovenData {
             program_name: &program.name,
-            member: &author,
+            member: a.author,
             report_id: report.as_str(),
             reply_address: &program.address.with_tag(report.as_str()),
-            message_id: s.msg.message_id.as_deref().unwrap_or("(none)"),
+            message_id: a.mail.msg.message_id.as_deref().unwrap_or("(none)"),
             directive: command::REPLY_DIRECTIVE,
         },
     );
@@ -85,15 +79,15 @@ pub(super) fn route_unproven(
         attachments: &[],
         reply_to: None,
         from_name: format!("{} disclosed", program.name),
-        references: s.msg.message_id.iter().cloned().collect(),
+        references: a.mail.msg.message_id.iter().cloned().collect(),
         auto_submitted: Some("auto-replied"),
     };
     let to = ToMember {
         report: Some(report),
         kind: "route-unproven",
-        member: &who.member.email,
+        member: &a.who.member.email,
         rate_key: None,
-        message: s.message,
+        message: a.mail.message,
     };
     m.send_to_member(tx, &to, &mail, now)
 }
@@ -190,43 +184,36 @@ pub(super) fn internal_note(
     m: &Mailer<'_>,
     tx: &Tx<'_>,
     report: &ReportId,
-    who: &Authenticated,
+    a: &Authored<'_>,
     text: &str,
-    s: Mail<'_>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let Some(record) = tx.report_record(report)? else {
         return Ok(());
     };
-    let author = who.member.email.to_string();
-    tx.append_event(&NewEvent {
-        report_id: Some(report),
-        at: now,
-        actor: Actor::Named(&author),
-        auth: who.method.audit(),
-        kind: EventKind::InternalNote,
-        detail: json!({ "chars": text.chars().count() }),
-        message: Some(s.message),
-    })?;
+    a.recorder(Some(report), now).record(
+        tx,
+        EventKind::InternalNote,
+        json!({ "chars": text.chars().count() }),
+    )?;
     copy_to_team(
         m,
         tx,
         report,
-        who,
+        a,
         TeamCopy {
             kind: "internal-note",
             template: "internal-note",
             reporter: &record.reporter,
             text,
-            subject: format!("[{report}] Note from {}", who.member.name),
-            summary: format!("{} wrote a note", who.member.name),
+            subject: format!("[{report}] Note from {}", a.who.member.name),
+            summary: format!("{} wrote a note", a.who.member.name),
             protection: None,
             // A person wrote it: a member's auto-responder may answer it
             // (to the internal address, where it changes nothing).
             auto_submitted: None,
-            references: s.msg.message_id.iter().cloned().collect(),
+            references: a.mail.msg.message_id.iter().cloned().collect(),
         },
-        s.message,
         now,
     )
 }
@@ -236,9 +223,8 @@ pub(super) fn copy_to_team(
     m: &Mailer<'_>,
     tx: &Tx<'_>,
     report: &ReportId,
-    who: &Authenticated,
+    a: &Authored<'_>,
     copy: TeamCopy<'_>,
-    message: i64,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let program = &m.config.program;
@@ -247,7 +233,7 @@ pub(super) fn copy_to_team(
     let body = match m.templates.render(
         copy.template,
         &TeamCopyData {
-            author: format!("{} <{}>", who.member.name, who.member.email),
+            author: format!("{} <{}>", a.who.member.name, a.who.member.email),
             report_id: report.as_str(),
             reporter: copy.reporter,
             text: copy.text,
@@ -284,15 +270,15 @@ pub(super) fn copy_to_team(
         metadata: Some(metadata),
         attachments: &[],
         reply_to: Some(internal_address),
-        from_name: format!("{} via {}", who.member.name, program.name),
+        from_name: format!("{} via {}", a.who.member.name, program.name),
         references: copy.references,
         auto_submitted: copy.auto_submitted,
     };
     let to = ToTeam {
         report: Some(report),
         kind: copy.kind,
-        except: Some(&who.member.email),
-        message,
+        except: Some(&a.who.member.email),
+        message: a.mail.message,
     };
     m.send_to_team(tx, &to, &mail, now)
 }

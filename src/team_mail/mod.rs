@@ -24,6 +24,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use crate::audit::{Actor, EventKind};
+use crate::auth::Authenticated;
 use crate::crypto::Opened;
 use crate::parse::ParsedMessage;
 use crate::report::ReportId;
@@ -64,6 +65,29 @@ pub struct Mail<'a> {
     pub pgp: Option<&'a Opened>,
     /// Its bytes as they arrived (`None` when too large to keep).
     pub raw: Option<&'a [u8]>,
+}
+
+/// A member's mail once authenticated: who wrote it, and the mail as far as
+/// the proof covers it.
+#[derive(Debug, Clone, Copy)]
+struct Authored<'a> {
+    who: &'a Authenticated,
+    /// The member's configured address, as events name them.
+    author: &'a str,
+    mail: Mail<'a>,
+}
+
+impl Authored<'_> {
+    /// Records events about `report` as done by the author, through this mail.
+    fn recorder<'r>(&'r self, report: Option<&'r ReportId>, now: Timestamp) -> Recorder<'r> {
+        Recorder {
+            report,
+            at: now,
+            actor: Actor::Named(self.author),
+            auth: self.who.method.audit(),
+            message: Some(self.mail.message),
+        }
+    }
 }
 
 /// What is left of a member's words once commands, quotes and signature are
@@ -126,13 +150,16 @@ pub fn handle(
         Err(refusal) => return members::refuse(m, tx, route.report(), &refusal, s, now),
     };
     let author = who.member.email.to_string();
-    let rec = Recorder {
-        report: route.report(),
-        at: now,
-        actor: Actor::Named(&author),
-        auth: who.method.audit(),
-        message: Some(s.message),
+    let a = Authored {
+        author: &author,
+        who: &who,
+        // Only what the proof covers is read from here on.
+        mail: Mail {
+            msg: &covered.msg,
+            ..s
+        },
     };
+    let rec = a.recorder(route.report(), now);
     rec.record(
         tx,
         EventKind::TeamMailAuthenticated,
@@ -147,15 +174,11 @@ pub fn handle(
     }
     let proven = proven_route(route, covered.to_reporter);
     if let (Route::Reply(id), Route::Internal(_)) = (route, &proven) {
-        members::route_unproven(m, tx, id, &who, s, now)?;
+        members::route_unproven(m, tx, id, &a, now)?;
     }
     let route = &proven;
-    let s = Mail {
-        msg: &covered.msg,
-        ..s
-    };
 
-    let outcome = commands::commands(m, tx, route, &who, s, now)?;
+    let outcome = commands::commands(m, tx, route, &a, now)?;
     if outcome.refused {
         return Ok(());
     }
@@ -163,8 +186,9 @@ pub fn handle(
     // team. An HTML answer is stripped from its HTML, where the quoting still
     // shows.
     let team = respond::team::team_members(m.config);
-    let stripped = strip::relay_body(&s.msg.text, s.msg.html.as_deref(), &team);
-    let note = strip::relay_text(&s.msg.text, &[]);
+    let text = &a.mail.msg.text;
+    let stripped = strip::relay_body(text, a.mail.msg.html.as_deref(), &team);
+    let note = strip::relay_text(text, &[]);
     let left = Left {
         relay: !stripped.is_empty(),
         note: !note.is_empty(),
@@ -181,10 +205,10 @@ pub fn handle(
                         "cut_lines": stripped.removed.tail_lines,
                         "member_mentions": stripped.removed.member_mentions }),
             )?;
-            relay::relay(m, tx, id, &who, &stripped.text, s, now)?;
+            relay::relay(m, tx, id, &a, &stripped.text, now)?;
         }
         // Inside the team, names and addresses may stay.
-        (PassOn::Note, Some(id)) => members::internal_note(m, tx, id, &who, &note.text, s, now)?,
+        (PassOn::Note, Some(id)) => members::internal_note(m, tx, id, &a, &note.text, now)?,
         (PassOn::Empty, _) => {
             rec.record(
                 tx,

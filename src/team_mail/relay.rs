@@ -6,10 +6,9 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::Mail;
+use super::Authored;
 use super::members::{TeamCopy, copy_to_team};
 use crate::audit::{Actor, EventKind};
-use crate::auth::Authenticated;
 use crate::parse::{self, ParseLimits};
 use crate::report::{ReportId, ReportState};
 use crate::respond::compose::{self, Original};
@@ -19,9 +18,9 @@ use crate::respond::queue::{Mailer, ToMember, ToReporter};
 use crate::respond::team::TeamMail;
 use crate::respond::templates::RelayRefusedData;
 use crate::respond::{self, strip};
-use crate::store::{Recorder, StoreError, Tx};
+use crate::store::{StoreError, Tx};
 
-/// Relays `text` from `who` to the reporter of `report`, and copies it to
+/// Relays `text` from the author of `a` to the reporter of `report`, and copies it to
 /// the rest of the team. An HTML body is stripped again from its HTML (the
 /// text conversion lost its quotes). Nothing leaves when the text carries
 /// lines of mail sent to the team: the member is told which.
@@ -29,29 +28,22 @@ pub(super) fn relay(
     m: &Mailer<'_>,
     tx: &Tx<'_>,
     report: &ReportId,
-    who: &Authenticated,
+    a: &Authored<'_>,
     text: &str,
-    s: Mail<'_>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let Some(record) = tx.report_record(report)? else {
         return Ok(());
     };
-    let author = who.member.email.to_string();
-    let rec = Recorder {
-        report: Some(report),
-        at: now,
-        actor: Actor::Named(&author),
-        auth: who.method.audit(),
-        message: Some(s.message),
-    };
+    let author = a.author;
+    let rec = a.recorder(Some(report), now);
     let members = respond::team::team_members(m.config);
 
     let lines = leak::relay_lines(text, &members);
     let fingerprints = leak::all_fingerprints(&lines);
     let known = leak::Known {
         team: tx.team_line_reports(&fingerprints)?,
-        relayed_by_author: tx.relayed_by(&author, &fingerprints)?,
+        relayed_by_author: tx.relayed_by(author, &fingerprints)?,
     };
     let exempt = if known
         .team
@@ -63,8 +55,8 @@ pub(super) fn relay(
             tx,
             report,
             &record.reporter,
-            &author,
-            s.message,
+            author,
+            a.mail.message,
             &members,
         )?
     } else {
@@ -121,15 +113,15 @@ pub(super) fn relay(
             attachments: &[],
             reply_to: Some(program.address.with_tag(&format!("{report}-internal"))),
             from_name: format!("{} disclosed", program.name),
-            references: s.msg.message_id.iter().cloned().collect(),
+            references: a.mail.msg.message_id.iter().cloned().collect(),
             auto_submitted: Some("auto-replied"),
         };
         let to = ToMember {
             report: Some(report),
             kind: "relay-refused",
-            member: &who.member.email,
+            member: &a.who.member.email,
             rate_key: None,
-            message: s.message,
+            message: a.mail.message,
         };
         return m.send_to_member(tx, &to, &mail, now);
     }
@@ -163,16 +155,16 @@ pub(super) fn relay(
             to: &record.reporter,
             rate_key: None,
             content_free: false,
-            actor: Actor::Named(&author),
-            auth: who.method.audit(),
-            message: s.message,
+            actor: Actor::Named(author),
+            auth: a.who.method.audit(),
+            message: a.mail.message,
         },
         now,
     )?;
     let Some((protection, message_id)) = sent else {
         return Ok(());
     };
-    tx.record_relayed_lines(&author, &verdict.fresh, now)?;
+    tx.record_relayed_lines(author, &verdict.fresh, now)?;
     if protection != Protection::Hold {
         rec.record(
                 tx,
@@ -194,19 +186,18 @@ pub(super) fn relay(
         m,
         tx,
         report,
-        who,
+        a,
         TeamCopy {
             kind: "relay-copy",
             template: "relay-copy",
             reporter: &record.reporter,
             text,
-            subject: format!("[{report}] {} answered the reporter", who.member.name),
-            summary: format!("{} answered the reporter", who.member.name),
+            subject: format!("[{report}] {} answered the reporter", a.who.member.name),
+            summary: format!("{} answered the reporter", a.who.member.name),
             protection: Some(protection.as_str()),
             auto_submitted: Some("auto-generated"),
             references: Vec::new(),
         },
-        s.message,
         now,
     )
 }

@@ -187,7 +187,7 @@ impl Class {
     }
 }
 
-/// How a message was matched to a report.
+/// How a message was matched to a report (stored as `store::ThreadedBy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     PlusAddress,
@@ -198,18 +198,6 @@ pub enum Via {
     /// Automatic mail to a return path: the report of the outbox row whose
     /// token it names.
     ReturnPath,
-}
-
-impl Via {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PlusAddress => "plus-address",
-            Self::SubjectTag => "subject-tag",
-            Self::References => "references",
-            Self::Outbox => "outbox",
-            Self::ReturnPath => "return-path",
-        }
-    }
 }
 
 /// The report a message points at, found by the first rule that matches.
