@@ -14,7 +14,6 @@ use crate::audit::{Actor, Auth, EventKind};
 use crate::crypto::{Encryption, Opened, Signature};
 use crate::parse::{self, ParseLimits, ParsedMessage};
 use crate::report::{self, ReportId};
-use crate::respond::compose::{ComposeError, metadata_notice};
 use crate::respond::queue::{Mailer, ToTeam};
 use crate::respond::team::TeamMail;
 use crate::respond::templates::{DeliveryProblemData, NotificationData};
@@ -159,20 +158,14 @@ pub(super) fn notify_team(
         auth: Auth::None,
         message: Some(s.message),
     };
-    let rendered = m
-        .templates
-        .render("notification", &data)
-        .map_err(ComposeError::from)
-        .and_then(|body| {
-            let metadata = metadata_notice(
-                m.templates,
-                headline,
-                Some(report),
-                Some(record.state.as_str()),
-                deadlines,
-            )?;
-            Ok((body, metadata))
-        });
+    let rendered = m.bodies(
+        "notification",
+        &data,
+        headline,
+        Some(report),
+        Some(record.state.as_str()),
+        deadlines,
+    );
     let (body, metadata) = match rendered {
         Ok(bodies) => bodies,
         Err(err) => {
@@ -192,7 +185,7 @@ pub(super) fn notify_team(
         metadata: Some(metadata),
         attachments: &attachments,
         reply_to: Some(internal_address.clone()),
-        from_name: format!("{} disclosed", program.name),
+        from_name: m.own_name(),
         references: Vec::new(),
         auto_submitted: Some("auto-generated"),
     };
@@ -280,7 +273,6 @@ pub(super) fn delivery_problem(
     if m.config.team.members.is_empty() || announced.contains(&returned.kind.as_str()) {
         return Ok(());
     }
-    let program = &m.config.program;
     let headline = "Delivery problem: a mail came back undeliverable";
     let state = match report {
         Some(id) => tx.report_record(id)?.map(|r| r.state),
@@ -290,30 +282,22 @@ pub(super) fn delivery_problem(
         Some(id) => sla::deadline_lines(tx, m.config, id, now)?,
         None => Vec::new(),
     };
-    let body = m
-        .templates
-        .render(
-            "delivery-problem",
-            &DeliveryProblemData {
-                report_id: report.map(ReportId::as_str),
-                kind: &returned.kind,
-                message_id: &returned.message_id,
-                recipients: returned.recipients.join(", "),
-                statuses: statuses.iter().map(RecipientStatus::lines).collect(),
-            },
-        )
-        .map_err(ComposeError::from)
-        .and_then(|body| {
-            let metadata = metadata_notice(
-                m.templates,
-                headline,
-                report,
-                state.map(|s| s.as_str()),
-                deadlines,
-            )?;
-            Ok((body, metadata))
-        });
-    let (body, metadata) = match body {
+    let data = DeliveryProblemData {
+        report_id: report.map(ReportId::as_str),
+        kind: &returned.kind,
+        message_id: &returned.message_id,
+        recipients: returned.recipients.join(", "),
+        statuses: statuses.iter().map(RecipientStatus::lines).collect(),
+    };
+    let state = state.map(|s| s.as_str());
+    let bodies = match m.bodies(
+        "delivery-problem",
+        &data,
+        headline,
+        report,
+        state,
+        deadlines,
+    ) {
         Ok(rendered) => rendered,
         Err(err) => {
             tracing::warn!(error = %err, "cannot render the delivery-problem notice");
@@ -329,20 +313,7 @@ pub(super) fn delivery_problem(
             return Ok(());
         }
     };
-    let mail = TeamMail {
-        subject: match report {
-            Some(id) => format!("[{id}] {headline}"),
-            None => headline.to_owned(),
-        },
-        body,
-        secret: true,
-        metadata: Some(metadata),
-        attachments: &[],
-        reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
-        from_name: format!("{} disclosed", program.name),
-        references: Vec::new(),
-        auto_submitted: Some("auto-generated"),
-    };
+    let mail = m.notice(report, headline, bodies);
     let to = ToTeam {
         report,
         kind: DELIVERY_PROBLEM,

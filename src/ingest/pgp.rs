@@ -18,7 +18,7 @@ use crate::parse::{self, ParseLimits, ParsedMessage, Problem};
 use crate::report::ReportId;
 use crate::respond::held::current_of;
 use crate::respond::queue::{Mailer, ToTeam};
-use crate::respond::{compose, team::TeamMail, templates::KeyChangedData};
+use crate::respond::templates::KeyChangedData;
 use crate::store::{KeyRecord, KeyStatus, MessageCrypto, NewKey, Recorder, StoreError, Tx};
 
 /// A message from an outsider, as key learning reads it.
@@ -282,37 +282,11 @@ fn key_changed_notice(
     };
     // A member without a key learns only that something changed, never
     // whose key or which fingerprints.
-    let rendered = m
-        .templates
-        .render("key-changed", &data)
-        .map_err(compose::ComposeError::from)
-        .and_then(|body| {
-            let metadata = compose::metadata_notice(
-                m.templates,
-                "A reporter's key changed",
-                report,
-                state.map(|s| s.as_str()),
-                Vec::new(),
-            )?;
-            Ok((body, metadata))
-        });
-    match rendered {
-        Ok((body, metadata)) => {
-            let program = &m.config.program;
-            let mail = TeamMail {
-                subject: match report {
-                    Some(id) => format!("[{id}] Key changed for {address}"),
-                    None => format!("Key changed for {address}"),
-                },
-                body,
-                secret: true,
-                metadata: Some(metadata),
-                attachments: &[],
-                reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
-                from_name: format!("{} disclosed", program.name),
-                references: Vec::new(),
-                auto_submitted: Some("auto-generated"),
-            };
+    let state = state.map(|s| s.as_str());
+    let headline = "A reporter's key changed";
+    match m.bodies("key-changed", &data, headline, report, state, Vec::new()) {
+        Ok(bodies) => {
+            let mail = m.notice(report, &format!("Key changed for {address}"), bodies);
             let to = ToTeam {
                 report,
                 kind: "key-changed",

@@ -4,8 +4,10 @@
 //! so an outbox row and its event are always written together.
 
 use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
 use serde_json::json;
 
+use super::compose::{ComposeError, metadata_notice};
 use super::protect::{self, Protection};
 use super::team::{self, TeamMail};
 use super::{Outgoing, Templates, held};
@@ -103,7 +105,84 @@ pub struct ToMember<'a> {
     pub message: i64,
 }
 
+/// `headline` as the subject of mail about `report`: tagged with its id.
+pub fn tagged(report: Option<&ReportId>, headline: &str) -> String {
+    match report {
+        Some(id) => format!("[{id}] {headline}"),
+        None => headline.to_owned(),
+    }
+}
+
 impl Mailer<'_> {
+    /// The display name of the daemon's own mail, e.g. "Example security disclosed".
+    pub fn own_name(&self) -> String {
+        format!("{} disclosed", self.config.program.name)
+    }
+
+    /// The bodies of a notice to members: `template` rendered with `data` for
+    /// members with a key, and the metadata notice (`headline`, the report's
+    /// id, `state` and `deadlines`) for those without one.
+    pub fn bodies(
+        &self,
+        template: &'static str,
+        data: &impl Serialize,
+        headline: &str,
+        report: Option<&ReportId>,
+        state: Option<&str>,
+        deadlines: Vec<String>,
+    ) -> Result<(String, (String, String)), ComposeError> {
+        let body = self.templates.render(template, data)?;
+        let metadata = metadata_notice(self.templates, headline, report, state, deadlines)?;
+        Ok((body, metadata))
+    }
+
+    /// The daemon's notice to members about `report` (or none), headed
+    /// `headline`: a member without a key gets `metadata` instead of `body`,
+    /// and answers go to the report's internal address. It follows no mail
+    /// and is `auto-generated`; callers change what differs.
+    pub fn notice(
+        &self,
+        report: Option<&ReportId>,
+        headline: &str,
+        (body, metadata): (String, (String, String)),
+    ) -> TeamMail<'static> {
+        let program = &self.config.program;
+        TeamMail {
+            subject: tagged(report, headline),
+            body,
+            secret: true,
+            metadata: Some(metadata),
+            attachments: &[],
+            reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
+            from_name: self.own_name(),
+            references: Vec::new(),
+            auto_submitted: Some("auto-generated"),
+        }
+    }
+
+    /// The daemon's answer to one member about a mail of theirs, holding
+    /// nothing of any report: it goes in clear to a member without a key,
+    /// and carries no reply address.
+    pub fn plain_answer(
+        &self,
+        report: Option<&ReportId>,
+        headline: &str,
+        body: String,
+        references: Vec<String>,
+    ) -> TeamMail<'static> {
+        TeamMail {
+            subject: tagged(report, headline),
+            body,
+            secret: false,
+            metadata: None,
+            attachments: &[],
+            reply_to: None,
+            from_name: self.own_name(),
+            references,
+            auto_submitted: Some("auto-replied"),
+        }
+    }
+
     /// Protects `mail` for the reporter (encrypted to their key, held until one
     /// is known, or signed) and queues it: the protection and the Message-ID,
     /// or `None` if it could not be sealed (recorded as `{kind}-failed`).

@@ -197,56 +197,31 @@ fn command_reply(
         help,
     } = reply;
     let help_text = help.then(|| command::help(scope));
-    let body = m.templates.render(
-        "command-reply",
-        &CommandReplyData {
-            target,
-            applied,
-            refused: refused.clone(),
-            output,
-            help: help_text.as_deref(),
-        },
-    );
-    let body = match body {
-        Ok(body) => body,
-        Err(err) => {
-            tracing::warn!(error = %err, "cannot render the command reply");
-            return Ok(());
-        }
+    let data = CommandReplyData {
+        target,
+        applied,
+        refused,
+        output,
+        help: help_text.as_deref(),
     };
-    let subject = match report {
-        Some(id) => format!("[{id}] {verdict}: your commands"),
-        None => format!("{verdict}: your commands"),
-    };
-    let program = &m.config.program;
     // A member without a key learns what every metadata notice says.
     let state = match report {
         Some(id) => tx.report_state(id)?,
         None => None,
     };
-    let metadata = match respond::compose::metadata_notice(
-        m.templates,
-        &format!("{verdict}: your commands"),
-        report,
-        state.map(|s| s.as_str()),
-        Vec::new(),
-    ) {
-        Ok(metadata) => metadata,
+    let headline = format!("{verdict}: your commands");
+    let state = state.map(|s| s.as_str());
+    let bodies = match m.bodies("command-reply", &data, &headline, report, state, Vec::new()) {
+        Ok(bodies) => bodies,
         Err(err) => {
-            tracing::warn!(error = %err, "cannot render the command answer's notice");
+            tracing::warn!(error = %err, "cannot render the command reply");
             return Ok(());
         }
     };
     let mail = TeamMail {
-        subject,
-        body,
-        secret: true,
-        metadata: Some(metadata),
-        attachments: &[],
-        reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
-        from_name: format!("{} disclosed", program.name),
         references: a.mail.msg.message_id.iter().cloned().collect(),
         auto_submitted: Some("auto-replied"),
+        ..m.notice(report, &headline, bodies)
     };
     let to = ToMember {
         report,

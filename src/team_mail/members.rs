@@ -12,7 +12,6 @@ use crate::auth::Refusal;
 use crate::command;
 use crate::config::AuthMethod;
 use crate::report::ReportId;
-use crate::respond::compose::metadata_notice;
 use crate::respond::queue::{Mailer, ToMember, ToTeam, automatic_replies_in_window};
 use crate::respond::team::TeamMail;
 use crate::respond::templates::{RefusalData, RouteUnprovenData, TeamCopyData};
@@ -71,17 +70,12 @@ pub(super) fn route_unproven(
             return Ok(());
         }
     };
-    let mail = TeamMail {
-        subject: format!("[{report}] Not relayed: kept inside the team"),
+    let mail = m.plain_answer(
+        Some(report),
+        "Not relayed: kept inside the team",
         body,
-        secret: false,
-        metadata: None,
-        attachments: &[],
-        reply_to: None,
-        from_name: format!("{} disclosed", program.name),
-        references: a.mail.msg.message_id.iter().cloned().collect(),
-        auto_submitted: Some("auto-replied"),
-    };
+        a.mail.msg.message_id.iter().cloned().collect(),
+    );
     let to = ToMember {
         report: Some(report),
         kind: "route-unproven",
@@ -154,21 +148,8 @@ pub(super) fn refuse(
             return Ok(());
         }
     };
-    let subject = match report {
-        Some(id) => format!("[{id}] Not accepted: a mail in your name"),
-        None => "Not accepted: a mail in your name".to_owned(),
-    };
-    let mail = TeamMail {
-        subject,
-        body,
-        secret: false,
-        metadata: None,
-        attachments: &[],
-        reply_to: None,
-        from_name: format!("{} disclosed", program.name),
-        references: Vec::new(),
-        auto_submitted: Some("auto-replied"),
-    };
+    let headline = "Not accepted: a mail in your name";
+    let mail = m.plain_answer(report, headline, body, Vec::new());
     let to = ToMember {
         report,
         kind: "refusal",
@@ -230,36 +211,29 @@ pub(super) fn copy_to_team(
     let program = &m.config.program;
     let reply_address = program.address.with_tag(report.as_str());
     let internal_address = program.address.with_tag(&format!("{report}-internal"));
-    let body = match m.templates.render(
-        copy.template,
-        &TeamCopyData {
-            author: format!("{} <{}>", a.who.member.name, a.who.member.email),
-            report_id: report.as_str(),
-            reporter: copy.reporter,
-            text: copy.text,
-            reply_address: &reply_address,
-            internal_address: &internal_address,
-            protection: copy.protection,
-        },
-    ) {
-        Ok(body) => body,
-        Err(err) => {
-            tracing::warn!(report = %report, error = %err, template = copy.template, "cannot render mail to the team");
-            return Ok(());
-        }
+    let data = TeamCopyData {
+        author: format!("{} <{}>", a.who.member.name, a.who.member.email),
+        report_id: report.as_str(),
+        reporter: copy.reporter,
+        text: copy.text,
+        reply_address: &reply_address,
+        internal_address: &internal_address,
+        protection: copy.protection,
     };
     // A member without a key learns what every metadata notice says.
-    let state = tx.report_state(report)?;
-    let metadata = match metadata_notice(
-        m.templates,
+    let state = tx.report_state(report)?.map(|s| s.as_str());
+    let about = Some(report);
+    let (body, metadata) = match m.bodies(
+        copy.template,
+        &data,
         &copy.summary,
-        Some(report),
-        state.map(|s| s.as_str()),
+        about,
+        state,
         Vec::new(),
     ) {
-        Ok(metadata) => metadata,
+        Ok(bodies) => bodies,
         Err(err) => {
-            tracing::warn!(report = %report, error = %err, "cannot render the notice to members without a key");
+            tracing::warn!(report = %report, error = %err, template = copy.template, "cannot render mail to the team");
             return Ok(());
         }
     };

@@ -71,53 +71,32 @@ pub(super) fn relay(
                 json!({ "reason": "internal-lines", "internal_lines": verdict.internal.len(),
                         "about_other_reports": verdict.internal.iter().filter(|l| l.other_report).count() }),
             )?;
-        let program = &m.config.program;
         let (lines, more) = leak::shown_lines(&verdict.internal);
-        let rendered = m
-            .templates
-            .render(
-                "relay-refused",
-                &RelayRefusedData {
-                    report_id: report.as_str(),
-                    count: verdict.internal.len(),
-                    lines: &lines,
-                    more,
-                    reply_address: &program.address.with_tag(report.as_str()),
-                },
-            )
-            .map_err(compose::ComposeError::from)
-            .and_then(|body| {
-                // Without a key the member is not shown the lines.
-                let metadata = compose::metadata_notice(
-                    m.templates,
-                    "Not relayed: your answer carries internal text",
-                    Some(report),
-                    Some(record.state.as_str()),
-                    Vec::new(),
-                )?;
-                Ok((body, metadata))
-            });
-        let (body, metadata) = match rendered {
+        let data = RelayRefusedData {
+            report_id: report.as_str(),
+            count: verdict.internal.len(),
+            lines: &lines,
+            more,
+            reply_address: &m.config.program.address.with_tag(report.as_str()),
+        };
+        // Without a key the member is not shown the lines.
+        let headline = "Not relayed: your answer carries internal text";
+        let state = Some(record.state.as_str());
+        let about = Some(report);
+        let bodies = match m.bodies("relay-refused", &data, headline, about, state, Vec::new()) {
             Ok(bodies) => bodies,
             Err(err) => {
                 tracing::warn!(report = %report, error = %err, "cannot render the relay refusal");
                 return Ok(());
             }
         };
-        let subject = format!("[{report}] Not relayed: your answer carries internal text");
         let mail = TeamMail {
-            subject,
-            body,
-            secret: true,
-            metadata: Some(metadata),
-            attachments: &[],
-            reply_to: Some(program.address.with_tag(&format!("{report}-internal"))),
-            from_name: format!("{} disclosed", program.name),
             references: a.mail.msg.message_id.iter().cloned().collect(),
             auto_submitted: Some("auto-replied"),
+            ..m.notice(about, headline, bodies)
         };
         let to = ToMember {
-            report: Some(report),
+            report: about,
             kind: "relay-refused",
             member: &a.who.member.email,
             rate_key: None,
