@@ -1,7 +1,8 @@
 //! The OpenPGP steps of ingest: open a message (off the store's lock in
 //! [`super::prepare`], again with stored keys when needed), record what it was,
-//! learn the keys it carried at the trust their origin earns, confirm keys by
-//! a round trip, and release mail held for a key once a proven one is known.
+//! learn the keys it carried at the trust their origin earns, and take a
+//! confirmation token it carries back. Mail held for a key is released, and
+//! confirmations are requested, by [`crate::respond::held`].
 
 use std::borrow::Cow;
 
