@@ -249,7 +249,11 @@ fn after_a_pass_delivery_waits_for_the_next_due_mail_and_never_spins() {
         next,
     };
     let cases = [
-        (None, Until::Pause, "the pass failed"),
+        (
+            None,
+            Until::Failed(Duration::from_secs(1)),
+            "the pass failed",
+        ),
         (Some(pass(3, None)), Until::Woken, "nothing queued"),
         (
             Some(pass(0, Some(at(5)))),
@@ -264,8 +268,21 @@ fn after_a_pass_delivery_waits_for_the_next_due_mail_and_never_spins() {
         ),
     ];
     for (pass, want, case) in cases {
-        assert_eq!(Until::after(pass.as_ref(), now()), want, "{case}");
+        assert_eq!(Until::after(pass.as_ref(), 1, now()), want, "{case}");
     }
+}
+
+#[test]
+fn failed_passes_back_off_to_a_minute_and_never_spin() {
+    let waits: Vec<u64> = (1..=9)
+        .map(|n| delivery::failed_pause(n).as_secs())
+        .collect();
+    assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+    assert_eq!(delivery::failed_pause(u32::MAX).as_secs(), 60);
+    assert_eq!(
+        Until::after(None, 3, now()),
+        Until::Failed(Duration::from_secs(4))
+    );
 }
 
 #[test]
