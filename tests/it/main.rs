@@ -9,6 +9,7 @@ mod corpus;
 mod crash;
 mod forgery;
 mod golden;
+mod instance;
 mod keys;
 mod live;
 mod mailstack;
