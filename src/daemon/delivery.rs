@@ -218,7 +218,9 @@ pub(super) async fn deliver_loop(
         };
         let until = Until::after(pass.as_ref(), failures, clock.now());
         tokio::select! {
-            () = wake.notified() => {}
+            // After a failed pass only its pause ends the wait: ingest's wakes
+            // (it wakes after every attempt) must not make the retries spin.
+            () = wake.notified(), if failures == 0 => {}
             () = ingest_done.cancelled(), if !finished => {}
             () = cancel.cancelled() => {}
             changed = settings_rx.changed(), if reloadable => {

@@ -239,7 +239,10 @@ fn record_or_hold(
                 .map(|(mail, _)| Unrecorded {
                     outbox_id: mail.id,
                     message_id: mail.message_id.clone(),
-                    sent_at: ctx.now,
+                    // As precise as the side file keeps it, so that both
+                    // copies are one entry.
+                    sent_at: Timestamp::from_millisecond(ctx.now.as_millisecond())
+                        .unwrap_or(ctx.now),
                 })
                 .collect();
             if !sent.is_empty() {

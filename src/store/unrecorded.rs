@@ -91,7 +91,11 @@ impl UnrecordedLog {
                 tracing::error!(file = %self.path.display(), error = %err, "cannot read the sends awaiting their record");
             }
         }
-        all.into_iter().collect()
+        // One entry per row, should the file and memory disagree on a time.
+        let mut seen = BTreeSet::new();
+        all.into_iter()
+            .filter(|e| seen.insert((e.outbox_id, e.message_id.clone())))
+            .collect()
     }
 
     /// Remembers `sent` in memory and in the file (synced). Returns whether
@@ -118,14 +122,17 @@ impl UnrecordedLog {
 
     /// Forgets `recorded` (now marked in the store), in memory and in the file.
     pub fn forget(&mut self, recorded: &[Unrecorded]) {
-        for entry in recorded {
-            self.held.remove(entry);
-        }
+        let done = |e: &Unrecorded| {
+            recorded
+                .iter()
+                .any(|r| r.outbox_id == e.outbox_id && r.message_id == e.message_id)
+        };
+        self.held.retain(|e| !done(e));
         let rewritten = self.with_file(|file| {
             let used = read_used(file)?;
             let kept: String = entries(&used)
                 .into_iter()
-                .filter(|e| !recorded.contains(e))
+                .filter(|e| !done(e))
                 .map(|e| e.line())
                 .collect();
             let mut bytes = kept.into_bytes();

@@ -3,6 +3,7 @@
 //! the library.
 
 mod bounce;
+mod chaos;
 mod cli;
 mod common;
 mod corpus;
