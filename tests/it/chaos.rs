@@ -323,3 +323,115 @@ fn a_read_only_store_takes_and_sends_nothing_and_loses_nothing() {
         "the acknowledgement and the notification"
     );
 }
+
+/// A loopback SMTP server that keeps the Message-ID of every mail whose final
+/// dot it read, and closes the connection without answering the first one.
+struct DroppingSmtp {
+    port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl DroppingSmtp {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shared = received.clone();
+        // The thread ends with the test process.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let _ = smtp_session(stream, &shared);
+            }
+        });
+        Self { port, received }
+    }
+
+    fn received(&self) -> Vec<String> {
+        self.received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+fn smtp_session(
+    stream: std::net::TcpStream,
+    received: &std::sync::Mutex<Vec<String>>,
+) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    stream.set_nodelay(true)?;
+    let mut out = stream.try_clone()?;
+    let mut input = BufReader::new(stream);
+    out.write_all(b"220 chaos ESMTP\r\n")?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let upper = line.to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") {
+            b"250-chaos\r\n250 8BITMIME\r\n"
+        } else if upper.starts_with("DATA") {
+            out.write_all(b"354 go on\r\n")?;
+            let mut message_id = String::new();
+            loop {
+                line.clear();
+                if input.read_line(&mut line)? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" {
+                    break;
+                }
+                if message_id.is_empty() && line.to_ascii_lowercase().starts_with("message-id:") {
+                    message_id = line["message-id:".len()..].trim().to_owned();
+                }
+            }
+            let mut all = received
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            all.push(message_id);
+            if all.len() == 1 {
+                // The mail is in; the answer never comes.
+                return Ok(());
+            }
+            b"250 2.0.0 queued\r\n"
+        } else if upper.starts_with("QUIT") {
+            out.write_all(b"221 bye\r\n")?;
+            return Ok(());
+        } else {
+            b"250 ok\r\n"
+        };
+        out.write_all(reply)?;
+    }
+}
+
+/// The SMTP server takes a mail and drops the connection before its answer:
+/// the mail's fate is unknown, so it is sent again later with the same
+/// Message-ID (the documented in-flight mail), every other mail goes out once,
+/// and every row ends up sent.
+#[test]
+fn an_smtp_server_dropping_the_connection_before_its_answer_gets_only_that_mail_again() {
+    let env = Env::new("");
+    let server = DroppingSmtp::start();
+    let config = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&format!(
+        "{config}\n[transport]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout = \"5s\"\nretry_initial = \"1s\"\nretry_max = \"1s\"\n",
+        server.port
+    ));
+    env.init();
+    env.deliver(&report_mail(1));
+    let out = env.run_once();
+    assert!(out.contains("1 delivery failure"), "{out}");
+    std::thread::sleep(Duration::from_millis(1100));
+    env.run_once();
+    let received = server.received();
+    assert_eq!(received.len(), 3, "{received:?}");
+    assert_eq!(
+        received[0], received[2],
+        "the dropped mail, again: {received:?}"
+    );
+    assert_ne!(received[0], received[1], "{received:?}");
+    let counts = env.store().read().counts().expect("counts");
+    assert_eq!((counts.outbox_sent, counts.outbox_queued), (2, 0));
+}
