@@ -496,3 +496,133 @@ fn sigkill_during_a_migration_leaves_a_store_the_next_init_completes() {
         "no kill landed while the store was being created"
     );
 }
+
+/// A loopback TCP proxy to `upstream` that, once, cuts both sides of the
+/// connection in the middle of the first message body the server sends
+/// (`BODY[]`), a few kilobytes in.
+struct CuttingProxy {
+    port: u16,
+    cuts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CuttingProxy {
+    fn start(upstream: u16) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let cuts = std::sync::Arc::new(AtomicUsize::new(0));
+        let shared = cuts.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let (Ok(mut client_in), Ok(mut server_out)) =
+                    (client.try_clone(), server.try_clone())
+                else {
+                    continue;
+                };
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut client_in, &mut server_out);
+                });
+                let cuts = shared.clone();
+                std::thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let (mut server, mut client) = (server, client);
+                    let mut buf = vec![0u8; 4096];
+                    let mut after_body: Option<usize> = None;
+                    loop {
+                        let n = match server.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let chunk = &buf[..n];
+                        if cuts.load(Ordering::SeqCst) == 0 {
+                            if after_body.is_none() && chunk.windows(6).any(|w| w == b"BODY[]") {
+                                after_body = Some(0);
+                            }
+                            if let Some(seen) = after_body.as_mut() {
+                                *seen += n;
+                                if *seen > 6000 {
+                                    cuts.fetch_add(1, Ordering::SeqCst);
+                                    let _ = client.shutdown(std::net::Shutdown::Both);
+                                    let _ = server.shutdown(std::net::Shutdown::Both);
+                                    break;
+                                }
+                            }
+                        }
+                        if client.write_all(chunk).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Self { port, cuts }
+    }
+
+    fn cuts(&self) -> usize {
+        self.cuts.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The IMAP connection is cut in the middle of a FETCH: the daemon reconnects
+/// and every message is stored once, every report acknowledged once, and every
+/// message flagged on the server.
+#[test]
+fn an_imap_connection_cut_mid_fetch_loses_and_duplicates_nothing() {
+    use crate::mailstack::{MailStack, unique};
+    let stack = MailStack::start();
+    let security = unique("security");
+    let proxy = CuttingProxy::start(stack.port("IMAP_PORT"));
+    let source = stack.imap_source(&security, "").replace(
+        &format!("port = {}", stack.port("IMAP_PORT")),
+        &format!("port = {}", proxy.port),
+    );
+    let env = Env::with_sections(
+        &security,
+        &source,
+        "[transport]\nkind = \"file\"\ndir = \"outbox\"\n",
+    );
+    env.init();
+    let total = 30;
+    let padding = "All the details of the problem, one line of many.\r\n".repeat(80);
+    let reports: Vec<Vec<u8>> = (0..total)
+        .map(|n| {
+            format!(
+                "From: r{n}@researcher.example\r\nTo: {security}\r\nSubject: Report {n}\r\n\
+                 Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <cut-{n}@researcher.example>\r\n\
+                 MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{padding}"
+            )
+            .into_bytes()
+        })
+        .collect();
+    stack.append_all(&security, &reports);
+    let daemon = env.spawn_daemon();
+    wait_for(
+        "every message and its mail",
+        Duration::from_secs(60),
+        || {
+            let counts = env.store().read().counts().expect("counts");
+            counts.messages == total as u64 && counts.outbox_sent == 2 * total as u64
+        },
+    );
+    stop(daemon);
+    assert_eq!(proxy.cuts(), 1, "the connection was cut mid-FETCH");
+    let counts = env.store().read().counts().expect("counts");
+    assert_eq!(
+        (
+            counts.messages,
+            counts.reports,
+            counts.outbox_sent,
+            counts.outbox_queued
+        ),
+        (total as u64, total as u64, 2 * total as u64, 0),
+        "each message stored once, each report acknowledged once"
+    );
+    assert!(
+        stack.messages(&security, "INBOX").iter().all(|m| m.seen),
+        "every message is flagged on the server"
+    );
+}
