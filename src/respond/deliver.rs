@@ -70,6 +70,9 @@ pub struct Sender {
     /// Leases are measured on this clock, the real one outside tests, even when
     /// the schedule is read at another time (`sla tick --now`).
     clock: Arc<dyn Clock>,
+    /// When the leases of the claims held were last set: every claim ends
+    /// [`CLAIM_LEASE`] after this or later.
+    leased_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for Sender {
@@ -91,6 +94,7 @@ impl Sender {
             claimant,
             unrecorded: UnrecordedLog::open(database),
             clock,
+            leased_at: None,
         })
     }
 
@@ -100,8 +104,9 @@ impl Sender {
         !self.unrecorded.pending().is_empty()
     }
 
-    fn claim(&self, now: Timestamp) -> Claim<'_> {
+    fn claim(&mut self, now: Timestamp) -> Claim<'_> {
         let lease_now = self.clock.now();
+        self.leased_at.get_or_insert(lease_now);
         Claim {
             claimant: self.claimant.token(),
             now,
@@ -150,6 +155,8 @@ pub fn deliver_due(
     };
     record_unrecorded(store, &ctx, sender)?;
     release_exited(store, sender)?;
+    // Claims left from an earlier pass are claimed again, with a new lease.
+    sender.leased_at = None;
     let mut run = DeliveryRun::default();
     let mut unrecorded: Vec<(QueuedMail, Result<(), SendError>)> = Vec::new();
     let at_once = !transport.idempotent();
@@ -223,13 +230,25 @@ fn record_or_hold(
     sender: &mut Sender,
 ) -> Result<(), StoreError> {
     let mut counted = *run;
-    let lease = lease_end(sender.clock.now());
+    // Renewing rewrites every row held, so only once a third of the lease has
+    // gone by: a batch sent over SMTP records each mail on its own.
+    let now = sender.clock.now();
+    let renew = sender.leased_at.is_some_and(|at| {
+        now.duration_since(at)
+            > SignedDuration::try_from(CLAIM_LEASE / 3).unwrap_or(SignedDuration::MAX)
+    });
     let recorded = record(store, results.iter().copied(), ctx, &mut counted, |tx| {
-        tx.renew_claims(sender.claimant.token(), lease)
+        if renew {
+            tx.renew_claims(sender.claimant.token(), lease_end(now))?;
+        }
+        Ok(())
     });
     match recorded {
         Ok(()) => {
             *run = counted;
+            if renew {
+                sender.leased_at = Some(now);
+            }
             Ok(())
         }
         Err(err) => {
