@@ -163,7 +163,7 @@ pub fn deliver_due(
     let mut after = 0;
     loop {
         let claim = sender.claim(now);
-        let due = lock(store).write(|w| w.tx().claim_due(&claim, after, batch.max(1)))?;
+        let mut due = lock(store).write(|w| w.tx().claim_due(&claim, after, batch.max(1)))?;
         let Some(last) = due.last() else {
             if !unrecorded.is_empty() {
                 let results: Vec<_> = unrecorded
@@ -175,6 +175,13 @@ pub fn deliver_due(
             return Ok(run);
         };
         after = last.id;
+        // A sender that exited holding a send it could not record may have
+        // left that row to us since this pass began: record it, never send it.
+        let held = sender.unrecorded.pending();
+        if due.iter().any(|m| held.iter().any(|h| h.outbox_id == m.id)) {
+            record_unrecorded(store, &ctx, sender)?;
+            due.retain(|m| !held.iter().any(|h| h.outbox_id == m.id));
+        }
         let mails: Vec<Outgoing<'_>> = due.iter().map(outgoing).collect();
         let mut results: Vec<(usize, Result<(), SendError>)> = Vec::new();
         let started = std::time::Instant::now();
