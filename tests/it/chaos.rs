@@ -1,10 +1,12 @@
 //! Faults at the seams, with the real binary: the store's disk filling up
 //! between a transport's acceptance and the record of it, ingest on a full
-//! disk, and a read-only store.
+//! disk, a read-only store, an SMTP server dropping the connection before its
+//! answer, an IMAP connection cut mid-FETCH, and SIGKILL during a migration.
+//! Each test says what it proves.
 //!
-//! The store lives on a small tmpfs mounted for the test, which needs root (the
-//! suite runs as root: `scripts/test.sh`). Without it these tests fail and say
-//! why; they never skip.
+//! The store tests put it on a small tmpfs mounted for the test, which needs
+//! root (the suite runs as root: `scripts/test.sh`). Without it they fail and
+//! say why; they never skip.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
