@@ -1,6 +1,6 @@
 //! The command line: argument parsing and the commands that read or run the
-//! store. Errors end here as exit codes: 2 for usage and configuration, 1 for
-//! everything else.
+//! store. Errors end here as exit codes: 2 for usage and configuration, 3 when
+//! another `disclosed run` holds the database, 1 for everything else.
 
 mod check;
 mod key;
@@ -119,14 +119,22 @@ pub enum CliError {
     Config(#[from] ConfigError),
     #[error("{0}")]
     Usage(String),
+    /// Another daemon runs on the database.
+    #[error(transparent)]
+    Running(crate::store::LockError),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
+
+/// The exit code of a `disclosed run` that found another one running on its
+/// database.
+pub const EXIT_RUNNING: u8 = 3;
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Usage(_) => 2,
+            Self::Running(_) => EXIT_RUNNING,
             Self::Other(_) => 1,
         }
     }
@@ -270,8 +278,22 @@ fn run_daemon(loaded: Loaded, once: bool) -> Result<(), CliError> {
         rules,
         templates,
     } = loaded;
-    let store = open_existing(&config)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // One daemon per database, taken before the store is opened (and
+    // migrated). `run --once` needs no lock: it sends only the rows it claims.
+    let _instance = if once {
+        None
+    } else {
+        Some(
+            crate::store::InstanceLock::acquire(&config.storage.database, clock.now()).map_err(
+                |err| match err {
+                    held @ crate::store::LockError::Held { .. } => CliError::Running(held),
+                    other => CliError::Other(other.into()),
+                },
+            )?,
+        )
+    };
+    let store = open_existing(&config)?;
     let runtime = runtime()?;
     let path = config.path.clone();
     let crypto = load_crypto(&config, clock.now())?;
@@ -311,8 +333,9 @@ fn run_daemon(loaded: Loaded, once: bool) -> Result<(), CliError> {
         );
     }
     // For cron and scripts: a message the store refused is still on the source,
-    // but someone should look.
-    if totals.failed > 0 {
+    // but someone should look. The daemon retried such messages all along and
+    // logged each failure; its clean stop is exit 0.
+    if once && totals.failed > 0 {
         return Err(CliError::Other(anyhow::anyhow!(
             "{} message(s) could not be read or stored and stay on the source (see the log)",
             totals.failed

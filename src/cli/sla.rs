@@ -1,15 +1,15 @@
 //! `disclosed sla`, `sla tick` and `stats`: the deadlines as the store holds
 //! them at a given time, and the tick that sends what is due.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
 use super::{CliError, load_crypto, open_existing, output, runtime};
+use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::respond;
 use crate::sla;
-use crate::store::{OpenMode, Store};
 use crate::transport::Transport;
 
 /// `sla [--now T] [--json]`: every open report with its pending deadlines.
@@ -50,7 +50,10 @@ pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliE
     let crypto = load_crypto(config, now)?;
     let mut store = open_existing(config)?;
     let outcome = sla::tick(&mut store, config, &crypto, now).map_err(anyhow::Error::from)?;
-    let reader = Store::open(store.path(), OpenMode::Existing).map_err(anyhow::Error::from)?;
+    // The daemon or another `run --once` may be sending beside this: only the
+    // rows this process claims go to its transport.
+    let mut sender = respond::Sender::new(store.path(), "sla tick", Arc::new(SystemClock))
+        .map_err(anyhow::Error::from)?;
     // The SMTP transport drives its client on the runtime from this thread.
     let runtime = runtime()?;
     let _entered = runtime.enter();
@@ -59,7 +62,6 @@ pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliE
     let store = Mutex::new(store);
     let run = respond::deliver_due(
         &store,
-        &reader,
         &transport,
         respond::deliver::Setup {
             config,
@@ -68,6 +70,7 @@ pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliE
         },
         now,
         512,
+        &mut sender,
     )
     .map_err(anyhow::Error::from)?;
     println!(

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{DaemonError, SHUTDOWN_GRACE, Settings, Shared};
 use crate::clock::Clock;
-use crate::respond::{self, DeliveryRun};
+use crate::respond::{self, DeliveryRun, Sender};
 use crate::store::Store;
 use crate::transport::Transport;
 
@@ -24,9 +24,22 @@ const DELIVERY_BATCH: usize = 512;
 /// because all mail this process queues wakes the worker at once.
 const RECHECK: Duration = Duration::from_secs(60);
 
-/// After a pass that failed (the store unavailable) or that left due mail it
-/// could not move, the next one waits this long rather than spinning.
+/// After a pass that left due mail it could not move (another sender holds
+/// it), the next one waits this long rather than spinning.
 const PAUSE: Duration = Duration::from_secs(5);
+
+/// After passes that failed (the store cannot be written, or mail sent is not
+/// recorded yet), the next waits from the first of these, doubling up to the
+/// second.
+const FAILED_PAUSE: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
+
+/// The wait after the `failures`-th failed pass in a row.
+pub(super) fn failed_pause(failures: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(failures.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    FAILED_PAUSE.0.saturating_mul(factor).min(FAILED_PAUSE.1)
+}
 
 /// What the worker waits for after a pass, besides a wake or a stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +52,8 @@ pub(super) enum Until {
     Woken,
     /// See [`PAUSE`].
     Pause,
+    /// The pass failed: see [`failed_pause`].
+    Failed(Duration),
 }
 
 /// One pass: what it did and when queued mail is next due.
@@ -49,9 +64,10 @@ pub(super) struct Pass {
 }
 
 impl Until {
-    pub(super) fn after(pass: Option<&Pass>, now: Timestamp) -> Self {
+    /// After a pass, or after `failures` failed passes in a row.
+    pub(super) fn after(pass: Option<&Pass>, failures: u32, now: Timestamp) -> Self {
         let Some(pass) = pass else {
-            return Self::Pause;
+            return Self::Failed(failed_pause(failures));
         };
         let moved = pass.run.sent + pass.run.retrying + pass.run.failed > 0;
         match pass.next {
@@ -74,6 +90,7 @@ impl Until {
             }
             Self::Woken => tokio::time::sleep(RECHECK).await,
             Self::Pause => tokio::time::sleep(PAUSE).await,
+            Self::Failed(wait) => tokio::time::sleep(wait).await,
         }
     }
 }
@@ -85,13 +102,13 @@ struct DeliveryWorker {
     reader: Store,
     transport: Arc<Transport>,
     settings: Arc<Settings>,
+    sender: Sender,
 }
 
 impl DeliveryWorker {
     fn pass(&mut self) -> Result<Pass, DaemonError> {
         let run = respond::deliver_due(
             &self.shared.store,
-            &self.reader,
             &self.transport,
             respond::deliver::Setup {
                 config: &self.settings.config,
@@ -100,6 +117,7 @@ impl DeliveryWorker {
             },
             self.shared.clock.now(),
             DELIVERY_BATCH,
+            &mut self.sender,
         )?;
         self.reader.checkpoint()?;
         let next = self.reader.read().next_attempt_at()?;
@@ -140,13 +158,20 @@ pub(super) async fn deliver_loop(
     tracing::info!(transport = %transport.describe(), "delivery ready");
     let wake = shared.wake.clone();
     let clock = shared.clock.clone();
+    let sender = Sender::new(
+        reader.path(),
+        if once { "run --once" } else { "daemon" },
+        clock.clone(),
+    )?;
     let mut worker = DeliveryWorker {
         shared,
         reader,
         transport,
         settings,
+        sender,
     };
-    let (mut sent, mut failures) = (0u64, 0u64);
+    let mut failures = 0u32;
+    let (mut sent, mut send_failures) = (0u64, 0u64);
     let mut record = |result: Result<Pass, DaemonError>| -> Result<Option<Pass>, DaemonError> {
         match result {
             Ok(pass) => {
@@ -160,7 +185,7 @@ pub(super) async fn deliver_loop(
                     );
                 }
                 sent += u64::from(run.sent);
-                failures += u64::from(run.retrying + run.failed);
+                send_failures += u64::from(run.retrying + run.failed);
                 Ok(Some(pass))
             }
             Err(err) if !once => {
@@ -186,9 +211,16 @@ pub(super) async fn deliver_loop(
         if (once && finished) || cancel.is_cancelled() {
             break;
         }
-        let until = Until::after(pass.as_ref(), clock.now());
+        failures = if pass.is_some() {
+            0
+        } else {
+            failures.saturating_add(1)
+        };
+        let until = Until::after(pass.as_ref(), failures, clock.now());
         tokio::select! {
-            () = wake.notified() => {}
+            // After a failed pass only its pause ends the wait: ingest's wakes
+            // (it wakes after every attempt) must not make the retries spin.
+            () = wake.notified(), if failures == 0 => {}
             () = ingest_done.cancelled(), if !finished => {}
             () = cancel.cancelled() => {}
             changed = settings_rx.changed(), if reloadable => {
@@ -219,5 +251,5 @@ pub(super) async fn deliver_loop(
             ),
         }
     }
-    Ok((sent, failures))
+    Ok((sent, send_failures))
 }

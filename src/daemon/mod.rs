@@ -52,6 +52,8 @@ pub enum DaemonError {
     Imap(#[from] ImapError),
     #[error(transparent)]
     Transport(#[from] SmtpSetupError),
+    #[error(transparent)]
+    Lock(#[from] crate::store::LockError),
     #[error("a worker failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }

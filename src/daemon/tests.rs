@@ -249,7 +249,11 @@ fn after_a_pass_delivery_waits_for_the_next_due_mail_and_never_spins() {
         next,
     };
     let cases = [
-        (None, Until::Pause, "the pass failed"),
+        (
+            None,
+            Until::Failed(Duration::from_secs(1)),
+            "the pass failed",
+        ),
         (Some(pass(3, None)), Until::Woken, "nothing queued"),
         (
             Some(pass(0, Some(at(5)))),
@@ -264,8 +268,21 @@ fn after_a_pass_delivery_waits_for_the_next_due_mail_and_never_spins() {
         ),
     ];
     for (pass, want, case) in cases {
-        assert_eq!(Until::after(pass.as_ref(), now()), want, "{case}");
+        assert_eq!(Until::after(pass.as_ref(), 1, now()), want, "{case}");
     }
+}
+
+#[test]
+fn failed_passes_back_off_to_a_minute_and_never_spin() {
+    let waits: Vec<u64> = (1..=9)
+        .map(|n| delivery::failed_pause(n).as_secs())
+        .collect();
+    assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+    assert_eq!(delivery::failed_pause(u32::MAX).as_secs(), 60);
+    assert_eq!(
+        Until::after(None, 3, now()),
+        Until::Failed(Duration::from_secs(4))
+    );
 }
 
 #[test]
@@ -310,5 +327,55 @@ fn the_sla_tick_surveys_while_a_writer_transaction_is_open() {
         sla::tick(&reader, &rig.shared.store, &settings, now()).expect("tick"),
         crate::sla::TickOutcome::default(),
         "then nothing is due"
+    );
+}
+
+#[tokio::test]
+async fn a_send_another_sender_could_not_record_is_recorded_once_and_never_sent_again() {
+    let rig = Rig::new("[[team.members]]\nname = \"Alice\"\nemail = \"alice@example.org\"\n");
+    rig.queue("held", None);
+    rig.queue("fresh", None);
+    // Another sender handed row 1 to its transport and could not record it.
+    let mut side = crate::store::UnrecordedLog::open(&rig.db);
+    assert!(side.hold(&[crate::store::Unrecorded {
+        outbox_id: 1,
+        message_id: "held@example.org".to_owned(),
+        sent_at: now(),
+    }]));
+    let worker = rig.deliver();
+    // The held row recorded, the fresh one sent, and the team's one notice.
+    assert!(rig.sent_within(3, PROMPTLY).await, "sent {}", rig.sent());
+    rig.ingest_done.cancel();
+    rig.cancel.cancel();
+    let (sent, _) = tokio::time::timeout(PROMPTLY, worker)
+        .await
+        .expect("stops")
+        .expect("joined")
+        .expect("delivery");
+    assert_eq!(
+        sent, 2,
+        "the fresh mail and the notice went to the transport"
+    );
+    let outbox = rig
+        .db
+        .parent()
+        .expect("dir")
+        .parent()
+        .expect("dir")
+        .join("outbox");
+    let files: Vec<String> = std::fs::read_dir(&outbox)
+        .expect("outbox dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !files.iter().any(|f| f.contains("held@")),
+        "the held row never went to the transport: {files:?}"
+    );
+    assert!(files.iter().any(|f| f.contains("fresh@")), "{files:?}");
+    assert!(
+        crate::store::UnrecordedLog::open(&rig.db)
+            .pending()
+            .is_empty(),
+        "the side file is cleared"
     );
 }

@@ -17,5 +17,5 @@ pub use compose::{
     ComposeError, Outgoing, Unreadable, acknowledgement, new_message_id, reply_subject,
     undecryptable_acknowledgement,
 };
-pub use deliver::{DELIVERY_FAILED, DeliveryRun, backoff, deliver_due};
+pub use deliver::{DELIVERY_FAILED, DeliveryRun, SENDS_UNRECORDED, Sender, backoff, deliver_due};
 pub use templates::{TemplateError, Templates};

@@ -304,6 +304,17 @@ CREATE TABLE relayed_lines (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+// A sender claims the queued rows it hands to a transport, so that no row goes
+// out from two processes at once: `claimed_by` names the claiming process (its
+// token, held alive by a kernel lock next to the database), `claimed_until` is
+// the lease after which the claim lapses even if that process cannot be checked.
+// Recording a result (sent, retry, failed) clears the claim.
+const V8: &str = r#"
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+CREATE INDEX outbox_claims ON outbox (claimed_by) WHERE claimed_by IS NOT NULL;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -312,6 +323,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V5),
     M::up(V6),
     M::up(V7),
+    M::up(V8),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -319,7 +331,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 7;
+pub const LATEST: usize = 8;
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ mod applied;
 mod cursors;
 mod internal;
 mod keys;
+mod lock;
 mod messages;
 mod migrations;
 mod outbox;
@@ -18,6 +19,7 @@ mod read;
 mod report_row;
 mod reports;
 mod sla;
+mod unrecorded;
 
 use std::path::{Path, PathBuf};
 
@@ -29,8 +31,9 @@ pub use internal::LineFingerprint;
 pub use keys::{
     HeldMail, KeyConfirmation, KeyRecord, KeyStatus, MessageCrypto, NewKey, NewKeyConfirmation,
 };
+pub use lock::{Claimant, InstanceLock, LockError, claimant_exited};
 pub use messages::{NewAttachment, NewMessage, StoredMessage, ThreadedBy, UnknownThreadedBy};
-pub use outbox::{NewMail, QueuedMail, SentMail};
+pub use outbox::{Claim, NewMail, QueuedMail, SentMail};
 pub use read::{
     AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,
     ReportDetail, ReportSummary,
@@ -38,6 +41,7 @@ pub use read::{
 pub use report_row::ReportRecord;
 pub use reports::{NewEvent, Recorder};
 pub use sla::{NoticeKind, SlaEvent};
+pub use unrecorded::{Unrecorded, UnrecordedLog};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -45,6 +45,20 @@ pub struct SentMail {
     pub raw: Vec<u8>,
 }
 
+/// A sender's claim on due rows: who, at which scheduling time, and the lease.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    /// The claiming process's token.
+    pub claimant: &'a str,
+    /// Rows due at this time are taken.
+    pub now: Timestamp,
+    /// The wall-clock time leases are measured against (`now` may be a
+    /// simulated time, as with `sla tick --now`).
+    pub lease_now: Timestamp,
+    /// Until when the claim holds without renewal.
+    pub lease_until: Timestamp,
+}
+
 /// A queued mail that is due.
 #[derive(Debug, Clone)]
 pub struct QueuedMail {
@@ -155,20 +169,106 @@ impl Tx<'_> {
     }
 
     /// Queued mail whose next attempt is due at `now`, with ids above `after`, in
-    /// id order (callers walk the queue by passing the last id they saw).
+    /// id order (callers walk the queue by passing the last id they saw). Only
+    /// a view: a sender takes rows with [`Tx::claim_due`].
     pub fn due_mail(&self, now: Timestamp, after: i64, limit: usize) -> Result<Vec<QueuedMail>> {
+        self.queued_where(
+            "o.status = 'queued' AND o.next_attempt_at <= ?1 AND o.id > ?2
+             ORDER BY o.id LIMIT ?3",
+            params![ms(now), after, limit as i64],
+        )
+    }
+
+    /// Claims for `claimant` up to `limit` queued rows due at `now` with ids
+    /// above `after` (in id order) that no one else holds, or whose holder's
+    /// lease ended before `lease_now`, until `lease_until`; returns them. Call it
+    /// in a write transaction: two senders never get the same row.
+    pub fn claim_due(
+        &self,
+        claim: &Claim<'_>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedMail>> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET claimed_by = ?1, claimed_until = ?2
+                 WHERE id IN (
+                     SELECT id FROM outbox
+                     WHERE status = 'queued' AND next_attempt_at <= ?3 AND id > ?4
+                         AND (claimed_by IS NULL OR claimed_by = ?1 OR claimed_until < ?5)
+                     ORDER BY id LIMIT ?6)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    claim.claimant,
+                    ms(claim.lease_until),
+                    ms(claim.now),
+                    after,
+                    ms(claim.lease_now),
+                    limit as i64,
+                ])
+            })
+            .map_err(ctx("claiming due mail"))?;
+        self.queued_where(
+            "o.status = 'queued' AND o.claimed_by = ?1 AND o.next_attempt_at <= ?2 AND o.id > ?3
+             ORDER BY o.id LIMIT ?4",
+            params![claim.claimant, ms(claim.now), after, limit as i64],
+        )
+    }
+
+    /// The processes that hold claims on queued rows.
+    pub fn claimants(&self) -> Result<Vec<String>> {
+        let what = "listing the senders holding mail";
         let mut stmt = self
             .conn
             .prepare_cached(
+                "SELECT DISTINCT claimed_by FROM outbox
+                 WHERE claimed_by IS NOT NULL AND status = 'queued'",
+            )
+            .map_err(ctx(what))?;
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(ctx(what))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(ctx(what))
+    }
+
+    /// Ends every claim `claimant` holds (it has exited); returns how many.
+    pub fn release_claims(&self, claimant: &str) -> Result<usize> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?1",
+            )
+            .and_then(|mut stmt| stmt.execute([claimant]))
+            .map_err(ctx("releasing the claims of an exited sender"))
+    }
+
+    /// Extends the lease on the queued rows `claimant` holds.
+    pub fn renew_claims(&self, claimant: &str, until: Timestamp) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET claimed_until = ?2 WHERE claimed_by = ?1 AND status = 'queued'",
+            )
+            .and_then(|mut stmt| stmt.execute(params![claimant, ms(until)]))
+            .map_err(ctx("renewing the claims on mail being sent"))?;
+        Ok(())
+    }
+
+    fn queued_where(
+        &self,
+        condition: &str,
+        values: impl rusqlite::Params,
+    ) -> Result<Vec<QueuedMail>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
                 "SELECT o.id, o.message_id, o.envelope_from, o.recipients, r.raw, o.attempts,
                      o.created_at, o.report_id, o.kind
                  FROM outbox o JOIN outbox_raw r ON r.outbox = o.id
-                 WHERE o.status = 'queued' AND o.next_attempt_at <= ?1 AND o.id > ?2
-                 ORDER BY o.id LIMIT ?3",
-            )
+                 WHERE {condition}"
+            ))
             .map_err(ctx("reading due mail"))?;
         let rows = stmt
-            .query_map(params![ms(now), after, limit as i64], |row| {
+            .query_map(values, |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, String>(1)?,
@@ -235,7 +335,7 @@ impl Tx<'_> {
         self.conn
             .prepare_cached(
                 "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
-                     last_error = NULL
+                     last_error = NULL, claimed_by = NULL, claimed_until = NULL
                  WHERE id = ?1 AND status = 'queued'",
             )
             .and_then(|mut stmt| stmt.execute(params![id, ms(at)]))
@@ -243,11 +343,29 @@ impl Tx<'_> {
             .map_err(ctx("recording a delivery"))
     }
 
+    /// Records a delivery the transport accepted earlier while the store could
+    /// not write: like [`Tx::mark_sent`], and only if row `id` is still the mail
+    /// with `message_id`.
+    pub fn mark_sent_earlier(&self, id: i64, message_id: &str, at: Timestamp) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET status = 'sent', sent_at = ?3, attempts = attempts + 1,
+                     last_error = NULL, claimed_by = NULL, claimed_until = NULL
+                 WHERE id = ?1 AND message_id = ?2 AND status = 'queued'",
+            )
+            .and_then(|mut stmt| stmt.execute(params![id, message_id, ms(at)]))
+            .map(|n| n == 1)
+            .map_err(ctx(
+                "recording a delivery made while the store could not write",
+            ))
+    }
+
     /// Records a failed attempt and when to try again.
     pub fn mark_retry(&self, id: i64, next: Timestamp, error: &str) -> Result<()> {
         self.conn
             .prepare_cached(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3,
+                     claimed_by = NULL, claimed_until = NULL
                  WHERE id = ?1 AND status = 'queued'",
             )
             .and_then(|mut stmt| stmt.execute(params![id, ms(next), error]))
@@ -259,11 +377,128 @@ impl Tx<'_> {
     pub fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
         self.conn
             .prepare_cached(
-                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2,
+                     claimed_by = NULL, claimed_until = NULL
                  WHERE id = ?1 AND status = 'queued'",
             )
             .and_then(|mut stmt| stmt.execute(params![id, error]))
             .map_err(ctx("recording an undeliverable mail"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::{Claim, NewMail};
+    use crate::store::Store;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::UNIX_EPOCH + SignedDuration::from_secs(1_800_000_000 + secs)
+    }
+
+    fn claim(claimant: &str, now: i64) -> Claim<'_> {
+        Claim {
+            claimant,
+            now: at(now),
+            lease_now: at(now),
+            lease_until: at(now + 900),
+        }
+    }
+
+    fn queue(store: &mut Store, n: usize) {
+        let recipients = vec!["r@x.net".to_owned()];
+        store
+            .write(|w| {
+                for i in 0..n {
+                    w.tx().enqueue(
+                        &NewMail {
+                            report_id: None,
+                            kind: "acknowledgement",
+                            message_id: &format!("disclosed.{i}@example.org"),
+                            envelope_from: "security@example.org",
+                            return_token: None,
+                            recipients: &recipients,
+                            rate_key: None,
+                            raw: b"raw",
+                            held: false,
+                            team_lines: &[],
+                        },
+                        at(0),
+                    )?;
+                }
+                Ok::<_, crate::store::StoreError>(())
+            })
+            .expect("enqueue");
+    }
+
+    fn take(store: &mut Store, c: &Claim<'_>) -> Vec<i64> {
+        store
+            .write(|w| w.tx().claim_due(c, 0, 100))
+            .expect("claim")
+            .iter()
+            .map(|m| m.id)
+            .collect()
+    }
+
+    #[test]
+    fn a_claimed_row_goes_to_one_sender_until_its_result_or_its_lease_ends() {
+        let mut store = Store::open_in_memory().expect("store");
+        queue(&mut store, 3);
+        let first = take(&mut store, &claim("a", 0));
+        assert_eq!(first.len(), 3);
+        assert!(take(&mut store, &claim("b", 1)).is_empty(), "all held by a");
+        assert_eq!(take(&mut store, &claim("a", 1)), first, "a keeps its own");
+        assert_eq!(store.read().claimants().expect("claimants"), ["a"]);
+
+        // A result ends the claim: sent is never taken again, a retry waits
+        // for its time and then goes to whoever claims it.
+        store
+            .write(|w| {
+                let tx = w.tx();
+                assert!(tx.mark_sent(first[0], at(2))?);
+                tx.mark_retry(first[1], at(10), "later")
+            })
+            .expect("record");
+        assert!(take(&mut store, &claim("b", 5)).is_empty());
+        assert_eq!(take(&mut store, &claim("b", 10)), [first[1]]);
+
+        // a's lease on the third ends after 900 s unless renewed.
+        store
+            .write(|w| w.tx().renew_claims("a", at(1000)))
+            .expect("renew");
+        assert_eq!(
+            take(&mut store, &claim("b", 950)),
+            [first[1]],
+            "a renewed its claim; b has only its own"
+        );
+        assert_eq!(take(&mut store, &claim("b", 1001)), [first[1], first[2]]);
+
+        // An exited sender's claims are released at once.
+        assert_eq!(
+            store
+                .write(|w| w.tx().release_claims("b"))
+                .expect("release"),
+            2
+        );
+        assert_eq!(take(&mut store, &claim("c", 1002)), [first[1], first[2]]);
+    }
+
+    #[test]
+    fn a_send_recorded_late_marks_only_the_row_with_its_message_id() {
+        let mut store = Store::open_in_memory().expect("store");
+        queue(&mut store, 2);
+        let ids = take(&mut store, &claim("a", 0));
+        store
+            .write(|w| {
+                let tx = w.tx();
+                assert!(!tx.mark_sent_earlier(ids[0], "disclosed.1@example.org", at(1))?);
+                assert!(tx.mark_sent_earlier(ids[0], "disclosed.0@example.org", at(1))?);
+                assert!(!tx.mark_sent_earlier(ids[0], "disclosed.0@example.org", at(2))?);
+                Ok::<_, crate::store::StoreError>(())
+            })
+            .expect("record");
+        assert_eq!(take(&mut store, &claim("b", 3000)), [ids[1]]);
     }
 }

@@ -3,12 +3,14 @@
 //! the library.
 
 mod bounce;
+mod chaos;
 mod cli;
 mod common;
 mod corpus;
 mod crash;
 mod forgery;
 mod golden;
+mod instance;
 mod keys;
 mod live;
 mod mailstack;
