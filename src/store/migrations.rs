@@ -304,6 +304,19 @@ CREATE TABLE relayed_lines (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+// Counters for the flood limits: how many automatic replies and team notices
+// one key (a sender's mailbox, or everyone) caused, per minute, so a limit is a
+// sum over the window's minutes however many mails arrived.
+const V8: &str = r#"
+CREATE TABLE rate_counts (
+    key     TEXT NOT NULL,
+    minute  INTEGER NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (key, minute)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX rate_counts_minute ON rate_counts (minute);
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -312,6 +325,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V5),
     M::up(V6),
     M::up(V7),
+    M::up(V8),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -319,7 +333,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 7;
+pub const LATEST: usize = 8;
 
 #[cfg(test)]
 mod tests {

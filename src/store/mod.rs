@@ -14,6 +14,7 @@ mod keys;
 mod messages;
 mod migrations;
 mod outbox;
+mod rates;
 mod read;
 mod report_row;
 mod reports;
