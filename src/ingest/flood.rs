@@ -128,9 +128,9 @@ pub(super) fn count_summary(tx: &Tx<'_>, now: Timestamp) -> Result<(), StoreErro
 /// A window for people: "1 hour", "30 minutes", "90 seconds".
 fn window_text(window: Duration) -> String {
     let secs = window.as_secs();
-    let (n, unit) = if secs % 3600 == 0 {
+    let (n, unit) = if secs.is_multiple_of(3600) {
         (secs / 3600, "hour")
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         (secs / 60, "minute")
     } else {
         (secs, "second")
