@@ -48,6 +48,10 @@ dir = "outbox"
 
 [sla]
 acknowledge = "5 business days"
+
+# Every reporter is acknowledged: far more than the default cap an hour.
+[limits]
+auto_replies_total = 1000000
 "#;
 
 /// Fixed so that runs are reproducible (it is 1700000000, matching the file names).

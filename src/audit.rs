@@ -28,6 +28,8 @@ pub enum EventKind {
     ReplyHeld,
     /// Held mail went out to a proven key.
     HeldMailReleased,
+    /// A notice to the team was held by a flood limit.
+    TeamNoticeHeld,
     /// A notification to the team could not be rendered.
     TeamNotificationFailed,
     /// Mail to members was queued.
@@ -118,7 +120,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order above.
-    pub const ALL: [EventKind; 53] = [
+    pub const ALL: [EventKind; 54] = [
         Self::ReportOpened,
         Self::MessageReceived,
         Self::RuleApplied,
@@ -129,6 +131,7 @@ impl EventKind {
         Self::ReporterMailQueued,
         Self::ReplyHeld,
         Self::HeldMailReleased,
+        Self::TeamNoticeHeld,
         Self::TeamNotificationFailed,
         Self::TeamMailQueued,
         Self::TeamMailFailed,
@@ -198,6 +201,7 @@ impl EventKind {
             Self::ReporterMailQueued => "reporter-mail-queued",
             Self::ReplyHeld => "reply-held",
             Self::HeldMailReleased => "held-mail-released",
+            Self::TeamNoticeHeld => "team-notice-held",
             Self::TeamNotificationFailed => "team-notification-failed",
             Self::TeamMailQueued => "team-mail-queued",
             Self::TeamMailFailed => "team-mail-failed",

@@ -60,6 +60,9 @@ pub enum Command {
         /// Only reports in this state (new, acknowledged, triaged, …)
         #[arg(long, value_name = "S")]
         state: Option<ReportState>,
+        /// Only reports with this tag (e.g. `flood`: held by a flood limit)
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
@@ -177,9 +180,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             json,
         } => sla::list(config, now.unwrap_or_else(|| SystemClock.now()), json),
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
-        Command::Reports { state, json } => {
+        Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;
-            let reports = store.read().reports(state).map_err(anyhow::Error::from)?;
+            let reports = store
+                .read()
+                .reports_tagged(state, tag.as_deref())
+                .map_err(anyhow::Error::from)?;
             output::reports(&reports, json, config);
             Ok(())
         }

@@ -317,6 +317,15 @@ pub struct Limits {
     pub max_attachments: u32,
     pub auto_replies_per_sender: u32,
     pub auto_reply_window: Duration,
+    /// Automatic replies to anyone within `auto_reply_window`: a bound on
+    /// backscatter when many forged senders write at once.
+    pub auto_replies_total: u32,
+    /// Team notices (new reports, follow-ups) one sender's mail may cause
+    /// within `notice_window`; past it the team gets one summary instead.
+    pub team_notices_per_sender: u32,
+    /// Team notices everyone's mail may cause within `notice_window`.
+    pub team_notices_total: u32,
+    pub notice_window: Duration,
     /// Largest plaintext an OpenPGP message may inflate to (compression bombs).
     pub max_decompressed_size: u64,
     /// Deepest nesting of OpenPGP containers (encryption, compression, signatures).
@@ -334,6 +343,10 @@ impl Default for Limits {
             max_attachments: 256,
             auto_replies_per_sender: 5,
             auto_reply_window: Duration::from_secs(3600),
+            auto_replies_total: 100,
+            team_notices_per_sender: 20,
+            team_notices_total: 100,
+            notice_window: Duration::from_secs(3600),
             max_decompressed_size: 64 << 20,
             max_openpgp_depth: 8,
             max_openpgp_recipients: 64,

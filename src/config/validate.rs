@@ -682,6 +682,16 @@ impl Validator<'_> {
                 raw.auto_reply_window.as_deref(),
                 d.auto_reply_window,
             ),
+            auto_replies_total: raw.auto_replies_total.unwrap_or(d.auto_replies_total),
+            team_notices_per_sender: raw
+                .team_notices_per_sender
+                .unwrap_or(d.team_notices_per_sender),
+            team_notices_total: raw.team_notices_total.unwrap_or(d.team_notices_total),
+            notice_window: self.interval(
+                "limits.notice_window",
+                raw.notice_window.as_deref(),
+                d.notice_window,
+            ),
             max_decompressed_size: self.size(
                 "limits.max_decompressed_size",
                 raw.max_decompressed_size,
@@ -694,6 +704,18 @@ impl Validator<'_> {
         };
         if limits.max_mime_depth == 0 {
             self.problem("limits.max_mime_depth", "must be at least 1");
+        }
+        for (key, value) in [
+            ("limits.auto_replies_total", limits.auto_replies_total),
+            (
+                "limits.team_notices_per_sender",
+                limits.team_notices_per_sender,
+            ),
+            ("limits.team_notices_total", limits.team_notices_total),
+        ] {
+            if value == 0 {
+                self.problem(key, "must be at least 1");
+            }
         }
         if limits.max_openpgp_depth == 0 {
             self.problem("limits.max_openpgp_depth", "must be at least 1");

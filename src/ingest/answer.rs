@@ -11,7 +11,7 @@ use crate::audit::{Actor, Auth, EventKind};
 use crate::parse::ParsedMessage;
 use crate::report::ReportId;
 use crate::respond::protect::Protection;
-use crate::respond::queue::{Mailer, ToReporter, automatic_replies_in_window};
+use crate::respond::queue::{self, Mailer, ToReporter};
 use crate::respond::{self, compose::Original};
 use crate::store::{NewEvent, Recorder, StoreError, Tx};
 use crate::thread;
@@ -58,8 +58,7 @@ pub(super) fn acknowledge(
     let Some(from) = &msg.from else {
         return Ok(false);
     };
-    let limits = &m.config.limits;
-    let sent = automatic_replies_in_window(tx, limits, &from.address, now)?;
+    let refused = queue::reply_refused(tx, &m.config.limits, &from.address, now)?;
     let rec = Recorder {
         report: Some(report),
         at: now,
@@ -67,14 +66,16 @@ pub(super) fn acknowledge(
         auth: Auth::None,
         message: Some(message),
     };
-    if !thread::within_rate_limit(sent, limits.auto_replies_per_sender) {
+    if let Some(refused) = refused {
         rec.record(
-                tx,
-                EventKind::AcknowledgementSkipped,
-                json!({ "reason": "rate limit", "sent_in_window": sent, "limit": limits.auto_replies_per_sender }),
-            )?;
+            tx,
+            EventKind::AcknowledgementSkipped,
+            json!({ "reason": refused.reason, "sent_in_window": refused.sent_in_window,
+                    "limit": refused.limit }),
+        )?;
         return Ok(false);
     }
+    let mailbox = thread::mailbox(&from.address);
     let original = Original {
         report,
         reporter: &from.address,
@@ -129,7 +130,7 @@ pub(super) fn acknowledge(
         &ToReporter {
             kind: "acknowledgement",
             to: &from.address,
-            rate_key: Some(&from.address),
+            rate_key: Some(&mailbox),
             content_free: unreadable.is_some(),
             actor: Actor::Daemon,
             auth: Auth::None,
@@ -137,6 +138,9 @@ pub(super) fn acknowledge(
         },
         now,
     )?;
+    if sent.is_some() {
+        queue::count_reply(tx, now)?;
+    }
     match sent {
         Some((protection, message_id)) if protection != Protection::Hold => {
             rec.record(

@@ -17,6 +17,7 @@
 //! [`crate::respond::held`].
 
 mod answer;
+pub mod flood;
 mod notify;
 mod pgp;
 pub mod plan;
@@ -40,7 +41,7 @@ use crate::store::{
     Batch, NewAttachment, NewMessage, Recorder, Store, StoreError, ThreadedBy, Tx, lock,
 };
 use crate::team_mail;
-use crate::thread::Via;
+use crate::thread::{Sender, Via};
 use pgp::{Arrival, open_and_merge, record_crypto};
 use threading::Threaded;
 
@@ -387,7 +388,15 @@ impl Pipeline<'_> {
             }),
             _ => None,
         });
+        let counted =
+            report.is_some() && t.class.sender == Sender::External && t.class.automation.is_none();
+        let notices = if counted {
+            flood::notices(tx, &self.config.limits, sender, now)?
+        } else {
+            flood::NoticeBudget::Within
+        };
         let facts = plan::Facts {
+            notices,
             class: t.class,
             report: report.as_ref(),
             opened: t.opened,
@@ -437,15 +446,35 @@ impl Pipeline<'_> {
                 }
                 (plan::Action::NotifyNewReport, Some(id)) => {
                     notify::notify_team(&m, tx, id, stored, "New report", now)?;
+                    flood::count_notice(tx, sender, now)?;
                 }
                 (plan::Action::ReporterFollowup, Some(id)) => {
-                    let is_reporter = match sender {
-                        Some(address) => {
-                            tx.participant_role(id, address)?.as_deref() == Some("reporter")
-                        }
-                        None => false,
-                    };
-                    notify::reporter_followup(&m, tx, id, stored, is_reporter, now)?;
+                    notify::reporter_wrote(tx, id, stored, now)?;
+                    notify::notify_team(&m, tx, id, stored, "The reporter wrote again", now)?;
+                    flood::count_notice(tx, sender, now)?;
+                }
+                (
+                    plan::Action::HoldNotice {
+                        new_report,
+                        limit,
+                        summarise,
+                    },
+                    Some(id),
+                ) => {
+                    if new_report {
+                        tx.add_tags(id, &[flood::TAG.to_owned()])?;
+                    } else {
+                        notify::reporter_wrote(tx, id, stored, now)?;
+                    }
+                    rec.record(
+                        tx,
+                        EventKind::TeamNoticeHeld,
+                        json!({ "notice": if new_report { "new-report" } else { "follow-up" },
+                                "limit": limit.as_str(), "summarised": summarise }),
+                    )?;
+                    if summarise {
+                        flood::summary(&m, tx, limit, sender, message, now)?;
+                    }
                 }
                 (plan::Action::DeliveryProblem, report) => {
                     if let Some(sent) = &returned {

@@ -198,21 +198,21 @@ pub(super) fn notify_team(
     m.send_to_team(tx, &to, &mail, now)
 }
 
-/// A reporter (or another outside participant) wrote again: record a
-/// `Credit:` answer, end a `#waiting` pause, and tell the team.
-pub(super) fn reporter_followup(
-    m: &Mailer<'_>,
+/// A reporter (or another outside participant) wrote again: record the
+/// reporter's `Credit:` answer and end a `#waiting` pause. Telling the team is
+/// the caller's, as a flood limit may hold that back.
+pub(super) fn reporter_wrote(
     tx: &Tx<'_>,
     report: &ReportId,
     s: Stored<'_>,
-    is_reporter: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let actor = s
-        .msg
-        .from
-        .as_ref()
-        .map_or("unknown", |m| m.address.as_str());
+    let sender = s.msg.from.as_ref().map(|m| m.address.as_str());
+    let is_reporter = match sender {
+        Some(address) => tx.participant_role(report, address)?.as_deref() == Some("reporter"),
+        None => false,
+    };
+    let actor = sender.unwrap_or("unknown");
     let rec = Recorder {
         report: Some(report),
         at: now,
@@ -232,7 +232,7 @@ pub(super) fn reporter_followup(
             json!({ "reason": "the reporter wrote" }),
         )?;
     }
-    notify_team(m, tx, report, s, "The reporter wrote again", now)
+    Ok(())
 }
 
 /// A bounce that came back to the return path of `returned`, one of our

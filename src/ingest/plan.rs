@@ -4,6 +4,7 @@
 //! transaction. Whether to answer and with which template, whether the team
 //! hears of it, and where a member's mail goes are all decided here.
 
+use super::flood::{Limit, NoticeBudget};
 use crate::report::ReportId;
 use crate::respond::Unreadable;
 use crate::thread::{self, Automation, Class, Sender, Token, Via};
@@ -26,6 +27,8 @@ pub struct Facts<'a> {
     pub unreadable: Option<Unreadable>,
     /// It came back to the return path of a mail we sent (a verified bounce).
     pub returned: bool,
+    /// Whether a team notice about it fits the flood limits.
+    pub notices: NoticeBudget,
 }
 
 /// A triage rule that matched, as far as planning cares.
@@ -66,6 +69,14 @@ pub enum Action<'a> {
     NotifyNewReport,
     /// Pass a later mail from outside to the team.
     ReporterFollowup,
+    /// The notice of a new report or follow-up is held by a flood limit:
+    /// record it, tag a new report `flood`, and send the team one summary
+    /// when none went out in this window.
+    HoldNotice {
+        new_report: bool,
+        limit: Limit,
+        summarise: bool,
+    },
     /// Tell the team a mail we sent bounced.
     DeliveryProblem,
     /// Hand a member's mail to the team stage.
@@ -98,8 +109,15 @@ pub fn plan<'a>(facts: &Facts<'a>, rule: Option<MatchedRule<'a>>) -> Vec<Action<
     }
     let Class { sender, automation } = facts.class;
     match (facts.report, sender, automation) {
-        (Some(_), Sender::External, None) if facts.opened => actions.push(Action::NotifyNewReport),
-        (Some(_), Sender::External, None) => actions.push(Action::ReporterFollowup),
+        (Some(_), Sender::External, None) => actions.push(match facts.notices {
+            NoticeBudget::Within if facts.opened => Action::NotifyNewReport,
+            NoticeBudget::Within => Action::ReporterFollowup,
+            NoticeBudget::Held { limit, summarise } => Action::HoldNotice {
+                new_report: facts.opened,
+                limit,
+                summarise,
+            },
+        }),
         // Automatic mail never counts as the reporter answering. Only a bounce
         // of a mail we sent is a delivery problem for the team to see.
         (_, Sender::External, Some(Automation::Bounce)) if facts.returned => {

@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use sequoia_openpgp::Cert;
 use serde_json::json;
 
-use super::queue::{Mailer, automatic_replies_in_window};
+use super::queue::{Mailer, count_reply, reply_refused};
 use super::{compose, protect};
 use crate::audit::{Actor, Auth, EventKind};
 use crate::crypto::learn::{self, Trust};
@@ -78,7 +78,7 @@ impl Mailer<'_> {
         let expiry = SignedDuration::try_from(self.config.openpgp.key_confirmation_expiry)
             .unwrap_or(SignedDuration::from_hours(7 * 24));
         let expires = now.checked_add(expiry).unwrap_or(Timestamp::MAX);
-        let limit = self.config.limits.auto_replies_per_sender;
+        let mailbox = crate::thread::mailbox(address);
         let rec = Recorder {
             report: on.as_ref(),
             at: now,
@@ -95,13 +95,12 @@ impl Mailer<'_> {
             else {
                 continue;
             };
-            let sent = automatic_replies_in_window(tx, &self.config.limits, address, now)?;
-            if !crate::thread::within_rate_limit(sent, limit) {
+            if let Some(refused) = reply_refused(tx, &self.config.limits, address, now)? {
                 rec.record(
                     tx,
                     EventKind::KeyConfirmationSkipped,
-                    json!({ "address": address, "fingerprint": key.fingerprint, "reason": "rate limit",
-                            "sent_in_window": sent, "limit": limit }),
+                    json!({ "address": address, "fingerprint": key.fingerprint, "reason": refused.reason,
+                            "sent_in_window": refused.sent_in_window, "limit": refused.limit }),
                 )?;
                 break;
             }
@@ -141,12 +140,13 @@ impl Mailer<'_> {
             };
             let outbox = tx.enqueue(
                 &NewMail {
-                    rate_key: Some(address),
+                    rate_key: Some(&mailbox),
                     raw: &raw,
                     ..mail.to_queue(on.as_ref(), "key-confirmation")
                 },
                 now,
             )?;
+            count_reply(tx, now)?;
             tx.insert_key_confirmation(
                 &NewKeyConfirmation {
                     address,

@@ -69,6 +69,53 @@ pub fn automatic_replies_in_window(
     tx.auto_replies_since(rate_key, since)
 }
 
+/// The flood counter of automatic replies to anyone.
+const ALL_REPLIES: &str = "reply:*";
+
+/// An automatic reply held back by a rate limit, for the event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyRefusal {
+    pub reason: &'static str,
+    pub sent_in_window: u64,
+    pub limit: u32,
+}
+
+/// Why an automatic reply to the outsider `address` may not go out now, if it
+/// may not: their mailbox ([`crate::thread::mailbox`]) had its share within
+/// `auto_reply_window`, or all senders together had theirs. Each queued reply
+/// is counted by [`count_reply`].
+pub fn reply_refused(
+    tx: &Tx<'_>,
+    limits: &Limits,
+    address: &str,
+    now: Timestamp,
+) -> Result<Option<ReplyRefusal>, StoreError> {
+    let sent = automatic_replies_in_window(tx, limits, &crate::thread::mailbox(address), now)?;
+    if !crate::thread::within_rate_limit(sent, limits.auto_replies_per_sender) {
+        return Ok(Some(ReplyRefusal {
+            reason: "rate limit",
+            sent_in_window: u64::from(sent),
+            limit: limits.auto_replies_per_sender,
+        }));
+    }
+    let window = SignedDuration::try_from(limits.auto_reply_window).unwrap_or(SignedDuration::MAX);
+    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
+    let all = tx.rate_since(ALL_REPLIES, since)?;
+    if all >= u64::from(limits.auto_replies_total) {
+        return Ok(Some(ReplyRefusal {
+            reason: "global rate limit",
+            sent_in_window: all,
+            limit: limits.auto_replies_total,
+        }));
+    }
+    Ok(None)
+}
+
+/// Counts an automatic reply queued for an outsider toward the global limit.
+pub fn count_reply(tx: &Tx<'_>, now: Timestamp) -> Result<(), StoreError> {
+    tx.count_rate(ALL_REPLIES, now)
+}
+
 /// A mail to a reporter: what it is, and who caused it (for its events).
 #[derive(Debug, Clone, Copy)]
 pub struct ToReporter<'a> {

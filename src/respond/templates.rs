@@ -28,6 +28,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/delivery-problem.txt.hbs"),
     ),
     (
+        "flood-summary",
+        include_str!("../../templates/flood-summary.txt.hbs"),
+    ),
+    (
         "team-metadata",
         include_str!("../../templates/team-metadata.txt.hbs"),
     ),
@@ -258,6 +262,19 @@ pub struct DeliveryProblemData<'a> {
     /// Per recipient, `Name: value` lines (Final-Recipient, Action, Status,
     /// Remote-MTA, Diagnostic-Code), each one cleaned, short line.
     pub statuses: Vec<Vec<String>>,
+}
+
+/// What the team's summary of a flood can use: which limit was reached, and
+/// the sender's mailbox when it was theirs.
+#[derive(Debug, Clone, Serialize)]
+pub struct FloodSummaryData<'a> {
+    pub headline: &'a str,
+    /// The sender's mailbox (lower-cased, without `+detail`), or `None` when
+    /// all senders together reached the limit.
+    pub sender: Option<&'a str>,
+    pub limit: u32,
+    /// The window, as configured ("1h").
+    pub window: String,
 }
 
 /// What the notice to a member without an OpenPGP key can use. It has no field

@@ -315,6 +315,19 @@ ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
 CREATE INDEX outbox_claims ON outbox (claimed_by) WHERE claimed_by IS NOT NULL;
 "#;
 
+// Counters for the flood limits: how many automatic replies and team notices
+// one key (a sender's mailbox, or everyone) caused, per minute, so a limit is a
+// sum over the window's minutes however many mails arrived.
+const V9: &str = r#"
+CREATE TABLE rate_counts (
+    key     TEXT NOT NULL,
+    minute  INTEGER NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (key, minute)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX rate_counts_minute ON rate_counts (minute);
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -324,6 +337,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V6),
     M::up(V7),
     M::up(V8),
+    M::up(V9),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -331,7 +345,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 8;
+pub const LATEST: usize = 9;
 
 #[cfg(test)]
 mod tests {

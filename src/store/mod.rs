@@ -15,6 +15,7 @@ mod lock;
 mod messages;
 mod migrations;
 mod outbox;
+mod rates;
 mod read;
 mod report_row;
 mod reports;

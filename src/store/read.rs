@@ -216,12 +216,24 @@ fn message(row: &Row<'_>) -> rusqlite::Result<MessageView> {
 impl Tx<'_> {
     /// Reports, newest first, optionally only those in `state`.
     pub fn reports(&self, state: Option<ReportState>) -> Result<Vec<ReportSummary>> {
+        self.reports_tagged(state, None)
+    }
+
+    /// Like [`Self::reports`], and only those carrying `tag` when given.
+    pub fn reports_tagged(
+        &self,
+        state: Option<ReportState>,
+        tag: Option<&str>,
+    ) -> Result<Vec<ReportSummary>> {
         let what = "listing reports";
-        let sql =
-            summary_query("WHERE (?1 IS NULL OR state = ?1) ORDER BY created_at DESC, id DESC");
+        let sql = summary_query(
+            "WHERE (?1 IS NULL OR state = ?1)
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(reports.tags) WHERE value = ?2))
+             ORDER BY created_at DESC, id DESC",
+        );
         let mut stmt = self.conn.prepare(&sql).map_err(ctx(what))?;
         let rows = stmt
-            .query_map([state.map(ReportState::as_str)], summary_row)
+            .query_map(params![state.map(ReportState::as_str), tag], summary_row)
             .map_err(ctx(what))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(ctx(what))?;

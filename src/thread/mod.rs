@@ -10,12 +10,14 @@
 //! that only claims to be either is stored in no report.
 
 pub mod bounce;
+pub mod mailbox;
 pub mod own;
 
 use crate::config::{Address, Team};
 use crate::parse::{ParsedMessage, ReturnPath};
 use crate::report::ReportId;
 
+pub use mailbox::mailbox;
 pub use own::{claims_to_be_ours, is_our_message_id};
 
 /// The plus-address token a message was sent to.

@@ -9,7 +9,11 @@ const MESSAGES: usize = 600;
 
 #[test]
 fn sigkill_during_ingest_loses_and_duplicates_nothing() {
-    let env = Env::with_file_transport("");
+    // Every one of the 600 senders is acknowledged and the team told of each:
+    // lift the global caps.
+    let env = Env::with_file_transport(
+        "[limits]\nauto_replies_total = 1000\nteam_notices_total = 1000\n",
+    );
     env.init();
     for i in 0..MESSAGES {
         env.deliver(&mail(

@@ -108,7 +108,13 @@ fn processed_mail_moves_to_the_processed_mailbox() {
 fn a_killed_daemon_loses_and_duplicates_nothing() {
     let stack = MailStack::start();
     let security = unique("security");
-    let env = live_env(&stack, &security, "", "");
+    // Every one of the 300 researchers is acknowledged: lift the global cap.
+    let env = live_env(
+        &stack,
+        &security,
+        "",
+        "[limits]\nauto_replies_total = 1000\n",
+    );
     let total = 300;
     let researchers: Vec<String> = (0..total).map(|_| unique("r")).collect();
     let reports: Vec<Vec<u8>> = researchers

@@ -1,6 +1,7 @@
 //! The planning table: what happens to each kind of stored message.
 
 use super::*;
+use crate::ingest::flood::{Limit, NoticeBudget};
 
 fn id(n: u32) -> ReportId {
     ReportId::new("SEC", 2026, n)
@@ -30,6 +31,7 @@ fn opened(report: &ReportId) -> Facts<'_> {
         has_sender: true,
         unreadable: None,
         returned: false,
+        notices: NoticeBudget::Within,
     }
 }
 
@@ -44,6 +46,7 @@ fn joined<'a>(report: &'a ReportId, class: Class, via: Via, token: Option<&'a To
         has_sender: true,
         unreadable: None,
         returned: false,
+        notices: NoticeBudget::Within,
     }
 }
 
@@ -202,6 +205,53 @@ fn the_table() {
             },
             None,
             vec![],
+        ),
+        (
+            "past the sender's flood limit a new report is still answered, its notice held and summarised",
+            Facts {
+                notices: NoticeBudget::Held {
+                    limit: Limit::Sender,
+                    summarise: true,
+                },
+                ..opened(&r1)
+            },
+            None,
+            vec![
+                Action::Answer(Answer::Acknowledgement),
+                Action::HoldNotice {
+                    new_report: true,
+                    limit: Limit::Sender,
+                    summarise: true,
+                },
+            ],
+        ),
+        (
+            "past everyone's flood limit a follow-up's notice is held, summarised once only",
+            Facts {
+                notices: NoticeBudget::Held {
+                    limit: Limit::Everyone,
+                    summarise: false,
+                },
+                ..joined(&r1, EXTERNAL, Via::PlusAddress, Some(&reply1))
+            },
+            None,
+            vec![Action::HoldNotice {
+                new_report: false,
+                limit: Limit::Everyone,
+                summarise: false,
+            }],
+        ),
+        (
+            "a flood limit never holds a member's mail",
+            Facts {
+                notices: NoticeBudget::Held {
+                    limit: Limit::Everyone,
+                    summarise: true,
+                },
+                ..joined(&r1, TEAM, Via::PlusAddress, Some(&internal1))
+            },
+            None,
+            vec![Action::TeamMail(Route::Internal(r1.clone()))],
         ),
         (
             "a member's auto-reply acts on nothing",
