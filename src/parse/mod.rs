@@ -27,6 +27,9 @@ pub const MAX_SUBJECT_CHARS: usize = 200;
 /// Longest display name kept, in characters (cut like a subject).
 pub const MAX_NAME_CHARS: usize = 100;
 
+/// Longest attachment file name kept, in characters (cut like a subject).
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
 /// Limits the parser enforces (from `[limits]`).
 #[derive(Debug, Clone, Copy)]
 pub struct ParseLimits {
@@ -327,7 +330,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
                 .iter()
                 .any(|ext| name.ends_with(ext));
         attachments.push(Attachment {
-            name: part.attachment_name().map(clean_text),
+            name: part.attachment_name().map(file_name),
             content_type,
             size: contents.len() as u64,
             sha256: sha256_hex(contents),
@@ -419,7 +422,7 @@ pub fn attachment_contents(raw: &[u8], limits: &ParseLimits) -> Vec<AttachmentCo
         .attachments()
         .take(limits.max_attachments as usize)
         .map(|part| AttachmentContent {
-            name: part.attachment_name().map(clean_text),
+            name: part.attachment_name().map(file_name),
             content_type: part
                 .content_type()
                 .map(|ct| match ct.subtype() {
@@ -666,6 +669,11 @@ fn clean_address(addr: &str) -> Option<String> {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
     valid.then(|| addr.to_lowercase())
+}
+
+/// An attachment's file name as we keep and forward it.
+fn file_name(name: &str) -> String {
+    clip(&clean_text(name), MAX_FILE_NAME_CHARS).into_owned()
 }
 
 /// Display text without control characters (they could forge header lines later).

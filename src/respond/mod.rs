@@ -8,6 +8,7 @@ pub mod templates;
 
 pub mod leak;
 pub mod protect;
+pub mod shape;
 pub mod strip;
 pub mod team;
 
