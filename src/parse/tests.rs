@@ -172,7 +172,8 @@ fn nested_rfc822_counts_toward_the_mime_depth() {
     // …one more level is not, whether the nesting is plain or in a multipart.
     let p = parse(nested_rfc822(4).as_bytes(), &limits());
     assert!(
-        p.problems.contains(&Problem::MimeTooDeep { depth: 5, limit: 4 }),
+        p.problems
+            .contains(&Problem::MimeTooDeep { depth: 5, limit: 4 }),
         "{:?}",
         p.problems
     );
@@ -190,7 +191,8 @@ fn nested_rfc822_counts_toward_the_mime_depth() {
 fn a_thousand_nested_messages_are_too_deep_and_counted_only_past_the_limit() {
     let p = parse(nested_rfc822(1000).as_bytes(), &limits());
     assert!(
-        p.problems.contains(&Problem::MimeTooDeep { depth: 5, limit: 4 }),
+        p.problems
+            .contains(&Problem::MimeTooDeep { depth: 5, limit: 4 }),
         "{:?}",
         p.problems
     );

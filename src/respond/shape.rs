@@ -239,7 +239,10 @@ mod tests {
         assert_eq!(lines.matches("\r\n").count(), 1, "{lines:?}");
         assert!(lines.starts_with("Subject: hello  Bcc:"), "{lines:?}");
         let escape = subject_lines("a \u{1b}]8;;https://evil.example\u{7}link\u{9b}2J");
-        assert!(!escape.contains(['\u{1b}', '\u{7}', '\u{9b}']), "{escape:?}");
+        assert!(
+            !escape.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+            "{escape:?}"
+        );
     }
 
     #[test]
@@ -281,7 +284,10 @@ mod tests {
 
     #[test]
     fn names_are_bounded_and_single_line() {
-        assert_eq!(display_name("Jane\r\nBcc: x").as_deref(), Some("Jane  Bcc: x"));
+        assert_eq!(
+            display_name("Jane\r\nBcc: x").as_deref(),
+            Some("Jane  Bcc: x")
+        );
         assert_eq!(display_name(" \t "), None);
         let long = display_name(&"n".repeat(10_000)).expect("name");
         assert_eq!(long.chars().count(), MAX_NAME_CHARS);
