@@ -169,10 +169,10 @@ fn automatic(
     let message_id = new_message_id(&program.address.domain, now);
     let builder = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
-        .from(mailbox(
+        .header(shape::From::new(mailbox(
             Some(&format!("{} {role}", program.name)),
             &program.address.to_string(),
-        )?)
+        )?))
         .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
         .header(AutoSubmitted(auto_submitted))
         .header(ContentType::TEXT_PLAIN);
@@ -223,8 +223,11 @@ fn automatic_reply(
 ) -> Result<Outgoing, ComposeError> {
     let (message_id, builder) = automatic(config, "Security", "auto-replied", now)?;
     let builder = builder
-        .reply_to(mailbox(None, reply_address)?)
-        .to(mailbox(original.reporter_name, original.reporter)?)
+        .header(shape::ReplyTo::new(mailbox(None, reply_address)?))
+        .header(shape::To::new(mailbox(
+            original.reporter_name,
+            original.reporter,
+        )?))
         .header(shape::Subject::new(&subject));
     let message = in_reply_to(builder, original)
         .body(body)
@@ -253,12 +256,15 @@ pub fn relay(
     let reply_address = program.address.with_tag(original.report.as_str());
     let builder = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
-        .from(mailbox(
+        .header(shape::From::new(mailbox(
             Some(&format!("{} Security", program.name)),
             &program.address.to_string(),
-        )?)
-        .reply_to(mailbox(None, &reply_address)?)
-        .to(mailbox(original.reporter_name, original.reporter)?)
+        )?))
+        .header(shape::ReplyTo::new(mailbox(None, &reply_address)?))
+        .header(shape::To::new(mailbox(
+            original.reporter_name,
+            original.reporter,
+        )?))
         .header(shape::Subject::new(&reply_subject(
             original.report,
             original.subject,
@@ -464,8 +470,8 @@ pub fn key_confirmation(
     };
     let (message_id, builder) = automatic(config, "Security", "auto-generated", now)?;
     let message = builder
-        .reply_to(mailbox(None, &reply_address)?)
-        .to(mailbox(None, r.to)?)
+        .header(shape::ReplyTo::new(mailbox(None, &reply_address)?))
+        .header(shape::To::new(mailbox(None, r.to)?))
         .header(shape::Subject::new(&subject))
         .body(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;

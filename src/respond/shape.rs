@@ -9,8 +9,12 @@
 
 use std::borrow::Cow;
 
-use email_encoding::headers::rfc2047;
+use std::fmt::Write as _;
+use std::marker::PhantomData;
+
 use email_encoding::headers::writer::EmailWriter;
+use email_encoding::headers::{quoted_string, rfc2047};
+use lettre::message::Mailbox;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 
 pub use crate::parse::{MAX_NAME_CHARS, MAX_SUBJECT_CHARS};
@@ -132,6 +136,94 @@ impl Header for Subject {
         let encoded = unstructured(&name, &self.0);
         HeaderValue::dangerous_new_pre_encoded(name, self.0.clone(), encoded)
     }
+}
+
+/// Which mailbox header an [`Addressed`] is.
+pub trait MailboxField: Send + Sync + 'static {
+    const NAME: &'static str;
+}
+
+#[derive(Debug)]
+pub enum FromField {}
+impl MailboxField for FromField {
+    const NAME: &'static str = "From";
+}
+
+#[derive(Debug)]
+pub enum ToField {}
+impl MailboxField for ToField {
+    const NAME: &'static str = "To";
+}
+
+#[derive(Debug)]
+pub enum ReplyToField {}
+impl MailboxField for ReplyToField {
+    const NAME: &'static str = "Reply-To";
+}
+
+/// A header naming one mailbox, written as lettre writes it except that the
+/// address moves to a continuation line when the line would outgrow
+/// [`FOLD_AT`], and a display name too long for one line is written as encoded
+/// words, which fold. The name is shaped by [`display_name`].
+#[derive(Debug)]
+pub struct Addressed<F>(Mailbox, PhantomData<F>);
+
+pub type From = Addressed<FromField>;
+pub type To = Addressed<ToField>;
+pub type ReplyTo = Addressed<ReplyToField>;
+
+impl<F> Addressed<F> {
+    pub fn new(mailbox: Mailbox) -> Self {
+        let name = mailbox.name.as_deref().and_then(display_name);
+        Self(Mailbox::new(name, mailbox.email), PhantomData)
+    }
+}
+
+impl<F> Clone for Addressed<F> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone(), PhantomData)
+    }
+}
+
+impl<F: MailboxField> Header for Addressed<F> {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str(F::NAME)
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self::new(s.parse::<Mailbox>()?))
+    }
+
+    fn display(&self) -> HeaderValue {
+        let mut encoded = String::new();
+        {
+            let first_line = F::NAME.len() + ": ".len();
+            let mut writer = EmailWriter::new(&mut encoded, first_line, 0, false);
+            // Writing to a `String` cannot fail.
+            let _ = write_mailbox(&self.0, first_line, &mut writer);
+        }
+        HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.to_string(), encoded)
+    }
+}
+
+fn write_mailbox(
+    mailbox: &Mailbox,
+    first_line: usize,
+    w: &mut EmailWriter<'_>,
+) -> std::fmt::Result {
+    let address = mailbox.email.as_ref();
+    let Some(name) = &mailbox.name else {
+        return w.write_str(address);
+    };
+    // `"name"` where it fits on the first line, as lettre writes it; else
+    // encoded words, which may be split across lines.
+    if first_line + name.len() + 2 <= FOLD_AT || !name.is_ascii() {
+        quoted_string::encode(name, w)?;
+    } else {
+        rfc2047::encode(name, w)?;
+    }
+    w.space();
+    w.folding().write_str(&format!("<{address}>"))
 }
 
 /// `value` as an unstructured header body (RFC 5322 §3.2.5) after `name: `:
@@ -291,6 +383,50 @@ mod tests {
         assert_eq!(display_name(" \t "), None);
         let long = display_name(&"n".repeat(10_000)).expect("name");
         assert_eq!(long.chars().count(), MAX_NAME_CHARS);
+    }
+
+    fn to_lines(name: Option<&str>) -> String {
+        let address = "rita@researcher.example".parse().expect("address");
+        let mut headers = lettre::message::header::Headers::new();
+        headers.set(To::new(Mailbox::new(name.map(str::to_owned), address)));
+        headers.to_string()
+    }
+
+    #[test]
+    fn ordinary_mailboxes_are_written_as_lettre_writes_them() {
+        for name in [
+            None,
+            Some("Rita"),
+            Some("Rita Researcher"),
+            Some("Renée Ölmann"),
+        ] {
+            let address = "rita@researcher.example".parse().expect("address");
+            let mut headers = lettre::message::header::Headers::new();
+            headers.set(lettre::message::header::To::from(
+                lettre::message::Mailboxes::from(Mailbox::new(name.map(str::to_owned), address)),
+            ));
+            assert_eq!(to_lines(name), headers.to_string(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn a_long_display_name_folds_before_the_address_or_inside() {
+        // 70 characters: quoted on the first line, the address on the next.
+        // 90: encoded words over several lines.
+        for name in ["Rita ".repeat(14), "Rita ".repeat(18)] {
+            let name = name.trim();
+            let lines = to_lines(Some(name));
+            assert!(lines.lines().all(|l| l.len() <= 78), "{lines}");
+            assert!(lines.lines().count() > 1, "{lines}");
+            let raw = format!("{lines}\r\n");
+            let parsed = mail_parser::MessageParser::default()
+                .parse_headers(raw.as_bytes())
+                .expect("parses");
+            let to = parsed.to().and_then(|a| a.first()).expect("To");
+            assert_eq!(to.name(), Some(name));
+            assert_eq!(to.address(), Some("rita@researcher.example"));
+        }
+        assert!(to_lines(Some(&"Rita ".repeat(14))).contains("\"\r\n <rita@"));
     }
 
     #[test]

@@ -204,23 +204,23 @@ fn render(
     let message_id = new_message_id(&program.address.domain, now);
     let mut builder = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
-        .from(mailbox(
+        .header(super::shape::From::new(mailbox(
             Some(&mail.from_name),
             &program.address.to_string(),
-        )?)
-        .to(mailbox(
+        )?))
+        .header(super::shape::To::new(mailbox(
             Some(&member.name)
                 .filter(|n| !n.is_empty())
                 .map(String::as_str),
             &member.email.to_string(),
-        )?)
+        )?))
         .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
         .header(super::shape::Subject::new(subject));
     if let Some(auto) = mail.auto_submitted {
         builder = builder.header(super::compose::AutoSubmitted(auto));
     }
     if let Some(reply_to) = &mail.reply_to {
-        builder = builder.reply_to(mailbox(None, reply_to)?);
+        builder = builder.header(super::shape::ReplyTo::new(mailbox(None, reply_to)?));
     }
     if let Some((parent, earlier)) = mail.references.split_last() {
         builder = threaded(builder, earlier, Some(parent));

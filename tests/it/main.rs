@@ -21,3 +21,4 @@ mod sla;
 mod sla_mail;
 mod team;
 mod team_auth;
+mod wellformed;
