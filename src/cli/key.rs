@@ -407,7 +407,8 @@ fn list(config: &Config, as_json: bool, now: Timestamp) -> Result<(), CliError> 
     if as_json {
         let text = serde_json::to_string_pretty(&rows)
             .map_err(|e| anyhow::anyhow!("cannot serialize: {e}"))?;
-        outln!("{text}");
+        // JSON keeps every character; only what a terminal obeys is escaped.
+        println!("{}", super::output::json_terminal_safe(&text));
         return Ok(());
     }
     if config.openpgp.secret_keys.is_empty() {
