@@ -332,7 +332,7 @@ fn an_osc8_link_in_a_mail_is_not_a_link_in_the_terminal() {
         "From: {REPORTER}\r\nTo: security@example.org\r\n\
          Subject: =?utf-8?b?{}?=\r\nMessage-ID: <r1@researcher.example>\r\n\
          MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{trap}\r\n",
-        crate::pgp::base64(format!("Report \u{1b}]8;;https://evil.example/\u{7}link").as_bytes())
+        crate::pgp::base64("Report \u{1b}]8;;https://evil.example/\u{7}link".as_bytes())
     );
     run_with(&env, raw.as_bytes());
     let id = y("SEC-2026-0001");
