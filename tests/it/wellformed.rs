@@ -206,10 +206,13 @@ fn invalid_references_are_dropped_and_a_long_message_id_is_not_repeated() {
     let env = Env::with_file_transport("");
     env.init();
     let long_id = format!("{}@researcher.example", "i".repeat(5000));
-    let extra = "References: <a@x.example> <no-at-sign> <a@x.example> <b@x.example>\r\n";
+    let extra = format!(
+        "References: <a@x.example> <ü@x.example> <a@x.example> <{}@x.example> <b@x.example>\r\n",
+        "l".repeat(300)
+    );
     run_with(
         &env,
-        &mail(REPORTER, "security@example.org", "XSS", &long_id, extra),
+        &mail(REPORTER, "security@example.org", "XSS", &long_id, &extra),
     );
     let ack = the_ack(&env);
     assert_well_formed(&ack);
