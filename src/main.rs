@@ -10,7 +10,11 @@ fn main() -> ExitCode {
     match disclosed::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("disclosed: {err:#}");
+            // Error text can quote mail (an address, a key user id).
+            eprintln!(
+                "disclosed: {}",
+                disclosed::cli::terminal_safe(&format!("{err:#}"))
+            );
             ExitCode::from(err.exit_code())
         }
     }

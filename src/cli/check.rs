@@ -10,6 +10,7 @@ use crate::source::{ImapSource, Maildir};
 use crate::store::{OpenMode, Store};
 use crate::transport::Transport;
 
+use super::output::outln;
 use super::{CliError, key, runtime};
 
 /// The outcome of one item.
@@ -49,12 +50,12 @@ pub(super) fn check(loaded: &Loaded, offline: bool, now: Timestamp) -> Result<()
     let mut failed = 0;
     for (name, item) in &items {
         match item {
-            Item::Ok(text) => println!("ok       {name}: {text}"),
-            Item::Warning(text) => println!("WARNING  {name}: {text}"),
-            Item::Skipped(text) => println!("skipped  {name}: {text}"),
+            Item::Ok(text) => outln!("ok       {name}: {text}"),
+            Item::Warning(text) => outln!("WARNING  {name}: {text}"),
+            Item::Skipped(text) => outln!("skipped  {name}: {text}"),
             Item::Failed(text) => {
                 failed += 1;
-                println!("FAILED   {name}: {text}");
+                outln!("FAILED   {name}: {text}");
             }
         }
     }

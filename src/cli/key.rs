@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::crypto::keys::{self, KeyError, KeyInfo, TeamKeys};
 
 use super::CliError;
+use super::output::{out, outln};
 
 /// Keys this close to expiry are warned about.
 const WARN_BEFORE: SignedDuration = SignedDuration::from_hours(30 * 24);
@@ -81,7 +82,7 @@ pub(super) fn run(
             let validity = Duration::from_secs(u64::from(validity_days) * 24 * 60 * 60);
             generate(config, &path, userid.as_deref(), validity, now)?;
             if !config.openpgp.secret_keys.contains(&path) {
-                println!(
+                outln!(
                     "add it to `openpgp.secret_keys` in {} to use it",
                     config.path.display()
                 );
@@ -117,7 +118,7 @@ pub(super) fn run(
                 Some(_) => keys::export_public_all(&certs),
             }
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            print!("{text}");
+            out!("{text}");
             Ok(())
         }
     }
@@ -158,12 +159,12 @@ fn accept(
         )));
     };
     if outcome.already {
-        println!("{fingerprint} already is the confirmed key in use for {address}");
+        outln!("{fingerprint} already is the confirmed key in use for {address}");
         return Ok(());
     }
-    println!("{fingerprint} is now the confirmed key in use for {address}");
+    outln!("{fingerprint} is now the confirmed key in use for {address}");
     if outcome.released > 0 {
-        println!(
+        outln!(
             "{} held mail(s) sealed to it and queued; the daemon sends them",
             outcome.released
         );
@@ -185,7 +186,7 @@ pub(super) fn init_generate(
         )));
     };
     if path.symlink_metadata().is_ok() {
-        println!("key file {} exists; left as it is", path.display());
+        outln!("key file {} exists; left as it is", path.display());
         return Ok(());
     }
     generate(config, path, userid, keys::DEFAULT_VALIDITY, now)
@@ -234,7 +235,7 @@ fn generate(
         _ => CliError::Other(anyhow::anyhow!("{e}")),
     })?;
     let info = keys::key_info(&cert, now);
-    println!(
+    outln!(
         "generated key {} for {userid}, expires {}{}",
         info.fingerprint,
         info.expires
@@ -245,7 +246,7 @@ fn generate(
             ""
         }
     );
-    println!("wrote the secret key to {} (mode 0600)", path.display());
+    outln!("wrote the secret key to {} (mode 0600)", path.display());
     Ok(())
 }
 
@@ -405,11 +406,12 @@ fn list(config: &Config, as_json: bool, now: Timestamp) -> Result<(), CliError> 
     if as_json {
         let text = serde_json::to_string_pretty(&rows)
             .map_err(|e| anyhow::anyhow!("cannot serialize: {e}"))?;
-        println!("{text}");
+        // JSON keeps every character; only what a terminal obeys is escaped.
+        println!("{}", super::output::json_terminal_safe(&text));
         return Ok(());
     }
     if config.openpgp.secret_keys.is_empty() {
-        println!("no team key (`openpgp.secret_keys` is empty)");
+        outln!("no team key (`openpgp.secret_keys` is empty)");
     }
     if rows.is_empty() {
         return Ok(());
@@ -425,9 +427,12 @@ fn list(config: &Config, as_json: bool, now: Timestamp) -> Result<(), CliError> 
         .max()
         .unwrap_or(0)
         .max(4);
-    println!(
+    outln!(
         "{:<width$}  {:<40}  {:<10}  {:<18}  USER IDS",
-        "ROLE", "FINGERPRINT", "CREATED", "EXPIRES"
+        "ROLE",
+        "FINGERPRINT",
+        "CREATED",
+        "EXPIRES"
     );
     for r in &rows {
         let expires = match r.expires {
@@ -435,7 +440,7 @@ fn list(config: &Config, as_json: bool, now: Timestamp) -> Result<(), CliError> 
             Some(at) if r.expired => format!("{} expired", date(at, config)),
             Some(at) => date(at, config),
         };
-        println!(
+        outln!(
             "{:<width$}  {:<40}  {:<10}  {:<18}  {}",
             role(r),
             r.fingerprint,

@@ -5,6 +5,8 @@
 mod check;
 mod key;
 mod output;
+
+pub use output::terminal_safe;
 mod sla;
 
 use std::path::PathBuf;
@@ -19,6 +21,7 @@ use crate::parse::ParseLimits;
 use crate::report::{ReportId, ReportState};
 use crate::settings::{self, Loaded};
 use crate::store::{MessageView, OpenMode, Store, StoreError};
+use output::outln;
 
 /// Run a coordinated vulnerability disclosure inbox from email.
 #[derive(Debug, Parser)]
@@ -264,14 +267,14 @@ fn init(
         key::init_generate(config, userid, now)?;
     }
     let keys = key::survey(config, now).map_err(|problem| problem.into_usage(config))?;
-    println!("keys: {}", keys.summary);
+    outln!("keys: {}", keys.summary);
     for warning in &keys.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", terminal_safe(warning));
     }
     let store =
         Store::open(&config.storage.database, OpenMode::Create).map_err(anyhow::Error::from)?;
     let version = store.schema_version().map_err(anyhow::Error::from)?;
-    println!(
+    outln!(
         "database {} ready (schema version {version})",
         store.path().display()
     );
@@ -324,7 +327,7 @@ fn run_daemon(loaded: Loaded, once: bool) -> Result<(), CliError> {
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     let totals = totals?;
     if once {
-        println!(
+        outln!(
             "processed {} new message(s) ({} already stored), opened {} report(s), queued {} acknowledgement(s), sent {} mail(s){}",
             totals.stored,
             totals.already_stored,

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
+use super::output::{out, outln};
 use super::{CliError, load_crypto, open_existing, output, runtime};
 use crate::clock::SystemClock;
 use crate::config::Config;
@@ -25,7 +26,7 @@ pub fn list(config: &Config, now: Timestamp, as_json: bool) -> Result<(), CliErr
             .collect();
         output::json(&serde_json::json!({ "now": now, "reports": views }));
     } else {
-        print!("{}", sla::text::table(&reports, &cal, now));
+        out!("{}", sla::text::table(&reports, &cal, now));
     }
     Ok(())
 }
@@ -38,7 +39,7 @@ pub fn stats(config: &Config, now: Timestamp, as_json: bool) -> Result<(), CliEr
     if as_json {
         output::json(&stats);
     } else {
-        print!("{}", sla::text::stats(&stats));
+        out!("{}", sla::text::stats(&stats));
     }
     Ok(())
 }
@@ -73,7 +74,7 @@ pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliE
         &mut sender,
     )
     .map_err(anyhow::Error::from)?;
-    println!(
+    outln!(
         "queued {} reminder(s), {} escalation(s), {} digest(s); sent {} mail(s){}",
         outcome.reminders,
         outcome.escalations,

@@ -18,6 +18,18 @@ use sha2::{Digest, Sha256};
 pub use headers::{HeaderScan, scan_headers};
 pub use problem::Problem;
 
+/// Longest subject kept, in characters: what the store holds and every mail
+/// echoes. A longer one is cut at a character boundary and ends in `…`, so a
+/// megabyte `Subject` costs a few hundred bytes downstream; the raw message
+/// keeps it whole.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// Longest display name kept, in characters (cut like a subject).
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Longest attachment file name kept, in characters (cut like a subject).
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
 /// Limits the parser enforces (from `[limits]`).
 #[derive(Debug, Clone, Copy)]
 pub struct ParseLimits {
@@ -158,7 +170,10 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
         .and_then(|addr| {
             Some(Mailbox {
                 address: clean_address(addr.address()?)?,
-                name: addr.name().map(clean_text).filter(|n| !n.is_empty()),
+                name: addr
+                    .name()
+                    .map(|n| clip(&clean_text(n), MAX_NAME_CHARS).into_owned())
+                    .filter(|n| !n.is_empty()),
             })
         });
     if from.is_none() {
@@ -171,7 +186,9 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
         .filter_map(|addr| {
             Some(Mailbox {
                 address: clean_address(addr.address()?)?,
-                name: addr.name().map(clean_text),
+                name: addr
+                    .name()
+                    .map(|n| clip(&clean_text(n), MAX_NAME_CHARS).into_owned()),
             })
         })
         .collect();
@@ -222,7 +239,10 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
         }
     }
 
-    let subject = message.subject().map(clean_text).unwrap_or_default();
+    let subject = message
+        .subject()
+        .map(|s| clip(&clean_text(s), MAX_SUBJECT_CHARS).into_owned())
+        .unwrap_or_default();
     let date = match message.date() {
         Some(d) if d.is_valid() => Timestamp::from_second(d.to_timestamp()).ok(),
         _ => None,
@@ -242,7 +262,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
                 .is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"))
     });
 
-    let depth = mime_depth(&message);
+    let depth = mime_depth(&message, limits.max_mime_depth);
     if depth > limits.max_mime_depth {
         problems.push(Problem::MimeTooDeep {
             depth,
@@ -310,7 +330,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> ParsedMessage {
                 .iter()
                 .any(|ext| name.ends_with(ext));
         attachments.push(Attachment {
-            name: part.attachment_name().map(clean_text),
+            name: part.attachment_name().map(file_name),
             content_type,
             size: contents.len() as u64,
             sha256: sha256_hex(contents),
@@ -402,7 +422,7 @@ pub fn attachment_contents(raw: &[u8], limits: &ParseLimits) -> Vec<AttachmentCo
         .attachments()
         .take(limits.max_attachments as usize)
         .map(|part| AttachmentContent {
-            name: part.attachment_name().map(clean_text),
+            name: part.attachment_name().map(file_name),
             content_type: part
                 .content_type()
                 .map(|ct| match ct.subtype() {
@@ -555,23 +575,52 @@ fn body_html(message: &mail_parser::Message<'_>, limit: usize) -> Option<String>
     Some(html.replace('\0', ""))
 }
 
-/// Nesting depth of multiparts, walked without recursion so hostile input cannot
-/// exhaust the stack.
-fn mime_depth(message: &mail_parser::Message<'_>) -> u32 {
+/// Nesting depth of multiparts and of messages inside messages
+/// (`message/rfc822`, whose own parts nest one level below it), walked without
+/// recursion so hostile input cannot exhaust the stack. The walk stops one
+/// level past `limit`: a deeper message is too deep either way, and its inner
+/// parts are never looked at.
+fn mime_depth(message: &mail_parser::Message<'_>, limit: u32) -> u32 {
     let mut deepest = 0;
-    let mut stack = vec![(0u32, 1u32)];
+    let mut stack = vec![(message, 0u32, 1u32)];
     let mut visited = 0usize;
-    while let Some((id, depth)) = stack.pop() {
+    while let Some((msg, id, depth)) = stack.pop() {
         visited += 1;
-        if visited > message.parts.len() * 2 + 1 {
-            break; // a cycle would be a parser bug; never loop forever on it
-        }
         deepest = deepest.max(depth);
-        if let Some(children) = message.parts.get(id as usize).and_then(|p| p.sub_parts()) {
-            stack.extend(children.iter().map(|c| (*c, depth + 1)));
+        if depth > limit || visited > MAX_PARTS_WALKED {
+            // Past the limit nothing more is learned; a cycle would be a parser bug.
+            continue;
+        }
+        let Some(part) = msg.parts.get(id as usize) else {
+            continue;
+        };
+        match &part.body {
+            PartType::Multipart(children) => {
+                stack.extend(children.iter().map(|c| (msg, *c, depth + 1)));
+            }
+            PartType::Message(inner) => stack.push((inner, 0, depth + 1)),
+            _ => {}
         }
     }
     deepest
+}
+
+/// Most parts [`mime_depth`] visits, nested messages included.
+const MAX_PARTS_WALKED: usize = 100_000;
+
+/// `text` cut to at most `max` characters, on a character boundary, the last
+/// one an ellipsis when anything was cut.
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some(_) => {
+            let keep = max.saturating_sub(1);
+            let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+            let mut cut = text[..end].trim_end().to_owned();
+            cut.push('…');
+            Cow::Owned(cut)
+        }
+    }
 }
 
 fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
@@ -620,6 +669,11 @@ fn clean_address(addr: &str) -> Option<String> {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
     valid.then(|| addr.to_lowercase())
+}
+
+/// An attachment's file name as we keep and forward it.
+fn file_name(name: &str) -> String {
+    clip(&clean_text(name), MAX_FILE_NAME_CHARS).into_owned()
 }
 
 /// Display text without control characters (they could forge header lines later).

@@ -150,3 +150,75 @@ AAEC\r\n--b--\r\n";
     assert_eq!(found[0].content_type, "application/octet-stream");
     assert_eq!(found[0].data, [0u8, 1, 2]);
 }
+
+/// `levels` messages, each the only part of the one around it.
+fn nested_rfc822(levels: usize) -> String {
+    let mut raw = String::new();
+    for i in 0..levels {
+        raw.push_str(&format!(
+            "From: a@b.c\r\nMessage-ID: <n{i}@b.c>\r\nSubject: level {i}\r\n\
+             Content-Type: message/rfc822\r\n\r\n"
+        ));
+    }
+    raw.push_str("From: a@b.c\r\nSubject: innermost\r\n\r\ndeep\r\n");
+    raw
+}
+
+#[test]
+fn nested_rfc822_counts_toward_the_mime_depth() {
+    // The limit is 4: a message inside a message inside a message is fine…
+    let p = parse(nested_rfc822(3).as_bytes(), &limits());
+    assert!(!codes(&p).contains(&"mime-too-deep"), "{:?}", p.problems);
+    // …one more level is not, whether the nesting is plain or in a multipart.
+    let p = parse(nested_rfc822(4).as_bytes(), &limits());
+    assert!(
+        p.problems
+            .contains(&Problem::MimeTooDeep { depth: 5, limit: 4 }),
+        "{:?}",
+        p.problems
+    );
+    let in_multipart = format!(
+        "From: a@b.c\r\nMessage-ID: <m@b.c>\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n\
+         --X\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+         --X\r\nContent-Type: message/rfc822\r\n\r\n{}\r\n--X--\r\n",
+        nested_rfc822(3)
+    );
+    let p = parse(in_multipart.as_bytes(), &limits());
+    assert!(codes(&p).contains(&"mime-too-deep"), "{:?}", p.problems);
+}
+
+#[test]
+fn a_thousand_nested_messages_are_too_deep_and_counted_only_past_the_limit() {
+    let p = parse(nested_rfc822(1000).as_bytes(), &limits());
+    assert!(
+        p.problems
+            .contains(&Problem::MimeTooDeep { depth: 5, limit: 4 }),
+        "{:?}",
+        p.problems
+    );
+    assert_eq!(p.subject, "level 0");
+}
+
+#[test]
+fn clip_cuts_at_a_character_boundary_with_an_ellipsis() {
+    assert_eq!(clip("short", 10), "short");
+    assert_eq!(clip("exactly10!", 10), "exactly10!");
+    assert_eq!(clip("eleven char", 10), "eleven ch…");
+    assert_eq!(clip("ééééééééééé", 5), "éééé…");
+    assert_eq!(clip("word    and more", 8), "word…");
+    assert!(matches!(clip("kept", 4), Cow::Borrowed(_)));
+}
+
+#[test]
+fn a_hundred_thousand_character_subject_is_kept_short() {
+    let raw = format!(
+        "From: \"{}\" <a@b.c>\r\nMessage-ID: <s@b.c>\r\nSubject: {}\r\n\r\nbody\r\n",
+        "N".repeat(5000),
+        "x".repeat(100_000)
+    );
+    let p = parse(raw.as_bytes(), &limits());
+    assert_eq!(p.subject.chars().count(), MAX_SUBJECT_CHARS);
+    assert!(p.subject.ends_with('…'));
+    let name = p.from.and_then(|f| f.name).expect("name");
+    assert_eq!(name.chars().count(), MAX_NAME_CHARS);
+}

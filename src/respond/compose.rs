@@ -7,6 +7,7 @@ use lettre::Message;
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 
+use super::shape;
 use super::templates::{
     AckData, DeliveryFailedData, MetadataNoticeData, TemplateError, Templates, UndecryptableData,
 };
@@ -113,8 +114,10 @@ impl ReturnPath {
     }
 }
 
-/// `[SEC-…] Re: <original>`, without piling up reply prefixes.
+/// `[SEC-…] Re: <original>`, without piling up reply prefixes; the original
+/// as [`shape::echoed_subject`] bounds it.
 pub fn reply_subject(id: &ReportId, original: &str) -> String {
+    let original = shape::echoed_subject(original);
     let mut rest = original.trim();
     loop {
         let lower = rest.get(..3).map(str::to_ascii_lowercase);
@@ -139,7 +142,7 @@ pub(crate) fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, Comp
             address: address.to_owned(),
             reason: err.to_string(),
         })?;
-    Ok(Mailbox::new(name.map(str::to_owned), parsed))
+    Ok(Mailbox::new(name.and_then(shape::display_name), parsed))
 }
 
 /// What an acknowledgement answers.
@@ -166,10 +169,10 @@ fn automatic(
     let message_id = new_message_id(&program.address.domain, now);
     let builder = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
-        .from(mailbox(
+        .header(shape::From::new(mailbox(
             Some(&format!("{} {role}", program.name)),
             &program.address.to_string(),
-        )?)
+        )?))
         .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
         .header(AutoSubmitted(auto_submitted))
         .header(ContentType::TEXT_PLAIN);
@@ -186,14 +189,15 @@ pub fn acknowledgement(
     let program = &config.program;
     let address = program.address.to_string();
     let reply_address = program.address.with_tag(original.report.as_str());
+    let echoed = shape::echoed_subject(original.subject);
     let body = templates.render(
         "acknowledgement",
         &AckData {
             report_id: original.report.as_str(),
-            subject: if original.subject.is_empty() {
+            subject: if echoed.is_empty() {
                 "(no subject)"
             } else {
-                original.subject
+                &echoed
             },
             program_name: &program.name,
             program_address: &address,
@@ -219,9 +223,12 @@ fn automatic_reply(
 ) -> Result<Outgoing, ComposeError> {
     let (message_id, builder) = automatic(config, "Security", "auto-replied", now)?;
     let builder = builder
-        .reply_to(mailbox(None, reply_address)?)
-        .to(mailbox(original.reporter_name, original.reporter)?)
-        .subject(subject);
+        .header(shape::ReplyTo::new(mailbox(None, reply_address)?))
+        .header(shape::To::new(mailbox(
+            original.reporter_name,
+            original.reporter,
+        )?))
+        .header(shape::Subject::new(&subject));
     let message = in_reply_to(builder, original)
         .body(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;
@@ -231,7 +238,7 @@ fn automatic_reply(
         envelope_from: path.address,
         return_token: path.token,
         recipients: vec![original.reporter.to_owned()],
-        raw: message.formatted(),
+        raw: formatted(&message)?,
         team_lines: Vec::new(),
     })
 }
@@ -249,13 +256,19 @@ pub fn relay(
     let reply_address = program.address.with_tag(original.report.as_str());
     let builder = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
-        .from(mailbox(
+        .header(shape::From::new(mailbox(
             Some(&format!("{} Security", program.name)),
             &program.address.to_string(),
-        )?)
-        .reply_to(mailbox(None, &reply_address)?)
-        .to(mailbox(original.reporter_name, original.reporter)?)
-        .subject(reply_subject(original.report, original.subject))
+        )?))
+        .header(shape::ReplyTo::new(mailbox(None, &reply_address)?))
+        .header(shape::To::new(mailbox(
+            original.reporter_name,
+            original.reporter,
+        )?))
+        .header(shape::Subject::new(&reply_subject(
+            original.report,
+            original.subject,
+        )))
         .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
         .header(ContentType::TEXT_PLAIN);
     let mut body = text.trim_end().to_owned();
@@ -269,7 +282,7 @@ pub fn relay(
         envelope_from: path.address,
         return_token: path.token,
         recipients: vec![original.reporter.to_owned()],
-        raw: message.formatted(),
+        raw: formatted(&message)?,
         team_lines: Vec::new(),
     })
 }
@@ -286,14 +299,15 @@ pub fn reporter_reply(
 ) -> Result<Outgoing, ComposeError> {
     let program = &config.program;
     let reply_address = program.address.with_tag(original.report.as_str());
+    let echoed = shape::echoed_subject(original.subject);
     let body = templates.render(
         template,
         &super::templates::ReporterReplyData {
             report_id: original.report.as_str(),
-            subject: if original.subject.is_empty() {
+            subject: if echoed.is_empty() {
                 "(no subject)"
             } else {
-                original.subject
+                &echoed
             },
             program_name: &program.name,
             policy_url: &program.policy_url,
@@ -306,23 +320,46 @@ pub fn reporter_reply(
     automatic_reply(config, &original, &reply_address, subject, body, now)
 }
 
-/// Sets `In-Reply-To` and `References` so the reporter's client threads the reply.
+/// Sets `In-Reply-To` and `References` so the reporter's client threads the
+/// reply: the ids as [`shape::references`] keeps them.
 fn in_reply_to(
-    mut builder: lettre::message::MessageBuilder,
+    builder: lettre::message::MessageBuilder,
     original: &Original<'_>,
 ) -> lettre::message::MessageBuilder {
-    if let Some(parent) = original.message_id {
-        let mut refs: Vec<String> = original
-            .references
-            .iter()
-            .map(|r| format!("<{r}>"))
-            .collect();
-        refs.push(format!("<{parent}>"));
-        builder = builder
-            .in_reply_to(format!("<{parent}>"))
-            .references(refs.join(" "));
+    threaded(builder, original.references, original.message_id)
+}
+
+/// `builder` with `In-Reply-To: <parent>` (when it is a valid id) and the
+/// `References` [`shape::references`] keeps.
+pub(crate) fn threaded(
+    mut builder: lettre::message::MessageBuilder,
+    earlier: &[String],
+    parent: Option<&str>,
+) -> lettre::message::MessageBuilder {
+    let Some(parent) = parent else {
+        return builder;
+    };
+    if shape::is_message_id(parent) {
+        builder = builder.in_reply_to(format!("<{parent}>"));
+    }
+    let ids = shape::references(earlier, Some(parent));
+    if !ids.is_empty() {
+        builder = builder.references(shape::id_list(&ids));
     }
     builder
+}
+
+/// The bytes of `message`, refused if a header line is still longer than RFC
+/// 5322 allows (an address no display name shortening could fix).
+pub(crate) fn formatted(message: &Message) -> Result<Vec<u8>, ComposeError> {
+    let raw = message.formatted();
+    match shape::overlong_header_line(&raw) {
+        None => Ok(raw),
+        Some(line) => Err(ComposeError::Build(format!(
+            "header line {line} would be longer than {} octets",
+            shape::MAX_LINE_OCTETS
+        ))),
+    }
 }
 
 /// Why an encrypted report could not be read, for the reporter.
@@ -433,9 +470,9 @@ pub fn key_confirmation(
     };
     let (message_id, builder) = automatic(config, "Security", "auto-generated", now)?;
     let message = builder
-        .reply_to(mailbox(None, &reply_address)?)
-        .to(mailbox(None, r.to)?)
-        .subject(subject)
+        .header(shape::ReplyTo::new(mailbox(None, &reply_address)?))
+        .header(shape::To::new(mailbox(None, r.to)?))
+        .header(shape::Subject::new(&subject))
         .body(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;
     let path = ReturnPath::new(&program.address);
@@ -444,7 +481,7 @@ pub fn key_confirmation(
         envelope_from: path.address,
         return_token: path.token,
         recipients: vec![r.to.to_owned()],
-        raw: message.formatted(),
+        raw: formatted(&message)?,
         team_lines: Vec::new(),
     })
 }

@@ -10,6 +10,7 @@ pub mod held;
 pub mod leak;
 pub mod protect;
 pub mod queue;
+pub mod shape;
 pub mod strip;
 pub mod team;
 

@@ -116,7 +116,118 @@ fn with_autocrypt(
 
 #[cfg(test)]
 mod tests {
+    use sequoia_openpgp::cert::prelude::*;
+
     use super::*;
+    use crate::crypto::TeamKeys;
+    use crate::report::ReportId;
+    use crate::respond::compose::{Original, acknowledgement};
+    use crate::respond::shape::MAX_LINE_OCTETS;
+
+    fn now() -> Timestamp {
+        "2026-11-23T12:00:00Z".parse().expect("time")
+    }
+
+    fn keys(userid: &str) -> TeamKeys {
+        let created = crate::crypto::system_time(now() - jiff::SignedDuration::from_hours(24));
+        let (cert, _) = CertBuilder::general_purpose(Some(userid))
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .set_creation_time(created)
+            .generate()
+            .expect("generate");
+        TeamKeys::from_certs(vec![cert], now()).expect("keys")
+    }
+
+    /// The header block of `raw` as lines, without line ends.
+    fn header_lines(raw: &[u8]) -> Vec<String> {
+        let head = &raw[..crate::parse::scan_headers(raw).header_len.min(raw.len())];
+        String::from_utf8_lossy(head)
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn protected_headers_of_a_hostile_mail_stay_short_inside_the_encryption() {
+        let config = crate::config::Config::parse(
+            crate::config::tests::MINIMAL,
+            std::path::Path::new("/etc/disclosed/config.toml"),
+        )
+        .expect("config");
+        let templates = crate::respond::Templates::load(None).expect("templates");
+        let references: Vec<String> = (0..20_000).map(|i| format!("{i}@x.example")).collect();
+        let subject = "A".repeat(100_000);
+        let name = "Rita ".repeat(2_000);
+        let report = ReportId::new("SEC", 2026, 1);
+        let original = Original {
+            report: &report,
+            reporter: "rita@researcher.example",
+            reporter_name: Some(&name),
+            subject: &subject,
+            message_id: Some("r1@researcher.example"),
+            references: &references,
+        };
+        let plain = acknowledgement(&config, &templates, original, now()).expect("composed");
+        let team = keys("Security <security@example.org>");
+        let rita = keys("Rita <rita@researcher.example>");
+        let sealed = protect(
+            plain.raw,
+            rita.certs(),
+            false,
+            false,
+            Some(&team),
+            "security@example.org",
+            now(),
+        )
+        .expect("sealed");
+        assert_eq!(sealed.protection, Protection::Encrypt);
+        // A few kilobytes of text, the armor and the Autocrypt key; never the input.
+        assert!(sealed.raw.len() < 32 * 1024, "{} bytes", sealed.raw.len());
+        for line in header_lines(&sealed.raw) {
+            // Autocrypt's key data is folded by its own writer at 78.
+            assert!(line.len() <= 78, "outer: {line}");
+        }
+
+        let opened = crate::crypto::open::open(
+            &sealed.raw,
+            Some("security@example.org"),
+            Some(&rita),
+            &team.certs().to_vec(),
+            &crate::crypto::CryptoLimits::from_config(&config.limits),
+            now(),
+        );
+        let inner = opened.inner.expect("decrypted");
+        let lines = header_lines(&inner);
+        assert!(
+            lines.iter().any(|l| l.starts_with("Subject: ")),
+            "{lines:?}"
+        );
+        for line in &lines {
+            assert!(
+                line.len() <= MAX_LINE_OCTETS,
+                "inner: {} octets",
+                line.len()
+            );
+            // `HP-Outer: ` repeats an outer line behind ten more octets.
+            let limit = if line.starts_with("HP-Outer: ") {
+                88
+            } else {
+                78
+            };
+            assert!(line.len() <= limit, "inner: {line}");
+        }
+        let entity = crate::parse::parse(
+            &inner,
+            &crate::parse::ParseLimits::from_config(&config.limits),
+        );
+        assert!(
+            entity.subject.starts_with("[SEC-2026-0001] Re: AAAA"),
+            "{}",
+            entity.subject
+        );
+        assert!(entity.references.len() <= 10, "{:?}", entity.references);
+    }
 
     #[test]
     fn the_rule() {

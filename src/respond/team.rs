@@ -11,7 +11,9 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 
-use super::compose::{ComposeError, Outgoing, ReturnPath, mailbox, new_message_id};
+use super::compose::{
+    ComposeError, Outgoing, ReturnPath, formatted, mailbox, new_message_id, threaded,
+};
 use super::leak;
 use super::protect::Protection;
 use super::strip::Members;
@@ -202,29 +204,26 @@ fn render(
     let message_id = new_message_id(&program.address.domain, now);
     let mut builder = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
-        .from(mailbox(
+        .header(super::shape::From::new(mailbox(
             Some(&mail.from_name),
             &program.address.to_string(),
-        )?)
-        .to(mailbox(
+        )?))
+        .header(super::shape::To::new(mailbox(
             Some(&member.name)
                 .filter(|n| !n.is_empty())
                 .map(String::as_str),
             &member.email.to_string(),
-        )?)
+        )?))
         .date(SystemTime::try_from(now).map_err(|err| ComposeError::Build(err.to_string()))?)
-        .subject(subject);
+        .header(super::shape::Subject::new(subject));
     if let Some(auto) = mail.auto_submitted {
         builder = builder.header(super::compose::AutoSubmitted(auto));
     }
     if let Some(reply_to) = &mail.reply_to {
-        builder = builder.reply_to(mailbox(None, reply_to)?);
+        builder = builder.header(super::shape::ReplyTo::new(mailbox(None, reply_to)?));
     }
-    if let Some(parent) = mail.references.last() {
-        let refs: Vec<String> = mail.references.iter().map(|r| format!("<{r}>")).collect();
-        builder = builder
-            .in_reply_to(format!("<{parent}>"))
-            .references(refs.join(" "));
+    if let Some((parent, earlier)) = mail.references.split_last() {
+        builder = threaded(builder, earlier, Some(parent));
     }
     let build = |err: lettre::error::Error| ComposeError::Build(err.to_string());
     let message = if attachments.is_empty() {
@@ -235,13 +234,18 @@ fn render(
     } else {
         let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body.to_owned()));
         for a in attachments {
-            let content_type = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
-                ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
-            });
+            // A type longer than any real one would make an unfoldable line.
+            let content_type = Some(&a.content_type)
+                .filter(|t| t.len() <= 100)
+                .and_then(|t| ContentType::parse(t).ok())
+                .unwrap_or_else(|| {
+                    ContentType::parse("application/octet-stream")
+                        .unwrap_or(ContentType::TEXT_PLAIN)
+                });
             let name = a.name.clone().unwrap_or_else(|| "attachment".into());
             parts = parts.singlepart(Attachment::new(name).body(a.data.clone(), content_type));
         }
         builder.multipart(parts).map_err(build)?
     };
-    Ok((message_id, message.formatted()))
+    Ok((message_id, formatted(&message)?))
 }

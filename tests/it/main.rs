@@ -24,3 +24,4 @@ mod sla;
 mod sla_mail;
 mod team;
 mod team_auth;
+mod wellformed;
