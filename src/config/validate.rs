@@ -234,10 +234,22 @@ impl Validator<'_> {
                         self.credentials("transport", username, s.password, s.password_file)
                     }
                 };
+                let connections = match s.connections.map(|n| usize::try_from(n).unwrap_or(0)) {
+                    None => SmtpConfig::DEFAULT_CONNECTIONS,
+                    Some(n) if (1..=SmtpConfig::MAX_CONNECTIONS).contains(&n) => n,
+                    Some(_) => {
+                        self.problem(
+                            "transport.connections",
+                            format!("must be 1 to {}", SmtpConfig::MAX_CONNECTIONS),
+                        );
+                        SmtpConfig::DEFAULT_CONNECTIONS
+                    }
+                };
                 (
                     TransportKind::Smtp(SmtpConfig {
                         server,
                         credentials,
+                        connections,
                     }),
                     s.retry_initial,
                     s.retry_max,

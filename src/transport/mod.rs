@@ -114,12 +114,15 @@ impl Transport {
         matches!(self, Self::File(_))
     }
 
-    /// Hands over each mail, in order, and tells `done` each one's result (with
-    /// its index) as soon as it is final: over the network right after the
-    /// server's answer, before the next mail goes out, so that the caller can
-    /// record it first; the file transport tells them all after one sync. An
-    /// error from `done` stops the batch: the mails not yet told of are not
-    /// sent. Blocking: run it off the async threads.
+    /// Hands over each mail and tells `done` each one's result (with its index)
+    /// as soon as it is final: over the network right after the server's
+    /// answer, before the connection that carried it takes another mail, so
+    /// that the caller can record it first; the file transport tells them all
+    /// after one sync. Mails go out in order over one connection; SMTP spreads a
+    /// batch over several, whose results come in the order the server answers.
+    /// An error from `done` stops the batch: no further mail is started, and
+    /// mails already in flight on other connections are not told of. Blocking:
+    /// run it off the async threads.
     pub fn send_batch<E>(
         &self,
         mails: &[Outgoing<'_>],

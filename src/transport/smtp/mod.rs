@@ -6,24 +6,33 @@
 //! with Nagle's algorithm on the dot would wait for the server's delayed ACK
 //! (about 40 ms on Linux) before leaving.
 //!
-//! One connection carries a whole batch: connect, EHLO, STARTTLS and AUTH once,
-//! then one transaction per mail. When the server offers PIPELINING, a mail's
-//! MAIL, RCPT and DATA go out in one write and their replies are read in order
-//! (RFC 2920); the content follows, and the reply to its final dot is awaited
-//! before the next mail starts. (lettre's call that sends the content waits for
-//! that reply, so the next mail's commands cannot ride along with the content.)
-//! Each result is told to the caller before the next mail goes out, so that it
-//! can be recorded first: a crash can resend at most the mail in flight. Every
-//! step runs under the configured timeout, a mail's content under four times it
-//! (a large mail over a slow link is not a hang).
+//! A batch spreads over up to `[transport] connections` connections (default
+//! 4, never more than there are mails), each opened once: connect, EHLO,
+//! STARTTLS and AUTH, then one transaction per mail. One client waits for the
+//! server's reply to every mail before the next; several let the server work
+//! on several mails at once, which is where a mail server's throughput is. Each
+//! connection takes the next mail not yet taken, so a slow one holds up only
+//! its own. When the server offers PIPELINING, a mail's MAIL, RCPT and DATA go
+//! out in one write and their replies are read in order (RFC 2920); the content
+//! follows, and the reply to its final dot is awaited before that connection
+//! starts its next mail. (lettre's call that sends the content waits for that
+//! reply, so the next mail's commands cannot ride along with the content.)
+//! Each result is told to the caller before its connection carries another
+//! mail, so that it can be recorded first: a crash can resend at most the mails
+//! in flight, one per connection. Results come in the order the server answers,
+//! which across connections is not the batch's order. Every step runs under the
+//! configured timeout, a mail's content under four times it (a large mail over
+//! a slow link is not a hang).
 //!
 //! Results are classified by who is at fault. A 5xx answer to one mail (sender,
 //! recipient or message refused) fails that mail at once, with the server's
 //! reply recorded; a 4xx answer is a transient failure of that mail. Either way
 //! the next mail goes over the same connection, after RSET if the transaction
 //! was left open. A refused login, a server that cannot be reached, and TLS
-//! errors are about the path, not the mail: transient, and the rest of the
-//! batch gets the same error without being tried.
+//! errors are about the path, not the mail: transient. A connection that meets
+//! one while others are open leaves its mail to them and closes; when the last
+//! one meets it, that mail and the rest of the batch get the same error without
+//! being tried.
 //!
 //! A connection lost before a mail's content went out (a network error, a
 //! timeout or a 421 during MAIL, RCPT or DATA) took nothing: the mail is tried
@@ -36,6 +45,7 @@
 
 mod tls;
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
@@ -86,6 +96,8 @@ pub struct SmtpTransport {
     credentials: Option<Credentials>,
     security: Security,
     runtime: tokio::runtime::Handle,
+    /// The most connections one batch goes over.
+    connections: usize,
 }
 
 impl fmt::Debug for SmtpTransport {
@@ -132,6 +144,7 @@ impl SmtpTransport {
             credentials,
             security,
             runtime,
+            connections: config.connections.max(1),
         })
     }
 
@@ -156,41 +169,69 @@ impl SmtpTransport {
         }
     }
 
-    /// Delivers each mail over one connection and tells `done` each result as
-    /// soon as it is final. Blocking: call it from a blocking thread (it drives
-    /// the async client on the runtime). Once the server cannot be reached or
-    /// refuses us, the rest are not tried: no mail is to blame, and each gets
-    /// the same transient error.
+    /// Delivers each mail and tells `done` each result as soon as it is final,
+    /// over up to `connections` connections at once (see the module doc).
+    /// Blocking: call it from a blocking thread (it drives the async client on
+    /// the runtime). Once the server cannot be reached or refuses us on every
+    /// connection, the rest are not tried: no mail is to blame, and each gets
+    /// the same transient error. An error from `done` ends the batch: no
+    /// connection starts another mail, and the mails other connections had in
+    /// flight are not told of (they are sent again later).
     pub fn send_batch<E>(
         &self,
         mails: &[Outgoing<'_>],
-        mut done: impl FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+        done: impl FnMut(usize, Result<(), SendError>) -> Result<(), E>,
     ) -> Result<(), E> {
+        let lanes = self.connections.min(mails.len()).max(1);
+        let dispatch = RefCell::new(Dispatch {
+            next: 0,
+            returned: Vec::new(),
+            open: lanes,
+            told: Ok(()),
+            done,
+        });
         self.runtime.block_on(async {
-            let mut conn: Option<Connection> = None;
-            let mut path_broken: Option<SendError> = None;
-            let mut told = Ok(());
-            for (i, mail) in mails.iter().enumerate() {
-                let result = match &path_broken {
-                    Some(err) => Err(err.clone()),
-                    None => match self.send_one(&mut conn, mail).await {
-                        Ok(result) => result,
-                        Err(err) => {
-                            path_broken = Some(err.clone());
-                            Err(err)
+            // All on this thread: `done` runs inside one connection's poll and
+            // the others wait for it, so no borrow is ever held across a wait.
+            futures::future::join_all((0..lanes).map(|_| self.lane(mails, &dispatch))).await;
+        });
+        tracing::debug!(mails = mails.len(), connections = lanes, "SMTP batch done");
+        dispatch.into_inner().told
+    }
+
+    /// One connection's share of a batch: it takes mails until none is left.
+    async fn lane<F, E>(&self, mails: &[Outgoing<'_>], dispatch: &RefCell<Dispatch<F, E>>)
+    where
+        F: FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+    {
+        let mut conn: Option<Connection> = None;
+        loop {
+            let Some(i) = dispatch.borrow_mut().take(mails.len()) else {
+                break;
+            };
+            match self.send_one(&mut conn, &mails[i]).await {
+                Ok(result) => dispatch.borrow_mut().tell(i, result),
+                Err(path) => {
+                    let mut dispatch = dispatch.borrow_mut();
+                    if dispatch.open > 1 {
+                        // Nothing of this mail went out: another connection
+                        // takes it.
+                        tracing::info!(error = %path, "SMTP connection failed; the others carry on");
+                        dispatch.returned.push(i);
+                    } else {
+                        dispatch.tell(i, Err(path.clone()));
+                        while let Some(rest) = dispatch.take(mails.len()) {
+                            dispatch.tell(rest, Err(path.clone()));
                         }
-                    },
-                };
-                told = done(i, result);
-                if told.is_err() {
+                    }
                     break;
                 }
             }
-            if let Some(mut conn) = conn {
-                conn.quit(self.server.timeout).await;
-            }
-            told
-        })
+        }
+        dispatch.borrow_mut().open -= 1;
+        if let Some(mut conn) = conn {
+            conn.quit(self.server.timeout).await;
+        }
     }
 
     /// One mail over the connection in `slot`, opened if there is none. The
@@ -467,7 +508,47 @@ impl SmtpTransport {
     }
 }
 
+/// Hands a batch's mails to its connections and their results to the caller.
+struct Dispatch<F, E> {
+    /// The first mail no connection has taken yet.
+    next: usize,
+    /// Mails a failed connection took but did not send.
+    returned: Vec<usize>,
+    /// Connections still taking mail.
+    open: usize,
+    /// The first error `done` returned, which ends the batch.
+    told: Result<(), E>,
+    done: F,
+}
+
+impl<F, E> Dispatch<F, E>
+where
+    F: FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+{
+    /// The next mail to send, unless the batch is over.
+    fn take(&mut self, len: usize) -> Option<usize> {
+        if self.told.is_err() {
+            return None;
+        }
+        self.returned.pop().or_else(|| {
+            let i = self.next;
+            (i < len).then(|| {
+                self.next += 1;
+                i
+            })
+        })
+    }
+
+    /// Tells the caller one mail's result, unless it has already failed.
+    fn tell(&mut self, i: usize, result: Result<(), SendError>) {
+        if self.told.is_ok() {
+            self.told = (self.done)(i, result);
+        }
+    }
+}
+
 /// An open, logged-in connection.
+
 struct Connection {
     inner: AsyncSmtpConnection,
     /// The server offered PIPELINING in its EHLO answer.
