@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use bytesize::ByteSize;
 use jiff::civil::{Date, Time, Weekday};
-use jiff::tz::TimeZone;
 
 use super::raw::{self, RawConfig, RawSource, RawTransport};
 use super::types::*;
@@ -164,7 +163,7 @@ impl Validator<'_> {
                 ),
             );
         }
-        let timezone = TimeZone::get(&raw.timezone).map_err(|err| {
+        let timezone = super::zone::time_zone(&raw.timezone).map_err(|err| {
             self.problem(
                 "program.timezone",
                 format!("`{}` is not an IANA time zone: {err}", raw.timezone),
