@@ -83,9 +83,9 @@ pub fn deliver_due(
         let mails: Vec<Outgoing<'_>> = due.iter().map(outgoing).collect();
         let mut results: Vec<(usize, Result<(), SendError>)> = Vec::new();
         let started = std::time::Instant::now();
-        transport.send_batch(&mails, |i, result| {
-            let sent = result.is_ok();
-            results.push((i, result));
+        transport.send_batch(&mails, |told| {
+            let sent = told.iter().any(|(_, result)| result.is_ok());
+            results.extend(told);
             if at_once && sent {
                 let told = results.iter().map(|(i, result)| (&due[*i], result));
                 record(&mut lock(store), told, &ctx, &mut run)?;

@@ -19,7 +19,10 @@
 //! reply, so the next mail's commands cannot ride along with the content.)
 //! Each result is told to the caller before its connection carries another
 //! mail, so that it can be recorded first: a crash can resend at most the mails
-//! in flight, one per connection. Results come in the order the server answers,
+//! in flight, one per connection. Results whose answers arrived together (in
+//! practice, those that came in while the caller recorded the previous ones)
+//! are told together, so that the caller records them in one transaction
+//! rather than one commit per mail. They come in the order the server answers,
 //! which across connections is not the batch's order. Every step runs under the
 //! configured timeout, a mail's content under four times it (a large mail over
 //! a slow link is not a hang).
@@ -169,8 +172,9 @@ impl SmtpTransport {
         }
     }
 
-    /// Delivers each mail and tells `done` each result as soon as it is final,
-    /// over up to `connections` connections at once (see the module doc).
+    /// Delivers each mail and tells `done` each result (with its index) as soon
+    /// as it is final, over up to `connections` connections at once, several
+    /// results at a time where they are final at once (see the module doc).
     /// Blocking: call it from a blocking thread (it drives the async client on
     /// the runtime). Once the server cannot be reached or refuses us on every
     /// connection, the rest are not tried: no mail is to blame, and each gets
@@ -180,13 +184,15 @@ impl SmtpTransport {
     pub fn send_batch<E>(
         &self,
         mails: &[Outgoing<'_>],
-        done: impl FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+        done: impl FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
     ) -> Result<(), E> {
         let lanes = self.connections.min(mails.len()).max(1);
         let dispatch = RefCell::new(Dispatch {
             next: 0,
             returned: Vec::new(),
             open: lanes,
+            pending: Vec::new(),
+            rounds: 0,
             told: Ok(()),
             done,
         });
@@ -202,7 +208,7 @@ impl SmtpTransport {
     /// One connection's share of a batch: it takes mails until none is left.
     async fn lane<F, E>(&self, mails: &[Outgoing<'_>], dispatch: &RefCell<Dispatch<F, E>>)
     where
-        F: FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+        F: FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
     {
         let mut conn: Option<Connection> = None;
         loop {
@@ -210,7 +216,13 @@ impl SmtpTransport {
                 break;
             };
             match self.send_one(&mut conn, &mails[i]).await {
-                Ok(result) => dispatch.borrow_mut().tell(i, result),
+                Ok(result) => {
+                    let round = dispatch.borrow_mut().add(i, result);
+                    // The other connections whose answers are in add theirs
+                    // meanwhile; the first one back tells them all.
+                    tokio::task::yield_now().await;
+                    dispatch.borrow_mut().tell(round);
+                }
                 Err(path) => {
                     let mut dispatch = dispatch.borrow_mut();
                     if dispatch.open > 1 {
@@ -219,10 +231,11 @@ impl SmtpTransport {
                         tracing::info!(error = %path, "SMTP connection failed; the others carry on");
                         dispatch.returned.push(i);
                     } else {
-                        dispatch.tell(i, Err(path.clone()));
+                        let round = dispatch.add(i, Err(path.clone()));
                         while let Some(rest) = dispatch.take(mails.len()) {
-                            dispatch.tell(rest, Err(path.clone()));
+                            dispatch.add(rest, Err(path.clone()));
                         }
+                        dispatch.tell(round);
                     }
                     break;
                 }
@@ -516,6 +529,10 @@ struct Dispatch<F, E> {
     returned: Vec<usize>,
     /// Connections still taking mail.
     open: usize,
+    /// Results not told yet.
+    pending: Vec<(usize, Result<(), SendError>)>,
+    /// How many times results were told.
+    rounds: u64,
     /// The first error `done` returned, which ends the batch.
     told: Result<(), E>,
     done: F,
@@ -523,7 +540,7 @@ struct Dispatch<F, E> {
 
 impl<F, E> Dispatch<F, E>
 where
-    F: FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+    F: FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
 {
     /// The next mail to send, unless the batch is over.
     fn take(&mut self, len: usize) -> Option<usize> {
@@ -539,10 +556,22 @@ where
         })
     }
 
-    /// Tells the caller one mail's result, unless it has already failed.
-    fn tell(&mut self, i: usize, result: Result<(), SendError>) {
-        if self.told.is_ok() {
-            self.told = (self.done)(i, result);
+    /// Adds one mail's result to those to tell; the round that tells it.
+    fn add(&mut self, i: usize, result: Result<(), SendError>) -> u64 {
+        self.pending.push((i, result));
+        self.rounds
+    }
+
+    /// Tells the caller the pending results, unless `round` is over (they were
+    /// told with another connection's) or the caller has failed.
+    fn tell(&mut self, round: u64) {
+        if self.rounds != round {
+            return;
+        }
+        self.rounds += 1;
+        let results = std::mem::take(&mut self.pending);
+        if self.told.is_ok() && !results.is_empty() {
+            self.told = (self.done)(results);
         }
     }
 }

@@ -264,9 +264,11 @@ impl Client {
 
     fn send(&self, batch: &Batch) -> Vec<Result<(), SendError>> {
         let mut results = Vec::new();
-        let sent = self.transport.send_batch(&batch.mails(), |i, result| {
-            assert_eq!(i, results.len(), "results come in order");
-            results.push(result);
+        let sent = self.transport.send_batch(&batch.mails(), |told| {
+            for (i, result) in told {
+                assert_eq!(i, results.len(), "results come in order");
+                results.push(result);
+            }
             Ok::<_, ()>(())
         });
         assert_eq!(sent, Ok(()));
@@ -423,10 +425,12 @@ fn a_recording_failure_stops_the_batch_before_the_next_mail() {
     let client = Client::to_port(server.port);
     let batch = Batch::numbered(5);
     let mut told = 0;
-    let stopped = client.transport.send_batch(&batch.mails(), |i, result| {
-        assert_eq!(result, Ok(()));
+    let stopped = client.transport.send_batch(&batch.mails(), |results| {
+        assert_eq!(results.len(), 1, "one connection: one result at a time");
+        let (i, result) = &results[0];
+        assert_eq!(result, &Ok(()));
         told += 1;
-        if i == 1 { Err("cannot record") } else { Ok(()) }
+        if *i == 1 { Err("cannot record") } else { Ok(()) }
     });
     assert_eq!(stopped, Err("cannot record"));
     assert_eq!(told, 2);
@@ -458,9 +462,11 @@ fn an_unreachable_server_fails_the_batch_transiently() {
 fn send_parallel(port: u16, connections: usize, batch: &Batch) -> Vec<Result<(), SendError>> {
     let client = Client::with_connections(port, connections);
     let mut told: Vec<Option<Result<(), SendError>>> = vec![None; batch.ids.len()];
-    let sent = client.transport.send_batch(&batch.mails(), |i, result| {
-        assert!(told[i].is_none(), "mail {i} told of twice");
-        told[i] = Some(result);
+    let sent = client.transport.send_batch(&batch.mails(), |results| {
+        for (i, result) in results {
+            assert!(told[i].is_none(), "mail {i} told of twice");
+            told[i] = Some(result);
+        }
         Ok::<_, ()>(())
     });
     assert_eq!(sent, Ok(()));
@@ -578,19 +584,45 @@ fn a_recording_failure_stops_every_connection_from_starting_another_mail() {
     });
     let client = Client::with_connections(server.port, 4);
     let batch = Batch::numbered(40);
-    let mut told = 0;
-    let stopped = client.transport.send_batch(&batch.mails(), |_, result| {
-        assert_eq!(result, Ok(()));
-        told += 1;
-        if told == 3 {
-            Err("cannot record")
-        } else {
-            Ok(())
+    let (mut calls, mut told, mut after_failure) = (0, 0, 0);
+    let stopped = client.transport.send_batch(&batch.mails(), |results| {
+        if calls == 3 {
+            after_failure += 1;
         }
+        calls += 1;
+        told += results.len();
+        assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+        if calls == 3 { Err("cannot record") } else { Ok(()) }
     });
     assert_eq!(stopped, Err("cannot record"));
-    assert_eq!(told, 3, "nothing is told after the failure");
+    assert_eq!(after_failure, 0, "nothing is told after the failure");
     let accepted = server.seen().accepted.len();
-    // The three told of, and at most one in flight on each other connection.
-    assert!(accepted <= 3 + 3, "{accepted} mails went out");
+    // Those told of, and at most one in flight on each other connection.
+    assert!(accepted <= told + 3, "{accepted} mails went out, {told} told");
+    assert!(accepted < 40, "the batch went on: {accepted} mails went out");
+}
+
+#[test]
+fn answers_that_arrive_while_the_caller_records_are_told_together() {
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        ..Script::default()
+    });
+    let client = Client::with_connections(server.port, 4);
+    let batch = Batch::numbered(24);
+    let mut groups = Vec::new();
+    let sent = client.transport.send_batch(&batch.mails(), |results| {
+        groups.push(results.len());
+        // A slow commit: the other connections' answers come in meanwhile.
+        std::thread::sleep(Duration::from_millis(20));
+        Ok::<_, ()>(())
+    });
+    assert_eq!(sent, Ok(()));
+    assert_eq!(groups.iter().sum::<usize>(), 24, "{groups:?}");
+    assert!(groups.len() < 24, "one result per call: {groups:?}");
+    assert!(groups.iter().all(|&n| n <= 4), "more than one per connection: {groups:?}");
+    assert_eq!(
+        sorted(server.seen().accepted.clone()),
+        sorted(batch.recipients.clone())
+    );
 }
