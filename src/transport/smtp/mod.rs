@@ -19,10 +19,10 @@
 //! reply, so the next mail's commands cannot ride along with the content.)
 //! Each result is told to the caller before its connection carries another
 //! mail, so that it can be recorded first: a crash can resend at most the mails
-//! in flight, one per connection. Results whose answers arrived together (in
-//! practice, those that came in while the caller recorded the previous ones)
-//! are told together, so that the caller records them in one transaction
-//! rather than one commit per mail. They come in the order the server answers,
+//! in flight, one per connection. The connections run on a thread of their
+//! own while the caller records, and the results that arrive while it records
+//! one group are told together as the next, so that it records them in one
+//! transaction rather than one commit per mail. They come in the order the server answers,
 //! which across connections is not the batch's order. Every step runs under the
 //! configured timeout, a mail's content under four times it (a large mail over
 //! a slow link is not a hang).
@@ -51,6 +51,7 @@ mod tls;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -175,41 +176,71 @@ impl SmtpTransport {
     /// Delivers each mail and tells `done` each result (with its index) as soon
     /// as it is final, over up to `connections` connections at once, several
     /// results at a time where they are final at once (see the module doc).
-    /// Blocking: call it from a blocking thread (it drives the async client on
-    /// the runtime). Once the server cannot be reached or refuses us on every
-    /// connection, the rest are not tried: no mail is to blame, and each gets
-    /// the same transient error. An error from `done` ends the batch: no
-    /// connection starts another mail, and the mails other connections had in
-    /// flight are not told of (they are sent again later).
+    /// Blocking: call it from a blocking thread. The connections run on the
+    /// runtime from a thread of their own while this one calls `done`, so
+    /// recording one group of results does not hold up the mails in flight.
+    /// Once the server cannot be reached or refuses us on every connection,
+    /// the rest are not tried: no mail is to blame, and each gets the same
+    /// transient error. An error from `done` ends the batch: no connection
+    /// starts another mail, and the mails other connections had in flight are
+    /// not told of (they are sent again later).
     pub fn send_batch<E>(
         &self,
         mails: &[Outgoing<'_>],
-        done: impl FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
+        mut done: impl FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
     ) -> Result<(), E> {
         let lanes = self.connections.min(mails.len()).max(1);
-        let dispatch = RefCell::new(Dispatch {
+        let (results_tx, results_rx) = std::sync::mpsc::channel::<Told>();
+        let (recorded_tx, recorded_rx) = tokio::sync::watch::channel(0u64);
+        let stopped = AtomicBool::new(false);
+        let dispatch = Dispatch {
             next: 0,
             returned: Vec::new(),
             open: lanes,
-            pending: Vec::new(),
-            rounds: 0,
-            told: Ok(()),
-            done,
-        });
-        self.runtime.block_on(async {
-            // All on this thread: `done` runs inside one connection's poll and
-            // the others wait for it, so no borrow is ever held across a wait.
-            futures::future::join_all((0..lanes).map(|_| self.lane(mails, &dispatch))).await;
-        });
-        tracing::debug!(mails = mails.len(), connections = lanes, "SMTP batch done");
-        dispatch.into_inner().told
+            sequence: 0,
+            results: results_tx,
+            recorded: recorded_rx,
+            stopped: &stopped,
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let dispatch = RefCell::new(dispatch);
+                self.runtime.block_on(async {
+                    let lanes = (0..lanes).map(|_| self.lane(mails, &dispatch));
+                    futures::future::join_all(lanes).await;
+                });
+                // Dropping the dispatcher closes the channel: the loop below
+                // ends once it has told every result sent.
+            });
+            // Owned here, so that a panic in `done` drops it and the
+            // connections stop waiting for a record that will not come.
+            let recorded_tx = recorded_tx;
+            let mut told = Ok(());
+            // Everything that arrived while the previous group was recorded
+            // is the next group.
+            while let Ok(first) = results_rx.recv() {
+                let mut last = first.sequence;
+                let mut group = vec![(first.index, first.result)];
+                for more in results_rx.try_iter() {
+                    last = more.sequence;
+                    group.push((more.index, more.result));
+                }
+                told = done(group);
+                if told.is_err() {
+                    stopped.store(true, Ordering::Relaxed);
+                    recorded_tx.send_replace(u64::MAX);
+                    break;
+                }
+                recorded_tx.send_replace(last + 1);
+            }
+            tracing::debug!(mails = mails.len(), connections = lanes, "SMTP batch done");
+            told
+        })
     }
 
-    /// One connection's share of a batch: it takes mails until none is left.
-    async fn lane<F, E>(&self, mails: &[Outgoing<'_>], dispatch: &RefCell<Dispatch<F, E>>)
-    where
-        F: FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
-    {
+    /// One connection's share of a batch: it takes mails until none is left,
+    /// and each result is recorded before it starts the next.
+    async fn lane(&self, mails: &[Outgoing<'_>], dispatch: &RefCell<Dispatch<'_>>) {
         let mut conn: Option<Connection> = None;
         loop {
             let Some(i) = dispatch.borrow_mut().take(mails.len()) else {
@@ -217,11 +248,14 @@ impl SmtpTransport {
             };
             match self.send_one(&mut conn, &mails[i]).await {
                 Ok(result) => {
-                    let round = dispatch.borrow_mut().add(i, result);
-                    // The other connections whose answers are in add theirs
-                    // meanwhile; the first one back tells them all.
-                    tokio::task::yield_now().await;
-                    dispatch.borrow_mut().tell(round);
+                    let (sequence, mut recorded) = {
+                        let mut dispatch = dispatch.borrow_mut();
+                        (dispatch.tell(i, result), dispatch.recorded.clone())
+                    };
+                    if recorded.wait_for(|&r| r > sequence).await.is_err() {
+                        // The caller is gone (it panicked): the batch is over.
+                        break;
+                    }
                 }
                 Err(path) => {
                     let mut dispatch = dispatch.borrow_mut();
@@ -231,11 +265,10 @@ impl SmtpTransport {
                         tracing::info!(error = %path, "SMTP connection failed; the others carry on");
                         dispatch.returned.push(i);
                     } else {
-                        let round = dispatch.add(i, Err(path.clone()));
+                        dispatch.tell(i, Err(path.clone()));
                         while let Some(rest) = dispatch.take(mails.len()) {
-                            dispatch.add(rest, Err(path.clone()));
+                            dispatch.tell(rest, Err(path.clone()));
                         }
-                        dispatch.tell(round);
                     }
                     break;
                 }
@@ -521,30 +554,35 @@ impl SmtpTransport {
     }
 }
 
+/// One mail's result on its way to the caller.
+struct Told {
+    /// The order results were told in, from 0.
+    sequence: u64,
+    index: usize,
+    result: Result<(), SendError>,
+}
+
 /// Hands a batch's mails to its connections and their results to the caller.
-struct Dispatch<F, E> {
+struct Dispatch<'a> {
     /// The first mail no connection has taken yet.
     next: usize,
     /// Mails a failed connection took but did not send.
     returned: Vec<usize>,
     /// Connections still taking mail.
     open: usize,
-    /// Results not told yet.
-    pending: Vec<(usize, Result<(), SendError>)>,
-    /// How many times results were told.
-    rounds: u64,
-    /// The first error `done` returned, which ends the batch.
-    told: Result<(), E>,
-    done: F,
+    /// The next result's sequence number.
+    sequence: u64,
+    results: std::sync::mpsc::Sender<Told>,
+    /// How many results the caller has recorded.
+    recorded: tokio::sync::watch::Receiver<u64>,
+    /// The caller failed: the batch is over.
+    stopped: &'a AtomicBool,
 }
 
-impl<F, E> Dispatch<F, E>
-where
-    F: FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
-{
+impl Dispatch<'_> {
     /// The next mail to send, unless the batch is over.
     fn take(&mut self, len: usize) -> Option<usize> {
-        if self.told.is_err() {
+        if self.stopped.load(Ordering::Relaxed) {
             return None;
         }
         self.returned.pop().or_else(|| {
@@ -556,23 +594,17 @@ where
         })
     }
 
-    /// Adds one mail's result to those to tell; the round that tells it.
-    fn add(&mut self, i: usize, result: Result<(), SendError>) -> u64 {
-        self.pending.push((i, result));
-        self.rounds
-    }
-
-    /// Tells the caller the pending results, unless `round` is over (they were
-    /// told with another connection's) or the caller has failed.
-    fn tell(&mut self, round: u64) {
-        if self.rounds != round {
-            return;
-        }
-        self.rounds += 1;
-        let results = std::mem::take(&mut self.pending);
-        if self.told.is_ok() && !results.is_empty() {
-            self.told = (self.done)(results);
-        }
+    /// Sends one mail's result to the caller; its sequence number.
+    fn tell(&mut self, index: usize, result: Result<(), SendError>) -> u64 {
+        let sequence = self.sequence;
+        self.sequence += 1;
+        // A caller that stopped listening has failed: `take` ends the batch.
+        let _ = self.results.send(Told {
+            sequence,
+            index,
+            result,
+        });
+        sequence
     }
 }
 

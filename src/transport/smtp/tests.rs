@@ -430,7 +430,11 @@ fn a_recording_failure_stops_the_batch_before_the_next_mail() {
         let (i, result) = &results[0];
         assert_eq!(result, &Ok(()));
         told += 1;
-        if *i == 1 { Err("cannot record") } else { Ok(()) }
+        if *i == 1 {
+            Err("cannot record")
+        } else {
+            Ok(())
+        }
     });
     assert_eq!(stopped, Err("cannot record"));
     assert_eq!(told, 2);
@@ -592,14 +596,24 @@ fn a_recording_failure_stops_every_connection_from_starting_another_mail() {
         calls += 1;
         told += results.len();
         assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
-        if calls == 3 { Err("cannot record") } else { Ok(()) }
+        if calls == 3 {
+            Err("cannot record")
+        } else {
+            Ok(())
+        }
     });
     assert_eq!(stopped, Err("cannot record"));
     assert_eq!(after_failure, 0, "nothing is told after the failure");
     let accepted = server.seen().accepted.len();
     // Those told of, and at most one in flight on each other connection.
-    assert!(accepted <= told + 3, "{accepted} mails went out, {told} told");
-    assert!(accepted < 40, "the batch went on: {accepted} mails went out");
+    assert!(
+        accepted <= told + 3,
+        "{accepted} mails went out, {told} told"
+    );
+    assert!(
+        accepted < 40,
+        "the batch went on: {accepted} mails went out"
+    );
 }
 
 #[test]
@@ -620,7 +634,10 @@ fn answers_that_arrive_while_the_caller_records_are_told_together() {
     assert_eq!(sent, Ok(()));
     assert_eq!(groups.iter().sum::<usize>(), 24, "{groups:?}");
     assert!(groups.len() < 24, "one result per call: {groups:?}");
-    assert!(groups.iter().all(|&n| n <= 4), "more than one per connection: {groups:?}");
+    assert!(
+        groups.iter().all(|&n| n <= 4),
+        "more than one per connection: {groups:?}"
+    );
     assert_eq!(
         sorted(server.seen().accepted.clone()),
         sorted(batch.recipients.clone())
