@@ -42,11 +42,13 @@ pub fn backoff(retry: &Retry, attempts: u32) -> Duration {
 ///
 /// Due rows are read through `reader`, a connection of its own (WAL readers never
 /// wait for the writer), walking ids upwards so that a row is tried once per pass.
-/// Each batch goes to the transport at once (over SMTP, one connection). A row is
-/// marked sent only after the transport took it, so a crash in between can send
+/// Each batch goes to the transport at once (over SMTP, a few connections). A row
+/// is marked sent only after the transport took it, so a crash in between can send
 /// it again, with the same Message-ID (at least once). Mail that left over the
-/// network is recorded through the shared `store` as soon as the server took it,
-/// before the next mail goes out, so a crash resends at most the mail in flight;
+/// network is recorded through the shared `store` as soon as the server took it
+/// (the results the transport tells together in one transaction), before its
+/// connection carries the next mail, so a crash resends at most the mails in
+/// flight, one per connection;
 /// failures wait for the next success or the end of the batch (a crash only
 /// retries them sooner). The file transport rewrites the same file when a mail
 /// is sent again, so its results are recorded whenever the store's lock is free,
