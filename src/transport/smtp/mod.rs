@@ -609,7 +609,6 @@ impl Dispatch<'_> {
 }
 
 /// An open, logged-in connection.
-
 struct Connection {
     inner: AsyncSmtpConnection,
     /// The server offered PIPELINING in its EHLO answer.
