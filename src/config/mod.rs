@@ -12,6 +12,7 @@ mod duration;
 mod raw;
 mod types;
 mod validate;
+mod zone;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

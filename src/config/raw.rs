@@ -152,6 +152,8 @@ pub struct RawSmtpTransport {
     pub password_file: Option<String>,
     /// How long one delivery may take before it counts as a transient failure.
     pub timeout: Option<String>,
+    /// How many connections one batch of due mail may spread over. Default 4.
+    pub connections: Option<u32>,
     pub retry_initial: Option<String>,
     pub retry_max: Option<String>,
     pub give_up_after: Option<String>,

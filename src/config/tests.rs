@@ -234,6 +234,27 @@ fn smtp_ports_follow_the_tls_mode() {
     }
 }
 
+#[test]
+fn smtp_connections_default_to_four_and_stay_within_bounds() {
+    let smtp = "[transport]\nkind = \"smtp\"\nhost = \"smtp.example.org\"\n";
+    let config = parse(&with_sections(IMAP, smtp)).expect("valid");
+    let TransportKind::Smtp(s) = &config.transport.kind else {
+        panic!("SMTP transport expected");
+    };
+    assert_eq!(s.connections, 4);
+    let eight = format!("{smtp}connections = 8\n");
+    let config = parse(&with_sections(IMAP, &eight)).expect("valid");
+    let TransportKind::Smtp(s) = &config.transport.kind else {
+        panic!("SMTP transport expected");
+    };
+    assert_eq!(s.connections, 8);
+    for bad in [0, 33] {
+        let text = with_sections(IMAP, &format!("{smtp}connections = {bad}\n"));
+        let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
+        assert_eq!(keys, ["transport.connections"], "{bad}");
+    }
+}
+
 /// The IMAP and SMTP blocks `config.example.toml` shows as comments are valid
 /// when uncommented.
 #[test]

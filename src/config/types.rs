@@ -176,6 +176,15 @@ pub struct ImapConfig {
 pub struct SmtpConfig {
     pub server: Server,
     pub credentials: Option<Credentials>,
+    /// The most connections one batch of due mail goes over at once (1 to 32).
+    pub connections: usize,
+}
+
+impl SmtpConfig {
+    /// Connections per batch unless `[transport] connections` says otherwise.
+    pub const DEFAULT_CONNECTIONS: usize = 4;
+    /// More would only queue at the server (Postfix allows 100 sessions in all).
+    pub const MAX_CONNECTIONS: usize = 32;
 }
 
 #[derive(Debug, Clone)]

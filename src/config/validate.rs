@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use bytesize::ByteSize;
 use jiff::civil::{Date, Time, Weekday};
-use jiff::tz::TimeZone;
 
 use super::raw::{self, RawConfig, RawSource, RawTransport};
 use super::types::*;
@@ -164,7 +163,7 @@ impl Validator<'_> {
                 ),
             );
         }
-        let timezone = TimeZone::get(&raw.timezone).map_err(|err| {
+        let timezone = super::zone::time_zone(&raw.timezone).map_err(|err| {
             self.problem(
                 "program.timezone",
                 format!("`{}` is not an IANA time zone: {err}", raw.timezone),
@@ -234,10 +233,22 @@ impl Validator<'_> {
                         self.credentials("transport", username, s.password, s.password_file)
                     }
                 };
+                let connections = match s.connections.map(|n| usize::try_from(n).unwrap_or(0)) {
+                    None => SmtpConfig::DEFAULT_CONNECTIONS,
+                    Some(n) if (1..=SmtpConfig::MAX_CONNECTIONS).contains(&n) => n,
+                    Some(_) => {
+                        self.problem(
+                            "transport.connections",
+                            format!("must be 1 to {}", SmtpConfig::MAX_CONNECTIONS),
+                        );
+                        SmtpConfig::DEFAULT_CONNECTIONS
+                    }
+                };
                 (
                     TransportKind::Smtp(SmtpConfig {
                         server,
                         credentials,
+                        connections,
                     }),
                     s.retry_initial,
                     s.retry_max,

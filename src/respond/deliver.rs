@@ -129,16 +129,18 @@ fn lease_end(from: Timestamp) -> Timestamp {
 /// it still cannot be, nothing is sent (the error says why). Then the claims of
 /// senders that have exited are released, and batches of due rows are claimed
 /// for `sender` in a write transaction (walking ids upwards so that a row is
-/// tried once per pass) and handed to the transport at once (over SMTP, one
-/// connection). A row is marked sent only after the transport took it, so a
+/// tried once per pass) and handed to the transport at once (over SMTP, a few
+/// connections). A row is marked sent only after the transport took it, so a
 /// crash in between can send it again, with the same Message-ID (at least
 /// once). Mail that left over the network is recorded through `store` as soon
-/// as the server took it, before the next mail goes out, so a crash resends at
-/// most the mail in flight; failures wait for the next success or the end of
-/// the batch (a crash only retries them sooner). The file transport rewrites
-/// the same file when a mail is sent again, so its results are recorded
-/// whenever the store's lock is free, and at the latest when the pass ends:
-/// writing files does not wait for the ingest worker's transaction.
+/// as the server took it (the results the transport tells together in one
+/// transaction), before its connection carries the next mail, so a crash
+/// resends at most the mails in flight, one per connection; failures wait for
+/// the next success or the end of the batch (a crash only retries them sooner).
+/// The file transport rewrites the same file when a mail is sent again, so its
+/// results are recorded whenever the store's lock is free, and at the latest
+/// when the pass ends: writing files does not wait for the ingest worker's
+/// transaction.
 pub fn deliver_due(
     store: &Mutex<Store>,
     transport: &Transport,
@@ -185,9 +187,9 @@ pub fn deliver_due(
         let mails: Vec<Outgoing<'_>> = due.iter().map(outgoing).collect();
         let mut results: Vec<(usize, Result<(), SendError>)> = Vec::new();
         let started = std::time::Instant::now();
-        transport.send_batch(&mails, |i, result| {
-            let sent = result.is_ok();
-            results.push((i, result));
+        transport.send_batch(&mails, |told| {
+            let sent = told.iter().any(|(_, result)| result.is_ok());
+            results.extend(told);
             if at_once && sent {
                 let told: Vec<_> = results
                     .iter()

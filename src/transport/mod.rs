@@ -114,27 +114,26 @@ impl Transport {
         matches!(self, Self::File(_))
     }
 
-    /// Hands over each mail, in order, and tells `done` each one's result (with
-    /// its index) as soon as it is final: over the network right after the
-    /// server's answer, before the next mail goes out, so that the caller can
-    /// record it first; the file transport tells them all after one sync. An
-    /// error from `done` stops the batch: the mails not yet told of are not
-    /// sent. Blocking: run it off the async threads.
+    /// Hands over each mail and tells `done` the results (each with its mail's
+    /// index) as soon as they are final: over the network right after the
+    /// server's answer, before the connection that carried a mail takes
+    /// another, so that the caller can record them first; the file transport
+    /// tells them all after one sync. Results final at the same time come in
+    /// one call, to be recorded together. Mails go out in order over one
+    /// connection; SMTP spreads a batch over several, whose results come in the
+    /// order the server answers. An error from `done` stops the batch: no
+    /// further mail is started, and mails already in flight on other
+    /// connections are not told of. Blocking: run it off the async threads.
     pub fn send_batch<E>(
         &self,
         mails: &[Outgoing<'_>],
-        mut done: impl FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+        mut done: impl FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
     ) -> Result<(), E> {
         match self {
-            Self::File(f) => {
-                for (i, result) in f.send_batch(mails).into_iter().enumerate() {
-                    done(i, result)?;
-                }
-                Ok(())
-            }
+            Self::File(f) => done(f.send_batch(mails).into_iter().enumerate().collect()),
             Self::Sendmail(s) => {
                 for (i, mail) in mails.iter().enumerate() {
-                    done(i, s.send(mail))?;
+                    done(vec![(i, s.send(mail))])?;
                 }
                 Ok(())
             }

@@ -6,24 +6,36 @@
 //! with Nagle's algorithm on the dot would wait for the server's delayed ACK
 //! (about 40 ms on Linux) before leaving.
 //!
-//! One connection carries a whole batch: connect, EHLO, STARTTLS and AUTH once,
-//! then one transaction per mail. When the server offers PIPELINING, a mail's
-//! MAIL, RCPT and DATA go out in one write and their replies are read in order
-//! (RFC 2920); the content follows, and the reply to its final dot is awaited
-//! before the next mail starts. (lettre's call that sends the content waits for
-//! that reply, so the next mail's commands cannot ride along with the content.)
-//! Each result is told to the caller before the next mail goes out, so that it
-//! can be recorded first: a crash can resend at most the mail in flight. Every
-//! step runs under the configured timeout, a mail's content under four times it
-//! (a large mail over a slow link is not a hang).
+//! A batch spreads over up to `[transport] connections` connections (default
+//! 4, never more than there are mails), each opened once: connect, EHLO,
+//! STARTTLS and AUTH, then one transaction per mail. One client waits for the
+//! server's reply to every mail before the next; several let the server work
+//! on several mails at once, which is where a mail server's throughput is. Each
+//! connection takes the next mail not yet taken, so a slow one holds up only
+//! its own. When the server offers PIPELINING, a mail's MAIL, RCPT and DATA go
+//! out in one write and their replies are read in order (RFC 2920); the content
+//! follows, and the reply to its final dot is awaited before that connection
+//! starts its next mail. (lettre's call that sends the content waits for that
+//! reply, so the next mail's commands cannot ride along with the content.)
+//! Each result is told to the caller before its connection carries another
+//! mail, so that it can be recorded first: a crash can resend at most the mails
+//! in flight, one per connection. The connections run on a thread of their
+//! own while the caller records, and the results that arrive while it records
+//! one group are told together as the next, so that it records them in one
+//! transaction rather than one commit per mail. They come in the order the server answers,
+//! which across connections is not the batch's order. Every step runs under the
+//! configured timeout, a mail's content under four times it (a large mail over
+//! a slow link is not a hang).
 //!
 //! Results are classified by who is at fault. A 5xx answer to one mail (sender,
 //! recipient or message refused) fails that mail at once, with the server's
 //! reply recorded; a 4xx answer is a transient failure of that mail. Either way
 //! the next mail goes over the same connection, after RSET if the transaction
 //! was left open. A refused login, a server that cannot be reached, and TLS
-//! errors are about the path, not the mail: transient, and the rest of the
-//! batch gets the same error without being tried.
+//! errors are about the path, not the mail: transient. A connection that meets
+//! one while others are open leaves its mail to them and closes; when the last
+//! one meets it, that mail and the rest of the batch get the same error without
+//! being tried.
 //!
 //! A connection lost before a mail's content went out (a network error, a
 //! timeout or a 421 during MAIL, RCPT or DATA) took nothing: the mail is tried
@@ -36,8 +48,10 @@
 
 mod tls;
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -86,6 +100,8 @@ pub struct SmtpTransport {
     credentials: Option<Credentials>,
     security: Security,
     runtime: tokio::runtime::Handle,
+    /// The most connections one batch goes over.
+    connections: usize,
 }
 
 impl fmt::Debug for SmtpTransport {
@@ -132,6 +148,7 @@ impl SmtpTransport {
             credentials,
             security,
             runtime,
+            connections: config.connections.max(1),
         })
     }
 
@@ -156,41 +173,111 @@ impl SmtpTransport {
         }
     }
 
-    /// Delivers each mail over one connection and tells `done` each result as
-    /// soon as it is final. Blocking: call it from a blocking thread (it drives
-    /// the async client on the runtime). Once the server cannot be reached or
-    /// refuses us, the rest are not tried: no mail is to blame, and each gets
-    /// the same transient error.
+    /// Delivers each mail and tells `done` each result (with its index) as soon
+    /// as it is final, over up to `connections` connections at once, several
+    /// results at a time where they are final at once (see the module doc).
+    /// Blocking: call it from a blocking thread. The connections run on the
+    /// runtime from a thread of their own while this one calls `done`, so
+    /// recording one group of results does not hold up the mails in flight.
+    /// Once the server cannot be reached or refuses us on every connection,
+    /// the rest are not tried: no mail is to blame, and each gets the same
+    /// transient error. An error from `done` ends the batch: no connection
+    /// starts another mail, and the mails other connections had in flight are
+    /// not told of (they are sent again later).
     pub fn send_batch<E>(
         &self,
         mails: &[Outgoing<'_>],
-        mut done: impl FnMut(usize, Result<(), SendError>) -> Result<(), E>,
+        mut done: impl FnMut(Vec<(usize, Result<(), SendError>)>) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.runtime.block_on(async {
-            let mut conn: Option<Connection> = None;
-            let mut path_broken: Option<SendError> = None;
+        let lanes = self.connections.min(mails.len()).max(1);
+        let (results_tx, results_rx) = std::sync::mpsc::channel::<Told>();
+        let (recorded_tx, recorded_rx) = tokio::sync::watch::channel(0u64);
+        let stopped = AtomicBool::new(false);
+        let dispatch = Dispatch {
+            next: 0,
+            returned: Vec::new(),
+            open: lanes,
+            sequence: 0,
+            results: results_tx,
+            recorded: recorded_rx,
+            stopped: &stopped,
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let dispatch = RefCell::new(dispatch);
+                self.runtime.block_on(async {
+                    let lanes = (0..lanes).map(|_| self.lane(mails, &dispatch));
+                    futures::future::join_all(lanes).await;
+                });
+                // Dropping the dispatcher closes the channel: the loop below
+                // ends once it has told every result sent.
+            });
+            // Owned here, so that a panic in `done` drops it and the
+            // connections stop waiting for a record that will not come.
+            let recorded_tx = recorded_tx;
             let mut told = Ok(());
-            for (i, mail) in mails.iter().enumerate() {
-                let result = match &path_broken {
-                    Some(err) => Err(err.clone()),
-                    None => match self.send_one(&mut conn, mail).await {
-                        Ok(result) => result,
-                        Err(err) => {
-                            path_broken = Some(err.clone());
-                            Err(err)
-                        }
-                    },
-                };
-                told = done(i, result);
+            // Everything that arrived while the previous group was recorded
+            // is the next group.
+            while let Ok(first) = results_rx.recv() {
+                let mut last = first.sequence;
+                let mut group = vec![(first.index, first.result)];
+                for more in results_rx.try_iter() {
+                    last = more.sequence;
+                    group.push((more.index, more.result));
+                }
+                told = done(group);
                 if told.is_err() {
+                    stopped.store(true, Ordering::Relaxed);
+                    recorded_tx.send_replace(u64::MAX);
+                    break;
+                }
+                recorded_tx.send_replace(last + 1);
+            }
+            tracing::debug!(mails = mails.len(), connections = lanes, "SMTP batch done");
+            told
+        })
+    }
+
+    /// One connection's share of a batch: it takes mails until none is left,
+    /// and each result is recorded before it starts the next.
+    async fn lane(&self, mails: &[Outgoing<'_>], dispatch: &RefCell<Dispatch<'_>>) {
+        let mut conn: Option<Connection> = None;
+        loop {
+            let Some(i) = dispatch.borrow_mut().take(mails.len()) else {
+                break;
+            };
+            match self.send_one(&mut conn, &mails[i]).await {
+                Ok(result) => {
+                    let (sequence, mut recorded) = {
+                        let mut dispatch = dispatch.borrow_mut();
+                        (dispatch.tell(i, result), dispatch.recorded.clone())
+                    };
+                    if recorded.wait_for(|&r| r > sequence).await.is_err() {
+                        // The caller is gone (it panicked): the batch is over.
+                        break;
+                    }
+                }
+                Err(path) => {
+                    let mut dispatch = dispatch.borrow_mut();
+                    if dispatch.open > 1 {
+                        // Nothing of this mail went out: another connection
+                        // takes it.
+                        tracing::info!(error = %path, "SMTP connection failed; the others carry on");
+                        dispatch.returned.push(i);
+                    } else {
+                        dispatch.tell(i, Err(path.clone()));
+                        while let Some(rest) = dispatch.take(mails.len()) {
+                            dispatch.tell(rest, Err(path.clone()));
+                        }
+                    }
                     break;
                 }
             }
-            if let Some(mut conn) = conn {
-                conn.quit(self.server.timeout).await;
-            }
-            told
-        })
+        }
+        dispatch.borrow_mut().open -= 1;
+        if let Some(mut conn) = conn {
+            conn.quit(self.server.timeout).await;
+        }
     }
 
     /// One mail over the connection in `slot`, opened if there is none. The
@@ -464,6 +551,60 @@ impl SmtpTransport {
                 self.server, limit
             ))
         })
+    }
+}
+
+/// One mail's result on its way to the caller.
+struct Told {
+    /// The order results were told in, from 0.
+    sequence: u64,
+    index: usize,
+    result: Result<(), SendError>,
+}
+
+/// Hands a batch's mails to its connections and their results to the caller.
+struct Dispatch<'a> {
+    /// The first mail no connection has taken yet.
+    next: usize,
+    /// Mails a failed connection took but did not send.
+    returned: Vec<usize>,
+    /// Connections still taking mail.
+    open: usize,
+    /// The next result's sequence number.
+    sequence: u64,
+    results: std::sync::mpsc::Sender<Told>,
+    /// How many results the caller has recorded.
+    recorded: tokio::sync::watch::Receiver<u64>,
+    /// The caller failed: the batch is over.
+    stopped: &'a AtomicBool,
+}
+
+impl Dispatch<'_> {
+    /// The next mail to send, unless the batch is over.
+    fn take(&mut self, len: usize) -> Option<usize> {
+        if self.stopped.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.returned.pop().or_else(|| {
+            let i = self.next;
+            (i < len).then(|| {
+                self.next += 1;
+                i
+            })
+        })
+    }
+
+    /// Sends one mail's result to the caller; its sequence number.
+    fn tell(&mut self, index: usize, result: Result<(), SendError>) -> u64 {
+        let sequence = self.sequence;
+        self.sequence += 1;
+        // A caller that stopped listening has failed: `take` ends the batch.
+        let _ = self.results.send(Told {
+            sequence,
+            index,
+            result,
+        });
+        sequence
     }
 }
 

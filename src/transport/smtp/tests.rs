@@ -21,6 +21,10 @@ struct Script {
     /// After the final dot of the first mail to this address the server keeps
     /// the mail but closes the connection without answering.
     drop_after_dot: Option<&'static str>,
+    /// The n-th connection (from 1) is greeted with 421 and closed.
+    refuse_connection: Option<usize>,
+    /// How long the server takes to answer a mail's final dot.
+    think: Duration,
 }
 
 /// What the server saw.
@@ -31,6 +35,10 @@ struct Seen {
     accepted: Vec<Vec<String>>,
     resets: usize,
     dropped: Vec<&'static str>,
+    /// Mails whose content is being received or answered right now, and the
+    /// most there were at once.
+    in_progress: usize,
+    most_in_progress: usize,
 }
 
 struct FakeServer {
@@ -44,12 +52,20 @@ impl FakeServer {
         let port = listener.local_addr().expect("address").port();
         let seen = Arc::new(Mutex::new(Seen::default()));
         let shared = seen.clone();
-        // One connection at a time, as the transport uses them; the thread
-        // ends with the test process.
+        // A thread per connection; the threads end with the test process.
         std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                lock(&shared).connections += 1;
-                let _ = serve(stream, script, &shared);
+            for mut stream in listener.incoming().flatten() {
+                let number = {
+                    let mut seen = lock(&shared);
+                    seen.connections += 1;
+                    seen.connections
+                };
+                if script.refuse_connection == Some(number) {
+                    let _ = stream.write_all(b"421 4.7.0 too many connections\r\n");
+                    continue;
+                }
+                let shared = shared.clone();
+                std::thread::spawn(move || serve(stream, script, &shared));
             }
         });
         Self { port, seen }
@@ -114,6 +130,11 @@ fn serve(stream: TcpStream, script: Script, seen: &Mutex<Seen>) -> std::io::Resu
                 "554 5.5.1 Error: no valid recipients\r\n".into()
             } else {
                 out.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")?;
+                {
+                    let mut seen = lock(seen);
+                    seen.in_progress += 1;
+                    seen.most_in_progress = seen.most_in_progress.max(seen.in_progress);
+                }
                 loop {
                     line.clear();
                     if input.read_line(&mut line)? == 0 {
@@ -123,7 +144,9 @@ fn serve(stream: TcpStream, script: Script, seen: &Mutex<Seen>) -> std::io::Resu
                         break;
                     }
                 }
+                std::thread::sleep(script.think);
                 let mut seen = lock(seen);
+                seen.in_progress -= 1;
                 seen.accepted.push(std::mem::take(&mut rcpts));
                 let last = seen.accepted.last().and_then(|r| r.first()).cloned();
                 if let Some(drop) = script
@@ -207,7 +230,12 @@ struct Client {
 }
 
 impl Client {
+    /// One connection per batch: mails go out, and results come, in order.
     fn to_port(port: u16) -> Self {
+        Self::with_connections(port, 1)
+    }
+
+    fn with_connections(port: u16, connections: usize) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -222,6 +250,7 @@ impl Client {
                 timeout: Duration::from_secs(5),
             },
             credentials: None,
+            connections,
         };
         let transport = {
             let _entered = runtime.enter();
@@ -235,9 +264,11 @@ impl Client {
 
     fn send(&self, batch: &Batch) -> Vec<Result<(), SendError>> {
         let mut results = Vec::new();
-        let sent = self.transport.send_batch(&batch.mails(), |i, result| {
-            assert_eq!(i, results.len(), "results come in order");
-            results.push(result);
+        let sent = self.transport.send_batch(&batch.mails(), |told| {
+            for (i, result) in told {
+                assert_eq!(i, results.len(), "results come in order");
+                results.push(result);
+            }
             Ok::<_, ()>(())
         });
         assert_eq!(sent, Ok(()));
@@ -394,10 +425,16 @@ fn a_recording_failure_stops_the_batch_before_the_next_mail() {
     let client = Client::to_port(server.port);
     let batch = Batch::numbered(5);
     let mut told = 0;
-    let stopped = client.transport.send_batch(&batch.mails(), |i, result| {
-        assert_eq!(result, Ok(()));
+    let stopped = client.transport.send_batch(&batch.mails(), |results| {
+        assert_eq!(results.len(), 1, "one connection: one result at a time");
+        let (i, result) = &results[0];
+        assert_eq!(result, &Ok(()));
         told += 1;
-        if i == 1 { Err("cannot record") } else { Ok(()) }
+        if *i == 1 {
+            Err("cannot record")
+        } else {
+            Ok(())
+        }
     });
     assert_eq!(stopped, Err("cannot record"));
     assert_eq!(told, 2);
@@ -422,4 +459,187 @@ fn an_unreachable_server_fails_the_batch_transiently() {
         assert!(err.transient, "{err:?}");
         assert!(err.message.contains("could not be reached"), "{err:?}");
     }
+}
+
+/// Sends `batch` over up to `connections` connections; the results by index,
+/// after checking that each mail was told of exactly once.
+fn send_parallel(port: u16, connections: usize, batch: &Batch) -> Vec<Result<(), SendError>> {
+    let client = Client::with_connections(port, connections);
+    let mut told: Vec<Option<Result<(), SendError>>> = vec![None; batch.ids.len()];
+    let sent = client.transport.send_batch(&batch.mails(), |results| {
+        for (i, result) in results {
+            assert!(told[i].is_none(), "mail {i} told of twice");
+            told[i] = Some(result);
+        }
+        Ok::<_, ()>(())
+    });
+    assert_eq!(sent, Ok(()));
+    told.into_iter()
+        .enumerate()
+        .map(|(i, r)| r.unwrap_or_else(|| panic!("mail {i} never told of")))
+        .collect()
+}
+
+fn sorted(mut recipients: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    recipients.sort();
+    recipients
+}
+
+#[test]
+fn a_batch_spreads_over_several_connections_that_the_server_works_on_at_once() {
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        think: Duration::from_millis(20),
+        ..Script::default()
+    });
+    let batch = Batch::numbered(16);
+    let results = send_parallel(server.port, 4, &batch);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let seen = server.seen();
+    assert_eq!(seen.connections, 4);
+    assert!(seen.most_in_progress >= 2, "one mail at a time: {seen:?}");
+    assert_eq!(
+        sorted(seen.accepted.clone()),
+        sorted(batch.recipients.clone()),
+        "each mail exactly once"
+    );
+}
+
+#[test]
+fn a_batch_smaller_than_the_connections_opens_one_per_mail_at_most() {
+    let server = FakeServer::start(Script::default());
+    let batch = Batch::numbered(2);
+    let results = send_parallel(server.port, 4, &batch);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(server.seen().connections, 2);
+}
+
+#[test]
+fn a_connection_refused_mid_batch_leaves_its_mail_to_the_others() {
+    // The server takes three connections and turns the fourth away.
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        refuse_connection: Some(4),
+        think: Duration::from_millis(5),
+        ..Script::default()
+    });
+    let batch = Batch::numbered(12);
+    let results = send_parallel(server.port, 4, &batch);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let seen = server.seen();
+    assert_eq!(seen.connections, 4, "the refused one was tried");
+    assert_eq!(
+        sorted(seen.accepted.clone()),
+        sorted(batch.recipients.clone()),
+        "each mail exactly once, none lost with the refused connection"
+    );
+}
+
+#[test]
+fn over_parallel_connections_a_lost_connection_fails_only_the_mail_it_carried() {
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        drop_at_rcpt: Some("r3@example.net"),
+        drop_after_dot: Some("r7@example.net"),
+        ..Script::default()
+    });
+    let batch = Batch::numbered(12);
+    let results = send_parallel(server.port, 3, &batch);
+    for (i, result) in results.iter().enumerate() {
+        if i == 7 {
+            // Kept by the server, unknown to the client: retried later.
+            assert!(matches!(result, Err(e) if e.transient), "{result:?}");
+        } else {
+            assert_eq!(result, &Ok(()), "mail {i}");
+        }
+    }
+    let seen = server.seen();
+    assert_eq!(seen.dropped.len(), 2, "both drops happened: {seen:?}");
+    assert_eq!(
+        sorted(seen.accepted.clone()),
+        sorted(batch.recipients.clone()),
+        "the mail lost before its content is sent once more, none twice"
+    );
+}
+
+#[test]
+fn an_unreachable_server_fails_every_mail_of_a_parallel_batch_once() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let results = send_parallel(port, 4, &Batch::numbered(9));
+    assert_eq!(results.len(), 9);
+    for result in &results {
+        let err = result.as_ref().expect_err("nobody listens");
+        assert!(
+            err.transient && err.message.contains("could not be reached"),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_recording_failure_stops_every_connection_from_starting_another_mail() {
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        think: Duration::from_millis(5),
+        ..Script::default()
+    });
+    let client = Client::with_connections(server.port, 4);
+    let batch = Batch::numbered(40);
+    let (mut calls, mut told, mut after_failure) = (0, 0, 0);
+    let stopped = client.transport.send_batch(&batch.mails(), |results| {
+        if calls == 3 {
+            after_failure += 1;
+        }
+        calls += 1;
+        told += results.len();
+        assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+        if calls == 3 {
+            Err("cannot record")
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!(stopped, Err("cannot record"));
+    assert_eq!(after_failure, 0, "nothing is told after the failure");
+    let accepted = server.seen().accepted.len();
+    // Those told of, and at most one in flight on each other connection.
+    assert!(
+        accepted <= told + 3,
+        "{accepted} mails went out, {told} told"
+    );
+    assert!(
+        accepted < 40,
+        "the batch went on: {accepted} mails went out"
+    );
+}
+
+#[test]
+fn answers_that_arrive_while_the_caller_records_are_told_together() {
+    let server = FakeServer::start(Script {
+        pipelining: true,
+        ..Script::default()
+    });
+    let client = Client::with_connections(server.port, 4);
+    let batch = Batch::numbered(24);
+    let mut groups = Vec::new();
+    let sent = client.transport.send_batch(&batch.mails(), |results| {
+        groups.push(results.len());
+        // A slow commit: the other connections' answers come in meanwhile.
+        std::thread::sleep(Duration::from_millis(20));
+        Ok::<_, ()>(())
+    });
+    assert_eq!(sent, Ok(()));
+    assert_eq!(groups.iter().sum::<usize>(), 24, "{groups:?}");
+    assert!(groups.len() < 24, "one result per call: {groups:?}");
+    assert!(
+        groups.iter().all(|&n| n <= 4),
+        "more than one per connection: {groups:?}"
+    );
+    assert_eq!(
+        sorted(server.seen().accepted.clone()),
+        sorted(batch.recipients.clone())
+    );
 }
