@@ -125,6 +125,19 @@ impl Draft {
         });
     }
 
+    /// The typed configuration even if some keys have problems (they got their
+    /// defaults), for a command that needs only a few keys; every problem
+    /// when there is none.
+    pub fn into_usable(self) -> Result<Config, ConfigError> {
+        match self.config {
+            Some(config) => Ok(config),
+            None => Err(ConfigError::Invalid {
+                path: self.path,
+                problems: self.problems,
+            }),
+        }
+    }
+
     /// The configuration, or every problem found in the file.
     pub fn finish(self) -> Result<Config, ConfigError> {
         match (self.config, self.problems.is_empty()) {
