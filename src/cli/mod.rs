@@ -106,6 +106,21 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command only reads and prints: no mail sent, no daemon.
+    pub fn only_prints(&self) -> bool {
+        match self {
+            Self::Reports { .. } | Self::Report { .. } | Self::Stats { .. } => true,
+            Self::Sla { command, .. } => command.is_none(),
+            Self::Key { command } => matches!(
+                command,
+                key::KeyCommand::List { .. } | key::KeyCommand::Export { .. }
+            ),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SlaCommand {
     /// Queue the reminders, escalations and digest due now (or at --now), then send the outbox

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod corpus;
 mod crash;
+mod defaults;
 mod deliver;
 mod flood;
 mod forgery;
