@@ -10,6 +10,7 @@ mod corpus;
 mod crash;
 mod defaults;
 mod deliver;
+mod demo;
 mod flood;
 mod forgery;
 mod golden;
