@@ -6,6 +6,7 @@ mod check;
 pub mod deliver;
 mod key;
 mod output;
+mod resend;
 mod sla;
 
 use std::path::PathBuf;
@@ -99,6 +100,11 @@ pub enum Command {
     /// larger than `limits.max_message_size`, 75 (EX_TEMPFAIL: retry) on any
     /// other failure, with a one-line reason on stderr.
     Deliver,
+    /// Acknowledgements: `ack resend ID` queues one that could not be composed
+    Ack {
+        #[command(subcommand)]
+        command: AckCommand,
+    },
     /// Generate, list and export the team's OpenPGP keys
     Key {
         #[command(subcommand)]
@@ -119,6 +125,15 @@ impl Command {
             _ => false,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AckCommand {
+    /// Queue the acknowledgement of a report whose template failed, once fixed
+    Resend {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,6 +216,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         ),
         Command::Check { offline } => check::check(&loaded, offline, SystemClock.now()),
         Command::Key { command } => key::run(&loaded, command, SystemClock.now()),
+        Command::Ack {
+            command: AckCommand::Resend { id },
+        } => resend::resend(&loaded, &id, SystemClock.now()),
         Command::Run { once } => run_daemon(loaded, once),
         Command::Sla {
             command: Some(SlaCommand::Tick { now: at }),

@@ -22,6 +22,7 @@ mod openpgp;
 mod pgp;
 mod pipeline;
 mod relay_leak;
+mod resend;
 mod service;
 mod sla;
 mod sla_mail;
