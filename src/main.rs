@@ -19,27 +19,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes on one line, each said once: many errors put
+/// The error and its causes, each said once: many errors put
 /// their cause's text into their own message and also return it as source.
 fn one_line(err: &disclosed::cli::CliError) -> String {
-    let mut text = String::new();
     let chain: Vec<String> = match err {
         disclosed::cli::CliError::Other(err) => err.chain().map(ToString::to_string).collect(),
         err => std::iter::successors(Some(err as &dyn std::error::Error), |e| e.source())
             .map(ToString::to_string)
             .collect(),
     };
+    let mut chain = chain.into_iter();
+    // The error's own text is kept whole (a configuration error lists its
+    // problems, which may share words).
+    let mut text = chain.next().unwrap_or_default();
     for cause in chain {
         // A cause often repeats its error's text, or prefixes it with the
         // path already named: only what is new is added.
         for part in cause.split(": ") {
-            if text.contains(part) {
-                continue;
-            }
-            if !text.is_empty() {
+            if !text.contains(part) {
                 text.push_str(": ");
+                text.push_str(part);
             }
-            text.push_str(part);
         }
     }
     text

@@ -218,3 +218,19 @@ fn library_progress_lines_stay_out_of_command_output() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.to_lowercase().contains("migrat"), "{err}");
 }
+
+#[test]
+fn problems_with_the_same_message_are_all_listed() {
+    let env = Env::with_file_transport("");
+    let text = std::fs::read_to_string(env.config())
+        .expect("config")
+        .replace("name = \"Example\"", "name = \"\"")
+        .replace("database = \"state/disclosed.sqlite3\"", "database = \"\"");
+    env.write_config(&text);
+    let out = env.cmd(&["check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("must not be empty").count(), 2, "{err}");
+    assert!(err.contains("`program.name` (line 3, column 8)"), "{err}");
+    assert!(err.contains("`storage.database`"), "{err}");
+}
