@@ -139,7 +139,7 @@ pub fn spool(
         .mode(0o640)
         .open(&tmp_path)
         .map_err(io("create", &tmp_path))?;
-    let tmp = TmpFile {
+    let mut tmp = TmpFile {
         path: &tmp_path,
         keep: false,
     };
@@ -158,7 +158,6 @@ pub fn spool(
         .join("new")
         .join(format!("{}.{sha256}.{host}", now.as_second()));
     fs::rename(&tmp_path, &target).map_err(io("move the message into", &target))?;
-    let mut tmp = tmp;
     tmp.keep = true;
     // The rename is durable only once the directory is.
     let new_dir = root.join("new");
