@@ -21,7 +21,10 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
 fi
 
-cargo build --locked --quiet
+# Cargo's own progress: the first build compiles about 400 crates (some
+# minutes on two cores); later runs take seconds.
+echo "== building disclosed (cargo build) ==" >&2
+cargo build --locked
 bin=target/debug/disclosed
 
 rm -rf demo
@@ -29,6 +32,12 @@ mkdir -p demo
 cp examples/config.toml demo/config.toml
 cp -r examples/maildir demo/maildir
 find demo/maildir -name .keep -delete
+# The follow-up of Jane threads by In-Reply-To; the automatic reply names its
+# report in the subject, and report ids carry the year of the program's time
+# zone, so the sample says SEC-YEAR-… and gets this year's here.
+tz=$(sed -n 's/^timezone = "\(.*\)"/\1/p' demo/config.toml)
+year=$(TZ=${tz:-UTC} date +%Y)
+sed -i "s/SEC-YEAR-/SEC-$year-/g" demo/maildir/new/*
 
 export RUST_LOG=${RUST_LOG:-warn}
 "$bin" --config demo/config.toml init --generate-key

@@ -6,6 +6,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = disclosed::cli::Cli::parse();
+    if cli.command.only_prints() {
+        quiet_on_closed_pipe();
+    }
     init_logging();
     match disclosed::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -13,21 +16,61 @@ fn main() -> ExitCode {
             // Error text can quote mail (an address, a key user id).
             eprintln!(
                 "disclosed: {}",
-                disclosed::cli::terminal_safe(&format!("{err:#}"))
+                disclosed::cli::terminal_safe(&one_line(&err))
             );
             ExitCode::from(err.exit_code())
         }
     }
 }
 
+/// The error and its causes, each said once: many errors put
+/// their cause's text into their own message and also return it as source.
+fn one_line(err: &disclosed::cli::CliError) -> String {
+    let chain: Vec<String> = match err {
+        disclosed::cli::CliError::Other(err) => err.chain().map(ToString::to_string).collect(),
+        err => std::iter::successors(Some(err as &dyn std::error::Error), |e| e.source())
+            .map(ToString::to_string)
+            .collect(),
+    };
+    let mut chain = chain.into_iter();
+    // The error's own text is kept whole (a configuration error lists its
+    // problems, which may share words).
+    let mut text = chain.next().unwrap_or_default();
+    for cause in chain {
+        // A cause often repeats its error's text, or prefixes it with the
+        // path already named: only what is new is added.
+        for part in cause.split(": ") {
+            if !text.contains(part) {
+                text.push_str(": ");
+                text.push_str(part);
+            }
+        }
+    }
+    text
+}
+
+/// A command that only prints ends silently, as `cat` does, when its reader
+/// goes away (`disclosed reports | head`), instead of panicking on the failed
+/// write. Commands that feed a sendmail child or run the daemon keep SIGPIPE
+/// ignored, so a dead child is an error they handle, not their end.
+fn quiet_on_closed_pipe() {
+    // SAFETY: restoring a signal's default disposition, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Structured records to journald when systemd connected stderr to the journal;
-/// human-readable lines on stderr otherwise. `RUST_LOG` filters (default `info`).
+/// human-readable lines on stderr otherwise. `RUST_LOG` filters; without it,
+/// `info`, but libraries' own progress lines (a migration applied, a template
+/// helper) only from `warn` up: they are not the command's output.
 fn init_logging() {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
-    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,rusqlite_migration=warn,handlebars=warn")
+    });
     // Below `info` these crates log the IMAP LOGIN line and whole messages.
     for quiet in ["async_imap=info", "imap_proto=info", "lettre=info"] {
         if let Ok(directive) = quiet.parse() {

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use crate::config::{Config, SourceConfig, TransportKind};
 use crate::settings::Loaded;
 use crate::source::{ImapSource, Maildir};
-use crate::store::{OpenMode, Store};
+use crate::store::Store;
 use crate::transport::Transport;
 
 use super::output::outln;
@@ -65,18 +65,29 @@ pub(super) fn check(loaded: &Loaded, offline: bool, now: Timestamp) -> Result<()
     Err(CliError::Other(anyhow::anyhow!("{failed} check(s) failed")))
 }
 
+/// Read-only: `check` neither migrates the database nor creates a file.
 fn store(config: &Config) -> Item {
-    let opened = Store::open(&config.storage.database, OpenMode::Existing)
-        .and_then(|s| Ok((s.quick_check()?, s.read().counts()?)));
+    let opened = Store::open_read_only(&config.storage.database)
+        .and_then(|s| Ok((s.quick_check()?, s.read().counts()?, s.schema_version()?)));
     match opened {
-        Ok((integrity, counts)) if integrity == "ok" => Item::Ok(format!(
-            "{} ({} reports, {} messages, {} mails queued)",
-            config.storage.database.display(),
-            counts.reports,
-            counts.messages,
-            counts.outbox_queued
-        )),
-        Ok((integrity, _)) => Item::Failed(format!("integrity check says {integrity}")),
+        Ok((integrity, counts, version)) if integrity == "ok" => {
+            let text = format!(
+                "{} ({} reports, {} messages, {} mails queued)",
+                config.storage.database.display(),
+                counts.reports,
+                counts.messages,
+                counts.outbox_queued
+            );
+            let latest = Store::latest_schema_version();
+            if version < latest {
+                Item::Warning(format!(
+                    "{text}; schema version {version}: `disclosed init` migrates it to {latest}"
+                ))
+            } else {
+                Item::Ok(text)
+            }
+        }
+        Ok((integrity, _, _)) => Item::Failed(format!("integrity check says {integrity}")),
         Err(err) => Item::Failed(err.to_string()),
     }
 }
@@ -205,12 +216,43 @@ async fn source(config: &Config, offline: bool) -> Item {
     }
 }
 
+/// The file transport's directory, looked at without writing a probe into it
+/// (`--offline` writes nothing).
+fn file_dir(dir: &std::path::Path, describe: &str) -> Item {
+    use std::os::unix::ffi::OsStrExt;
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {
+            let writable = std::ffi::CString::new(dir.as_os_str().as_bytes()).is_ok_and(|path| {
+                // SAFETY: access(2) reads the NUL-terminated path and nothing else.
+                unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+            });
+            if writable {
+                Item::Ok(describe.to_owned())
+            } else {
+                Item::Failed(format!(
+                    "cannot write into {}: permission denied",
+                    dir.display()
+                ))
+            }
+        }
+        Ok(_) => Item::Failed(format!("{} is not a directory", dir.display())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Item::Warning(format!(
+            "{describe}: {} does not exist yet; the first mail sent creates it",
+            dir.display()
+        )),
+        Err(err) => Item::Failed(format!("cannot access {}: {err}", dir.display())),
+    }
+}
+
 async fn transport(config: &Config, offline: bool) -> Item {
     let transport =
         match Transport::from_config(&config.transport.kind, &config.program.address.domain) {
             Ok(t) => t,
             Err(err) => return Item::Failed(err.to_string()),
         };
+    if offline && let TransportKind::File { dir } = &config.transport.kind {
+        return file_dir(dir, &transport.describe());
+    }
     if let Err(err) = transport.check_local() {
         return Item::Failed(err.to_string());
     }

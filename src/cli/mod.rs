@@ -3,11 +3,13 @@
 //! another `disclosed run` holds the database, 1 for everything else.
 
 mod check;
+pub mod deliver;
 mod key;
 mod output;
+mod resend;
+mod sla;
 
 pub use output::terminal_safe;
-mod sla;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,10 +97,45 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Spool one message from standard input into the Maildir (for an MTA's pipe)
+    ///
+    /// Exits 0 once the message is on disk, 65 (EX_DATAERR: bounce) if it is
+    /// larger than `limits.max_message_size`, 75 (EX_TEMPFAIL: retry) on any
+    /// other failure, with a one-line reason on stderr.
+    Deliver,
+    /// Acknowledgements: `ack resend ID` queues one that could not be composed
+    Ack {
+        #[command(subcommand)]
+        command: AckCommand,
+    },
     /// Generate, list and export the team's OpenPGP keys
     Key {
         #[command(subcommand)]
         command: key::KeyCommand,
+    },
+}
+
+impl Command {
+    /// Whether the command only reads and prints: no mail sent, no daemon.
+    pub fn only_prints(&self) -> bool {
+        match self {
+            Self::Reports { .. } | Self::Report { .. } | Self::Stats { .. } => true,
+            Self::Sla { command, .. } => command.is_none(),
+            Self::Key { command } => matches!(
+                command,
+                key::KeyCommand::List { .. } | key::KeyCommand::Export { .. }
+            ),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AckCommand {
+    /// Queue the acknowledgement of a report whose template failed, once fixed
+    Resend {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
     },
 }
 
@@ -128,6 +165,9 @@ pub enum CliError {
     /// Another daemon runs on the database.
     #[error(transparent)]
     Running(crate::store::LockError),
+    /// `deliver` failed; its exit code is what the mail server acts on.
+    #[error(transparent)]
+    Deliver(#[from] deliver::DeliverError),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -141,6 +181,7 @@ impl CliError {
         match self {
             Self::Config(_) | Self::Usage(_) => 2,
             Self::Running(_) => EXIT_RUNNING,
+            Self::Deliver(err) => err.exit_code(),
             Self::Other(_) => 1,
         }
     }
@@ -156,6 +197,13 @@ impl Cli {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    // A mail server's pipe gets sysexits codes for every failure, the
+    // configuration's included, and needs no more of it than the Maildir.
+    if let Command::Deliver = cli.command {
+        let input = std::io::stdin().lock();
+        deliver::deliver_with_config(&cli.config_path(), input, SystemClock.now())?;
+        return Ok(());
+    }
     // Every command refuses a configuration with a problem, its rules and
     // templates included, not only those that use them.
     let loaded = settings::load(&cli.config_path())?;
@@ -171,6 +219,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         ),
         Command::Check { offline } => check::check(&loaded, offline, SystemClock.now()),
         Command::Key { command } => key::run(&loaded, command, SystemClock.now()),
+        Command::Ack {
+            command: AckCommand::Resend { id },
+        } => resend::resend(&loaded, &id, SystemClock.now()),
         Command::Run { once } => run_daemon(loaded, once),
         Command::Sla {
             command: Some(SlaCommand::Tick { now: at }),
@@ -182,6 +233,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             now,
             json,
         } => sla::list(config, now.unwrap_or_else(|| SystemClock.now()), json),
+        // Handled above, before the configuration is loaded.
+        Command::Deliver => Ok(()),
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;

@@ -9,6 +9,7 @@
 //! file at once, or yields the typed [`Config`] ([`types`]).
 
 mod duration;
+mod locate;
 mod raw;
 mod types;
 mod validate;
@@ -18,6 +19,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use duration::{DurationError, PolicyDuration, parse_interval};
+pub use locate::Location;
 pub use raw::RawRule;
 pub use types::*;
 pub use validate::read_secret_file;
@@ -31,11 +33,17 @@ pub const DEFAULT_PATH: &str = "/etc/disclosed/config.toml";
 pub struct KeyProblem {
     pub key: String,
     pub message: String,
+    /// Where the key's value is written; `None` when the file does not have
+    /// the key.
+    pub at: Option<Location>,
 }
 
 impl fmt::Display for KeyProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`: {}", self.key, self.message)
+        match self.at {
+            Some(at) => write!(f, "`{}` ({at}): {}", self.key, self.message),
+            None => write!(f, "`{}`: {}", self.key, self.message),
+        }
     }
 }
 
@@ -67,6 +75,8 @@ fn list(problems: &[KeyProblem]) -> String {
 #[derive(Debug)]
 pub struct Draft {
     path: PathBuf,
+    /// The file's text, to say where each problem is.
+    text: String,
     /// `None` when a key the typed configuration cannot do without is invalid.
     config: Option<Config>,
     rules: Vec<RawRule>,
@@ -90,12 +100,13 @@ impl Draft {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let raw: raw::RawConfig = toml::from_str(text).map_err(|err| ConfigError::Syntax {
             path: path.to_owned(),
-            message: syntax_message(&err),
+            message: syntax_message(&err, text),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let (config, rules, problems) = validate::validate(raw, base, path);
         Ok(Self {
             path: path.to_owned(),
+            text: text.to_owned(),
             config,
             rules,
             problems,
@@ -123,17 +134,25 @@ impl Draft {
         self.problems.push(KeyProblem {
             key: key.into(),
             message: message.into(),
+            at: None,
         });
+    }
+
+    /// The typed configuration even if some keys have problems (they got their
+    /// defaults), for a command that needs only a few keys; every problem
+    /// when there is none.
+    pub fn into_usable(self) -> Result<Config, ConfigError> {
+        match self.config {
+            Some(config) => Ok(config),
+            None => Err(invalid(self.path, &self.text, self.problems)),
+        }
     }
 
     /// The configuration, or every problem found in the file.
     pub fn finish(self) -> Result<Config, ConfigError> {
         match (self.config, self.problems.is_empty()) {
             (Some(config), true) => Ok(config),
-            _ => Err(ConfigError::Invalid {
-                path: self.path,
-                problems: self.problems,
-            }),
+            _ => Err(invalid(self.path, &self.text, self.problems)),
         }
     }
 }
@@ -147,12 +166,43 @@ impl Config {
     }
 }
 
-/// toml's message names the line and column; we add the key path it was reading.
-fn syntax_message(err: &toml::de::Error) -> String {
-    let message = err.message().trim().to_owned();
-    match err.span() {
-        Some(span) => format!("{message} (at byte {})", span.start),
-        None => message,
+/// `problems`, each with the place its key is written in `text`.
+fn invalid(path: PathBuf, text: &str, mut problems: Vec<KeyProblem>) -> ConfigError {
+    let spans = locate::Spans::new(text);
+    for problem in &mut problems {
+        if problem.at.is_none() {
+            problem.at = spans.find(&problem.key);
+        }
+    }
+    ConfigError::Invalid { path, problems }
+}
+
+/// toml's message with the dotted key it was reading and where: a wrong type,
+/// a missing, unknown or duplicate key, or text that is not TOML.
+fn syntax_message(err: &toml::de::Error, text: &str) -> String {
+    let message = err.message().trim();
+    let Some(span) = err.span() else {
+        return message.to_owned();
+    };
+    let spans = locate::Spans::new(text);
+    let mut key = spans.key_at(span.start);
+    // toml points at the table a missing key belongs in.
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        key = if key.is_empty() {
+            missing.to_owned()
+        } else {
+            format!("{key}.{missing}")
+        };
+    }
+    let at = (!span.is_empty()).then(|| locate::location(text, span.start));
+    match (key.is_empty(), at) {
+        (false, Some(at)) => format!("`{key}` ({at}): {message}"),
+        (false, None) => format!("`{key}`: {message}"),
+        (true, Some(at)) => format!("{at}: {message}"),
+        (true, None) => message.to_owned(),
     }
 }
 

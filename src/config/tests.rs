@@ -375,3 +375,85 @@ fn working_hours_and_the_digest_time_parse_or_name_their_key() {
         assert_eq!(keys, [key], "{bad}");
     }
 }
+
+fn syntax(text: &str) -> String {
+    match parse(text) {
+        Err(ConfigError::Syntax { message, .. }) => message,
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_wrong_type_names_the_dotted_key_line_and_column() {
+    let text = format!("{MINIMAL}\n[limits]\nmax_mime_depth = \"deep\"\n");
+    let line = text.lines().count();
+    let message = syntax(&text);
+    assert!(
+        message.starts_with(&format!(
+            "`limits.max_mime_depth` (line {line}, column 18): "
+        )),
+        "{message}"
+    );
+    assert!(message.contains("expected u32"), "{message}");
+
+    let text =
+        format!("{MINIMAL}\n[[rules]]\nname = \"a\"\n\n[[rules]]\nname = \"b\"\nsubject = 5\n");
+    let line = text.lines().count();
+    let message = syntax(&text);
+    assert!(
+        message.starts_with(&format!("`rules[1].subject` (line {line}, column 11): ")),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_missing_key_names_the_key_and_its_table() {
+    let text = MINIMAL.replace("policy_url = \"https://example.org/security\"\n", "");
+    let message = syntax(&text);
+    assert!(
+        message.starts_with("`program.policy_url` (line 2, column 1): missing field"),
+        "{message}"
+    );
+    let text = format!("{MINIMAL}\n[[rules]]\nsubject = \"x\"\n");
+    let message = syntax(&text);
+    assert!(message.starts_with("`rules[0].name` (line "), "{message}");
+    let message = syntax(&MINIMAL.replace("[program]", "[programme]"));
+    assert!(message.contains("programme"), "{message}");
+}
+
+#[test]
+fn a_duplicate_key_names_the_key_line_and_column() {
+    let text = MINIMAL.replace("name = \"Example\"", "name = \"Example\"\nname = \"Again\"");
+    let message = syntax(&text);
+    assert!(
+        message.starts_with("`program.name` (line 4, column 1): "),
+        "{message}"
+    );
+    assert!(message.contains("duplicate"), "{message}");
+}
+
+#[test]
+fn an_unknown_key_names_where_it_is_written() {
+    let text = MINIMAL.replace("[storage]", "[storage]\ndatabsae = \"x\"");
+    let message = syntax(&text);
+    assert!(
+        message.starts_with("`storage.databsae` (line 10, column 1): unknown field"),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_invalid_value_is_listed_with_its_line_and_column() {
+    let text = MINIMAL
+        .replace("Europe/Berlin", "Mars/Olympus")
+        .replace("id_prefix = \"SEC\"", "id_prefix = \"sec\"");
+    let err = parse(&text).expect_err("invalid").to_string();
+    assert!(
+        err.contains("`program.timezone` (line 6, column 12): `Mars/Olympus`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`program.id_prefix` (line 5, column 13): "),
+        "{err}"
+    );
+}

@@ -38,6 +38,7 @@ impl Validator<'_> {
         self.problems.push(KeyProblem {
             key: key.to_owned(),
             message: message.into(),
+            at: None,
         });
     }
 
@@ -781,12 +782,14 @@ pub fn read_secret_file(key: &str, path: &Path) -> Result<Secret, KeyProblem> {
     let text = std::fs::read_to_string(path).map_err(|err| KeyProblem {
         key: key.to_owned(),
         message: format!("cannot read {}: {err}", path.display()),
+        at: None,
     })?;
     let secret = text.trim_end_matches(['\r', '\n']).to_owned();
     if secret.is_empty() {
         return Err(KeyProblem {
             key: key.to_owned(),
             message: format!("{} is empty", path.display()),
+            at: None,
         });
     }
     Ok(Secret(secret))

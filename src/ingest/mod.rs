@@ -512,6 +512,28 @@ fn threaded_by(via: Option<Via>, opened: bool) -> ThreadedBy {
     }
 }
 
+/// Queues the acknowledgement of `msg` (stored as `message`) in `report`
+/// again, after composing it failed: for `disclosed ack resend`. The limit of
+/// automatic replies applies as at ingest.
+pub fn resend_acknowledgement(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    report: &ReportId,
+    msg: &ParsedMessage,
+    message: i64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    answer::acknowledge(
+        m,
+        tx,
+        report,
+        msg,
+        plan::Answer::Acknowledgement,
+        message,
+        now,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -99,6 +99,19 @@ pub enum TemplateError {
         origin: String,
         source: Box<handlebars::TemplateError>,
     },
+    #[error("cannot read the template directory {}: {source}; it may hold {}", path.display(), file_names())]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a template: the names are {}", path.display(), file_names())]
+    Unknown { path: PathBuf },
+    #[error("template {} does not render: {source}; it can use {variables}", path.display())]
+    Sample {
+        path: PathBuf,
+        variables: String,
+        source: Box<handlebars::RenderError>,
+    },
     #[error("template `{name}` failed to render: {source}")]
     Render {
         name: &'static str,
@@ -123,18 +136,47 @@ impl Templates {
     }
 
     /// The built-in templates, replaced by `dir/<name>.txt.hbs` where present.
-    /// The replacements are read and compiled now, and every one that fails is
-    /// reported.
+    /// The replacements are read, compiled and rendered in strict mode against
+    /// sample data now, and every one that fails is reported, as is a
+    /// directory that cannot be read or a file in it that is no template's.
     pub fn load(dir: Option<&Path>) -> Result<Self, Vec<TemplateError>> {
         let mut registry = empty_registry();
         let mut errors = Vec::new();
-        for name in names() {
-            let Some(path) = dir
-                .map(|d| d.join(format!("{name}.txt.hbs")))
-                .filter(|f| f.exists())
-            else {
+        let Some(dir) = dir else {
+            return Ok(Self {
+                registry: RwLock::new(registry),
+            });
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(source) => {
+                return Err(vec![TemplateError::Dir {
+                    path: dir.to_owned(),
+                    source,
+                }]);
+            }
+        };
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| {
+                vec![TemplateError::Dir {
+                    path: dir.to_owned(),
+                    source,
+                }]
+            })?;
+            let file_name = entry.file_name();
+            let file_name = file_name.to_string_lossy();
+            // Hidden files (an editor's) and subdirectories are not templates.
+            if file_name.starts_with('.') || entry.path().is_dir() {
                 continue;
-            };
+            }
+            match names().find(|n| file_name.strip_suffix(".txt.hbs") == Some(n)) {
+                Some(name) => found.push((name, entry.path())),
+                None => errors.push(TemplateError::Unknown { path: entry.path() }),
+            }
+        }
+        found.sort();
+        for (name, path) in found {
             let compiled = std::fs::read_to_string(&path)
                 .map_err(|source| TemplateError::Read {
                     path: path.clone(),
@@ -147,7 +189,8 @@ impl Templates {
                             origin: path.display().to_string(),
                             source: Box::new(source),
                         })
-                });
+                })
+                .and_then(|()| render_samples(&registry, name, &path));
             if let Err(err) = compiled {
                 errors.push(err);
             }
@@ -215,12 +258,263 @@ impl Templates {
     }
 }
 
+/// Renders the compiled template `name` from `path` with its sample data.
+fn render_samples(
+    registry: &Handlebars<'static>,
+    name: &str,
+    path: &Path,
+) -> Result<(), TemplateError> {
+    for sample in samples(name).into_iter().flatten() {
+        registry
+            .render(name, &sample)
+            .map_err(|source| TemplateError::Sample {
+                path: path.to_owned(),
+                variables: variables(&sample),
+                source: Box::new(source),
+            })?;
+    }
+    Ok(())
+}
+
 /// A registry with no template yet, set up for plain-text mail.
 fn empty_registry() -> Handlebars<'static> {
     let mut registry = Handlebars::new();
     registry.register_escape_fn(handlebars::no_escape);
     registry.set_strict_mode(true);
     registry
+}
+
+/// Sample data for template `name`, as complete as real data can be (every
+/// option set, every list filled) and as empty as it can be, so strict mode
+/// finds a misspelt variable on either side of an `{{#if}}`. `None` for a name
+/// that is not a template.
+fn samples(name: &str) -> Option<[serde_json::Value; 2]> {
+    use crate::respond::leak::ShownLine;
+    fn pair(full: &impl Serialize, empty: &impl Serialize) -> [serde_json::Value; 2] {
+        [
+            serde_json::to_value(full).unwrap_or_default(),
+            serde_json::to_value(empty).unwrap_or_default(),
+        ]
+    }
+    const ID: &str = "SEC-2026-0042";
+    const REPLY: &str = "security+SEC-2026-0042@example.org";
+    const PROGRAM: &str = "Example";
+    const POLICY: &str = "https://example.org/security";
+    let lines = |n: usize| vec!["a line".to_owned(); n];
+    let shown = [ShownLine {
+        text: "Report SEC-2026-0001".into(),
+        cut: true,
+        other_report: true,
+    }];
+    Some(match name {
+        "acknowledgement" => {
+            let ack = |reporter_name| AckData {
+                report_id: ID,
+                subject: "XSS in search",
+                program_name: PROGRAM,
+                program_address: "security@example.org",
+                policy_url: POLICY,
+                response_time: "5 business days".into(),
+                reply_address: REPLY,
+                reporter_name,
+            };
+            pair(&ack(Some("Rita")), &ack(None))
+        }
+        "delivery-failed" => {
+            let d = |report_id| DeliveryFailedData {
+                program_name: PROGRAM,
+                report_id,
+                kind: "acknowledgement",
+                recipients: "rita@researcher.example".into(),
+                message_id: "m@example.org",
+                queued_at: "2026-12-04 10:00".into(),
+                attempts: 3,
+                reason: "550 no such user",
+            };
+            pair(&d(Some(ID)), &d(None))
+        }
+        "delivery-problem" => {
+            let d = |report_id, n| DeliveryProblemData {
+                report_id,
+                kind: "acknowledgement",
+                message_id: "m@example.org",
+                recipients: "rita@researcher.example".into(),
+                statuses: vec![lines(n); n],
+            };
+            pair(&d(Some(ID), 2), &d(None, 0))
+        }
+        "flood-summary" => {
+            let d = |sender| FloodSummaryData {
+                headline: "Flood",
+                sender,
+                limit: 5,
+                window: "1h".into(),
+            };
+            pair(&d(Some("rita@researcher.example")), &d(None))
+        }
+        "team-metadata" => {
+            let d = |report_id, state, n| MetadataNoticeData {
+                headline: "New report: SEC-2026-0042",
+                report_id,
+                state,
+                deadlines: lines(n),
+            };
+            pair(&d(Some(ID), Some("new"), 2), &d(None, None, 0))
+        }
+        "acknowledgement-undecryptable" => {
+            let d = UndecryptableData {
+                report_id: ID,
+                program_name: PROGRAM,
+                policy_url: POLICY,
+                reply_address: REPLY,
+                reason: "it was encrypted to a key we do not have",
+                key_fingerprint: "ABCD 1234".into(),
+                key_url: "https://example.org/key.asc",
+            };
+            pair(&d, &d)
+        }
+        "key-changed" => {
+            let d = |report_id| KeyChangedData {
+                address: "rita@researcher.example",
+                report_id,
+                current: "ABCD",
+                new: "EF01",
+                source: "autocrypt",
+            };
+            pair(&d(Some(ID)), &d(None))
+        }
+        "key-confirmation" => {
+            let d = |report_id| KeyConfirmationData {
+                program_name: PROGRAM,
+                address: "rita@researcher.example",
+                fingerprint: "ABCD 1234".into(),
+                token: "confirm-key abc",
+                expires: "2026-12-11 10:00".into(),
+                report_id,
+            };
+            pair(&d(Some(ID)), &d(None))
+        }
+        "notification" => {
+            let d = |n: usize, text, withheld| NotificationData {
+                headline: "New report".into(),
+                report_id: ID,
+                state: "new",
+                reporter: "Rita <rita@researcher.example>".into(),
+                subject: "XSS in search",
+                encryption: "encrypted".into(),
+                signature: "signed".into(),
+                attachments: lines(n),
+                problems: lines(n),
+                deadlines: lines(n),
+                reply_address: REPLY,
+                internal_address: "security+SEC-2026-0042-internal@example.org",
+                help: "#state triaged",
+                text,
+                withheld,
+            };
+            pair(&d(2, Some("Details"), true), &d(0, None, false))
+        }
+        "relay-copy" | "internal-note" => {
+            let d = |protection| TeamCopyData {
+                author: "Alice <alice@example.org>".into(),
+                report_id: ID,
+                reporter: "rita@researcher.example",
+                text: "Thanks",
+                reply_address: REPLY,
+                internal_address: "security+SEC-2026-0042-internal@example.org",
+                protection,
+            };
+            pair(&d(Some("encrypted")), &d(None))
+        }
+        "command-reply" => {
+            let refused = |n| {
+                vec![
+                    RefusedLine {
+                        line: "#state nope".into(),
+                        reason: "no such state".into(),
+                    };
+                    n
+                ]
+            };
+            let d = |n, output: Option<String>, help| CommandReplyData {
+                target: ID,
+                applied: lines(n),
+                refused: refused(n),
+                output,
+                help,
+            };
+            pair(
+                &d(2, Some("output".into()), Some("#help")),
+                &d(0, None, None),
+            )
+        }
+        "refusal" => {
+            let d = |dkim| RefusalData {
+                program_name: PROGRAM,
+                member: "alice@example.org",
+                reason: "no valid signature",
+                to: REPLY.into(),
+                message_id: "m@example.org",
+                date: "2026-12-04 10:00".into(),
+                dkim,
+            };
+            pair(&d(true), &d(false))
+        }
+        "route-unproven" => {
+            let d = RouteUnprovenData {
+                program_name: PROGRAM,
+                member: "alice@example.org",
+                report_id: ID,
+                reply_address: REPLY,
+                message_id: "m@example.org",
+                directive: "#reply",
+            };
+            pair(&d, &d)
+        }
+        "relay-refused" => {
+            let d = |lines, more| RelayRefusedData {
+                report_id: ID,
+                count: 2,
+                lines,
+                more,
+                reply_address: REPLY,
+            };
+            pair(&d(&shown, 1), &d(&[], 0))
+        }
+        "duplicate" | "out-of-scope" => {
+            let d = |reporter_name, rule| ReporterReplyData {
+                report_id: ID,
+                subject: "XSS in search",
+                program_name: PROGRAM,
+                policy_url: POLICY,
+                reply_address: REPLY,
+                reporter_name,
+                rule,
+            };
+            pair(&d(Some("Rita"), Some("dmarc")), &d(None, None))
+        }
+        _ => return None,
+    })
+}
+
+/// The variables sample data offers a template, for an error message.
+fn variables(sample: &serde_json::Value) -> String {
+    match sample {
+        serde_json::Value::Object(map) => map
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    }
+}
+
+/// The file names a `[templates] dir` may hold.
+fn file_names() -> String {
+    names()
+        .map(|n| format!("{n}.txt.hbs"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What the acknowledgement template can use.
@@ -486,16 +780,17 @@ mod tests {
             "Got SEC-2026-0001."
         );
 
+        // A misspelt variable stops the load, naming the ones there are.
         std::fs::write(
             dir.path().join("acknowledgement.txt.hbs"),
             "Got {{reprot_id}}.",
         )
         .expect("write");
-        let t = Templates::load(Some(dir.path())).expect("compiles");
-        let err = t
-            .render("acknowledgement", &sample())
-            .expect_err("typo rendered");
-        assert!(err.to_string().contains("acknowledgement"));
+        let errors = Templates::load(Some(dir.path())).expect_err("typo loaded");
+        let text = errors[0].to_string();
+        assert!(text.contains("acknowledgement.txt.hbs"), "{text}");
+        assert!(text.contains("reprot_id"), "{text}");
+        assert!(text.contains("report_id, reporter_name"), "{text}");
 
         std::fs::write(dir.path().join("acknowledgement.txt.hbs"), "{{#if}}").expect("write");
         std::fs::write(dir.path().join("refusal.txt.hbs"), "{{/each}}").expect("write");
@@ -544,6 +839,62 @@ mod tests {
         ] {
             assert!(body.contains(expected), "no {expected:?} in:\n{body}");
         }
+    }
+
+    #[test]
+    fn every_builtin_template_renders_both_samples_in_strict_mode() {
+        let t = Templates::load(None).expect("loads");
+        for name in names() {
+            let samples = samples(name).unwrap_or_else(|| panic!("no sample for `{name}`"));
+            for sample in samples {
+                t.render(name, &sample)
+                    .unwrap_or_else(|err| panic!("built-in `{name}`: {err}"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_misspelt_variable_in_an_else_branch_fails_at_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("acknowledgement.txt.hbs"),
+            "{{#if reporter_name}}Hello {{reporter_name}}{{else}}Hello {{reporter}}{{/if}}",
+        )
+        .expect("write");
+        let errors = Templates::load(Some(dir.path())).expect_err("typo loaded");
+        assert!(errors[0].to_string().contains("reporter"), "{:?}", errors);
+    }
+
+    #[test]
+    fn a_misspelt_template_file_name_is_an_error_listing_the_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("acknowledgment.txt.hbs"), "Hi").expect("write");
+        std::fs::write(dir.path().join("refusal.hbs"), "No").expect("write");
+        std::fs::write(dir.path().join(".acknowledgement.txt.hbs.swp"), "").expect("write");
+        std::fs::write(dir.path().join("duplicate.txt.hbs"), "Dup {{report_id}}").expect("write");
+        let errors = Templates::load(Some(dir.path())).expect_err("misspelt name loaded");
+        let mut text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        text.sort();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(
+            text[0].contains("acknowledgment.txt.hbs is not a template"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("refusal.hbs is not a template"),
+            "{text:?}"
+        );
+        assert!(text[0].contains("acknowledgement.txt.hbs, "), "{text:?}");
+    }
+
+    #[test]
+    fn a_missing_template_directory_is_an_error_listing_the_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("tpl");
+        let errors = Templates::load(Some(&missing)).expect_err("missing dir loaded");
+        let text = errors[0].to_string();
+        assert!(text.contains(&missing.display().to_string()), "{text}");
+        assert!(text.contains("out-of-scope.txt.hbs"), "{text}");
     }
 
     #[test]

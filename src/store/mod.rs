@@ -53,6 +53,12 @@ pub enum StoreError {
     },
     #[error("database {} does not exist; create it with `disclosed init`", path.display())]
     Missing { path: PathBuf },
+    /// The file or a directory above it cannot be looked at (permissions).
+    #[error("cannot access database {}: {source}", path.display())]
+    Access {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot create directory {} for the database: {source}", path.display())]
     CreateDir {
         path: PathBuf,
@@ -119,17 +125,14 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens the database, sets the connection up and applies pending migrations.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
-        let exists = path.exists();
+        let exists = exists(path)?;
         if !exists && mode == OpenMode::Existing {
             return Err(StoreError::Missing {
                 path: path.to_owned(),
             });
         }
-        if !exists && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })?;
+        if !exists {
+            create_private(path)?;
         }
         let open_err = |source| StoreError::Open {
             path: path.to_owned(),
@@ -156,6 +159,58 @@ impl Store {
             conn,
             path: path.to_owned(),
         })
+    }
+
+    /// An existing database opened read-only, as it is: not migrated, and no
+    /// file created beside it (`check --offline` writes nothing). Without a
+    /// `-wal` file no connection has uncommitted pages, and the file is read
+    /// as immutable, which needs no `-shm` either.
+    pub fn open_read_only(path: &Path) -> Result<Self> {
+        if !exists(path)? {
+            return Err(StoreError::Missing {
+                path: path.to_owned(),
+            });
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let immutable = !exists(Path::new(&wal))?;
+        let encoded = path
+            .to_string_lossy()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23");
+        let uri = format!(
+            "file:{encoded}?mode=ro{}",
+            if immutable { "&immutable=1" } else { "" }
+        );
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(uri, flags).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        let found = store.schema_version()?;
+        if found > migrations::LATEST {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found,
+                supported: migrations::LATEST,
+            });
+        }
+        Ok(store)
+    }
+
+    /// The schema version this code migrates a database to.
+    pub fn latest_schema_version() -> usize {
+        migrations::LATEST
     }
 
     /// A second connection to an existing database that only reads (`query_only`):
@@ -278,6 +333,50 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             path: path.to_owned(),
             source,
         })
+}
+
+/// Whether `path` exists; a directory on the way that cannot be searched is an
+/// error naming the path, not a missing database.
+fn exists(path: &Path) -> Result<bool> {
+    path.try_exists().map_err(|source| StoreError::Access {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Creates the database file `0600` (and its missing directories `0700`)
+/// whatever the umask. SQLite gives the `-wal` and `-shm` files it creates
+/// beside it the database file's mode.
+fn create_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|source| StoreError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+    }
+    let access = |source| StoreError::Access {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match file {
+        // The mode given to open(2) is masked by the umask; fchmod is not.
+        Ok(file) => file
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(access),
+        // Another process created it meanwhile.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(access(err)),
+    }
 }
 
 /// Locks a store shared between workers. A panic in another worker cannot leave

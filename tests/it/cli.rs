@@ -19,6 +19,7 @@ fn help_on_every_command() {
         vec!["sla", "--help"],
         vec!["sla", "tick", "--help"],
         vec!["stats", "--help"],
+        vec!["deliver", "--help"],
     ] {
         let out = std::process::Command::new(BIN)
             .args(&args)

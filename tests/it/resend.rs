@@ -1,0 +1,78 @@
+//! An acknowledgement that could not be composed is not lost: once the
+//! template is fixed, `disclosed ack resend ID` queues it.
+
+use crate::common::{Env, mail, y};
+
+#[test]
+fn a_failed_acknowledgement_is_sent_once_the_template_is_fixed() {
+    let env = Env::with_file_transport("[templates]\ndir = \"tpl\"\n");
+    std::fs::create_dir(env.path("tpl")).expect("mkdir");
+    // Renders with the sample data (whose subject it names) but not with a
+    // real report's: sample rendering cannot prove every template.
+    std::fs::write(
+        env.path("tpl/acknowledgement.txt.hbs"),
+        "{{#if (eq subject \"XSS in search\")}}Thanks{{else}}{{report_idd}}{{/if}}\n",
+    )
+    .expect("write");
+    env.init();
+    let raw = mail(
+        "Rita <rita@researcher.example>",
+        "security@example.org",
+        "Open redirect",
+        "resend1@researcher.example",
+        "",
+    );
+    env.deliver(&raw);
+    env.run_once();
+    let report = env.report(1);
+    assert!(
+        report
+            .events
+            .iter()
+            .any(|e| e.kind == "acknowledgement-failed"),
+        "{:?}",
+        report.events
+    );
+    assert!(env.sent_to("rita@researcher.example").is_empty());
+    let id = y("SEC-2026-0001");
+
+    // Still broken: nothing is queued, and the command says why.
+    let out = env.cmd(&["ack", "resend", &id]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+
+    std::fs::write(
+        env.path("tpl/acknowledgement.txt.hbs"),
+        "Thanks for {{report_id}}.\n",
+    )
+    .expect("write");
+    let out = env.ok(&["ack", "resend", &id]);
+    assert!(out.contains("queued the acknowledgement"), "{out}");
+    env.run_once();
+    let sent = env.sent_to("rita@researcher.example");
+    assert_eq!(sent.len(), 1);
+    assert!(String::from_utf8_lossy(&sent[0]).contains(&format!("Thanks for {id}.")));
+
+    // Once is enough.
+    let out = env.cmd(&["ack", "resend", &id]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already"));
+    env.run_once();
+    assert_eq!(env.sent_to("rita@researcher.example").len(), 1);
+}
+
+#[test]
+fn a_report_whose_acknowledgement_did_not_fail_cannot_be_resent() {
+    let env = Env::with_file_transport("");
+    env.init();
+    env.deliver(&mail(
+        "rita@researcher.example",
+        "security@example.org",
+        "x",
+        "resend2@researcher.example",
+        "",
+    ));
+    env.run_once();
+    let out = env.cmd(&["ack", "resend", &y("SEC-2026-0001")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(env.sent_to("rita@researcher.example").len(), 1);
+}
