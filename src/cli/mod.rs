@@ -2,6 +2,7 @@
 //! store. Errors end here as exit codes: 2 for usage and configuration, 1 for
 //! everything else.
 
+mod attachment;
 mod check;
 mod key;
 mod output;
@@ -89,6 +90,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write one attachment of a report to a file, e.g. one too large to mail to each member
+    Attachment {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+        /// The attachment's number, as the report's notifications list it (from 1)
+        number: usize,
+        /// The file to create (it must not exist yet)
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Generate, list and export the team's OpenPGP keys
     Key {
         #[command(subcommand)]
@@ -168,6 +179,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             now,
             json,
         } => sla::list(config, now.unwrap_or_else(|| SystemClock.now()), json),
+        Command::Attachment { id, number, output } => {
+            attachment::fetch(config, &id, number, &output, SystemClock.now())
+        }
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
         Command::Reports { state, json } => {
             let store = open_existing(config)?;

@@ -255,7 +255,7 @@ impl Pipeline<'_> {
         let read = Read {
             prepared: p,
             msg,
-            pgp: pgp.as_ref(),
+            pgp: pgp.as_deref(),
         };
         let threaded = self.thread(tx, msg, read.pgp, p.raw.as_deref(), now)?;
         let message = self.store(tx, source, read, &threaded, now)?;
@@ -311,7 +311,14 @@ impl Pipeline<'_> {
             received_at: now,
         })?;
         if let Some(o) = pgp {
-            record_crypto(tx, message, o)?;
+            let keep = within_sender_quota(tx, &self.config.limits, sender, o, now)?;
+            if !keep {
+                tracing::warn!(
+                    message,
+                    "sender is past max_sender_bytes_per_day: the decrypted entity is not kept"
+                );
+            }
+            record_crypto(tx, message, o, keep)?;
         }
         for a in &msg.attachments {
             tx.insert_attachment(
@@ -499,6 +506,31 @@ impl Pipeline<'_> {
         }
         Ok(acknowledged)
     }
+}
+
+/// Whether keeping `o`'s decrypted entity leaves `sender` within `[limits]
+/// max_sender_bytes_per_day` (the message itself, just stored, included).
+fn within_sender_quota(
+    tx: &Tx<'_>,
+    limits: &crate::config::Limits,
+    sender: Option<&str>,
+    o: &Opened,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let Some(inner) = o.inner.as_ref() else {
+        return Ok(true);
+    };
+    let stored = match sender {
+        Some(address) => tx.sender_bytes_since(address, quota_day_start(now))?,
+        None => 0,
+    };
+    Ok(stored.saturating_add(inner.len() as u64) <= limits.max_sender_bytes_per_day)
+}
+
+/// The start of the day the per-sender quota counts: the 24 hours before `now`.
+pub(crate) fn quota_day_start(now: Timestamp) -> Timestamp {
+    now.checked_sub(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(Timestamp::MIN)
 }
 
 /// How a message is stored as joining its report: the threading rule that

@@ -14,6 +14,7 @@ mod keys;
 mod messages;
 mod migrations;
 mod outbox;
+mod quota;
 mod read;
 mod report_row;
 mod reports;
@@ -31,6 +32,7 @@ pub use keys::{
 };
 pub use messages::{NewAttachment, NewMessage, StoredMessage, ThreadedBy, UnknownThreadedBy};
 pub use outbox::{NewMail, QueuedMail, SentMail};
+pub use quota::{ReportAttachment, StoredBytes};
 pub use read::{
     AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,
     ReportDetail, ReportSummary,
