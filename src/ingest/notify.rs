@@ -100,7 +100,17 @@ fn mailed_attachments(
     let sender_over = match s.msg.from.as_ref() {
         Some(from) => {
             let since = super::quota_day_start(now);
-            tx.sender_bytes_since(&from.address, since)? > limits.max_sender_bytes_per_day
+            // A decrypted entity not kept (the sender was past the quota)
+            // counts as what it would have added.
+            let inner = s.pgp.and_then(|o| o.inner.as_ref()).map_or(0, Vec::len) as u64;
+            let unkept = if inner > 0 && !tx.has_decrypted(s.message)? {
+                inner
+            } else {
+                0
+            };
+            tx.sender_bytes_since(&from.address, since)?
+                .saturating_add(unkept)
+                > limits.max_sender_bytes_per_day
         }
         None => false,
     };

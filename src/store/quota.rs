@@ -97,6 +97,14 @@ impl Tx<'_> {
             .collect())
     }
 
+    /// Whether a decrypted entity is kept for `message`.
+    pub fn has_decrypted(&self, message: i64) -> Result<bool> {
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM decrypted_messages WHERE message = ?1)")
+            .and_then(|mut stmt| stmt.query_row([message], |row| row.get(0)))
+            .map_err(ctx("looking up a decrypted message"))
+    }
+
     /// The bytes kept for message `message`: as received, and decrypted.
     pub fn stored_bytes(&self, message: i64) -> Result<StoredBytes> {
         let raw = self
