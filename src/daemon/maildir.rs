@@ -67,7 +67,10 @@ impl IngestWorker {
         }
         let maildir = &self.maildir;
         std::thread::scope(|scope| {
-            let (batches, received) = std::sync::mpsc::sync_channel(1);
+            // A rendezvous: the reader prepares the next batch while this one is
+            // stored, then waits to hand it over, so at most two batches are
+            // held (one stored, one prepared), not a third queued between.
+            let (batches, received) = std::sync::mpsc::sync_channel(0);
             let (committed, to_mark) = std::sync::mpsc::channel::<Vec<Pending>>();
             let reader = scope.spawn(move || -> Result<(), SourceError> {
                 let mark =

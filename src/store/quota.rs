@@ -30,7 +30,43 @@ pub struct StoredBytes {
     pub decrypted: Option<Vec<u8>>,
 }
 
+/// Tables of one blob per message: `(message INTEGER PRIMARY KEY, data BLOB)`.
+const BLOB_TABLES: [&str; 2] = ["raw_messages", "decrypted_messages"];
+
 impl Tx<'_> {
+    /// Stores `data` as `table`'s row for `message`, written through an
+    /// incremental blob handle: binding it as a parameter would copy the
+    /// whole of it twice (the bound value, then the record), and a message
+    /// may be tens of megabytes.
+    pub(super) fn insert_blob(
+        &self,
+        table: &'static str,
+        message: i64,
+        data: &[u8],
+    ) -> rusqlite::Result<()> {
+        debug_assert!(BLOB_TABLES.contains(&table));
+        let sql = if table == BLOB_TABLES[0] {
+            "INSERT INTO raw_messages (message, data) VALUES (?1, zeroblob(?2))"
+        } else {
+            "INSERT INTO decrypted_messages (message, data) VALUES (?1, zeroblob(?2))"
+        };
+        let len = i64::try_from(data.len()).map_err(|_| rusqlite::Error::BlobSizeError)?;
+        self.conn
+            .prepare_cached(sql)?
+            .execute(params![message, len])?;
+        if data.is_empty() {
+            return Ok(());
+        }
+        let mut blob = self
+            .conn
+            .blob_open(rusqlite::MAIN_DB, table, "data", message, false)?;
+        // Whole pages at a time; the handle writes through the page cache.
+        for (i, chunk) in data.chunks(1 << 20).enumerate() {
+            blob.write_at(chunk, i << 20)?;
+        }
+        blob.close()
+    }
+
     /// Bytes `address` added to the store from `since` on: its messages as
     /// received, and the decrypted entities kept beside them.
     pub fn sender_bytes_since(&self, address: &str, since: Timestamp) -> Result<u64> {
