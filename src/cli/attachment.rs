@@ -50,18 +50,9 @@ pub fn fetch(
         (Some(decrypted), _) => decrypted,
         (None, Some(raw)) if crate::crypto::open::is_encrypted_form(&raw) => {
             let crypto = load_crypto(config, now)?;
-            let opened = crate::crypto::open::open(
-                &raw,
-                None,
-                crypto.team.as_deref(),
-                &(),
-                &CryptoLimits::from_config(&config.limits),
-                now,
-            );
-            opened.inner.ok_or_else(|| {
+            decrypt(config, &crypto, &raw, now).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "the message holding attachment {number} of {report} cannot be decrypted: {}",
-                    opened.encryption.code()
+                    "the message holding attachment {number} of {report} cannot be decrypted"
                 )
             })?
         }
@@ -104,4 +95,23 @@ pub fn fetch(
         output.display()
     );
     Ok(())
+}
+
+/// The readable entity of the encrypted message `raw`, opened again with the
+/// team keys; `None` when they cannot open it.
+pub(super) fn decrypt(
+    config: &Config,
+    crypto: &crate::crypto::Crypto,
+    raw: &[u8],
+    now: Timestamp,
+) -> Option<Vec<u8>> {
+    crate::crypto::open::open(
+        raw,
+        None,
+        crypto.team.as_deref(),
+        &(),
+        &CryptoLimits::from_config(&config.limits),
+        now,
+    )
+    .inner
 }

@@ -204,8 +204,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .ok_or_else(|| {
                     anyhow::anyhow!("no report {report_id} in {}", store.path().display())
                 })?;
-            fill_text(&store, &mut detail.messages, &config.limits).map_err(anyhow::Error::from)?;
             let now = SystemClock.now();
+            // Keys are loaded only if a message needs them; without usable
+            // keys such a message shows as it arrived.
+            let crypto = std::cell::OnceCell::new();
+            let decrypt = |raw: &[u8]| {
+                let crypto = crypto.get_or_init(|| load_crypto(config, now).ok());
+                crypto
+                    .as_ref()
+                    .and_then(|c| attachment::decrypt(config, c, raw, now))
+            };
+            fill_text_decrypting(&store, &mut detail.messages, &config.limits, &decrypt)
+                .map_err(anyhow::Error::from)?;
             let deadlines = crate::sla::survey(&store.read(), config, Some(&report_id), now)
                 .map_err(anyhow::Error::from)?;
             output::report(&detail, deadlines.first(), now, json, config);
@@ -222,11 +232,29 @@ pub fn fill_text(
     messages: &mut [MessageView],
     limits: &config::Limits,
 ) -> Result<(), StoreError> {
+    fill_text_decrypting(store, messages, limits, &|_| None)
+}
+
+/// Like [`fill_text`], and a message that was decrypted but whose decrypted
+/// entity was not kept (its sender was past `[limits]
+/// max_sender_bytes_per_day`) is decrypted again with `decrypt`.
+pub fn fill_text_decrypting(
+    store: &Store,
+    messages: &mut [MessageView],
+    limits: &config::Limits,
+    decrypt: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Result<(), StoreError> {
     let limits = ParseLimits::from_config(limits);
     for m in messages {
         let readable = match store.read().decrypted_message(m.id)? {
             Some(inner) => Some(inner),
-            None => store.read().raw_message(&m.sha256)?,
+            None => store.read().raw_message(&m.sha256)?.map(|raw| {
+                if m.encryption == "decrypted" {
+                    decrypt(&raw).unwrap_or(raw)
+                } else {
+                    raw
+                }
+            }),
         };
         if let Some(bytes) = readable {
             m.text = crate::parse::parse(&bytes, &limits).text;

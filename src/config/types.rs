@@ -327,8 +327,9 @@ pub struct Limits {
     /// kept once, in the stored message, and the notification says how to
     /// fetch it.
     pub max_mailed_attachment_size: u64,
-    /// Attachment bytes one report may have mailed to the team; past it, its
-    /// attachments are kept once and not mailed.
+    /// Attachment bytes one report may hold (mailed or not) and still have its
+    /// attachments mailed to each member; past it, they are kept once and not
+    /// mailed.
     pub max_report_attachment_bytes: u64,
     /// Bytes one sender may add to the store in a day (messages as received,
     /// decrypted entities included); past it, no decrypted entity is stored

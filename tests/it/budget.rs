@@ -289,4 +289,9 @@ fn past_the_sender_quota_no_decrypted_copy_is_kept_and_the_fetch_command_decrypt
     assert!(body_text(third[0]).contains("withheld"));
     // Still readable by the team: decrypted again with the team key.
     assert_eq!(fetch(&env, &report, 1), zeros);
+    let shown = env.ok(&["report", &report]);
+    assert!(
+        shown.contains("A file that crashes the parser."),
+        "the text is not shown:\n{shown}"
+    );
 }
