@@ -265,7 +265,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_of_decompression_bombs_is_held_one_at_a_time() {
+    fn a_message_that_inflates_to_the_limit_closes_its_batch() {
         // A few kilobytes each on the source, just under 64 MiB each once
         // opened: the first one closes the batch.
         let mut budget = BatchBudget::default();

@@ -223,7 +223,7 @@ pub(super) fn notify_team(
                 match (mailed.get(i).copied().unwrap_or(false), numbers.get(i)) {
                     (true, _) | (false, None) => line,
                     (false, Some(n)) => format!(
-                        "{line}: withheld, too large to mail to each member; write it to a file with `{}`",
+                        "{line}: withheld (past the size or quota for mailing attachments to each member); write it to a file with `{}`",
                         fetch_command(report, *n)
                     ),
                 }
