@@ -2,6 +2,7 @@
 //! store. Errors end here as exit codes: 2 for usage and configuration, 3 when
 //! another `disclosed run` holds the database, 1 for everything else.
 
+mod attachment;
 mod check;
 pub mod deliver;
 mod key;
@@ -96,6 +97,16 @@ pub enum Command {
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
+    },
+    /// Write one attachment of a report to a file, e.g. one too large to mail to each member
+    Attachment {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+        /// The attachment's number, as the report's notifications list it (from 1)
+        number: usize,
+        /// The file to create (it must not exist yet)
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
     },
     /// Spool one message from standard input into the Maildir (for an MTA's pipe)
     ///
@@ -235,6 +246,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => sla::list(config, now.unwrap_or_else(|| SystemClock.now()), json),
         // Handled above, before the configuration is loaded.
         Command::Deliver => Ok(()),
+        Command::Attachment { id, number, output } => {
+            attachment::fetch(config, &id, number, &output, SystemClock.now())
+        }
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;
@@ -260,8 +274,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .ok_or_else(|| {
                     anyhow::anyhow!("no report {report_id} in {}", store.path().display())
                 })?;
-            fill_text(&store, &mut detail.messages, &config.limits).map_err(anyhow::Error::from)?;
             let now = SystemClock.now();
+            // Keys are loaded only if a message needs them; without usable
+            // keys such a message shows as it arrived.
+            let crypto = std::cell::OnceCell::new();
+            let decrypt = |raw: &[u8]| {
+                let crypto = crypto.get_or_init(|| load_crypto(config, now).ok());
+                crypto
+                    .as_ref()
+                    .and_then(|c| attachment::decrypt(config, c, raw, now))
+            };
+            fill_text_decrypting(&store, &mut detail.messages, &config.limits, &decrypt)
+                .map_err(anyhow::Error::from)?;
             let deadlines = crate::sla::survey(&store.read(), config, Some(&report_id), now)
                 .map_err(anyhow::Error::from)?;
             output::report(&detail, deadlines.first(), now, json, config);
@@ -278,11 +302,29 @@ pub fn fill_text(
     messages: &mut [MessageView],
     limits: &config::Limits,
 ) -> Result<(), StoreError> {
+    fill_text_decrypting(store, messages, limits, &|_| None)
+}
+
+/// Like [`fill_text`], and a message that was decrypted but whose decrypted
+/// entity was not kept (its sender was past `[limits]
+/// max_sender_bytes_per_day`) is decrypted again with `decrypt`.
+pub fn fill_text_decrypting(
+    store: &Store,
+    messages: &mut [MessageView],
+    limits: &config::Limits,
+    decrypt: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Result<(), StoreError> {
     let limits = ParseLimits::from_config(limits);
     for m in messages {
         let readable = match store.read().decrypted_message(m.id)? {
             Some(inner) => Some(inner),
-            None => store.read().raw_message(&m.sha256)?,
+            None => store.read().raw_message(&m.sha256)?.map(|raw| {
+                if m.encryption == "decrypted" {
+                    decrypt(&raw).unwrap_or(raw)
+                } else {
+                    raw
+                }
+            }),
         };
         if let Some(bytes) = readable {
             m.text = crate::parse::parse(&bytes, &limits).text;

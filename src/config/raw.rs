@@ -258,6 +258,9 @@ pub struct RawLimits {
     pub max_decompressed_size: Option<String>,
     pub max_openpgp_depth: Option<u32>,
     pub max_openpgp_recipients: Option<u32>,
+    pub max_mailed_attachment_size: Option<String>,
+    pub max_report_attachment_bytes: Option<String>,
+    pub max_sender_bytes_per_day: Option<String>,
 }
 
 /// One `[[rules]]` entry as written in the configuration.

@@ -341,6 +341,19 @@ pub struct Limits {
     pub max_openpgp_depth: u32,
     /// Most recipients (PKESKs and SKESKs) one message may list.
     pub max_openpgp_recipients: u32,
+    /// An attachment larger than this is never mailed to each member: it is
+    /// kept once, in the stored message, and the notification says how to
+    /// fetch it.
+    pub max_mailed_attachment_size: u64,
+    /// Attachment bytes one report may hold (mailed or not) and still have its
+    /// attachments mailed to each member; past it, they are kept once and not
+    /// mailed.
+    pub max_report_attachment_bytes: u64,
+    /// Bytes one sender may add to the store in a day (messages as received,
+    /// decrypted entities included); past it, no decrypted entity is stored
+    /// for them (it is decrypted again when read) and no attachment of theirs
+    /// is mailed.
+    pub max_sender_bytes_per_day: u64,
 }
 
 impl Default for Limits {
@@ -359,6 +372,9 @@ impl Default for Limits {
             max_decompressed_size: 64 << 20,
             max_openpgp_depth: 8,
             max_openpgp_recipients: 64,
+            max_mailed_attachment_size: 10 << 20,
+            max_report_attachment_bytes: 32 << 20,
+            max_sender_bytes_per_day: 256 << 20,
         }
     }
 }

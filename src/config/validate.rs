@@ -713,6 +713,21 @@ impl Validator<'_> {
             max_openpgp_recipients: raw
                 .max_openpgp_recipients
                 .unwrap_or(d.max_openpgp_recipients),
+            max_mailed_attachment_size: self.size(
+                "limits.max_mailed_attachment_size",
+                raw.max_mailed_attachment_size,
+                d.max_mailed_attachment_size,
+            ),
+            max_report_attachment_bytes: self.size(
+                "limits.max_report_attachment_bytes",
+                raw.max_report_attachment_bytes,
+                d.max_report_attachment_bytes,
+            ),
+            max_sender_bytes_per_day: self.size(
+                "limits.max_sender_bytes_per_day",
+                raw.max_sender_bytes_per_day,
+                d.max_sender_bytes_per_day,
+            ),
         };
         if limits.max_mime_depth == 0 {
             self.problem("limits.max_mime_depth", "must be at least 1");

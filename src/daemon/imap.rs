@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::maildir::{BATCH_BYTES, BATCH_MESSAGES};
+use super::maildir::{BATCH_BYTES, BATCH_MESSAGES, BatchBudget};
 use super::{DaemonError, Settings, Shared, Totals};
 use crate::config::{ImapConfig, SourceConfig};
 use crate::ingest::{Pipeline, prepare};
@@ -399,7 +399,11 @@ struct Committed {
 }
 
 /// Parses and stores one batch, advancing the cursor in the same transaction.
-/// Blocking.
+/// Blocking. The batch is fetched by the sizes the server reports; once
+/// opened, its messages may hold far more (decrypted, decompressed), so it is
+/// stored in parts that each stay within the batch budget. A failure stops
+/// after the part it is in: the cursor stays before it, and the rest is
+/// fetched again next cycle.
 fn store_batch(
     shared: &Shared,
     settings: &Settings,
@@ -409,11 +413,63 @@ fn store_batch(
     fetched: Vec<(u32, Incoming)>,
 ) -> Result<(Committed, Vec<(u32, StoreError)>), StoreError> {
     let limits = settings.config.limits;
-    let opened_at = shared.clock.now();
-    let (uids, prepared): (Vec<u32>, Vec<_>) = fetched
-        .into_iter()
-        .map(|(uid, incoming)| (uid, prepare(incoming, &limits, &settings.crypto, opened_at)))
-        .unzip();
+    let mut committed = Committed {
+        uids: Vec::with_capacity(fetched.len()),
+        totals: Totals::default(),
+        cursor: None,
+    };
+    let mut failures = Vec::new();
+    let mut fetched = fetched.into_iter();
+    loop {
+        let mut budget = BatchBudget::default();
+        let mut part = Vec::new();
+        while !budget.full()
+            && let Some((uid, incoming)) = fetched.next()
+        {
+            let opened_at = shared.clock.now();
+            let message = prepare(incoming, &limits, &settings.crypto, opened_at);
+            budget.add(&message);
+            part.push((uid, message));
+        }
+        if part.is_empty() {
+            break;
+        }
+        let place = Place {
+            source,
+            mailbox,
+            uidvalidity,
+        };
+        store_part(shared, settings, place, part, &mut committed, &mut failures)?;
+        if !failures.is_empty() {
+            break;
+        }
+    }
+    Ok((committed, failures))
+}
+
+/// Where a batch's cursor is kept.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    source: &'a str,
+    mailbox: &'a str,
+    uidvalidity: u32,
+}
+
+/// Stores one part of a batch, advancing the cursor in the same transaction.
+fn store_part(
+    shared: &Shared,
+    settings: &Settings,
+    place: Place<'_>,
+    part: Vec<(u32, crate::ingest::Prepared)>,
+    committed: &mut Committed,
+    failures: &mut Vec<(u32, StoreError)>,
+) -> Result<(), StoreError> {
+    let Place {
+        source,
+        mailbox,
+        uidvalidity,
+    } = place;
+    let (uids, prepared): (Vec<u32>, Vec<_>) = part.into_iter().unzip();
     let pipeline = Pipeline {
         config: &settings.config,
         rules: &settings.rules,
@@ -432,12 +488,6 @@ fn store_batch(
             Some(uid) => tx.set_cursor(source, mailbox, &cursor_at(uid)),
             None => Ok(()),
         });
-    let mut committed = Committed {
-        uids: Vec::with_capacity(uids.len()),
-        totals: Totals::default(),
-        cursor: None,
-    };
-    let mut failures = Vec::new();
     let mut prefix_end = None;
     for (uid, result) in uids.iter().copied().zip(results) {
         if committed.totals.tally(&result) {
@@ -457,7 +507,7 @@ fn store_batch(
             .write(|w| w.tx().set_cursor(source, mailbox, &cursor_at(uid)))?;
         committed.cursor = Some(uid);
     }
-    Ok((committed, failures))
+    Ok(())
 }
 
 #[cfg(test)]

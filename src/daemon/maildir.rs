@@ -14,6 +14,33 @@ use crate::source::{Maildir, Pending, SourceError};
 pub(super) const BATCH_MESSAGES: usize = 512;
 pub(super) const BATCH_BYTES: u64 = 8 << 20;
 
+/// What a batch holds so far against its budget: messages, and the bytes
+/// they hold once prepared ([`Prepared::memory`]: decrypted and decompressed
+/// content included, not only what arrived). The batch is closed as soon as
+/// either passes its bound, so a message that inflates to many megabytes is
+/// stored alone.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct BatchBudget {
+    messages: usize,
+    bytes: u64,
+}
+
+impl BatchBudget {
+    pub(super) fn add(&mut self, message: &Prepared) {
+        self.add_bytes(message.memory() as u64);
+    }
+
+    fn add_bytes(&mut self, bytes: u64) {
+        self.messages += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+    }
+
+    /// Whether no further message may join the batch.
+    pub(super) fn full(&self) -> bool {
+        self.messages >= BATCH_MESSAGES || self.bytes >= BATCH_BYTES
+    }
+}
+
 /// A batch read from the source, ready to store.
 #[derive(Debug, Default)]
 struct LoadedBatch {
@@ -40,7 +67,10 @@ impl IngestWorker {
         }
         let maildir = &self.maildir;
         std::thread::scope(|scope| {
-            let (batches, received) = std::sync::mpsc::sync_channel(1);
+            // A rendezvous: the reader prepares the next batch while this one is
+            // stored, then waits to hand it over, so at most two batches are
+            // held (one stored, one prepared), not a third queued between.
+            let (batches, received) = std::sync::mpsc::sync_channel(0);
             let (committed, to_mark) = std::sync::mpsc::channel::<Vec<Pending>>();
             let reader = scope.spawn(move || -> Result<(), SourceError> {
                 let mark =
@@ -77,9 +107,9 @@ impl IngestWorker {
     fn load_batch(&self, rest: &mut &[Pending]) -> LoadedBatch {
         let limits = self.settings.config.limits;
         let mut loaded = LoadedBatch::default();
-        let mut bytes = 0;
+        let mut budget = BatchBudget::default();
         while let Some((p, tail)) = rest.split_first() {
-            if loaded.pending.len() >= BATCH_MESSAGES || bytes >= BATCH_BYTES {
+            if budget.full() {
                 break;
             }
             *rest = tail;
@@ -87,7 +117,7 @@ impl IngestWorker {
                 Ok(Some(incoming)) => {
                     let now = self.shared.clock.now();
                     let message = prepare(incoming, &limits, &self.settings.crypto, now);
-                    bytes += message.memory() as u64;
+                    budget.add(&message);
                     loaded.prepared.push(message);
                     loaded.pending.push(p.clone());
                 }
@@ -211,4 +241,36 @@ pub(super) async fn ingest_loop(
         }
     }
     Ok(totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_closes_at_its_message_count_or_its_bytes() {
+        let mut small = BatchBudget::default();
+        for _ in 0..BATCH_MESSAGES - 1 {
+            small.add_bytes(4 << 10);
+        }
+        assert!(!small.full());
+        small.add_bytes(4 << 10);
+        assert!(small.full());
+
+        let mut big = BatchBudget::default();
+        big.add_bytes(BATCH_BYTES - 1);
+        assert!(!big.full());
+        big.add_bytes(1);
+        assert!(big.full());
+    }
+
+    #[test]
+    fn a_message_that_inflates_to_the_limit_closes_its_batch() {
+        // A few kilobytes each on the source, just under 64 MiB each once
+        // opened: the first one closes the batch.
+        let mut budget = BatchBudget::default();
+        budget.add_bytes((64 << 20) - 1);
+        assert!(budget.full());
+        assert_eq!(budget.messages, 1);
+    }
 }

@@ -94,12 +94,44 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Bytes held in memory, for batch sizing.
+    /// Bytes held in memory, for batch sizing: the raw message and everything
+    /// derived from it that stays with it until it is stored, the decrypted or
+    /// decompressed entity and what was parsed from that included. A few
+    /// kilobytes of compressed, encrypted mail may hold the whole of
+    /// `max_decompressed_size` here, so counting only the raw bytes would let
+    /// a batch hold many such messages at once.
     pub fn memory(&self) -> usize {
-        self.raw.as_ref().map_or(0, Vec::len)
-            + self.parsed.text.len()
-            + self.parsed.html.as_ref().map_or(0, String::len)
+        let opened = self.pgp.as_ref().map_or(0, |(opened, merged)| {
+            opened_memory(opened) + parsed_memory(merged)
+        });
+        self.raw.as_ref().map_or(0, Vec::len) + parsed_memory(&self.parsed) + opened
     }
+}
+
+/// The bytes an OpenPGP result holds: the readable entity, the signed entity
+/// and the keys found (counted by their serialised size, roughly).
+fn opened_memory(o: &Opened) -> usize {
+    o.inner.as_ref().map_or(0, Vec::len)
+        + o.signed.as_ref().map_or(0, |s| s.entity.len())
+        + o.keys
+            .iter()
+            .map(|k| k.cert.keys().map(|_| KEY_MEMORY).sum::<usize>())
+            .sum::<usize>()
+}
+
+/// About what one (sub)key of a parsed certificate holds, with its signatures.
+const KEY_MEMORY: usize = 2 << 10;
+
+/// The text a parsed message holds: its bodies, subject and header values.
+fn parsed_memory(m: &ParsedMessage) -> usize {
+    m.text.len()
+        + m.html.as_ref().map_or(0, String::len)
+        + m.subject.len()
+        + m.references.iter().map(String::len).sum::<usize>()
+        + m.attachments
+            .iter()
+            .map(|a| a.content_type.len() + a.name.as_ref().map_or(0, String::len) + 64)
+            .sum::<usize>()
 }
 
 /// Hashes and parses a message, and opens it when it shows signs of OpenPGP.
@@ -224,7 +256,7 @@ impl Pipeline<'_> {
         let read = Read {
             prepared: p,
             msg,
-            pgp: pgp.as_ref(),
+            pgp: pgp.as_deref(),
         };
         let threaded = self.thread(tx, msg, read.pgp, p.raw.as_deref(), now)?;
         let message = self.store(tx, source, read, &threaded, now)?;
@@ -280,7 +312,14 @@ impl Pipeline<'_> {
             received_at: now,
         })?;
         if let Some(o) = pgp {
-            record_crypto(tx, message, o)?;
+            let keep = within_sender_quota(tx, &self.config.limits, sender, o, now)?;
+            if !keep {
+                tracing::warn!(
+                    message,
+                    "sender is past max_sender_bytes_per_day: the decrypted entity is not kept"
+                );
+            }
+            record_crypto(tx, message, o, keep)?;
         }
         for a in &msg.attachments {
             tx.insert_attachment(
@@ -498,6 +537,31 @@ impl Pipeline<'_> {
     }
 }
 
+/// Whether keeping `o`'s decrypted entity leaves `sender` within `[limits]
+/// max_sender_bytes_per_day` (the message itself, just stored, included).
+fn within_sender_quota(
+    tx: &Tx<'_>,
+    limits: &crate::config::Limits,
+    sender: Option<&str>,
+    o: &Opened,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let Some(inner) = o.inner.as_ref() else {
+        return Ok(true);
+    };
+    let stored = match sender {
+        Some(address) => tx.sender_bytes_since(address, quota_day_start(now))?,
+        None => 0,
+    };
+    Ok(stored.saturating_add(inner.len() as u64) <= limits.max_sender_bytes_per_day)
+}
+
+/// The start of the day the per-sender quota counts: the 24 hours before `now`.
+pub(crate) fn quota_day_start(now: Timestamp) -> Timestamp {
+    now.checked_sub(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(Timestamp::MIN)
+}
+
 /// How a message is stored as joining its report: the threading rule that
 /// matched, else whether it opened the report.
 fn threaded_by(via: Option<Via>, opened: bool) -> ThreadedBy {
@@ -644,5 +708,116 @@ mod tests {
         // Another sender was never limited.
         let other = pipeline.ingest(&store, "test", &[message(6, "o@x.example")], clock.now());
         assert_eq!(acknowledged(&other), [true]);
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use std::io::Write as _;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use sequoia_openpgp::policy::StandardPolicy;
+    use sequoia_openpgp::serialize::stream::{
+        Armorer, Compressor, Encryptor, LiteralWriter, Message,
+    };
+    use sequoia_openpgp::types::CompressionAlgorithm;
+
+    use super::*;
+    use crate::crypto::TeamKeys;
+    use crate::source::{Incoming, Raw};
+
+    fn now() -> Timestamp {
+        "2026-11-23T12:00:00Z".parse().expect("time")
+    }
+
+    /// A PGP/MIME mail of a few kilobytes whose bzip2-compressed inner
+    /// entity carries `inflated` bytes of zeros as a base64 attachment.
+    fn bomb(team: &Cert, inflated: usize) -> Vec<u8> {
+        let mut entity = b"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+            Content-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n\
+            Content-Type: application/octet-stream; name=\"z.bin\"\r\n\
+            Content-Disposition: attachment; filename=\"z.bin\"\r\n\
+            Content-Transfer-Encoding: base64\r\n\r\n"
+            .to_vec();
+        let line = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n";
+        while entity.len() < inflated {
+            entity.extend_from_slice(line);
+        }
+        entity.extend_from_slice(b"--b--\r\n");
+        let policy = StandardPolicy::new();
+        let recipients: Vec<_> = team
+            .keys()
+            .with_policy(&policy, None)
+            .supported()
+            .for_transport_encryption()
+            .collect();
+        let mut sink = Vec::new();
+        let message = Armorer::new(Message::new(&mut sink))
+            .build()
+            .expect("armor");
+        let message = Encryptor::for_recipients(message, recipients)
+            .build()
+            .expect("encrypt");
+        let message = Compressor::new(message)
+            .algo(CompressionAlgorithm::BZip2)
+            .build()
+            .expect("compress");
+        let mut message = LiteralWriter::new(message).build().expect("literal");
+        message.write_all(&entity).expect("write");
+        message.finalize().expect("finalize");
+        let mut mail = b"From: Mallory <m@attacker.example>\r\nTo: security@example.org\r\n\
+            Subject: ...\r\nMessage-ID: <bomb@attacker.example>\r\nMIME-Version: 1.0\r\n\
+            Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"enc\"\r\n\r\n\
+            --enc\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n\
+            --enc\r\nContent-Type: application/octet-stream\r\n\r\n"
+            .to_vec();
+        mail.extend_from_slice(&sink);
+        mail.extend_from_slice(b"\r\n--enc--\r\n");
+        mail
+    }
+
+    #[test]
+    fn a_decompression_bomb_counts_what_it_inflates_to_not_what_arrived() {
+        let cert = crate::crypto::keys::generate(
+            "Example Security <security@example.org>",
+            now() - jiff::SignedDuration::from_hours(1),
+            None,
+            None,
+        )
+        .expect("generate");
+        let crypto = Crypto {
+            team: Some(Arc::new(
+                TeamKeys::from_certs(vec![cert.clone()], now()).expect("team"),
+            )),
+            ..Crypto::default()
+        };
+        let config = Config::parse(
+            crate::config::tests::MINIMAL,
+            Path::new("/etc/disclosed/config.toml"),
+        )
+        .expect("config");
+        let inflated = 8 << 20;
+        let raw = bomb(&cert, inflated);
+        assert!(raw.len() < 8 << 10, "the bomb is {} bytes", raw.len());
+        let prepared = prepare(
+            Incoming {
+                location: "bomb".into(),
+                raw: Raw::Loaded(raw),
+            },
+            &config.limits,
+            &crypto,
+            now(),
+        );
+        let opened = prepared.pgp.as_ref().map(|(o, _)| o);
+        assert!(
+            opened.is_some_and(|o| o.inner.as_ref().is_some_and(|i| i.len() >= inflated)),
+            "the bomb was not opened"
+        );
+        assert!(
+            prepared.memory() >= inflated,
+            "counted {} bytes",
+            prepared.memory()
+        );
     }
 }

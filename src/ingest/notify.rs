@@ -79,6 +79,71 @@ fn size(bytes: u64) -> String {
     bytesize::ByteSize::b(bytes).display().si().to_string()
 }
 
+/// The command that writes attachment `number` of `report` to a file.
+pub(crate) fn fetch_command(report: &ReportId, number: usize) -> String {
+    format!("disclosed attachment {report} {number} --output FILE")
+}
+
+/// Which of `s`'s attachments are mailed to each member (by position): see
+/// [`mailed_by_size`], with what `s`'s report and sender already hold.
+fn mailed_attachments(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    report: &ReportId,
+    s: &Stored<'_>,
+    now: Timestamp,
+) -> Result<Vec<bool>, StoreError> {
+    if s.msg.attachments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let limits = &m.config.limits;
+    let sender_over = match s.msg.from.as_ref() {
+        Some(from) => {
+            let since = super::quota_day_start(now);
+            // A decrypted entity not kept (the sender was past the quota)
+            // counts as what it would have added.
+            let inner = s.pgp.and_then(|o| o.inner.as_ref()).map_or(0, Vec::len) as u64;
+            let unkept = if inner > 0 && !tx.has_decrypted(s.message)? {
+                inner
+            } else {
+                0
+            };
+            tx.sender_bytes_since(&from.address, since)?
+                .saturating_add(unkept)
+                > limits.max_sender_bytes_per_day
+        }
+        None => false,
+    };
+    let report_before = tx.report_attachment_bytes(report, s.message)?;
+    let sizes: Vec<u64> = s.msg.attachments.iter().map(|a| a.size).collect();
+    Ok(mailed_by_size(&sizes, limits, report_before, sender_over))
+}
+
+/// Which attachments of a message, by their sizes in order, are mailed to
+/// each member: none once the sender is past `max_sender_bytes_per_day`;
+/// otherwise each one no larger than `max_mailed_attachment_size` while the
+/// report's attachments up to it (`report_before` of its earlier messages,
+/// then this message's, withheld ones included) stay within
+/// `max_report_attachment_bytes`. The others are kept once, in the stored
+/// message, and the team is told how to fetch them.
+fn mailed_by_size(
+    sizes: &[u64],
+    limits: &crate::config::Limits,
+    report_before: u64,
+    sender_over: bool,
+) -> Vec<bool> {
+    let mut total = report_before;
+    sizes
+        .iter()
+        .map(|&size| {
+            total = total.saturating_add(size);
+            !sender_over
+                && size <= limits.max_mailed_attachment_size
+                && total <= limits.max_report_attachment_bytes
+        })
+        .collect()
+}
+
 /// Sends the team the reporter's message `s` of `report`.
 pub(super) fn notify_team(
     m: &Mailer<'_>,
@@ -104,10 +169,23 @@ pub(super) fn notify_team(
         },
         None => record.reporter.clone(),
     };
-    let attachments = s
-        .readable()
-        .map(|bytes| parse::attachment_contents(bytes, &ParseLimits::from_config(&m.config.limits)))
-        .unwrap_or_default();
+    let mailed = mailed_attachments(m, tx, report, &s, now)?;
+    let attachments = match s.readable() {
+        // Parsed again only for what is mailed: a withheld attachment's
+        // bytes are never copied into the team's mail.
+        Some(bytes) if mailed.contains(&true) => parse::attachment_contents_where(
+            bytes,
+            &ParseLimits::from_config(&m.config.limits),
+            |i| mailed.get(i).copied().unwrap_or(false),
+        ),
+        _ => Vec::new(),
+    };
+    let numbers: Vec<usize> = tx
+        .report_attachments(report)?
+        .iter()
+        .filter(|a| a.message == s.message)
+        .map(|a| a.number)
+        .collect();
     let subject_text = if s.msg.subject.is_empty() {
         "(no subject)"
     } else {
@@ -134,13 +212,21 @@ pub(super) fn notify_team(
             .msg
             .attachments
             .iter()
-            .map(|a| {
-                format!(
+            .enumerate()
+            .map(|(i, a)| {
+                let line = format!(
                     "{} ({}, {})",
                     a.name.as_deref().unwrap_or("unnamed"),
                     a.content_type,
                     size(a.size)
-                )
+                );
+                match (mailed.get(i).copied().unwrap_or(false), numbers.get(i)) {
+                    (true, _) | (false, None) => line,
+                    (false, Some(n)) => format!(
+                        "{line}: withheld (past the size or quota for mailing attachments to each member); write it to a file with `{}`",
+                        fetch_command(report, *n)
+                    ),
+                }
             })
             .collect(),
         problems: s.problems.to_vec(),
@@ -338,6 +424,42 @@ mod tests {
             created: None,
             digest: "00".into(),
         }
+    }
+
+    fn limits() -> crate::config::Limits {
+        crate::config::Limits {
+            max_mailed_attachment_size: 10,
+            max_report_attachment_bytes: 25,
+            ..crate::config::Limits::default()
+        }
+    }
+
+    #[test]
+    fn attachments_under_the_quotas_are_mailed() {
+        assert_eq!(mailed_by_size(&[5, 10, 10], &limits(), 0, false), [true; 3]);
+    }
+
+    #[test]
+    fn an_attachment_over_the_mailed_size_is_withheld_alone() {
+        assert_eq!(
+            mailed_by_size(&[5, 11, 3], &limits(), 0, false),
+            [true, false, true]
+        );
+    }
+
+    #[test]
+    fn past_the_report_quota_attachments_are_withheld() {
+        // The report already holds 20 bytes: 5 more fit, then nothing.
+        assert_eq!(
+            mailed_by_size(&[5, 1, 1], &limits(), 20, false),
+            [true, false, false]
+        );
+        assert_eq!(mailed_by_size(&[1], &limits(), u64::MAX, false), [false]);
+    }
+
+    #[test]
+    fn past_the_sender_quota_no_attachment_is_mailed() {
+        assert_eq!(mailed_by_size(&[1, 1], &limits(), 0, true), [false, false]);
     }
 
     #[test]

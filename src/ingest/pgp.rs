@@ -83,7 +83,7 @@ pub(super) fn open<'p>(
     limits: &Limits,
     p: &'p Prepared,
     now: Timestamp,
-) -> Result<(Cow<'p, ParsedMessage>, Option<Opened>), StoreError> {
+) -> Result<(Cow<'p, ParsedMessage>, Option<Cow<'p, Opened>>), StoreError> {
     let (Some((opened, merged)), Some(raw)) = (&p.pgp, p.raw.as_deref()) else {
         return Ok((Cow::Borrowed(&p.parsed), None));
     };
@@ -93,9 +93,10 @@ pub(super) fn open<'p>(
     {
         let known = known_keys(tx, crypto, address)?;
         let (opened, merged) = open_and_merge(raw, &p.parsed, crypto, &known, limits, now);
-        return Ok((Cow::Owned(merged), Some(opened)));
+        return Ok((Cow::Owned(merged), Some(Cow::Owned(opened))));
     }
-    Ok((Cow::Borrowed(merged), Some(opened.clone())))
+    // Borrowed: the decrypted entity may be as large as `max_decompressed_size`.
+    Ok((Cow::Borrowed(merged), Some(Cow::Borrowed(opened))))
 }
 
 /// Keys for `address` to verify its signatures with: the stored ones,
@@ -441,7 +442,15 @@ pub(super) fn crypto_problems(o: &Opened) -> Vec<Problem> {
     problems
 }
 
-pub(super) fn record_crypto(tx: &Tx<'_>, message: i64, o: &Opened) -> Result<(), StoreError> {
+/// Records what OpenPGP made of `message`; its decrypted entity only when
+/// `keep_decrypted` (a sender past their daily quota gets none stored: it is
+/// decrypted again when read).
+pub(super) fn record_crypto(
+    tx: &Tx<'_>,
+    message: i64,
+    o: &Opened,
+    keep_decrypted: bool,
+) -> Result<(), StoreError> {
     let detail = match &o.encryption {
         Encryption::None => None,
         Encryption::Decrypted { key, algorithm } => {
@@ -465,7 +474,7 @@ pub(super) fn record_crypto(tx: &Tx<'_>, message: i64, o: &Opened) -> Result<(),
             signature: o.signature.code(),
             signer: o.signature.signer(),
             signer_matches_from: o.signature.from_matches(),
-            decrypted: o.inner.as_deref(),
+            decrypted: o.inner.as_deref().filter(|_| keep_decrypted),
         },
     )
 }

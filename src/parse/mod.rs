@@ -415,13 +415,26 @@ pub struct AttachmentContent {
 /// The attachments of `raw` (a whole mail or a readable inner entity) with their
 /// bytes, at most `limits.max_attachments`, in the order [`parse`] lists them.
 pub fn attachment_contents(raw: &[u8], limits: &ParseLimits) -> Vec<AttachmentContent> {
+    attachment_contents_where(raw, limits, |_| true)
+}
+
+/// Like [`attachment_contents`], but only the attachments whose position (from
+/// 0, in the order [`parse`] lists them) `wanted` accepts: the bytes of the
+/// others are not copied.
+pub fn attachment_contents_where(
+    raw: &[u8],
+    limits: &ParseLimits,
+    wanted: impl Fn(usize) -> bool,
+) -> Vec<AttachmentContent> {
     let Some(message) = MessageParser::default().parse(raw) else {
         return Vec::new();
     };
     message
         .attachments()
         .take(limits.max_attachments as usize)
-        .map(|part| AttachmentContent {
+        .enumerate()
+        .filter(|(i, _)| wanted(*i))
+        .map(|(_, part)| AttachmentContent {
             name: part.attachment_name().map(file_name),
             content_type: part
                 .content_type()

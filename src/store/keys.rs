@@ -181,9 +181,7 @@ impl Tx<'_> {
             })
             .map_err(ctx("recording a message's encryption and signature"))?;
         if let Some(data) = c.decrypted {
-            self.conn
-                .prepare_cached("INSERT INTO decrypted_messages (message, data) VALUES (?1, ?2)")
-                .and_then(|mut stmt| stmt.execute(params![message, data]))
+            self.insert_blob("decrypted_messages", message, data)
                 .map_err(ctx("storing a decrypted message"))?;
         }
         Ok(())

@@ -238,9 +238,7 @@ impl Tx<'_> {
             .map_err(ctx("storing message metadata"))?;
         let id = self.conn.last_insert_rowid();
         if let Some(raw) = m.raw {
-            self.conn
-                .prepare_cached("INSERT INTO raw_messages (message, data) VALUES (?1, ?2)")
-                .and_then(|mut stmt| stmt.execute(params![id, raw]))
+            self.insert_blob("raw_messages", id, raw)
                 .map_err(ctx("storing raw message bytes"))?;
         }
         Ok(id)

@@ -15,6 +15,7 @@ mod lock;
 mod messages;
 mod migrations;
 mod outbox;
+mod quota;
 mod rates;
 mod read;
 mod report_row;
@@ -35,6 +36,7 @@ pub use keys::{
 pub use lock::{Claimant, InstanceLock, LockError, claimant_exited};
 pub use messages::{NewAttachment, NewMessage, StoredMessage, ThreadedBy, UnknownThreadedBy};
 pub use outbox::{Claim, NewMail, QueuedMail, SentMail};
+pub use quota::{ReportAttachment, StoredBytes};
 pub use read::{
     AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,
     ReportDetail, ReportSummary,

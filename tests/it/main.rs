@@ -3,6 +3,7 @@
 //! the library.
 
 mod bounce;
+mod budget;
 mod chaos;
 mod cli;
 mod common;

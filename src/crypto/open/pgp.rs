@@ -235,7 +235,11 @@ fn read_limited(reader: &mut dyn Read, limit: u64) -> Result<Vec<u8>, Stop> {
     let mut chunk = vec![0; 64 << 10];
     loop {
         let n = match reader.read(&mut chunk) {
-            Ok(0) => return Ok(out),
+            Ok(0) => {
+                // Doubling may have left up to half of it unused.
+                out.shrink_to_fit();
+                return Ok(out);
+            }
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(Stop::Error(err.into())),
