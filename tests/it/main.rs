@@ -8,6 +8,7 @@ mod common;
 mod corpus;
 mod crash;
 mod forgery;
+mod fuzz_corpus;
 mod golden;
 mod keys;
 mod live;
