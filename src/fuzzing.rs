@@ -242,9 +242,12 @@ pub fn config(data: &[u8]) {
     let _: Result<Config, _> = draft.finish();
 }
 
+/// The body of a fuzz target that needs no setup.
+pub type Target = fn(&[u8]);
+
 /// The targets that need no setup, by the name of their fuzz target and
 /// corpus directory (`openpgp` needs a [`Keyring`]).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("mime", mime),
     ("auth_results", auth_results),
     ("command", command),
