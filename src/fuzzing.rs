@@ -8,6 +8,7 @@
 //! Not part of the daemon's interface: nothing else calls these.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -211,15 +212,19 @@ pub fn strip(data: &[u8]) {
     let (text, html) = split(data);
     let text = String::from_utf8_lossy(text);
     let html = html.map(String::from_utf8_lossy);
-    let names = [
-        "alice@example.org",
-        "Alice Example",
-        "bob@example.com",
-        "Bob",
-    ];
-    let members = strip::Members::new(&names);
-    let _ = strip::relay_body(&text, html.as_deref(), &members);
-    let _ = strip::relay_text(&text, &names);
+    // Compiling the members' patterns costs more than stripping one input.
+    static MEMBERS: OnceLock<strip::Members> = OnceLock::new();
+    let members = MEMBERS.get_or_init(|| {
+        strip::Members::new(&[
+            "alice@example.org",
+            "Alice Example",
+            "bob@example.com",
+            "Bob",
+        ])
+    });
+    let _ = strip::relay_body(&text, html.as_deref(), members);
+    // `relay_text` is `relay_body` without HTML.
+    let _ = strip::relay_body(&text, None, members);
     if let Some(html) = html.as_deref() {
         let _ = strip::html_to_text(html);
     }
