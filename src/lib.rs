@@ -62,6 +62,8 @@ pub mod command;
 pub mod config;
 pub mod crypto;
 pub mod daemon;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ingest;
 pub mod net;
 pub mod parse;

@@ -14,6 +14,7 @@ mod deliver;
 mod demo;
 mod flood;
 mod forgery;
+mod fuzz_corpus;
 mod golden;
 mod instance;
 mod keys;
