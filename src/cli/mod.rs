@@ -3,6 +3,7 @@
 //! another `disclosed run` holds the database, 1 for everything else.
 
 mod check;
+mod docs;
 mod key;
 mod output;
 mod sla;
@@ -97,6 +98,17 @@ pub enum Command {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+    /// Print shell completions, e.g. `disclosed completions bash > /etc/bash_completion.d/disclosed`
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (disclosed.1, disclosed-init.1, …) into DIR
+    #[command(hide = true)]
+    Manpages {
+        /// The directory to write them to (created if missing)
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +165,12 @@ impl Cli {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    // Generated from the definitions above, before any configuration exists.
+    match &cli.command {
+        Command::Completions { shell } => return docs::completions(*shell),
+        Command::Manpages { dir } => return docs::manpages(dir),
+        _ => {}
+    }
     // Every command refuses a configuration with a problem, its rules and
     // templates included, not only those that use them.
     let loaded = settings::load(&cli.config_path())?;
@@ -168,6 +186,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         ),
         Command::Check { offline } => check::check(&loaded, offline, SystemClock.now()),
         Command::Key { command } => key::run(&loaded, command, SystemClock.now()),
+        // Answered above, without a configuration.
+        Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
         Command::Run { once } => run_daemon(loaded, once),
         Command::Sla {
             command: Some(SlaCommand::Tick { now: at }),
