@@ -22,5 +22,6 @@ mod relay_leak;
 mod service;
 mod sla;
 mod sla_mail;
+mod systemd;
 mod team;
 mod team_auth;

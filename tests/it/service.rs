@@ -179,11 +179,10 @@ fn the_systemd_unit_is_valid_and_hardened() {
     for line in [
         "Type=notify",
         "WatchdogSec=",
-        "ExecStartPre=/usr/local/bin/disclosed check --offline",
+        "ExecStartPre=/usr/bin/disclosed check --offline",
         "ExecReload=/bin/kill -HUP $MAINPID",
         "StateDirectory=disclosed",
-        "LoadCredential=imap:",
-        "LoadCredential=smtp:",
+        "User=disclosed",
         "UMask=0077",
         "ProtectSystem=strict",
         "NoNewPrivileges=yes",
@@ -196,7 +195,7 @@ fn the_systemd_unit_is_valid_and_hardened() {
     // systemd's own verifier, against this build of the binary.
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("disclosed.service");
-    std::fs::write(&path, unit.replace("/usr/local/bin/disclosed", BIN)).expect("write unit");
+    std::fs::write(&path, unit.replace("/usr/bin/disclosed", BIN)).expect("write unit");
     let out = Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)
