@@ -141,9 +141,9 @@ fn the_unit_the_package_and_the_readme_agree_on_every_path() {
         "/etc/disclosed/keys ",
     ] {
         assert!(
-            tmpfiles
-                .lines()
-                .any(|l| l.starts_with("d ") && l.contains(dir) && l.contains("disclosed disclosed")),
+            tmpfiles.lines().any(|l| l.starts_with("d ")
+                && l.contains(dir)
+                && l.contains("disclosed disclosed")),
             "tmpfiles.d lacks {dir}"
         );
     }
