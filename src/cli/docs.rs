@@ -14,12 +14,20 @@ use super::{Cli, CliError};
 /// The binary's name in completions and manual pages.
 const BIN: &str = "disclosed";
 
-/// Prints the completion script for `shell` on stdout.
+/// Prints the completion script for `shell` on stdout. A reader that stops
+/// early (`| head`) ends it quietly.
 pub(super) fn completions(shell: Shell) -> Result<(), CliError> {
+    use std::io::Write;
     let mut cmd = Cli::command();
-    let mut out = std::io::stdout().lock();
-    clap_complete::generate(shell, &mut cmd, BIN, &mut out);
-    Ok(())
+    // Rendered first: the generator panics on a failed write.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, BIN, &mut script);
+    match std::io::stdout().lock().write_all(&script) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write the completions: {e}").into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Writes `disclosed.1` and one page per visible subcommand

@@ -125,19 +125,20 @@ fn a_credential_a_setup_does_not_use_cannot_stop_the_start() {
 fn the_unit_the_package_and_the_readme_agree_on_every_path() {
     let unit = repo_file("systemd/disclosed.service");
     let manifest = repo_file("Cargo.toml");
-    let tmpfiles = repo_file("pkg/tmpfiles.conf");
-    let sysusers = repo_file("pkg/sysusers.conf");
+    let tmpfiles = repo_file("pkg/tmpfiles.d/disclosed.conf");
+    let sysusers = repo_file("pkg/sysusers.d/disclosed.conf");
     // The binary the unit runs is the one the package installs.
     assert!(unit.contains("ExecStart=/usr/bin/disclosed run"));
     assert!(manifest.contains(r#"["target/release/disclosed", "usr/bin/", "755"]"#));
     assert!(manifest.contains(r#""usr/lib/sysusers.d/disclosed.conf""#));
     assert!(manifest.contains(r#""usr/lib/tmpfiles.d/disclosed.conf""#));
-    assert!(manifest.contains(r#"["config.example.toml", "etc/disclosed/config.toml", "640"]"#));
+    assert!(manifest.contains(r#"["config.example.toml", "etc/disclosed/config.toml", "644"]"#));
     assert!(sysusers.contains("u disclosed "), "{sysusers}");
     // The state directory, the Maildir and the keys' home, owned by the user.
     for dir in [
         "/var/lib/disclosed ",
         "/var/lib/disclosed/Maildir/new ",
+        "/var/lib/disclosed/outbox ",
         "/etc/disclosed/keys ",
     ] {
         assert!(
