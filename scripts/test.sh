@@ -5,12 +5,15 @@
 # backend), GnuPG and Sequoia's `sq` (the OpenPGP interop tests write mail with
 # them), and Dovecot and Postfix for the tests that run against a real mail
 # stack (scripts/mailstack; those tests fail, never skip, without it).
+# Then builds the Debian package (scripts/package: a release build, checked
+# with lintian) and proves it under a real systemd in a Debian 12 container
+# (scripts/systemd-test, which installs debootstrap and systemd-nspawn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
-for pkg in pkg-config libssl-dev libclang-dev tzdata gnupg sq; do
+for pkg in pkg-config libssl-dev libclang-dev tzdata gnupg sq lintian; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # `systemd-analyze verify` checks the unit file.
@@ -33,3 +36,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --locked --no-fail-fast
 fi
+
+deb=$(scripts/package --lintian)
+scripts/systemd-test "$deb"

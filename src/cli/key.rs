@@ -18,6 +18,15 @@ use super::output::{out, outln};
 /// Keys this close to expiry are warned about.
 const WARN_BEFORE: SignedDuration = SignedDuration::from_hours(30 * 24);
 
+/// Where the team key lives on an installed system: read by the service user,
+/// who owns it (mode 0600), and by root's `disclosed key list`, `sla` and
+/// `check`; `/etc` is read-only inside the unit's sandbox.
+pub const KEY_HOME: &str = "/etc/disclosed/keys/team.key";
+
+/// systemd's credential directories: a tmpfs that systemd fills from other
+/// files at each start of a unit and empties when it stops.
+const CREDENTIALS_DIRS: [&str; 2] = ["/run/credentials", "/var/run/credentials"];
+
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Generate a team key and write it, secret, to a new file (mode 0600)
@@ -201,6 +210,17 @@ fn generate(
     validity: Duration,
     now: Timestamp,
 ) -> Result<(), CliError> {
+    // A secret key written to a credential directory is gone at the next stop
+    // or reboot, with every report encrypted to it still unread.
+    if under_credentials(path) {
+        return Err(CliError::Usage(format!(
+            "not writing the team key to {}: /run/credentials is a temporary copy that systemd \
+             makes at each start and removes at each stop, so the key would be lost. Write it \
+             to {KEY_HOME} (owned by the service user, mode 0600) and name that file in \
+             `openpgp.secret_keys`: runuser -u disclosed -- disclosed key generate --output {KEY_HOME}",
+            path.display()
+        )));
+    }
     // Before any work: an existing key is never replaced.
     if path.symlink_metadata().is_ok() {
         return Err(CliError::Usage(format!(
@@ -248,6 +268,32 @@ fn generate(
     );
     outln!("wrote the secret key to {} (mode 0600)", path.display());
     Ok(())
+}
+
+/// Whether `path` lies in a systemd credential directory, by its name with `.`
+/// and `..` resolved, or through symbolic links in the part that exists.
+fn under_credentials(path: &Path) -> bool {
+    use std::path::Component;
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut lexical = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::CurDir => {}
+            other => lexical.push(other),
+        }
+    }
+    let resolved = absolute.ancestors().find_map(|a| a.canonicalize().ok());
+    [Some(lexical), resolved]
+        .iter()
+        .flatten()
+        .any(|p| CREDENTIALS_DIRS.iter().any(|dir| p.starts_with(dir)))
 }
 
 /// What the configured keys amount to, for `check` and `init`.
@@ -488,5 +534,34 @@ fn count(n: usize, what: &str) -> String {
         format!("1 {what}")
     } else {
         format!("{n} {what}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_never_generated_into_a_credential_directory() {
+        for path in [
+            "/run/credentials/disclosed.service/team-key",
+            "/run/credentials",
+            "/var/run/credentials/disclosed.service/team-key",
+            "/etc/../run/credentials/disclosed.service/team-key",
+            "/run/./credentials/x",
+        ] {
+            assert!(under_credentials(Path::new(path)), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_key_may_be_generated_into_its_home() {
+        for path in [
+            KEY_HOME,
+            "/run/credentials-elsewhere/team.key",
+            "/etc/disclosed/run/credentials/team.key",
+        ] {
+            assert!(!under_credentials(Path::new(path)), "{path}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 mod attachment;
 mod check;
 pub mod deliver;
+mod docs;
 mod key;
 mod output;
 mod resend;
@@ -124,13 +125,28 @@ pub enum Command {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+    /// Print shell completions, e.g. `disclosed completions bash > /etc/bash_completion.d/disclosed`
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (disclosed.1, disclosed-init.1, …) into DIR
+    #[command(hide = true)]
+    Manpages {
+        /// The directory to write them to (created if missing)
+        dir: PathBuf,
+    },
 }
 
 impl Command {
     /// Whether the command only reads and prints: no mail sent, no daemon.
     pub fn only_prints(&self) -> bool {
         match self {
-            Self::Reports { .. } | Self::Report { .. } | Self::Stats { .. } => true,
+            Self::Reports { .. }
+            | Self::Report { .. }
+            | Self::Stats { .. }
+            | Self::Completions { .. }
+            | Self::Manpages { .. } => true,
             Self::Sla { command, .. } => command.is_none(),
             Self::Key { command } => matches!(
                 command,
@@ -208,6 +224,12 @@ impl Cli {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    // Generated from the definitions above, before any configuration exists.
+    match &cli.command {
+        Command::Completions { shell } => return docs::completions(*shell),
+        Command::Manpages { dir } => return docs::manpages(dir),
+        _ => {}
+    }
     // A mail server's pipe gets sysexits codes for every failure, the
     // configuration's included, and needs no more of it than the Maildir.
     if let Command::Deliver = cli.command {
@@ -233,6 +255,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Ack {
             command: AckCommand::Resend { id },
         } => resend::resend(&loaded, &id, SystemClock.now()),
+        // Answered above, without a configuration.
+        Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
         Command::Run { once } => run_daemon(loaded, once),
         Command::Sla {
             command: Some(SlaCommand::Tick { now: at }),

@@ -77,6 +77,37 @@ pub enum Outcome {
     },
 }
 
+/// One record per message stored, after its commit, with the report and the
+/// Message-ID as fields (in the journal `F_REPORT`, `F_MESSAGE_ID`, `F_STORED`)
+/// so that `journalctl -o json` finds a report's mail. Headers only, never the
+/// body; a Message-ID with control characters is left out.
+fn log_stored(source: &str, prepared: &[Prepared], results: &[Result<Outcome, StoreError>]) {
+    for (p, result) in prepared.iter().zip(results) {
+        if let Ok(Outcome::Stored {
+            message,
+            report,
+            opened,
+            acknowledged,
+        }) = result
+        {
+            let message_id = p
+                .parsed
+                .message_id
+                .as_deref()
+                .filter(|id| !id.chars().any(char::is_control));
+            tracing::info!(
+                source,
+                stored = message,
+                report = report.as_ref().map(ReportId::as_str),
+                message_id,
+                opened,
+                acknowledged,
+                "ingested"
+            );
+        }
+    }
+}
+
 impl Pipeline<'_> {
     /// What composing, sealing and queueing mail takes of the pipeline.
     fn mailer(&self) -> Mailer<'_> {
@@ -122,7 +153,7 @@ impl Pipeline<'_> {
             also(&tx)?;
             Ok::<_, StoreError>(outcomes)
         });
-        match whole {
+        let (results, whole) = match whole {
             Ok(outcomes) => (outcomes.into_iter().map(Ok).collect(), true),
             Err(err) if prepared.len() == 1 => (vec![Err(err)], false),
             Err(err) => {
@@ -133,7 +164,9 @@ impl Pipeline<'_> {
                     .collect();
                 (results, false)
             }
-        }
+        };
+        log_stored(source, prepared, &results);
+        (results, whole)
     }
 
     /// One message: thread it, store it, then carry out what the plan says.

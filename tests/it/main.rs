@@ -28,6 +28,7 @@ mod resend;
 mod service;
 mod sla;
 mod sla_mail;
+mod systemd;
 mod team;
 mod team_auth;
 mod wellformed;
