@@ -185,13 +185,19 @@ pub fn reports(reports: &[ReportSummary], as_json: bool, config: &Config) {
     );
     for r in reports {
         outln!(
-            "{:<15} {:<13} {:<22} {:>4}  {:<30} {}",
+            "{:<15} {:<13} {:<22} {:>4}  {:<30} {}{}",
             r.id,
             r.state,
             local(r.created_at, config),
             r.messages,
             clip(&r.reporter, 30),
-            clip(&r.subject, 60)
+            clip(&r.subject, 60),
+            if r.ack_failed { "  !ack" } else { "" }
+        );
+    }
+    if reports.iter().any(|r| r.ack_failed) {
+        outln!(
+            "\n!ack: the acknowledgement could not be composed; fix the template, then `disclosed ack resend ID`"
         );
     }
 }

@@ -20,10 +20,13 @@ pub struct ReportSummary {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub messages: u32,
+    /// The acknowledgement could not be composed and none was queued since:
+    /// `disclosed ack resend` sends it once the template is fixed.
+    pub ack_failed: bool,
 }
 
 impl ReportSummary {
-    fn new(record: &ReportRecord, messages: u32) -> Self {
+    fn new(record: &ReportRecord, (messages, ack_failed): (u32, bool)) -> Self {
         Self {
             id: record.id.clone(),
             state: record.state,
@@ -32,6 +35,7 @@ impl ReportSummary {
             created_at: record.created_at,
             updated_at: record.updated_at,
             messages,
+            ack_failed,
         }
     }
 }
@@ -158,23 +162,35 @@ fn json_list(text: String) -> Vec<String> {
     serde_json::from_str(&text).unwrap_or_default()
 }
 
-/// The report row and, in the column after it, how many messages it has.
+/// Whether a report's acknowledgement failed and none was queued since, as
+/// an SQL expression over `reports`.
+const ACK_FAILED: &str = "EXISTS (SELECT 1 FROM events e
+        WHERE e.report_id = reports.id AND e.kind = 'acknowledgement-failed')
+    AND NOT EXISTS (SELECT 1 FROM outbox o
+        WHERE o.report_id = reports.id AND o.kind = 'acknowledgement')";
+
+/// The report row and, in the two columns after it, how many messages it has
+/// and whether its acknowledgement failed with none queued since.
 fn summary_query(filter: &str) -> String {
     format!(
-        "SELECT {RECORD_COLUMNS}, (SELECT COUNT(*) FROM messages m WHERE m.report_id = reports.id)
+        "SELECT {RECORD_COLUMNS}, (SELECT COUNT(*) FROM messages m WHERE m.report_id = reports.id),
+            {ACK_FAILED}
          FROM reports {filter}"
     )
 }
 
-type SummaryRow = ((ReportRecord, report_row::Stored), u32);
+type SummaryRow = ((ReportRecord, report_row::Stored), (u32, bool));
 
 fn summary_row(row: &Row<'_>) -> rusqlite::Result<SummaryRow> {
     let last = row.as_ref().column_count() - 1;
-    Ok((report_row::record(row)?, row.get(last)?))
+    Ok((
+        report_row::record(row)?,
+        (row.get(last - 1)?, row.get(last)?),
+    ))
 }
 
-fn finish_summary((record, messages): SummaryRow) -> Result<(ReportRecord, u32)> {
-    Ok((report_row::finish(record)?, messages))
+fn finish_summary((record, tail): SummaryRow) -> Result<(ReportRecord, (u32, bool))> {
+    Ok((report_row::finish(record)?, tail))
 }
 
 const MESSAGE: &str = "SELECT id, sha256, size, location, message_id, from_addr, subject, date,
@@ -239,10 +255,24 @@ impl Tx<'_> {
             .map_err(ctx(what))?;
         rows.into_iter()
             .map(|row| {
-                let (record, messages) = finish_summary(row)?;
-                Ok(ReportSummary::new(&record, messages))
+                let (record, tail) = finish_summary(row)?;
+                Ok(ReportSummary::new(&record, tail))
             })
             .collect()
+    }
+
+    /// Whether `id`'s acknowledgement could not be composed and none was
+    /// queued since.
+    pub fn acknowledgement_failed(&self, id: &ReportId) -> Result<bool> {
+        self.conn
+            .query_row(
+                &format!("SELECT {ACK_FAILED} FROM reports WHERE id = ?1"),
+                [id.as_str()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(ctx("reading whether the acknowledgement failed"))
     }
 
     /// Everything about one report.
@@ -256,8 +286,8 @@ impl Tx<'_> {
         else {
             return Ok(None);
         };
-        let (record, messages) = finish_summary(row)?;
-        let summary = ReportSummary::new(&record, messages);
+        let (record, tail) = finish_summary(row)?;
+        let summary = ReportSummary::new(&record, tail);
         let participants = self.query_list(
             "SELECT address, name, role, first_seen, last_seen FROM participants
              WHERE report_id = ?1 ORDER BY first_seen, address",

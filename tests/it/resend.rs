@@ -35,6 +35,10 @@ fn a_failed_acknowledgement_is_sent_once_the_template_is_fixed() {
     );
     assert!(env.sent_to("rita@researcher.example").is_empty());
     let id = y("SEC-2026-0001");
+    assert_eq!(ack_failed(&env), [true]);
+    let table = env.ok(&["reports"]);
+    assert!(table.contains("Open redirect  !ack"), "{table}");
+    assert!(table.contains(LEGEND), "{table}");
 
     // Still broken: nothing is queued, and the command says why.
     let out = env.cmd(&["ack", "resend", &id]);
@@ -47,6 +51,10 @@ fn a_failed_acknowledgement_is_sent_once_the_template_is_fixed() {
     .expect("write");
     let out = env.ok(&["ack", "resend", &id]);
     assert!(out.contains("queued the acknowledgement"), "{out}");
+    // Queued: the report no longer stands out.
+    assert_eq!(ack_failed(&env), [false]);
+    let table = env.ok(&["reports"]);
+    assert!(!table.contains("!ack"), "{table}");
     env.run_once();
     let sent = env.sent_to("rita@researcher.example");
     assert_eq!(sent.len(), 1);
@@ -58,6 +66,18 @@ fn a_failed_acknowledgement_is_sent_once_the_template_is_fixed() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already"));
     env.run_once();
     assert_eq!(env.sent_to("rita@researcher.example").len(), 1);
+}
+
+const LEGEND: &str = "!ack: the acknowledgement could not be composed; fix the template, then `disclosed ack resend ID`";
+
+/// The `ack_failed` flag of each report in `reports --json`.
+fn ack_failed(env: &Env) -> Vec<bool> {
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&env.ok(&["reports", "--json"])).expect("json");
+    listed
+        .iter()
+        .map(|r| r["ack_failed"].as_bool().expect("ack_failed"))
+        .collect()
 }
 
 #[test]
@@ -75,4 +95,8 @@ fn a_report_whose_acknowledgement_did_not_fail_cannot_be_resent() {
     let out = env.cmd(&["ack", "resend", &y("SEC-2026-0001")]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_eq!(env.sent_to("rita@researcher.example").len(), 1);
+    // Nothing to point out in the list either.
+    assert_eq!(ack_failed(&env), [false]);
+    let table = env.ok(&["reports"]);
+    assert!(!table.contains("!ack"), "{table}");
 }
