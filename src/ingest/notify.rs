@@ -236,6 +236,7 @@ pub(super) fn notify_team(
         help: &help,
         text: Some(&s.msg.text),
         withheld: false,
+        ack_failed: tx.acknowledgement_failed(report)?,
     };
     let rec = Recorder {
         report: Some(report),

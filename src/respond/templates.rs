@@ -427,6 +427,9 @@ pub struct NotificationData<'a> {
     /// Always false; kept so that override templates written against it
     /// still render in strict mode.
     pub withheld: bool,
+    /// The report's acknowledgement could not be composed (a template failed
+    /// on its data) and none was queued since: nothing went to the reporter.
+    pub ack_failed: bool,
 }
 
 /// What the team's copy of a relayed answer, or an internal note, can use.
@@ -673,6 +676,26 @@ mod tests {
         let text = errors[0].to_string();
         assert!(text.contains(&missing.display().to_string()), "{text}");
         assert!(text.contains("out-of-scope.txt.hbs"), "{text}");
+    }
+
+    #[test]
+    fn the_notification_says_when_the_acknowledgement_could_not_be_composed() {
+        let t = Templates::load(None).expect("loads");
+        let [mut data, _] = samples("notification").expect("sample");
+        data["ack_failed"] = true.into();
+        let failed = t.render("notification", &data).expect("renders");
+        assert!(
+            failed.contains("The acknowledgement could not be composed"),
+            "{failed}"
+        );
+        assert!(
+            failed.contains("disclosed ack resend SEC-2026-0042\n"),
+            "{failed}"
+        );
+        data["ack_failed"] = false.into();
+        let fine = t.render("notification", &data).expect("renders");
+        assert!(!fine.contains("could not be composed"), "{fine}");
+        assert!(!fine.contains("ack resend"), "{fine}");
     }
 
     #[test]

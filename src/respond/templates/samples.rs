@@ -116,7 +116,7 @@ pub(super) fn samples(name: &str) -> Option<[serde_json::Value; 2]> {
             pair(&d(Some(ID)), &d(None))
         }
         "notification" => {
-            let d = |n: usize, text, withheld| NotificationData {
+            let d = |n: usize, text, flag: bool| NotificationData {
                 headline: "New report".into(),
                 report_id: ID,
                 state: "new",
@@ -131,7 +131,8 @@ pub(super) fn samples(name: &str) -> Option<[serde_json::Value; 2]> {
                 internal_address: "security+SEC-2026-0042-internal@example.org",
                 help: "#state triaged",
                 text,
-                withheld,
+                withheld: flag,
+                ack_failed: flag,
             };
             pair(&d(2, Some("Details"), true), &d(0, None, false))
         }
