@@ -69,11 +69,12 @@ pub(super) fn resend(loaded: &Loaded, id: &str, now: Timestamp) -> Result<(), Cl
     };
     let queued = store
         .write(|batch| {
-            crate::ingest::resend_acknowledgement(
+            crate::respond::ack::acknowledge(
                 &mailer,
                 &batch.tx(),
                 &report,
                 &parsed,
+                crate::respond::ack::Answer::Acknowledgement,
                 message,
                 now,
             )

@@ -403,7 +403,8 @@ impl Pipeline<'_> {
                     }
                 }
                 (plan::Action::Answer(answer), Some(id)) => {
-                    acknowledged = answer::acknowledge(&m, tx, id, msg, answer, message, now)?;
+                    acknowledged =
+                        respond::ack::acknowledge(&m, tx, id, msg, answer, message, now)?;
                 }
                 (plan::Action::NoAnswer { reason }, Some(_)) => {
                     rec.record(
@@ -503,28 +504,6 @@ fn threaded_by(via: Option<Via>, opened: bool) -> ThreadedBy {
         (None, true) => ThreadedBy::NewReport,
         (None, false) => ThreadedBy::None,
     }
-}
-
-/// Queues the acknowledgement of `msg` (stored as `message`) in `report`
-/// again, after composing it failed: for `disclosed ack resend`. The limit of
-/// automatic replies applies as at ingest.
-pub fn resend_acknowledgement(
-    m: &Mailer<'_>,
-    tx: &Tx<'_>,
-    report: &ReportId,
-    msg: &ParsedMessage,
-    message: i64,
-    now: Timestamp,
-) -> Result<bool, StoreError> {
-    answer::acknowledge(
-        m,
-        tx,
-        report,
-        msg,
-        plan::Answer::Acknowledgement,
-        message,
-        now,
-    )
 }
 
 #[cfg(test)]

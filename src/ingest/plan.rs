@@ -42,19 +42,7 @@ pub struct MatchedRule<'a> {
 
 pub use crate::team_mail::Route;
 
-/// How a new report is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer<'a> {
-    /// The acknowledgement template.
-    Acknowledgement,
-    /// The acknowledgement of a report we could not read.
-    Undecryptable(Unreadable),
-    /// A triage rule's template.
-    Rule {
-        template: &'static str,
-        rule: &'a str,
-    },
-}
+pub use crate::respond::ack::Answer;
 
 /// One step of handling a stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Responses: render templates into complete mails, queue them in the outbox, and
 //! hand due mail to the transport with retries.
 
+pub mod ack;
 pub mod compose;
 pub mod control;
 pub mod deliver;
