@@ -200,6 +200,7 @@ pub fn command(data: &[u8]) {
             state: ReportState::Acknowledged,
             extension_days: 3,
             waiting: false,
+            ack_failed: true,
         });
         let _ = command::plan(&block.entries, &scope, &lookup, &team, &sla, today);
     }

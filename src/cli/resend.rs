@@ -4,8 +4,8 @@
 
 use jiff::Timestamp;
 
-use crate::parse::ParseLimits;
 use crate::report::ReportId;
+use crate::respond::ack::{self, Resent};
 use crate::respond::queue::Mailer;
 use crate::settings::Loaded;
 
@@ -21,72 +21,38 @@ pub(super) fn resend(loaded: &Loaded, id: &str, now: Timestamp) -> Result<(), Cl
     };
     let crypto = load_crypto(config, now)?;
     let mut store = open_existing(config)?;
-    let detail = store
+    if store
         .read()
-        .report_detail(&report)
+        .report_record(&report)
         .map_err(anyhow::Error::from)?
-        .ok_or_else(|| anyhow::anyhow!("no report {report} in {}", store.path().display()))?;
-    if detail
-        .outbox
-        .iter()
-        .any(|row| row.kind == "acknowledgement")
+        .is_none()
     {
-        return Err(CliError::Usage(format!(
-            "{report} has an acknowledgement already; nothing to resend"
+        return Err(CliError::Other(anyhow::anyhow!(
+            "no report {report} in {}",
+            store.path().display()
         )));
     }
-    let Some(message) = detail
-        .events
-        .iter()
-        .rev()
-        .find(|e| e.kind == "acknowledgement-failed")
-        .and_then(|e| e.message)
-    else {
-        return Err(CliError::Usage(format!(
-            "the acknowledgement of {report} did not fail; nothing to resend"
-        )));
-    };
-    let sha256 = detail
-        .messages
-        .iter()
-        .find(|m| m.id == message)
-        .map(|m| m.sha256.clone())
-        .ok_or_else(|| anyhow::anyhow!("the message of {report} that failed is not stored"))?;
-    let raw = store
-        .read()
-        .raw_message(&sha256)
-        .map_err(anyhow::Error::from)?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "the message of {report} is too large to be stored whole; answer it by hand"
-            )
-        })?;
-    let parsed = crate::parse::parse(&raw, &ParseLimits::from_config(&config.limits));
     let mailer = Mailer {
         config,
         templates: &loaded.templates,
         crypto: &crypto,
     };
-    let queued = store
-        .write(|batch| {
-            crate::respond::ack::acknowledge(
-                &mailer,
-                &batch.tx(),
-                &report,
-                &parsed,
-                crate::respond::ack::Answer::Acknowledgement,
-                message,
-                now,
-            )
-        })
+    let resent = store
+        .write(|batch| ack::resend(&mailer, &batch.tx(), &report, now))
         .map_err(anyhow::Error::from)?;
-    if !queued {
-        return Err(CliError::Other(anyhow::anyhow!(
+    match resent {
+        Resent::Queued => {
+            super::output::outln!(
+                "queued the acknowledgement of {report}; the daemon (or `run --once`) sends it"
+            );
+            Ok(())
+        }
+        Resent::AlreadyQueued | Resent::DidNotFail => {
+            Err(CliError::Usage(format!("{report}: {resent}")))
+        }
+        Resent::NotQueued => Err(CliError::Other(anyhow::anyhow!(
             "the acknowledgement of {report} was not queued: see `disclosed report {report}` for why"
-        )));
+        ))),
+        Resent::NotStored => Err(CliError::Other(anyhow::anyhow!("{report}: {resent}"))),
     }
-    super::output::outln!(
-        "queued the acknowledgement of {report}; the daemon (or `run --once`) sends it"
-    );
-    Ok(())
 }

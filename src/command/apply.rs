@@ -138,7 +138,13 @@ pub fn apply(
             tx.set_waiting(report, true)?;
             record(report, EventKind::WaitingStarted, detail())?;
         }
-        Change::Help | Change::List(_) | Change::Show(_) | Change::Digest | Change::Stats => {}
+        // Composing mail is the team stage's.
+        Change::ResendAck
+        | Change::Help
+        | Change::List(_)
+        | Change::Show(_)
+        | Change::Digest
+        | Change::Stats => {}
     }
     Ok(FollowUp::None)
 }

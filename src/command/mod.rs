@@ -52,6 +52,8 @@ pub enum Command {
     Extend { days: u32, reason: String },
     /// `#waiting`: pause the SLA until the reporter answers.
     Waiting,
+    /// `#resend-ack`: queue the acknowledgement that could not be composed.
+    ResendAck,
     /// `#help`, on either address.
     Help,
     /// `#list [state]` (control address).
@@ -87,6 +89,7 @@ impl Command {
             Self::Disclose(_) => "#disclose",
             Self::Extend { .. } => "#extend",
             Self::Waiting => "#waiting",
+            Self::ResendAck => "#resend-ack",
             Self::Help => "#help",
             Self::List(_) => "#list",
             Self::Show(_) => "#show",
@@ -158,6 +161,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#disclose",
     "#extend",
     "#waiting",
+    "#resend-ack",
     "#help",
     "#list",
     "#show",
@@ -209,6 +213,8 @@ pub struct ReportFacts {
     pub extension_days: u32,
     /// Whether the SLA is already paused by `#waiting`.
     pub waiting: bool,
+    /// Whether the acknowledgement could not be composed, with none queued since.
+    pub ack_failed: bool,
 }
 
 /// Whether `#extend` days are calendar or business days: the SLA's `fix` decides.
@@ -262,6 +268,8 @@ pub enum Change {
     },
     /// Pause the SLA until the reporter answers.
     Waiting,
+    /// Compose and queue the acknowledgement again (the team stage does it).
+    ResendAck,
     /// Answer with [`help`] for the address the mail went to.
     Help,
     List(Option<ReportState>),
@@ -318,6 +326,7 @@ impl fmt::Display for Change {
                 kind.days(*total_days)
             ),
             Self::Waiting => f.write_str("waiting for the reporter: SLA paused until they answer"),
+            Self::ResendAck => f.write_str("acknowledgement: composed again"),
             Self::Help => f.write_str("help: the command reference follows"),
             Self::List(Some(state)) => write!(f, "list: reports in state {state}"),
             Self::List(None) => f.write_str("list: open reports"),
@@ -394,6 +403,10 @@ pub enum Refused {
     WaitingClosed { state: ReportState },
     #[error("the SLA is already paused: the report is waiting for the reporter")]
     AlreadyWaiting,
+    #[error(
+        "`#resend-ack` queues an acknowledgement that could not be composed; this report's did not fail, or one is queued already"
+    )]
+    NoFailedAck,
 }
 
 fn allowed_from(from: ReportState) -> String {
@@ -431,6 +444,10 @@ pub(crate) fn shorten(text: &str) -> String {
 /// A short command reference for the address a mail went to.
 pub fn help(scope: &Scope) -> String {
     match scope {
+        // Listed only where it applies: a report whose acknowledgement failed.
+        Scope::Report(facts) if facts.ack_failed => {
+            REPORT_HELP.replacen(HELP_LINE, &format!("{RESEND_ACK_HELP}{HELP_LINE}"), 1)
+        }
         Scope::Report(_) => REPORT_HELP.to_owned(),
         Scope::Control => CONTROL_HELP.to_owned(),
     }
@@ -458,6 +475,13 @@ They apply all together, or not at all if one is refused.
                           the reporter (needed unless your client signs the To header;
                           without it the mail stays inside the team)
 "#;
+
+const HELP_LINE: &str = "  #help                   this text\n";
+
+const RESEND_ACK_HELP: &str =
+    "  #resend-ack             queue the acknowledgement that could not be composed
+                          (once its template is fixed)
+";
 
 const CONTROL_HELP: &str = "\
 Commands go on their own lines at the very top of the mail to the control address.

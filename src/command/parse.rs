@@ -155,6 +155,7 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
             extend(text)
         }
         "#waiting" => no_argument(argument, "#waiting", Command::Waiting),
+        "#resend-ack" => no_argument(argument, "#resend-ack", Command::ResendAck),
         "#help" => no_argument(argument, "#help", Command::Help),
         "#list" if argument.is_empty() => Ok(Command::List(None)),
         "#list" => state("#list", argument).map(|state| Command::List(Some(state))),

@@ -192,6 +192,14 @@ impl Context<'_> {
                 report.waiting = true;
                 Ok(Change::Waiting)
             }
+            Command::ResendAck => {
+                if !report.ack_failed {
+                    return Err(Refused::NoFailedAck);
+                }
+                // Once per mail: a second line would find it queued.
+                report.ack_failed = false;
+                Ok(Change::ResendAck)
+            }
             Command::Severity(severity) => Ok(Change::Severity(*severity)),
             Command::Cvss(cvss) => Ok(Change::Cvss(cvss.clone())),
             Command::Cve(cve) => Ok(Change::Cve(cve.clone())),

@@ -54,6 +54,7 @@ fn report(state: ReportState) -> ReportFacts {
         state,
         extension_days: 0,
         waiting: false,
+        ack_failed: false,
     }
 }
 

@@ -191,12 +191,14 @@ pub(super) fn notify_team(
     } else {
         s.msg.subject.as_str()
     };
+    let ack_failed = tx.acknowledgement_failed(report)?;
     let help = crate::command::help(&crate::command::Scope::Report(
         crate::command::ReportFacts {
             id: record.id.clone(),
             state: record.state,
             extension_days: record.fix_extension_days,
             waiting: record.waiting,
+            ack_failed,
         },
     ));
     let deadlines = sla::deadline_lines(tx, m.config, report, now)?;
@@ -236,7 +238,7 @@ pub(super) fn notify_team(
         help: &help,
         text: Some(&s.msg.text),
         withheld: false,
-        ack_failed: tx.acknowledgement_failed(report)?,
+        ack_failed,
     };
     let rec = Recorder {
         report: Some(report),

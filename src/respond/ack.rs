@@ -144,3 +144,95 @@ pub fn acknowledge(
         _ => Ok(false),
     }
 }
+
+/// What asking for a failed acknowledgement again came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resent {
+    /// Composed and queued.
+    Queued,
+    /// Not queued: composing failed again, or the reporter's automatic
+    /// replies are used up; the report's events say which.
+    NotQueued,
+    /// An acknowledgement is queued (or sent) already.
+    AlreadyQueued,
+    /// No acknowledgement of the report failed.
+    DidNotFail,
+    /// The message that failed is not stored whole (past the raw size
+    /// limit), so it cannot be answered again automatically.
+    NotStored,
+}
+
+impl std::fmt::Display for Resent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Queued => "acknowledgement queued",
+            Self::NotQueued => {
+                "the acknowledgement was not queued: it failed again, or the reporter's automatic replies are used up; the report's events say which"
+            }
+            Self::AlreadyQueued => "an acknowledgement is queued already; nothing to resend",
+            Self::DidNotFail => "the acknowledgement did not fail; nothing to resend",
+            Self::NotStored => {
+                "the message that failed is too large to be stored whole; answer it by hand"
+            }
+        })
+    }
+}
+
+/// Composes and queues the acknowledgement of `report` again after
+/// composing it failed (a template that failed on the report's data, since
+/// fixed): from the stored message whose acknowledgement failed, once.
+pub fn resend(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    report: &ReportId,
+    now: Timestamp,
+) -> Result<Resent, StoreError> {
+    let Some(detail) = tx.report_detail(report)? else {
+        return Ok(Resent::DidNotFail);
+    };
+    if detail
+        .outbox
+        .iter()
+        .any(|row| row.kind == "acknowledgement")
+    {
+        return Ok(Resent::AlreadyQueued);
+    }
+    let Some(message) = detail
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::AcknowledgementFailed.as_str())
+        .and_then(|e| e.message)
+    else {
+        return Ok(Resent::DidNotFail);
+    };
+    let Some(sha256) = detail
+        .messages
+        .iter()
+        .find(|msg| msg.id == message)
+        .map(|msg| msg.sha256.as_str())
+    else {
+        return Ok(Resent::NotStored);
+    };
+    let Some(raw) = tx.raw_message(sha256)? else {
+        return Ok(Resent::NotStored);
+    };
+    let parsed = crate::parse::parse(
+        &raw,
+        &crate::parse::ParseLimits::from_config(&m.config.limits),
+    );
+    let queued = acknowledge(
+        m,
+        tx,
+        report,
+        &parsed,
+        Answer::Acknowledgement,
+        message,
+        now,
+    )?;
+    Ok(if queued {
+        Resent::Queued
+    } else {
+        Resent::NotQueued
+    })
+}

@@ -689,7 +689,7 @@ mod tests {
             "{failed}"
         );
         assert!(
-            failed.contains("disclosed ack resend SEC-2026-0042\n"),
+            failed.contains("disclosed ack resend SEC-2026-0042,\nor #resend-ack"),
             "{failed}"
         );
         data["ack_failed"] = false.into();

@@ -51,6 +51,7 @@ pub(super) fn commands(
             state: r.state,
             extension_days: r.fix_extension_days,
             waiting: r.waiting,
+            ack_failed: tx.acknowledgement_failed(&r.id)?,
         }),
         _ => Scope::Control,
     };
@@ -142,6 +143,9 @@ pub(super) fn commands(
             (Change::Stats, _) => {
                 let reports = sla::survey(tx, m.config, None, now)?;
                 output.push(sla::text::stats(&sla::stats::compute(&reports)));
+            }
+            (Change::ResendAck, Some(id)) => {
+                output.push(respond::ack::resend(m, tx, id, now)?.to_string());
             }
             (change, Some(id)) => {
                 let follow_up = command::apply::apply(tx, id, change, &changes, by, now)?;

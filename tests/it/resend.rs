@@ -1,7 +1,9 @@
 //! An acknowledgement that could not be composed is not lost: once the
-//! template is fixed, `disclosed ack resend ID` queues it.
+//! template is fixed, `disclosed ack resend ID` or a member's `#resend-ack`
+//! queues it.
 
-use crate::common::{Env, mail, y};
+use crate::common::{Env, mail, outbox, y};
+use crate::team_auth::{RITA, report, setup};
 
 #[test]
 fn a_failed_acknowledgement_is_sent_once_the_template_is_fixed() {
@@ -99,4 +101,92 @@ fn a_report_whose_acknowledgement_did_not_fail_cannot_be_resent() {
     assert_eq!(ack_failed(&env), [false]);
     let table = env.ok(&["reports"]);
     assert!(!table.contains("!ack"), "{table}");
+}
+
+#[test]
+fn a_member_resends_a_failed_acknowledgement_by_mail_once() {
+    let s = setup("", "");
+    let env = &s.env;
+    std::fs::create_dir(env.path("tpl")).expect("mkdir");
+    std::fs::write(
+        env.path("tpl/acknowledgement.txt.hbs"),
+        "{{#if (eq subject \"XSS in search\")}}Thanks{{else}}{{report_idd}}{{/if}}\n",
+    )
+    .expect("write");
+    let config = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&format!("{config}\n[templates]\ndir = \"tpl\"\n"));
+    let d = report(env, "Open redirect");
+    assert!(
+        d.events.iter().any(|e| e.kind == "acknowledgement-failed"),
+        "{:?}",
+        d.events
+    );
+    assert!(outbox(&d, "acknowledgement").is_empty());
+    std::fs::write(
+        env.path("tpl/acknowledgement.txt.hbs"),
+        "Thanks for {{report_id}}.\n",
+    )
+    .expect("write");
+
+    let internal = y("security+SEC-2026-0001-internal@example.org");
+    let subject = y("Re: [SEC-2026-0001] Open redirect");
+    env.deliver(
+        &s.alice
+            .signed_mail(&internal, &subject, "#resend-ack\n", &s.team, "ra1"),
+    );
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(outbox(&d, "acknowledgement").len(), 1, "{:?}", d.events);
+    assert!(!d.events.iter().any(|e| e.kind == "commands-refused"));
+    let sent = env.sent_to(RITA);
+    assert_eq!(sent.len(), 1);
+    assert!(String::from_utf8_lossy(&sent[0]).contains(&y("Thanks for SEC-2026-0001.")));
+
+    // Queued once: asking again (a new mail, not a replay) is refused and
+    // queues nothing.
+    env.deliver(&s.alice.signed_mail(
+        &internal,
+        &subject,
+        "#resend-ack\n\nOnce more.\n",
+        &s.team,
+        "ra2",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(outbox(&d, "acknowledgement").len(), 1);
+    assert_eq!(
+        d.events
+            .iter()
+            .filter(|e| e.kind == "commands-refused")
+            .count(),
+        1,
+        "{:?}",
+        d.events
+    );
+    assert_eq!(env.sent_to(RITA).len(), 1);
+}
+
+#[test]
+fn resend_ack_is_refused_when_the_acknowledgement_did_not_fail() {
+    let s = setup("", "");
+    let env = &s.env;
+    let d = report(env, "Open redirect");
+    assert_eq!(outbox(&d, "acknowledgement").len(), 1);
+    env.deliver(&s.alice.signed_mail(
+        &y("security+SEC-2026-0001-internal@example.org"),
+        &y("Re: [SEC-2026-0001] Open redirect"),
+        "#resend-ack\n",
+        &s.team,
+        "ra3",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(outbox(&d, "acknowledgement").len(), 1);
+    let refused: Vec<_> = d
+        .events
+        .iter()
+        .filter(|e| e.kind == "commands-refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{:?}", d.events);
+    assert!(refused[0].detail.to_string().contains("did not fail"));
 }

@@ -398,7 +398,11 @@ fn extend_in_business_days_and_other_policies() {
 
 #[test]
 fn help_per_address() {
-    let report_help = help(&on(ReportState::New));
+    // `#resend-ack` is listed where it applies: after a failed acknowledgement.
+    let report_help = help(&Scope::Report(ReportFacts {
+        ack_failed: true,
+        ..report(ReportState::New)
+    }));
     let control_help = help(&Scope::Control);
     for name in COMMAND_NAMES {
         let is_control = ["#list", "#show", "#digest", "#stats"].contains(name);
@@ -411,4 +415,50 @@ fn help_per_address() {
     }
     assert!(control_help.contains("#help"));
     assert!(!report_help.contains("#digest"));
+}
+
+#[test]
+fn resend_ack_takes_no_argument() {
+    assert_eq!(parse("#resend-ack"), Ok(Command::ResendAck));
+    assert!(parse("#resend-ack now").is_err());
+}
+
+#[test]
+fn resend_ack_is_refused_unless_the_acknowledgement_failed() {
+    assert_eq!(
+        refused("#resend-ack", &on(ReportState::Acknowledged)),
+        Refused::NoFailedAck.to_string()
+    );
+    let failed = Scope::Report(ReportFacts {
+        ack_failed: true,
+        ..report(ReportState::New)
+    });
+    assert_eq!(
+        plan_body("#resend-ack", &failed).expect("planned"),
+        [Change::ResendAck]
+    );
+    // Twice in one mail: the second would find the first queued.
+    assert_eq!(
+        refused("#resend-ack\n#resend-ack", &failed),
+        Refused::NoFailedAck.to_string()
+    );
+    assert!(
+        refused("#resend-ack", &Scope::Control).contains("report"),
+        "a control-address line has no report"
+    );
+}
+
+#[test]
+fn the_help_lists_resend_ack_only_where_the_acknowledgement_failed() {
+    assert!(!help(&on(ReportState::New)).contains("#resend-ack"));
+    let failed = Scope::Report(ReportFacts {
+        ack_failed: true,
+        ..report(ReportState::New)
+    });
+    let text = help(&failed);
+    assert!(
+        text.contains("  #resend-ack             queue the acknowledgement"),
+        "{text}"
+    );
+    assert!(text.contains("#help                   this text"), "{text}");
 }
