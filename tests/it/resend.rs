@@ -3,6 +3,8 @@
 //! queues it.
 
 use crate::common::{Env, mail, outbox, y};
+use crate::pgp::encrypted_payload;
+use crate::team::Person;
 use crate::team_auth::{RITA, report, setup};
 
 #[test]
@@ -122,6 +124,12 @@ fn a_member_resends_a_failed_acknowledgement_by_mail_once() {
         d.events
     );
     assert!(outbox(&d, "acknowledgement").is_empty());
+    let notice = alices_notification(env, &d, &s.alice);
+    assert!(
+        notice.contains("The acknowledgement could not be composed"),
+        "{notice}"
+    );
+    assert!(notice.contains("#resend-ack"), "{notice}");
     std::fs::write(
         env.path("tpl/acknowledgement.txt.hbs"),
         "Thanks for {{report_id}}.\n",
@@ -172,6 +180,10 @@ fn resend_ack_is_refused_when_the_acknowledgement_did_not_fail() {
     let env = &s.env;
     let d = report(env, "Open redirect");
     assert_eq!(outbox(&d, "acknowledgement").len(), 1);
+    let notice = alices_notification(env, &d, &s.alice);
+    assert!(notice.contains("New report"), "{notice}");
+    assert!(!notice.contains("could not be composed"), "{notice}");
+    assert!(!notice.contains("#resend-ack"), "{notice}");
     env.deliver(&s.alice.signed_mail(
         &y("security+SEC-2026-0001-internal@example.org"),
         &y("Re: [SEC-2026-0001] Open redirect"),
@@ -189,4 +201,15 @@ fn resend_ack_is_refused_when_the_acknowledgement_did_not_fail() {
         .collect();
     assert_eq!(refused.len(), 1, "{:?}", d.events);
     assert!(refused[0].detail.to_string().contains("did not fail"));
+}
+
+/// What Alice reads of the team's notification of `d`.
+fn alices_notification(env: &Env, d: &disclosed::store::ReportDetail, alice: &Person) -> String {
+    let sent = env.sent_of(d, "notification");
+    let mail = sent
+        .iter()
+        .find(|m| String::from_utf8_lossy(m).contains("alice@example.org"))
+        .expect("a notification to Alice");
+    let (plain, _) = alice.gpg.decrypt(&encrypted_payload(mail));
+    String::from_utf8_lossy(&plain).into_owned()
 }
