@@ -13,7 +13,7 @@ use jiff::Timestamp;
 
 use crate::audit::{Actor, Auth, EventKind};
 use crate::config::Limits;
-use crate::respond::queue::{Mailer, ToTeam};
+use crate::respond::queue::{Mailer, ToTeam, window_start};
 use crate::respond::templates::FloodSummaryData;
 use crate::store::{Recorder, StoreError, Tx};
 use crate::thread;
@@ -81,13 +81,6 @@ pub fn notice_budget(counts: NoticeCounts, limits: &Limits) -> NoticeBudget {
     }
 }
 
-fn since(now: Timestamp, window: Duration) -> Timestamp {
-    jiff::SignedDuration::try_from(window)
-        .ok()
-        .and_then(|w| now.checked_sub(w).ok())
-        .unwrap_or(Timestamp::MIN)
-}
-
 /// The notice budget for mail from `sender` at `now`.
 pub(super) fn notices(
     tx: &Tx<'_>,
@@ -95,7 +88,7 @@ pub(super) fn notices(
     sender: Option<&str>,
     now: Timestamp,
 ) -> Result<NoticeBudget, StoreError> {
-    let from = since(now, limits.notice_window);
+    let from = window_start(now, limits.notice_window);
     let by_sender = match sender {
         Some(address) => tx.rate_since(&sender_notices(&thread::mailbox(address)), from)?,
         None => 0,

@@ -384,19 +384,35 @@ fn notify_unrecorded(
         references: Vec::new(),
         auto_submitted: Some("auto-generated"),
     };
-    match super::team::to_members(ctx.config, ctx.crypto, &notice, None, ctx.now) {
-        Ok((mails, _)) => {
-            for m in mails {
-                tx.enqueue(&m.mail.to_queue(None, SENDS_UNRECORDED), ctx.now)?;
-            }
-        }
-        Err(err) => tracing::error!(
+    if let Err(err) = queue_notice(tx, ctx, &notice, None, SENDS_UNRECORDED)? {
+        tracing::error!(
             error = %err,
             mails = sent.len(),
             "cannot compose the team's notice of mail sent while the database could not record it"
-        ),
+        );
     }
     Ok(())
+}
+
+/// Queues the daemon's `notice` for every member as `kind` about `report`. A
+/// notice that cannot be sealed is handed back for the caller to log: the
+/// delivery it reports on is recorded either way.
+fn queue_notice(
+    tx: &Tx<'_>,
+    ctx: &RecordCtx<'_>,
+    notice: &super::team::TeamMail<'_>,
+    report: Option<&ReportId>,
+    kind: &'static str,
+) -> Result<Result<(), super::team::TeamMailError>, StoreError> {
+    match super::team::to_members(ctx.config, ctx.crypto, notice, None, ctx.now) {
+        Ok((mails, _)) => {
+            for m in mails {
+                tx.enqueue(&m.mail.to_queue(report, kind), ctx.now)?;
+            }
+            Ok(Ok(()))
+        }
+        Err(err) => Ok(Err(err)),
+    }
 }
 
 /// What the transport needs of an outbox row.
@@ -543,13 +559,8 @@ fn report_failure(
         references: Vec::new(),
         auto_submitted: Some("auto-generated"),
     };
-    match super::team::to_members(ctx.config, ctx.crypto, &notice, None, ctx.now) {
-        Ok((mails, _)) => {
-            for m in mails {
-                tx.enqueue(&m.mail.to_queue(report.as_ref(), DELIVERY_FAILED), ctx.now)?;
-            }
-        }
-        Err(err) => tracing::error!(error = %err, "cannot seal the delivery-failure notice"),
+    if let Err(err) = queue_notice(tx, ctx, &notice, report.as_ref(), DELIVERY_FAILED)? {
+        tracing::error!(error = %err, "cannot seal the delivery-failure notice");
     }
     Ok(())
 }

@@ -64,9 +64,16 @@ pub fn automatic_replies_in_window(
     rate_key: &str,
     now: Timestamp,
 ) -> Result<u32, StoreError> {
-    let window = SignedDuration::try_from(limits.auto_reply_window).unwrap_or(SignedDuration::MAX);
-    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
-    tx.auto_replies_since(rate_key, since)
+    tx.auto_replies_since(rate_key, window_start(now, limits.auto_reply_window))
+}
+
+/// Where a rate-limit window that ends at `now` starts (the beginning of time
+/// for a window longer than time so far).
+pub fn window_start(now: Timestamp, window: std::time::Duration) -> Timestamp {
+    SignedDuration::try_from(window)
+        .ok()
+        .and_then(|w| now.checked_sub(w).ok())
+        .unwrap_or(Timestamp::MIN)
 }
 
 /// The flood counter of automatic replies to anyone.
@@ -98,9 +105,7 @@ pub fn reply_refused(
             limit: limits.auto_replies_per_sender,
         }));
     }
-    let window = SignedDuration::try_from(limits.auto_reply_window).unwrap_or(SignedDuration::MAX);
-    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
-    let all = tx.rate_since(ALL_REPLIES, since)?;
+    let all = tx.rate_since(ALL_REPLIES, window_start(now, limits.auto_reply_window))?;
     if all >= u64::from(limits.auto_replies_total) {
         return Ok(Some(ReplyRefusal {
             reason: "global rate limit",

@@ -25,17 +25,29 @@ impl Tx<'_> {
         fingerprints: &[LineFingerprint],
         at: Timestamp,
     ) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO team_lines (fingerprint, report_id, first_seen)
-                 VALUES (?1, ?2, ?3)",
-            )
-            .map_err(ctx("recording the lines of team mail"))?;
-        let report = report.map_or("", ReportId::as_str);
+        self.insert_fingerprints(
+            "INSERT OR IGNORE INTO team_lines (fingerprint, report_id, first_seen)
+             VALUES (?1, ?2, ?3)",
+            report.map_or("", ReportId::as_str),
+            fingerprints,
+            at,
+            "recording the lines of team mail",
+        )
+    }
+
+    /// Runs `sql` (an insert of fingerprint, `key`, time) once per fingerprint.
+    fn insert_fingerprints(
+        &self,
+        sql: &str,
+        key: &str,
+        fingerprints: &[LineFingerprint],
+        at: Timestamp,
+        what: &'static str,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(ctx(what))?;
         for fingerprint in fingerprints {
-            stmt.execute(params![&fingerprint[..], report, ms(at)])
-                .map_err(ctx("recording the lines of team mail"))?;
+            stmt.execute(params![&fingerprint[..], key, ms(at)])
+                .map_err(ctx(what))?;
         }
         Ok(())
     }
@@ -71,18 +83,14 @@ impl Tx<'_> {
         fingerprints: &[LineFingerprint],
         at: Timestamp,
     ) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO relayed_lines (fingerprint, author, first_seen)
-                 VALUES (?1, ?2, ?3)",
-            )
-            .map_err(ctx("recording relayed lines"))?;
-        for fingerprint in fingerprints {
-            stmt.execute(params![&fingerprint[..], author, ms(at)])
-                .map_err(ctx("recording relayed lines"))?;
-        }
-        Ok(())
+        self.insert_fingerprints(
+            "INSERT OR IGNORE INTO relayed_lines (fingerprint, author, first_seen)
+             VALUES (?1, ?2, ?3)",
+            author,
+            fingerprints,
+            at,
+            "recording relayed lines",
+        )
     }
 
     /// Which of `fingerprints` `author` relayed before as their own words.
