@@ -52,6 +52,8 @@ pub enum ReportState {
     Triaged,
     Accepted,
     Fixed,
+    /// The team decided not to fix and to accept the risk; still disclosed.
+    RiskAccepted,
     Disclosed,
     Rejected,
     Duplicate,
@@ -72,9 +74,22 @@ pub const TRANSITIONS: &[(ReportState, &[ReportState])] = &[
         Acknowledged,
         &[Triaged, Accepted, Rejected, Duplicate, OutOfScope, Spam],
     ),
-    (Triaged, &[Accepted, Rejected, Duplicate, OutOfScope, Spam]),
-    (Accepted, &[Fixed, Rejected, Duplicate]),
+    (
+        Triaged,
+        &[
+            Accepted,
+            RiskAccepted,
+            Rejected,
+            Duplicate,
+            OutOfScope,
+            Spam,
+        ],
+    ),
+    (Accepted, &[Fixed, RiskAccepted, Rejected, Duplicate]),
     (Fixed, &[Disclosed, Accepted]),
+    // Accepting the risk closes the work but not the process: the report is
+    // still disclosed, or reopened when the team decides to fix after all.
+    (RiskAccepted, &[Disclosed, Accepted]),
     (Disclosed, &[]),
     (Rejected, &[Triaged]),
     (Duplicate, &[Triaged]),
@@ -83,12 +98,13 @@ pub const TRANSITIONS: &[(ReportState, &[ReportState])] = &[
 ];
 
 impl ReportState {
-    pub const ALL: [ReportState; 10] = [
+    pub const ALL: [ReportState; 11] = [
         New,
         Acknowledged,
         Triaged,
         Accepted,
         Fixed,
+        RiskAccepted,
         Disclosed,
         Rejected,
         Duplicate,
@@ -103,6 +119,7 @@ impl ReportState {
             Triaged => "triaged",
             Accepted => "accepted",
             Fixed => "fixed",
+            RiskAccepted => "risk-accepted",
             Disclosed => "disclosed",
             Rejected => "rejected",
             Duplicate => "duplicate",
@@ -117,9 +134,13 @@ impl ReportState {
             .any(|(from, to)| *from == self && to.contains(&next))
     }
 
-    /// Closed reports run no clocks and get no reminders.
+    /// Closed reports run no clocks and get no reminders. A report whose risk
+    /// was accepted stays open until it is disclosed.
     pub fn is_open(self) -> bool {
-        matches!(self, New | Acknowledged | Triaged | Accepted | Fixed)
+        matches!(
+            self,
+            New | Acknowledged | Triaged | Accepted | Fixed | RiskAccepted
+        )
     }
 }
 
@@ -131,7 +152,7 @@ impl fmt::Display for ReportState {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a report state (one of: new, acknowledged, triaged, accepted, fixed, disclosed, rejected, duplicate, out-of-scope, spam)"
+    "`{0}` is not a report state (one of: new, acknowledged, triaged, accepted, fixed, risk-accepted, disclosed, rejected, duplicate, out-of-scope, spam)"
 )]
 pub struct UnknownState(pub String);
 

@@ -456,8 +456,8 @@ pub fn help(scope: &Scope) -> String {
 const REPORT_HELP: &str = r#"Commands go on their own lines at the very top of the mail, before any other text.
 They apply all together, or not at all if one is refused.
 
-  #state STATE            new, acknowledged, triaged, accepted, fixed, disclosed,
-                          rejected, out-of-scope, spam
+  #state STATE            new, acknowledged, triaged, accepted, fixed,
+                          risk-accepted, disclosed, rejected, out-of-scope, spam
   #severity LEVEL         none, low, medium, high, critical
   #cvss VECTOR            CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H (3.0, 3.1, 4.0)
   #assign ADDRESS         a team member's address; #assign none to clear

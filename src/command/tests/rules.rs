@@ -167,7 +167,7 @@ fn state_refusals() {
     );
     assert_eq!(
         refused("#state disclosed", &on(ReportState::Accepted)),
-        "cannot go from accepted to disclosed; allowed next: fixed, rejected (or `#duplicate ID`)"
+        "cannot go from accepted to disclosed; allowed next: fixed, risk-accepted, rejected (or `#duplicate ID`)"
     );
     assert_eq!(
         refused("#state triaged", &on(ReportState::Disclosed)),
