@@ -140,6 +140,7 @@ pub fn apply(
         }
         // Composing mail is the team stage's.
         Change::ResendAck
+        | Change::Notify(_)
         | Change::Help
         | Change::List(_)
         | Change::Show(_)

@@ -25,7 +25,7 @@ use crate::report::{ReportId, ReportState};
 pub use crate::report::Severity;
 pub use cvss::{CvssScore, CvssVersion};
 pub use parse::{REPLY_DIRECTIVE, parse_block, parse_command, take_reply_directive};
-pub use plan::plan;
+pub use plan::{plan, state_reached};
 
 /// One command line, parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,8 @@ pub enum Command {
     Waiting,
     /// `#resend-ack`: queue the acknowledgement that could not be composed.
     ResendAck,
+    /// `#notify` or `#quiet`: whether the reporter hears of this mail's state change.
+    Notify(Notify),
     /// `#help`, on either address.
     Help,
     /// `#list [state]` (control address).
@@ -90,6 +92,7 @@ impl Command {
             Self::Extend { .. } => "#extend",
             Self::Waiting => "#waiting",
             Self::ResendAck => "#resend-ack",
+            Self::Notify(notify) => notify.name(),
             Self::Help => "#help",
             Self::List(_) => "#list",
             Self::Show(_) => "#show",
@@ -104,6 +107,26 @@ impl Command {
             Self::Help => Applies::Both,
             Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
             _ => Applies::Report,
+        }
+    }
+}
+
+/// `#notify` or `#quiet`: sends, or holds back, the update to the reporter
+/// that the state change in the same mail would cause by default
+/// (`[notify_reporter]`). Neither means anything without a state change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notify {
+    /// `#notify`: tell the reporter whatever the default for the state.
+    Force,
+    /// `#quiet`: do not tell them.
+    Quiet,
+}
+
+impl Notify {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Force => "#notify",
+            Self::Quiet => "#quiet",
         }
     }
 }
@@ -162,6 +185,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#extend",
     "#waiting",
     "#resend-ack",
+    "#notify",
+    "#quiet",
     "#help",
     "#list",
     "#show",
@@ -270,6 +295,9 @@ pub enum Change {
     Waiting,
     /// Compose and queue the acknowledgement again (the team stage does it).
     ResendAck,
+    /// Send or hold back the reporter's update for this mail's state change
+    /// (the team stage decides, once every change is applied).
+    Notify(Notify),
     /// Answer with [`help`] for the address the mail went to.
     Help,
     List(Option<ReportState>),
@@ -327,6 +355,12 @@ impl fmt::Display for Change {
             ),
             Self::Waiting => f.write_str("waiting for the reporter: SLA paused until they answer"),
             Self::ResendAck => f.write_str("acknowledgement: composed again"),
+            Self::Notify(Notify::Force) => {
+                f.write_str("#notify: the reporter is told of the state change")
+            }
+            Self::Notify(Notify::Quiet) => {
+                f.write_str("#quiet: the reporter is not told of the state change")
+            }
             Self::Help => f.write_str("help: the command reference follows"),
             Self::List(Some(state)) => write!(f, "list: reports in state {state}"),
             Self::List(None) => f.write_str("list: open reports"),
@@ -407,6 +441,16 @@ pub enum Refused {
         "`#resend-ack` queues an acknowledgement that could not be composed; this report's did not fail, or one is queued already"
     )]
     NoFailedAck,
+    #[error(
+        "`{command}` only goes with a `#state` change in the same mail (it sends or holds back the reporter's update about it), and this mail changes no state"
+    )]
+    NotifyWithoutState { command: &'static str },
+    #[error(
+        "`#notify`: the reporter gets no update when a report becomes {state}; updates exist for triaged, accepted, fixed, risk-accepted and disclosed"
+    )]
+    NotifyNoUpdate { state: ReportState },
+    #[error("`#notify` and `#quiet` contradict each other; keep one")]
+    NotifyAndQuiet,
 }
 
 fn allowed_from(from: ReportState) -> String {
@@ -469,6 +513,8 @@ They apply all together, or not at all if one is refused.
   #extend 30d because WHY
                           extend the fix deadline (days or weeks, up to fix_max)
   #waiting                pause the SLA until the reporter answers
+  #notify / #quiet        with a #state change: do / do not send the reporter
+                          its update, whatever [notify_reporter] says
   #help                   this text
 
   #reply                  on the reply address: relay the rest of the signed text to

@@ -7,7 +7,7 @@
 use jiff::civil::Date;
 
 use super::cvss::parse_cvss;
-use super::{Block, Command, CommandError, Credit, Entry, Severity, shorten};
+use super::{Block, Command, CommandError, Credit, Entry, Notify, Severity, shorten};
 use crate::config::Address;
 use crate::report::{ReportId, ReportState, UnknownState};
 
@@ -156,6 +156,8 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
         }
         "#waiting" => no_argument(argument, "#waiting", Command::Waiting),
         "#resend-ack" => no_argument(argument, "#resend-ack", Command::ResendAck),
+        "#notify" => no_argument(argument, "#notify", Command::Notify(Notify::Force)),
+        "#quiet" => no_argument(argument, "#quiet", Command::Notify(Notify::Quiet)),
         "#help" => no_argument(argument, "#help", Command::Help),
         "#list" if argument.is_empty() => Ok(Command::List(None)),
         "#list" => state("#list", argument).map(|state| Command::List(Some(state))),

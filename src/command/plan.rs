@@ -8,8 +8,10 @@ use jiff::Unit;
 use jiff::civil::Date;
 
 use super::{
-    Applies, Assignee, Change, Command, DayKind, Entry, Refusal, Refused, ReportFacts, Scope,
+    Applies, Assignee, Change, Command, DayKind, Entry, Notify, Refusal, Refused, ReportFacts,
+    Scope,
 };
+use crate::respond::progress::Update;
 use crate::config::{PolicyDuration, Sla, Team};
 use crate::report::{ReportId, ReportState};
 
@@ -37,6 +39,7 @@ pub fn plan(
     };
     let mut changes = Vec::new();
     let mut refusals = Vec::new();
+    let mut notify = Vec::new();
     for entry in entries {
         let outcome = entry
             .command
@@ -44,6 +47,10 @@ pub fn plan(
             .map_err(|err| Refused::Parse(err.clone()))
             .and_then(|command| context.check(command, report.as_mut()));
         match outcome {
+            Ok(Change::Notify(flag)) => {
+                notify.push((entry.line.clone(), flag));
+                changes.push(Change::Notify(flag));
+            }
             Ok(change) => changes.push(change),
             Err(reason) => refusals.push(Refusal {
                 line: entry.line.clone(),
@@ -51,6 +58,7 @@ pub fn plan(
             }),
         }
     }
+    refusals.extend(notify_refusals(&notify, &changes));
     if refusals.is_empty() {
         Ok(changes)
     } else {
@@ -205,6 +213,8 @@ impl Context<'_> {
             Command::Cve(cve) => Ok(Change::Cve(cve.clone())),
             Command::Credit(credit) => Ok(Change::Credit(credit.clone())),
             Command::FixedIn(version) => Ok(Change::FixedIn(version.clone())),
+            // Checked against the whole mail once every line is planned.
+            Command::Notify(flag) => Ok(Change::Notify(*flag)),
             // Control commands were answered in `check`.
             Command::Help
             | Command::List(_)
@@ -215,6 +225,44 @@ impl Context<'_> {
             }),
         }
     }
+}
+
+/// The state a mail's changes leave the report in, if they move it: the
+/// reporter's update (if any) is about this one state, not each step.
+pub fn state_reached(changes: &[Change]) -> Option<ReportState> {
+    changes.iter().rev().find_map(|change| match change {
+        Change::State { to, .. } => Some(*to),
+        Change::Duplicate { .. } => Some(ReportState::Duplicate),
+        _ => None,
+    })
+}
+
+/// `#notify` and `#quiet` (`lines`, as planned) only qualify a state change of
+/// the same mail: alone, together, or `#notify` for a state without an
+/// update, they are refused.
+fn notify_refusals(lines: &[(String, Notify)], changes: &[Change]) -> Vec<Refusal> {
+    let both = lines.iter().any(|(_, f)| *f == Notify::Force)
+        && lines.iter().any(|(_, f)| *f == Notify::Quiet);
+    let reached = state_reached(changes);
+    lines
+        .iter()
+        .filter_map(|(line, flag)| {
+            let reason = match reached {
+                _ if both => Refused::NotifyAndQuiet,
+                None => Refused::NotifyWithoutState {
+                    command: flag.name(),
+                },
+                Some(state) if *flag == Notify::Force && Update::for_state(state).is_none() => {
+                    Refused::NotifyNoUpdate { state }
+                }
+                Some(_) => return None,
+            };
+            Some(Refusal {
+                line: line.clone(),
+                reason,
+            })
+        })
+        .collect()
 }
 
 fn transition(from: ReportState, to: ReportState) -> Result<(), Refused> {

@@ -21,6 +21,8 @@ pub struct RawConfig {
     pub limits: RawLimits,
     #[serde(default)]
     pub openpgp: RawOpenPgp,
+    #[serde(default)]
+    pub notify_reporter: RawNotifyReporter,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -233,6 +235,19 @@ pub struct RawMember {
     pub email: String,
     /// The member's OpenPGP public key.
     pub key: Option<String>,
+}
+
+/// `[notify_reporter]`: which state changes made by the team's commands tell
+/// the reporter. A key left out keeps its default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifyReporter {
+    pub triaged: Option<bool>,
+    pub accepted: Option<bool>,
+    pub fixed: Option<bool>,
+    #[serde(rename = "risk-accepted")]
+    pub risk_accepted: Option<bool>,
+    pub disclosed: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

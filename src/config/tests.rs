@@ -457,3 +457,31 @@ fn every_invalid_value_is_listed_with_its_line_and_column() {
         "{err}"
     );
 }
+
+#[test]
+fn notify_reporter_defaults_to_every_step_but_triage() {
+    let config = parse(MINIMAL).expect("valid");
+    assert_eq!(config.notify_reporter, NotifyReporter::default());
+    assert!(!config.notify_reporter.triaged);
+    assert!(config.notify_reporter.accepted);
+    assert!(config.notify_reporter.risk_accepted);
+
+    let text = format!("{MINIMAL}\n[notify_reporter]\ntriaged = true\nrisk-accepted = false\n");
+    let config = parse(&text).expect("valid");
+    assert!(config.notify_reporter.triaged);
+    assert!(!config.notify_reporter.risk_accepted);
+    assert!(config.notify_reporter.fixed, "a key left out keeps its default");
+}
+
+#[test]
+fn notify_reporter_takes_only_its_five_boolean_keys() {
+    for (bad, key) in [
+        ("spam = true", "notify_reporter.spam"),
+        ("risk_accepted = true", "notify_reporter.risk_accepted"),
+        ("accepted = \"yes\"", "notify_reporter.accepted"),
+    ] {
+        let text = format!("{MINIMAL}\n[notify_reporter]\n{bad}\n");
+        let message = syntax(&text);
+        assert!(message.starts_with(&format!("`{key}`")), "{bad}: {message}");
+    }
+}

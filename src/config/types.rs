@@ -24,6 +24,33 @@ pub struct Config {
     pub templates: Templates,
     pub limits: Limits,
     pub openpgp: OpenPgp,
+    pub notify_reporter: NotifyReporter,
+}
+
+/// `[notify_reporter]`: whether the reporter is told, by default, when a team
+/// command moves their report into each of these states. `#notify` and
+/// `#quiet` decide for one mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotifyReporter {
+    pub triaged: bool,
+    pub accepted: bool,
+    pub fixed: bool,
+    pub risk_accepted: bool,
+    pub disclosed: bool,
+}
+
+impl Default for NotifyReporter {
+    /// Triage is often quick and says little; the later steps are what a
+    /// reporter waits for.
+    fn default() -> Self {
+        Self {
+            triaged: false,
+            accepted: true,
+            fixed: true,
+            risk_accepted: true,
+            disclosed: true,
+        }
+    }
 }
 
 /// `[openpgp]`: where the team's keys are. Empty when the section is absent.

@@ -118,6 +118,7 @@ impl Validator<'_> {
         };
         let limits = self.limits(raw.limits);
         let openpgp = self.openpgp(raw.openpgp);
+        let notify_reporter = notify_reporter(&raw.notify_reporter);
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -129,6 +130,7 @@ impl Validator<'_> {
             templates,
             limits,
             openpgp,
+            notify_reporter,
         })
     }
 
@@ -728,4 +730,17 @@ pub fn read_secret_file(key: &str, path: &Path) -> Result<Secret, KeyProblem> {
         });
     }
     Ok(Secret(secret))
+}
+
+/// `[notify_reporter]` with its defaults filled in. The types (booleans) and
+/// the key names (no others) are checked when the file is read.
+fn notify_reporter(raw: &raw::RawNotifyReporter) -> NotifyReporter {
+    let d = NotifyReporter::default();
+    NotifyReporter {
+        triaged: raw.triaged.unwrap_or(d.triaged),
+        accepted: raw.accepted.unwrap_or(d.accepted),
+        fixed: raw.fixed.unwrap_or(d.fixed),
+        risk_accepted: raw.risk_accepted.unwrap_or(d.risk_accepted),
+        disclosed: raw.disclosed.unwrap_or(d.disclosed),
+    }
 }

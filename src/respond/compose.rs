@@ -221,7 +221,49 @@ fn automatic_reply(
     body: String,
     now: Timestamp,
 ) -> Result<Outgoing, ComposeError> {
-    let (message_id, builder) = automatic(config, "Security", "auto-replied", now)?;
+    automatic_to_reporter(
+        config,
+        original,
+        reply_address,
+        subject,
+        body,
+        "auto-replied",
+        now,
+    )
+}
+
+/// A progress update to the reporter of `original` (see
+/// [`super::progress`]): like an automatic reply, but `auto-generated`, since
+/// the team's command caused it, not the reporter's mail.
+pub(super) fn progress_update(
+    config: &Config,
+    original: Original<'_>,
+    reply_address: &str,
+    body: String,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
+    let subject = reply_subject(original.report, original.subject);
+    automatic_to_reporter(
+        config,
+        &original,
+        reply_address,
+        subject,
+        body,
+        "auto-generated",
+        now,
+    )
+}
+
+fn automatic_to_reporter(
+    config: &Config,
+    original: &Original<'_>,
+    reply_address: &str,
+    subject: String,
+    body: String,
+    auto_submitted: &'static str,
+    now: Timestamp,
+) -> Result<Outgoing, ComposeError> {
+    let (message_id, builder) = automatic(config, "Security", auto_submitted, now)?;
     let builder = builder
         .header(shape::ReplyTo::new(mailbox(None, reply_address)?))
         .header(shape::To::new(mailbox(

@@ -9,6 +9,7 @@ pub mod templates;
 
 pub mod held;
 pub mod leak;
+pub mod progress;
 pub mod protect;
 pub mod queue;
 pub mod shape;

@@ -80,6 +80,26 @@ const BUILTIN: &[(&str, &str)] = &[
         "out-of-scope",
         include_str!("../../templates/out-of-scope.txt.hbs"),
     ),
+    (
+        "reporter-triaged",
+        include_str!("../../templates/reporter-triaged.txt.hbs"),
+    ),
+    (
+        "reporter-accepted",
+        include_str!("../../templates/reporter-accepted.txt.hbs"),
+    ),
+    (
+        "reporter-fixed",
+        include_str!("../../templates/reporter-fixed.txt.hbs"),
+    ),
+    (
+        "reporter-risk-accepted",
+        include_str!("../../templates/reporter-risk-accepted.txt.hbs"),
+    ),
+    (
+        "reporter-disclosed",
+        include_str!("../../templates/reporter-disclosed.txt.hbs"),
+    ),
 ];
 
 /// The names of the templates (a `[templates] dir` can only replace these).

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::members::{TeamCopy, copy_to_team};
 use super::{Authored, Route};
 use crate::audit::{Actor, EventKind};
 use crate::command::{self, Change, Scope};
@@ -147,6 +148,8 @@ pub(super) fn commands(
             (Change::ResendAck, Some(id)) => {
                 output.push(respond::ack::resend(m, tx, id, now)?.to_string());
             }
+            // Decided below, once every change is applied.
+            (Change::Notify(_), _) => continue,
             (change, Some(id)) => {
                 let follow_up = command::apply::apply(tx, id, change, &changes, by, now)?;
                 if follow_up == command::apply::FollowUp::DuplicateReply
@@ -165,6 +168,9 @@ pub(super) fn commands(
             applied.push(change.describe());
         }
     }
+    if let Some(id) = report {
+        applied.extend(progress_update(m, tx, id, a, &changes, by, now)?);
+    }
     let output = (!output.is_empty()).then(|| output.join("\n"));
     let reply = CommandReply {
         scope: &scope,
@@ -180,6 +186,61 @@ pub(super) fn commands(
         any: true,
         refused: false,
     })
+}
+
+/// The reporter's update for the state the mail's `changes` left report `id`
+/// in, if any ([`respond::progress`]), queued in this transaction, with the
+/// usual copy to the other members: the line the command reply shows, or
+/// none when the mail moved no state.
+fn progress_update(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    id: &ReportId,
+    a: &Authored<'_>,
+    changes: &[Change],
+    by: command::apply::Author<'_>,
+    now: Timestamp,
+) -> Result<Option<String>, StoreError> {
+    use respond::progress::{self, Outcome};
+    let Some(reached) = command::state_reached(changes) else {
+        return Ok(None);
+    };
+    let flag = changes.iter().find_map(|c| match c {
+        Change::Notify(flag) => Some(*flag),
+        _ => None,
+    });
+    let decision = progress::decide(Some(reached), &m.config.notify_reporter, flag);
+    let Some(record) = tx.report_record(id)? else {
+        return Ok(None);
+    };
+    let outcome = progress::notify(m, tx, &record, decision, by, now)?;
+    if let Outcome::Queued {
+        update,
+        protection,
+        text,
+        ..
+    } = &outcome
+    {
+        copy_to_team(
+            m,
+            tx,
+            id,
+            a,
+            TeamCopy {
+                kind: "progress-copy",
+                template: "relay-copy",
+                reporter: &record.reporter,
+                text,
+                subject: format!("[{id}] The reporter was told: {}", update.state()),
+                summary: format!("the reporter was told: {}", update.state()),
+                protection: Some(protection.as_str()),
+                auto_submitted: Some("auto-generated"),
+                references: Vec::new(),
+            },
+            now,
+        )?;
+    }
+    Ok(Some(outcome.describe()))
 }
 
 /// Answers a command mail, to its author only.

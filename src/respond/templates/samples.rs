@@ -215,6 +215,38 @@ pub(super) fn samples(name: &str) -> Option<[serde_json::Value; 2]> {
             };
             pair(&d(Some("Rita"), Some("dmarc")), &d(None, None))
         }
+        "reporter-triaged"
+        | "reporter-accepted"
+        | "reporter-fixed"
+        | "reporter-risk-accepted"
+        | "reporter-disclosed" => {
+            use crate::respond::progress::ProgressData;
+            let full = ProgressData {
+                report_id: ID,
+                subject: "XSS in search",
+                program_name: PROGRAM,
+                policy_url: POLICY,
+                reply_address: REPLY,
+                reporter_name: Some("Rita"),
+                fix_target: Some("2027-03-04".into()),
+                fixed_in: Some("3.1.1"),
+                disclosure_date: Some("2027-04-03".into()),
+                reason: Some("only an administrator can reach it"),
+                advisory_url: Some("https://example.org/advisories/SEC-2026-0042.html"),
+                credit: Some("Rita Researcher (https://rita.example)".into()),
+            };
+            let empty = ProgressData {
+                reporter_name: None,
+                fix_target: None,
+                fixed_in: None,
+                disclosure_date: None,
+                reason: None,
+                advisory_url: None,
+                credit: None,
+                ..full.clone()
+            };
+            pair(&full, &empty)
+        }
         _ => return None,
     })
 }
