@@ -2,6 +2,7 @@
 
 mod block;
 mod lines;
+mod notify;
 mod rules;
 
 use jiff::Span;
