@@ -317,19 +317,19 @@ impl Outcome {
                 protection: Protection::Hold,
                 ..
             } => format!(
-                "reporter update ({}): held until a key of the reporter is known (they wrote encrypted)",
+                "Reporter update ({}): held until a key of the reporter is known (they wrote encrypted).",
                 update.template()
             ),
             Self::Queued {
                 update, protection, ..
             } => format!(
-                "reporter update ({}): queued, {}",
+                "Reporter update ({}): queued, {}.",
                 update.template(),
                 protection.as_str()
             ),
-            Self::Skipped(skip) => format!("reporter update: none ({skip})"),
+            Self::Skipped(skip) => format!("Reporter update: none ({skip})."),
             Self::Failed { update, reason } => format!(
-                "reporter update ({}): NOT sent: {reason}",
+                "Reporter update ({}): NOT sent: {reason}.",
                 update.template()
             ),
         }

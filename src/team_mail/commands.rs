@@ -169,7 +169,7 @@ pub(super) fn commands(
         }
     }
     if let Some(id) = report {
-        applied.extend(progress_update(m, tx, id, a, &changes, by, now)?);
+        output.extend(progress_update(m, tx, id, a, &changes, by, now)?);
     }
     let output = (!output.is_empty()).then(|| output.join("\n"));
     let reply = CommandReply {

@@ -171,7 +171,7 @@ fn an_accepted_report_sends_the_reporter_an_encrypted_update_with_the_fix_date()
     // The team sees it: the author in the command reply, the others by copy.
     let reply = desk.reply(&d);
     assert!(
-        reply.contains("reporter update (reporter-accepted): queued, encrypted"),
+        reply.contains("Reporter update (reporter-accepted): queued, encrypted."),
         "{reply}"
     );
     assert_eq!(outbox(&d, "progress-copy").len(), 1, "Bob's copy");
@@ -193,7 +193,7 @@ fn a_quiet_state_change_sends_the_reporter_nothing() {
     assert_eq!(d.summary.state, ReportState::Accepted);
     assert!(updates(&d).is_empty(), "{:?}", updates(&d));
     assert!(outbox(&d, "progress-copy").is_empty());
-    assert!(desk.reply(&d).contains("reporter update: none (#quiet)"));
+    assert!(desk.reply(&d).contains("Reporter update: none (#quiet)."));
 
     // Triage tells nobody by default; `#notify` sends it.
     let desk = self::desk(true, "");

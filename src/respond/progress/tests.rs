@@ -244,7 +244,7 @@ fn the_command_reply_line_says_what_became_of_the_update() {
     };
     assert_eq!(
         queued.describe(),
-        "reporter update (reporter-accepted): queued, encrypted"
+        "Reporter update (reporter-accepted): queued, encrypted."
     );
     let held = Outcome::Queued {
         update: Update::Accepted,
@@ -256,6 +256,6 @@ fn the_command_reply_line_says_what_became_of_the_update() {
     let skipped = Outcome::Skipped(Skip::Config(Update::Triaged));
     assert_eq!(
         skipped.describe(),
-        "reporter update: none ([notify_reporter] triaged = false (add #notify to send it))"
+        "Reporter update: none ([notify_reporter] triaged = false (add #notify to send it))."
     );
 }
