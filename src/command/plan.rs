@@ -11,9 +11,9 @@ use super::{
     Applies, Assignee, Change, Command, DayKind, Entry, Notify, Refusal, Refused, ReportFacts,
     Scope,
 };
-use crate::respond::progress::Update;
 use crate::config::{PolicyDuration, Sla, Team};
 use crate::report::{ReportId, ReportState};
+use crate::respond::progress::Update;
 
 /// Validates `entries` for `scope`: every change in order, or every refusal.
 ///

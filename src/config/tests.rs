@@ -470,7 +470,10 @@ fn notify_reporter_defaults_to_every_step_but_triage() {
     let config = parse(&text).expect("valid");
     assert!(config.notify_reporter.triaged);
     assert!(!config.notify_reporter.risk_accepted);
-    assert!(config.notify_reporter.fixed, "a key left out keeps its default");
+    assert!(
+        config.notify_reporter.fixed,
+        "a key left out keeps its default"
+    );
 }
 
 #[test]

@@ -225,7 +225,10 @@ pub fn facts_from_store(
 /// agreed to a name.
 pub fn credit_line(credit: &Credit) -> Option<String> {
     match credit {
-        Credit::Named { name, url: Some(url) } => Some(format!("{name} ({url})")),
+        Credit::Named {
+            name,
+            url: Some(url),
+        } => Some(format!("{name} ({url})")),
         Credit::Named { name, url: None } => Some(name.clone()),
         Credit::Unknown | Credit::None => None,
     }
@@ -305,7 +308,10 @@ pub enum Outcome {
     },
     Skipped(Skip),
     /// It could not be composed or sealed (recorded); `reason` is for the team.
-    Failed { update: Update, reason: String },
+    Failed {
+        update: Update,
+        reason: String,
+    },
 }
 
 impl Outcome {

@@ -22,10 +22,7 @@ fn notify_and_quiet_parse_without_an_argument() {
 
 #[test]
 fn notify_qualifies_a_state_change_wherever_it_stands_in_the_mail() {
-    for body in [
-        "#notify\n#state triaged\n",
-        "#state triaged\n#notify\n",
-    ] {
+    for body in ["#notify\n#state triaged\n", "#state triaged\n#notify\n"] {
         let changes = plan_body(body, &on(ReportState::Acknowledged)).expect("allowed");
         assert!(changes.contains(&Change::Notify(Notify::Force)), "{body:?}");
         assert_eq!(state_reached(&changes), Some(ReportState::Triaged));
@@ -37,17 +34,29 @@ fn notify_qualifies_a_state_change_wherever_it_stands_in_the_mail() {
 
 #[test]
 fn notify_alone_is_refused_with_the_reason() {
-    for (body, command) in [("#notify\n", "#notify"), ("#quiet\n#severity high\n", "#quiet")] {
+    for (body, command) in [
+        ("#notify\n", "#notify"),
+        ("#quiet\n#severity high\n", "#quiet"),
+    ] {
         let reason = refused(body, &on(ReportState::Triaged));
-        assert!(reason.starts_with(&format!("`{command}` only goes with a `#state` change")), "{reason}");
+        assert!(
+            reason.starts_with(&format!("`{command}` only goes with a `#state` change")),
+            "{reason}"
+        );
     }
 }
 
 #[test]
 fn notify_is_refused_for_a_side_exit() {
     let reason = refused("#state spam\n#notify\n", &on(ReportState::Triaged));
-    assert!(reason.contains("no update when a report becomes spam"), "{reason}");
-    let reason = refused("#duplicate SEC-2026-0012\n#notify\n", &on(ReportState::Triaged));
+    assert!(
+        reason.contains("no update when a report becomes spam"),
+        "{reason}"
+    );
+    let reason = refused(
+        "#duplicate SEC-2026-0012\n#notify\n",
+        &on(ReportState::Triaged),
+    );
     assert!(reason.contains("becomes duplicate"), "{reason}");
     // Holding back what would not be sent anyway changes nothing: allowed.
     plan_body("#state rejected\n#quiet\n", &on(ReportState::Triaged)).expect("allowed");

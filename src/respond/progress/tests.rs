@@ -139,9 +139,18 @@ fn body(update: Update, record: &ReportRecord, facts: &Facts) -> String {
     )
     .expect("composes");
     let raw = String::from_utf8_lossy(&mail.raw);
-    assert!(raw.contains("In-Reply-To: <rita-1@researcher.example>"), "{raw}");
-    assert!(raw.contains("Reply-To: security+SEC-2026-0042@example.org"), "{raw}");
-    assert!(raw.contains("Subject: [SEC-2026-0042] Re: XSS in search"), "{raw}");
+    assert!(
+        raw.contains("In-Reply-To: <rita-1@researcher.example>"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("Reply-To: security+SEC-2026-0042@example.org"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("Subject: [SEC-2026-0042] Re: XSS in search"),
+        "{raw}"
+    );
     assert!(raw.contains("Auto-Submitted: auto-generated"), "{raw}");
     assert_eq!(mail.recipients, ["rita@researcher.example"]);
     text
@@ -153,7 +162,10 @@ fn each_update_says_its_own_facts() {
     let f = facts();
     let cases: &[(Update, &[&str])] = &[
         (Update::Triaged, &["first review", "SEC-2026-0042"]),
-        (Update::Accepted, &["working on a fix", "fixed by 2027-03-04"]),
+        (
+            Update::Accepted,
+            &["working on a fix", "fixed by 2027-03-04"],
+        ),
         (
             Update::Fixed,
             &[
@@ -194,7 +206,10 @@ fn an_update_says_nothing_of_the_team_or_the_severity() {
     ] {
         let text = body(update, &r, &facts());
         for internal in ["alice", "critical", "Critical", "rita@researcher.example"] {
-            assert!(!text.contains(internal), "{update:?} shows {internal:?}:\n{text}");
+            assert!(
+                !text.contains(internal),
+                "{update:?} shows {internal:?}:\n{text}"
+            );
         }
         // Only its own facts: the fix date is the accepted update's alone.
         if update != Update::Accepted {
@@ -218,7 +233,10 @@ fn a_reporter_who_declined_credit_is_not_named_in_the_disclosed_update() {
     };
     let text = body(Update::Disclosed, &r, &Facts::default());
     assert!(text.contains("You are credited as Rita."), "{text}");
-    assert!(!text.contains("advisory"), "no URL, no advisory line:\n{text}");
+    assert!(
+        !text.contains("advisory"),
+        "no URL, no advisory line:\n{text}"
+    );
 }
 
 #[test]
@@ -252,10 +270,42 @@ fn the_command_reply_line_says_what_became_of_the_update() {
         message_id: "m@example.org".into(),
         text: String::new(),
     };
-    assert!(held.describe().contains("held until a key"), "{}", held.describe());
+    assert!(
+        held.describe().contains("held until a key"),
+        "{}",
+        held.describe()
+    );
     let skipped = Outcome::Skipped(Skip::Config(Update::Triaged));
     assert_eq!(
         skipped.describe(),
         "Reporter update: none ([notify_reporter] triaged = false (add #notify to send it))."
     );
+}
+
+#[test]
+fn an_override_replaces_an_update_and_cannot_reach_internal_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("reporter-accepted.txt.hbs");
+    std::fs::write(&path, "Fix for {{report_id}} by {{fix_target}}.\n").expect("write");
+    let templates = Templates::load(Some(dir.path())).expect("loads");
+    let now = "2026-12-04T10:00:00Z".parse().expect("time");
+    let (_, text) = compose(
+        &config(),
+        &templates,
+        Update::Accepted,
+        &record(),
+        &facts(),
+        None,
+        now,
+    )
+    .expect("composes");
+    assert_eq!(text, "Fix for SEC-2026-0042 by 2027-03-04.\n");
+
+    // What the update is not given, an override cannot show: strict mode
+    // refuses it when the templates are loaded.
+    for internal in ["severity", "assignee", "reporter", "notes"] {
+        std::fs::write(&path, format!("{{{{{internal}}}}}\n")).expect("write");
+        let errors = Templates::load(Some(dir.path())).expect_err("internal variable loaded");
+        assert!(errors[0].to_string().contains(internal), "{errors:?}");
+    }
 }
