@@ -643,6 +643,33 @@ mod tests {
     }
 
     #[test]
+    fn a_command_reply_puts_each_applied_and_refused_line_on_its_own_line() {
+        let t = Templates::load(None).expect("loads");
+        let refused = |line: &str| RefusedLine {
+            line: line.into(),
+            reason: "no such state".into(),
+        };
+        let body = t
+            .render(
+                "command-reply",
+                &CommandReplyData {
+                    target: "SEC-2026-0042",
+                    applied: vec!["state: new → triaged".into(), "severity: high".into()],
+                    refused: vec![refused("#state nope"), refused("#state nada")],
+                    output: None,
+                    help: None,
+                },
+            )
+            .expect("renders");
+        for expected in [
+            "Applied to SEC-2026-0042:\n    state: new → triaged\n    severity: high\n",
+            "    #state nope\n        no such state\n    #state nada\n        no such state\n\n",
+        ] {
+            assert!(body.contains(expected), "no {expected:?} in:\n{body}");
+        }
+    }
+
+    #[test]
     fn every_builtin_template_renders_both_samples_in_strict_mode() {
         let t = Templates::load(None).expect("loads");
         for name in names() {
