@@ -55,8 +55,32 @@ pub fn apply(
     };
     let detail = || json!({ "change": change.describe() });
     match change {
-        Change::State { to, .. } => {
-            rec.change_state(tx, report, *to, &change.describe(), None)?;
+        Change::State { to, reason, .. } => {
+            if *to == ReportState::RiskAccepted {
+                tx.set_risk_reason(report, reason.as_deref())?;
+            }
+            rec.change_state(tx, report, *to, &change.describe(), reason.as_deref())?;
+        }
+        Change::CreditKey(key) => {
+            tx.set_credit_key(report, key.as_deref())?;
+            record(report, EventKind::CreditRecorded, detail())?;
+        }
+        Change::Affects { all, .. } => {
+            tx.set_affects(report, all)?;
+            record(report, EventKind::AffectsSet, detail())?;
+        }
+        Change::Cwe(cwe) => {
+            tx.set_cwe(report, cwe.as_deref())?;
+            record(report, EventKind::CweSet, detail())?;
+        }
+        Change::Summary(text) => {
+            tx.set_public_summary(report, text.as_deref())?;
+            // The log says that it changed; the text itself is in the report.
+            record(
+                report,
+                EventKind::SummarySet,
+                json!({ "change": if text.is_some() { "public summary set" } else { "public summary cleared" } }),
+            )?;
         }
         Change::Severity(severity) => {
             tx.set_severity(report, Some(severity.as_str()))?;
@@ -111,7 +135,9 @@ pub fn apply(
             let credit = match credit {
                 Some(c) => Credit::Named {
                     name: c.name.clone(),
+                    affiliation: c.affiliation.clone(),
                     url: c.url.clone(),
+                    key: None,
                 },
                 None => Credit::None,
             };

@@ -55,6 +55,11 @@ fn report(state: ReportState) -> ReportFacts {
         extension_days: 0,
         waiting: false,
         ack_failed: false,
+        severity: None,
+        cvss_severity: None,
+        credited: false,
+        credit_declined: false,
+        affects: Vec::new(),
     }
 }
 
