@@ -9,8 +9,8 @@
 
 pub mod apply;
 mod cvss;
-mod parse;
-mod plan;
+pub(crate) mod parse;
+pub(crate) mod plan;
 
 #[cfg(test)]
 mod tests;

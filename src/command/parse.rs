@@ -577,10 +577,12 @@ pub fn version_range(text: &str) -> Result<String, String> {
     Ok(out.join(", "))
 }
 
-/// `9.5.3`, `1.0.0-rc.1`, `2024.01+build5`: starts with a letter or digit.
+/// `9.5.3`, `1.0.0-rc.1`, `2024.01+build5`: starts with a letter or digit
+/// and has a digit somewhere (`latest` names no version).
 fn is_version(text: &str) -> bool {
     (1..=MAX_VERSION).contains(&text.len())
         && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.contains(|c: char| c.is_ascii_digit())
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ".+-_~".contains(c))

@@ -1,6 +1,7 @@
 //! Tables of command lines and bodies, and the rules of `plan`, one case each.
 
 mod block;
+mod closing;
 mod lines;
 mod rules;
 
