@@ -5,6 +5,7 @@
 mod bounce;
 mod budget;
 mod chaos;
+mod closing;
 mod cli;
 mod common;
 mod corpus;
