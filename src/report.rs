@@ -400,7 +400,10 @@ mod tests {
                 "Credit: \"Yoni Ramon\" from \"Tesla security team\"",
                 from("Yoni Ramon", "Tesla security team", None),
             ),
-            ("Credit: Jane FROM Acme Corp", from("Jane", "Acme Corp", None)),
+            (
+                "Credit: Jane FROM Acme Corp",
+                from("Jane", "Acme Corp", None),
+            ),
             ("Credit: \"Jane\" trailing", None),
         ];
         for (text, expected) in table {

@@ -530,9 +530,7 @@ pub enum Refused {
     AffectsUnknownProduct { product: String, listed: String },
     #[error("a report lists at most {max} affected ranges")]
     AffectsTooMany { max: usize },
-    #[error(
-        "`#publish` discloses a report that is fixed or risk-accepted; this one is {state}"
-    )]
+    #[error("`#publish` discloses a report that is fixed or risk-accepted; this one is {state}")]
     PublishNotReady { state: ReportState },
     #[error(
         "`#resend-ack` queues an acknowledgement that could not be composed; this report's did not fail, or one is queued already"

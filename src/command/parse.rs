@@ -459,13 +459,16 @@ fn state_line(text: &str) -> Result<Command, CommandError> {
             if length > MAX_REASON {
                 return Err(invalid(
                     "#state",
-                    format!("the reason is {length} characters long; at most {MAX_REASON} are allowed"),
+                    format!(
+                        "the reason is {length} characters long; at most {MAX_REASON} are allowed"
+                    ),
                 ));
             }
             if reason.chars().any(is_hidden) {
                 return Err(invalid(
                     "#state",
-                    "the reason contains control characters or invisible formatting characters".to_owned(),
+                    "the reason contains control characters or invisible formatting characters"
+                        .to_owned(),
                 ));
             }
             Ok(Command::RiskAccept {

@@ -151,9 +151,7 @@ impl Context<'_> {
                 report.credited = credit.is_some();
                 Ok(Change::Credit(credit.clone()))
             }
-            Command::CreditKey(Some(_)) if !report.credited => {
-                Err(Refused::CreditKeyWithoutCredit)
-            }
+            Command::CreditKey(Some(_)) if !report.credited => Err(Refused::CreditKeyWithoutCredit),
             Command::CreditKey(key) => Ok(Change::CreditKey(key.clone())),
             Command::Affects(line) => {
                 let mut all = report.affects.clone();

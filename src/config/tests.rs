@@ -501,7 +501,8 @@ fn fix_times_per_severity_parse_and_name_their_key_and_line() {
         assert_eq!(keys, [key], "{bad}");
     }
     // The message points at the file and line of the bad value.
-    let text = format!("{MINIMAL}\n[sla.severity.high]\nfix = \"30 days\"\nfix_max = \"20 days\"\n");
+    let text =
+        format!("{MINIMAL}\n[sla.severity.high]\nfix = \"30 days\"\nfix_max = \"20 days\"\n");
     let message = parse(&text).expect_err("invalid").to_string();
     let line = text
         .lines()

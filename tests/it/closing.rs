@@ -5,7 +5,7 @@
 
 use crate::common::{Env, y};
 use crate::team::Person;
-use crate::team_auth::{RITA, plain, report, reply_address, setup};
+use crate::team_auth::{RITA, plain, reply_address, report, setup};
 
 const SEVERITY_SLA: &str = "[sla.severity.critical]\nfix = \"7 days\"\nfix_max = \"14 days\"\n\n\
                             [sla.severity.high]\nfix = \"30 days\"\nfix_max = \"45 days\"\n";
@@ -63,7 +63,13 @@ fn a_members_signed_severity_changes_the_fix_deadline_that_sla_shows() {
     let s = setup("", SEVERITY_SLA);
     let env = &s.env;
     report(env, "Stored XSS");
-    alice_says(env, &s.alice, &s.team, "#state triaged\n#state accepted\n", "c1");
+    alice_says(
+        env,
+        &s.alice,
+        &s.team,
+        "#state triaged\n#state accepted\n",
+        "c1",
+    );
     let (fix, state) = sla_deadline(env, "fix");
     assert_eq!(state, "accepted");
     let fix = fix.expect("a fix deadline");
@@ -75,11 +81,23 @@ fn a_members_signed_severity_changes_the_fix_deadline_that_sla_shows() {
     assert_eq!(days(critical), 7);
 
     // The critical maximum bounds the extension: 8 days more is refused ...
-    alice_says(env, &s.alice, &s.team, "#extend 8d because needs a new API\n", "c3");
+    alice_says(
+        env,
+        &s.alice,
+        &s.team,
+        "#extend 8d because needs a new API\n",
+        "c3",
+    );
     assert_eq!(refused_lines(env), 1);
     assert_eq!(days(sla_deadline(env, "fix").0.expect("fix")), 7);
     // ... 7 days is the most.
-    alice_says(env, &s.alice, &s.team, "#extend 7d because needs a new API\n", "c4");
+    alice_says(
+        env,
+        &s.alice,
+        &s.team,
+        "#extend 7d because needs a new API\n",
+        "c4",
+    );
     assert_eq!(refused_lines(env), 1);
     assert_eq!(days(sla_deadline(env, "fix").0.expect("fix")), 14);
 
@@ -101,7 +119,9 @@ fn a_members_signed_severity_changes_the_fix_deadline_that_sla_shows() {
     let (fix, state) = sla_deadline(env, "fix");
     assert_eq!(state, "risk-accepted");
     assert_eq!(fix, None, "the fix clock stopped");
-    let disclose = sla_deadline(env, "disclose").0.expect("a disclosure deadline");
+    let disclose = sla_deadline(env, "disclose")
+        .0
+        .expect("a disclosure deadline");
     assert_eq!(days(disclose), 30);
     let d = env.report(1);
     let team = d.team.as_ref().expect("record");
@@ -147,7 +167,11 @@ fn the_team_records_what_a_disclosure_publishes() {
         "p1",
     );
     let d = env.report(1);
-    assert!(!d.events.iter().any(|e| e.kind == "commands-refused"), "{:?}", d.events);
+    assert!(
+        !d.events.iter().any(|e| e.kind == "commands-refused"),
+        "{:?}",
+        d.events
+    );
     let json: serde_json::Value =
         serde_json::from_str(&env.ok(&["report", &y("SEC-2026-0001"), "--json"])).expect("json");
     let team = &json["team"];
@@ -189,7 +213,10 @@ fn a_reporter_cannot_set_what_is_published_by_writing_command_lines() {
     ));
     env.run_once();
     let d = env.report(1);
-    assert_eq!(d.summary.messages, 2, "the reporter's mail is in the report");
+    assert_eq!(
+        d.summary.messages, 2,
+        "the reporter's mail is in the report"
+    );
     assert_eq!(d.summary.state.as_str(), "new", "{:?}", d.events);
     let team = d.team.as_ref().expect("record");
     assert_eq!(team.cwe, None);

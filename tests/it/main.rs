@@ -5,8 +5,8 @@
 mod bounce;
 mod budget;
 mod chaos;
-mod closing;
 mod cli;
+mod closing;
 mod common;
 mod corpus;
 mod crash;

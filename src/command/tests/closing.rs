@@ -80,7 +80,9 @@ fn risk_acceptance_follows_the_lifecycle() {
         "cannot go from acknowledged to risk-accepted; allowed next: triaged, accepted, rejected, out-of-scope, spam (or `#duplicate ID`)"
     );
     // Other states take no reason.
-    assert!(refused("#state triaged because x", &on(ReportState::New)).contains("not a report state"));
+    assert!(
+        refused("#state triaged because x", &on(ReportState::New)).contains("not a report state")
+    );
 }
 
 #[test]
@@ -212,7 +214,12 @@ fn bad_affects_lines_say_why() {
         assert!(err.contains(expected), "{line:?}: {err}");
     }
     let long = format!("#affects {} < 1", "p".repeat(65));
-    assert!(parse(&long).expect_err("long").to_string().contains("at most 64"));
+    assert!(
+        parse(&long)
+            .expect_err("long")
+            .to_string()
+            .contains("at most 64")
+    );
 }
 
 #[test]
@@ -240,8 +247,14 @@ fn affects_refuses_repeats_unknown_products_and_endless_lists() {
 
 #[test]
 fn cwe_ids() {
-    assert_eq!(parse("#cwe CWE-79"), Ok(Command::Cwe(Some("CWE-79".to_owned()))));
-    assert_eq!(parse("#cwe cwe-0079"), Ok(Command::Cwe(Some("CWE-79".to_owned()))));
+    assert_eq!(
+        parse("#cwe CWE-79"),
+        Ok(Command::Cwe(Some("CWE-79".to_owned())))
+    );
+    assert_eq!(
+        parse("#cwe cwe-0079"),
+        Ok(Command::Cwe(Some("CWE-79".to_owned())))
+    );
     assert_eq!(parse("#cwe none"), Ok(Command::Cwe(None)));
     for bad in [
         "#cwe 79",
@@ -253,7 +266,10 @@ fn cwe_ids() {
         "#cwe CWE-79 CWE-80",
     ] {
         assert!(
-            parse(bad).expect_err(bad).to_string().contains("not a CWE id"),
+            parse(bad)
+                .expect_err(bad)
+                .to_string()
+                .contains("not a CWE id"),
             "{bad}"
         );
     }
@@ -349,7 +365,12 @@ fn a_credit_name_or_affiliation_with_hidden_characters_is_refused() {
         assert!(err.contains("invisible"), "{line:?}: {err}");
     }
     let long = format!("#credit \"Jane\" from \"{}\"", "A".repeat(101));
-    assert!(parse(&long).expect_err("long").to_string().contains("at most 100"));
+    assert!(
+        parse(&long)
+            .expect_err("long")
+            .to_string()
+            .contains("at most 100")
+    );
     assert!(
         parse("#credit \"Jane\" from")
             .expect_err("empty affiliation")
@@ -384,9 +405,7 @@ fn credit_keys_need_a_credit() {
     assert_eq!(parse("#credit-key none"), Ok(Command::CreditKey(None)));
     assert!(parse("#credit-key ja\u{202E}ne").is_err());
     assert!(parse(&format!("#credit-key {}", "k".repeat(101))).is_err());
-    assert!(
-        refused("#credit-key jane", &on(ReportState::Fixed)).contains("no credit to key")
-    );
+    assert!(refused("#credit-key jane", &on(ReportState::Fixed)).contains("no credit to key"));
     let changes = plan_body(
         "#credit \"Jane Doe\"\n#credit-key jane\n",
         &on(ReportState::Fixed),
@@ -461,8 +480,12 @@ fn extend_is_bounded_by_the_severitys_own_maximum() {
     ];
     for (severity, cvss, already, asked, allowed) in table {
         let body = format!("#extend {asked}d because the patch needs review\n");
-        let outcome = plan_with(&body, &accepted(severity, cvss, already), &sla, );
-        assert_eq!(outcome.is_ok(), allowed, "{severity:?} {cvss:?} {already}+{asked}: {outcome:?}");
+        let outcome = plan_with(&body, &accepted(severity, cvss, already), &sla);
+        assert_eq!(
+            outcome.is_ok(),
+            allowed,
+            "{severity:?} {cvss:?} {already}+{asked}: {outcome:?}"
+        );
     }
     let reason = match plan_with(
         "#extend 8d because x\n",
@@ -488,12 +511,5 @@ fn a_severity_raised_in_the_same_mail_bounds_the_extension() {
     )
     .expect_err("critical allows 7 more days");
     assert_eq!(refusals[0].line, "#extend 30d because x");
-    assert!(
-        plan_with(
-            "#extend 30d because x\n",
-            &accepted(None, None, 0),
-            &sla
-        )
-        .is_ok()
-    );
+    assert!(plan_with("#extend 30d because x\n", &accepted(None, None, 0), &sla).is_ok());
 }

@@ -287,7 +287,12 @@ fn the_severity_picks_the_fix_time() {
         (Some(Severity::Low), None, 0, "Sun 2026-08-30 10:00 CEST"),
         (None, None, 0, "Sun 2026-08-30 10:00 CEST"),
         // The CVSS severity counts when the team set none ...
-        (None, Some(Severity::Critical), 0, "Mon 2026-06-08 10:00 CEST"),
+        (
+            None,
+            Some(Severity::Critical),
+            0,
+            "Mon 2026-06-08 10:00 CEST",
+        ),
         // ... and the team's `#severity` wins over it.
         (
             Some(Severity::High),
