@@ -363,13 +363,15 @@ impl Tx<'_> {
     }
 
     /// Whether the reporter's latest `Credit:` answer was `none`: then the
-    /// team may not credit them, whatever it recorded since.
+    /// team may not credit them, whatever it recorded since. The reporter's
+    /// answers are the unauthenticated `credit-recorded` events that carry
+    /// the credit itself; a member's carry only the change they made.
     pub fn reporter_declined_credit(&self, id: &ReportId) -> Result<bool> {
         let last: Option<Option<String>> = self
             .conn
             .prepare_cached(
                 "SELECT json_extract(detail, '$.credit') FROM events
-                 WHERE report_id = ?1 AND kind = 'credit-recorded'
+                 WHERE report_id = ?1 AND kind = 'credit-recorded' AND auth = 'none'
                    AND json_extract(detail, '$.credit') IS NOT NULL
                  ORDER BY id DESC LIMIT 1",
             )

@@ -276,3 +276,30 @@ fn a_credit_after_the_reporter_said_credit_none_is_refused() {
     assert_eq!(refused_lines(env), 1);
     assert_eq!(credit(env)["key"], "rita");
 }
+
+#[test]
+fn a_summary_sent_with_an_answer_to_the_reporter_is_never_relayed() {
+    let s = setup("", "");
+    let env = &s.env;
+    report(env, "Stored XSS");
+    let before = env.sent_to(RITA).len();
+    env.deliver(&s.alice.signed_mail(
+        &reply_address(),
+        &subject(),
+        "#reply\n#summary Internal: exploit chain through the admin API\n\nThanks, we are on it.\n",
+        &s.team,
+        "s1",
+    ));
+    env.run_once();
+    let d = env.report(1);
+    assert_eq!(
+        d.team.as_ref().and_then(|t| t.public_summary.as_deref()),
+        Some("Internal: exploit chain through the admin API")
+    );
+    let sent = env.sent_to(RITA);
+    assert_eq!(sent.len(), before + 1, "the answer went out");
+    let relayed = String::from_utf8_lossy(&sent[sent.len() - 1]).into_owned();
+    assert!(relayed.contains("we are on it"), "{relayed}");
+    assert!(!relayed.contains("exploit chain"), "{relayed}");
+    assert!(!relayed.contains("#summary"), "{relayed}");
+}
