@@ -345,6 +345,7 @@ fn credit(text: &str) -> Result<Option<Credit>, CommandError> {
         .map(|(_, rest)| rest.trim())
         .filter(|rest| {
             !rest.is_empty()
+                && !rest.eq_ignore_ascii_case("from")
                 && !rest
                     .get(..5)
                     .is_some_and(|w| w.eq_ignore_ascii_case("from "))
