@@ -64,6 +64,12 @@ pub enum EventKind {
     CreditRecorded,
     /// The release with the fix was recorded.
     FixedInSet,
+    /// The affected products and versions changed (`#affects`).
+    AffectsSet,
+    /// The CWE was recorded (`#cwe`).
+    CweSet,
+    /// The summary for publication changed (`#summary`).
+    SummarySet,
     /// The disclosure date was agreed.
     DisclosureDateSet,
     /// The fix deadline was extended.
@@ -120,7 +126,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order above.
-    pub const ALL: [EventKind; 54] = [
+    pub const ALL: [EventKind; 57] = [
         Self::ReportOpened,
         Self::MessageReceived,
         Self::RuleApplied,
@@ -149,6 +155,9 @@ impl EventKind {
         Self::CveSet,
         Self::CreditRecorded,
         Self::FixedInSet,
+        Self::AffectsSet,
+        Self::CweSet,
+        Self::SummarySet,
         Self::DisclosureDateSet,
         Self::FixExtended,
         Self::WaitingStarted,
@@ -219,6 +228,9 @@ impl EventKind {
             Self::CveSet => "cve-set",
             Self::CreditRecorded => "credit-recorded",
             Self::FixedInSet => "fixed-in-set",
+            Self::AffectsSet => "affects-set",
+            Self::CweSet => "cwe-set",
+            Self::SummarySet => "summary-set",
             Self::DisclosureDateSet => "disclosure-date-set",
             Self::FixExtended => "fix-extended",
             Self::WaitingStarted => "waiting-started",

@@ -201,6 +201,11 @@ pub fn command(data: &[u8]) {
             extension_days: 3,
             waiting: false,
             ack_failed: true,
+            severity: Some(crate::report::Severity::High),
+            cvss_severity: None,
+            credited: false,
+            credit_declined: true,
+            affects: Vec::new(),
         });
         let _ = command::plan(&block.entries, &scope, &lookup, &team, &sla, today);
     }

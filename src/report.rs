@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A report id: `{prefix}-{year}-{seq:04}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -176,7 +176,14 @@ pub enum Credit {
     Unknown,
     Named {
         name: String,
+        /// Where they work, shown as "NAME from AFFILIATION".
+        #[serde(skip_serializing_if = "Option::is_none")]
+        affiliation: Option<String>,
         url: Option<String>,
+        /// The stable name credits of one person merge by (`#credit-key`);
+        /// `None` means "derived from the name".
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
     },
     /// Not to be credited.
     None,
@@ -184,8 +191,9 @@ pub enum Credit {
 
 /// The reporter's answer to "how would you like to be credited?": the first
 /// line of `text` (outside quotes) that reads `Credit: Name <url>`, `Credit:
-/// Name` or `Credit: none`. A URL must be http(s); names are kept to 100
-/// characters without control characters.
+/// Name from Affiliation <url>`, `Credit: Name` or `Credit: none`. A URL must
+/// be http(s); names and affiliations are kept to 100 characters without
+/// control or invisible formatting characters.
 pub fn credit_line(text: &str) -> Option<Credit> {
     text.lines()
         .map(str::trim)
@@ -199,8 +207,8 @@ pub fn credit_line(text: &str) -> Option<Credit> {
             if value.eq_ignore_ascii_case("none") || value.eq_ignore_ascii_case("no") {
                 return Some(Credit::None);
             }
-            let (name, url) = match value.split_once('<') {
-                Some((name, rest)) => {
+            let (who, url) = match value.split_once('<') {
+                Some((who, rest)) => {
                     let url = rest.trim_end().strip_suffix('>')?.trim();
                     let lower = url.to_ascii_lowercase();
                     if !(lower.starts_with("https://") || lower.starts_with("http://"))
@@ -208,23 +216,115 @@ pub fn credit_line(text: &str) -> Option<Credit> {
                     {
                         return None;
                     }
-                    (name.trim(), Some(url.to_owned()))
+                    (who.trim(), Some(url.to_owned()))
                 }
                 None => (value, None),
             };
-            let name = name.trim_matches('"').trim();
-            if name.is_empty()
-                || name.chars().count() > 100
-                || name.chars().any(char::is_control)
-                || name.eq_ignore_ascii_case("name")
+            let (name, affiliation) = split_affiliation(who)?;
+            if name.eq_ignore_ascii_case("name") || check_credit_text(name).is_err() {
+                return None;
+            }
+            if let Some(a) = affiliation
+                && check_credit_text(a).is_err()
             {
                 return None;
             }
             Some(Credit::Named {
                 name: name.to_owned(),
+                affiliation: affiliation.map(str::to_owned),
                 url,
+                key: None,
             })
         })
+}
+
+/// Splits `"Jane Doe" from "ACME"`, `Jane Doe from ACME` or `Jane Doe` into
+/// the name and the affiliation, quotes removed. `None` when a quote is not
+/// closed or text follows a quoted name without `from`.
+pub fn split_affiliation(text: &str) -> Option<(&str, Option<&str>)> {
+    let text = text.trim();
+    let (name, rest) = match text.strip_prefix('"') {
+        Some(quoted) => {
+            let (name, rest) = quoted.split_once('"')?;
+            (name.trim(), rest.trim())
+        }
+        None => match find_from(text) {
+            Some(at) => (text[..at].trim(), text[at..].trim()),
+            None => (text, ""),
+        },
+    };
+    if rest.is_empty() {
+        return Some((name, None));
+    }
+    let after = rest
+        .get(..5)
+        .filter(|w| w.eq_ignore_ascii_case("from "))
+        .map(|_| rest[5..].trim())?;
+    let affiliation = match after.strip_prefix('"') {
+        Some(quoted) => {
+            let (aff, tail) = quoted.split_once('"')?;
+            if !tail.trim().is_empty() {
+                return None;
+            }
+            aff.trim()
+        }
+        None => after,
+    };
+    Some((name, Some(affiliation)))
+}
+
+/// The byte offset of the first ` from ` (any case) in `text`, at its space.
+fn find_from(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    lower.find(" from ").map(|at| at + 1)
+}
+
+/// Longest credit name, affiliation or key.
+pub const MAX_CREDIT_TEXT: usize = 100;
+
+/// Why a credit name, affiliation or key was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreditTextError {
+    #[error("it is empty")]
+    Empty,
+    #[error("it is {0} characters long; at most 100 are allowed")]
+    TooLong(usize),
+    #[error("it contains control characters or invisible formatting characters")]
+    Hidden,
+}
+
+/// Checks text that is published as someone's credit: not empty, at most
+/// [`MAX_CREDIT_TEXT`] characters, and without control characters or the
+/// invisible ones (bidirectional overrides, zero-width characters) that make
+/// a published name read differently from what the team approved.
+pub fn check_credit_text(text: &str) -> Result<(), CreditTextError> {
+    let length = text.chars().count();
+    if text.trim().is_empty() {
+        Err(CreditTextError::Empty)
+    } else if length > MAX_CREDIT_TEXT {
+        Err(CreditTextError::TooLong(length))
+    } else if text.chars().any(is_hidden) {
+        Err(CreditTextError::Hidden)
+    } else {
+        Ok(())
+    }
+}
+
+/// Control characters and invisible formatting characters.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
+}
+
+/// One product and version range a report affects (`#affects`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Affected {
+    pub product: String,
+    /// Canonical: `*`, `< 9.5.3`, `>= 9.0, < 9.5.3`, `9.5.0 - 9.5.2`, `= 9.1.0`.
+    pub versions: String,
 }
 
 #[cfg(test)]
@@ -265,7 +365,17 @@ mod tests {
         let named = |name: &str, url: Option<&str>| {
             Some(Credit::Named {
                 name: name.into(),
+                affiliation: None,
                 url: url.map(Into::into),
+                key: None,
+            })
+        };
+        let from = |name: &str, affiliation: &str, url: Option<&str>| {
+            Some(Credit::Named {
+                name: name.into(),
+                affiliation: Some(affiliation.into()),
+                url: url.map(Into::into),
+                key: None,
             })
         };
         let table = [
@@ -282,10 +392,37 @@ mod tests {
             ("Credit:", None),
             ("I would like credit: yes please", None),
             ("no credit line at all", None),
+            (
+                "Credit: Jane Doe from ACME <https://jane.example>",
+                from("Jane Doe", "ACME", Some("https://jane.example")),
+            ),
+            (
+                "Credit: \"Yoni Ramon\" from \"Tesla security team\"",
+                from("Yoni Ramon", "Tesla security team", None),
+            ),
+            (
+                "Credit: Jane FROM Acme Corp",
+                from("Jane", "Acme Corp", None),
+            ),
+            ("Credit: \"Jane\" trailing", None),
         ];
         for (text, expected) in table {
             assert_eq!(credit_line(text), expected, "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_credit_line_with_hidden_characters_is_not_recorded() {
+        for text in [
+            "Credit: Jane\u{202E}eoD",
+            "Credit: Ja\u{200B}ne",
+            "Credit: Jane from AC\u{202E}ME",
+            "Credit: \u{FEFF}",
+        ] {
+            assert_eq!(credit_line(text), None, "{text:?}");
+        }
+        let long = format!("Credit: Jane from {}", "A".repeat(101));
+        assert_eq!(credit_line(&long), None);
     }
 
     #[test]

@@ -55,8 +55,32 @@ pub fn apply(
     };
     let detail = || json!({ "change": change.describe() });
     match change {
-        Change::State { to, .. } => {
-            rec.change_state(tx, report, *to, &change.describe(), None)?;
+        Change::State { to, reason, .. } => {
+            if *to == ReportState::RiskAccepted {
+                tx.set_risk_reason(report, reason.as_deref())?;
+            }
+            rec.change_state(tx, report, *to, &change.describe(), reason.as_deref())?;
+        }
+        Change::CreditKey(key) => {
+            tx.set_credit_key(report, key.as_deref())?;
+            record(report, EventKind::CreditRecorded, detail())?;
+        }
+        Change::Affects { all, .. } => {
+            tx.set_affects(report, all)?;
+            record(report, EventKind::AffectsSet, detail())?;
+        }
+        Change::Cwe(cwe) => {
+            tx.set_cwe(report, cwe.as_deref())?;
+            record(report, EventKind::CweSet, detail())?;
+        }
+        Change::Summary(text) => {
+            tx.set_public_summary(report, text.as_deref())?;
+            // The log says that it changed; the text itself is in the report.
+            record(
+                report,
+                EventKind::SummarySet,
+                json!({ "change": if text.is_some() { "public summary set" } else { "public summary cleared" } }),
+            )?;
         }
         Change::Severity(severity) => {
             tx.set_severity(report, Some(severity.as_str()))?;
@@ -111,7 +135,9 @@ pub fn apply(
             let credit = match credit {
                 Some(c) => Credit::Named {
                     name: c.name.clone(),
+                    affiliation: c.affiliation.clone(),
                     url: c.url.clone(),
+                    key: None,
                 },
                 None => Credit::None,
             };
@@ -266,5 +292,143 @@ mod tests {
         assert_eq!(d.summary.state, ReportState::Duplicate);
         assert!(kinds(&store, &dup).contains(&"marked-duplicate".to_owned()));
         assert!(kinds(&store, &original).contains(&"duplicate-linked".to_owned()));
+    }
+}
+
+#[cfg(test)]
+mod closing_tests {
+    use super::*;
+    use crate::command::{Affects, Credit as CommandCredit};
+    use crate::report::Affected;
+    use crate::store::{NewMessage, Store};
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(1_790_000_000 + second).expect("time")
+    }
+
+    fn mail(tx: &Tx<'_>) -> Result<i64, StoreError> {
+        tx.insert_message(&NewMessage {
+            sha256: "01",
+            raw: Some(b"x"),
+            size: 1,
+            source: "test",
+            location: "m1",
+            message_id: None,
+            in_reply_to: None,
+            references: &[],
+            from_addr: Some("alice@example.org"),
+            from_name: None,
+            to_addrs: &[],
+            subject: "",
+            date: None,
+            kind: "team",
+            report_id: None,
+            threaded_by: crate::store::ThreadedBy::None,
+            problems: &[],
+            received_at: at(0),
+        })
+    }
+
+    #[test]
+    fn the_closing_commands_are_stored_on_the_report() {
+        let mut store = Store::open_in_memory().expect("store");
+        let record = store
+            .write(|w| {
+                let tx = w.tx();
+                let by = Author {
+                    actor: "alice@example.org",
+                    auth: Auth::OpenPgp,
+                    message: mail(&tx)?,
+                };
+                let id = tx.create_report("SEC", 2026, "r@x", "one", at(0))?;
+                tx.set_state(&id, ReportState::Accepted, at(0))?;
+                let server = Affected {
+                    product: "server".into(),
+                    versions: "< 9.5.3".into(),
+                };
+                let changes = [
+                    Change::State {
+                        from: ReportState::Accepted,
+                        to: ReportState::RiskAccepted,
+                        reason: Some("removed in 10.0".into()),
+                    },
+                    Change::Affects {
+                        line: Affects::Add(server.clone()),
+                        all: vec![server],
+                    },
+                    Change::Cwe(Some("CWE-79".into())),
+                    Change::Summary(Some("Stored XSS.".into())),
+                    Change::Credit(Some(CommandCredit {
+                        name: "Yoni Ramon".into(),
+                        affiliation: Some("Tesla security team".into()),
+                        url: None,
+                    })),
+                    Change::CreditKey(Some("yoni".into())),
+                ];
+                for change in &changes {
+                    apply(&tx, &id, change, &changes, by, at(1))?;
+                }
+                tx.report_record(&id)
+            })
+            .expect("write")
+            .expect("report");
+        assert_eq!(record.state, ReportState::RiskAccepted);
+        assert_eq!(record.risk_reason.as_deref(), Some("removed in 10.0"));
+        assert_eq!(record.affects.len(), 1);
+        assert_eq!(record.affects[0].versions, "< 9.5.3");
+        assert_eq!(record.cwe.as_deref(), Some("CWE-79"));
+        assert_eq!(record.public_summary.as_deref(), Some("Stored XSS."));
+        assert_eq!(
+            record.credit,
+            Credit::Named {
+                name: "Yoni Ramon".into(),
+                affiliation: Some("Tesla security team".into()),
+                url: None,
+                key: Some("yoni".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn the_reporters_latest_credit_answer_decides_consent() {
+        let mut store = Store::open_in_memory().expect("store");
+        let answers = store
+            .write(|w| {
+                let tx = w.tx();
+                let id = tx.create_report("SEC", 2026, "r@x", "one", at(0))?;
+                let reporter = Recorder {
+                    report: Some(&id),
+                    at: at(1),
+                    actor: Actor::Named("r@x"),
+                    auth: Auth::None,
+                    message: None,
+                };
+                let mut answers = vec![tx.reporter_declined_credit(&id)?];
+                reporter.record(&tx, EventKind::CreditRecorded, json!(Credit::None))?;
+                answers.push(tx.reporter_declined_credit(&id)?);
+                // The team's own `#credit none` or `#credit …` is not the reporter's answer.
+                let team = Recorder {
+                    actor: Actor::Named("alice@example.org"),
+                    auth: Auth::OpenPgp,
+                    ..reporter
+                };
+                team.record(
+                    &tx,
+                    EventKind::CreditRecorded,
+                    json!({ "change": "credit: Jane" }),
+                )?;
+                answers.push(tx.reporter_declined_credit(&id)?);
+                let named = Credit::Named {
+                    name: "Jane".into(),
+                    affiliation: None,
+                    url: None,
+                    key: None,
+                };
+                reporter.record(&tx, EventKind::CreditRecorded, json!(named))?;
+                answers.push(tx.reporter_declined_credit(&id)?);
+                Ok::<_, StoreError>(answers)
+            })
+            .expect("write");
+        assert_eq!(answers, [false, true, true, false]);
     }
 }

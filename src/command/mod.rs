@@ -9,8 +9,8 @@
 
 pub mod apply;
 mod cvss;
-mod parse;
-mod plan;
+pub(crate) mod parse;
+pub(crate) mod plan;
 
 #[cfg(test)]
 mod tests;
@@ -20,7 +20,8 @@ use std::fmt;
 use jiff::civil::Date;
 
 use crate::config::Address;
-use crate::report::{ReportId, ReportState};
+use crate::report::{Affected, ReportId, ReportState};
+use crate::store::ReportRecord;
 
 pub use crate::report::Severity;
 pub use cvss::{CvssScore, CvssVersion};
@@ -32,6 +33,18 @@ pub use plan::{plan, state_reached};
 pub enum Command {
     /// `#state S`.
     State(ReportState),
+    /// `#state risk-accepted because REASON`: the reason is required.
+    RiskAccept { reason: String },
+    /// `#publish`: `#state disclosed`, from fixed or risk-accepted.
+    Publish,
+    /// `#affects PRODUCT VERSIONS`, `#affects PRODUCT none`, `#affects none`.
+    Affects(Affects),
+    /// `#cwe CWE-79`; `None` for `#cwe none`.
+    Cwe(Option<String>),
+    /// `#summary TEXT`, the text published in advisories; `None` for `#summary none`.
+    Summary(Option<String>),
+    /// `#credit-key NAME`; `None` for `#credit-key none`.
+    CreditKey(Option<String>),
     /// `#severity none|low|medium|high|critical`.
     Severity(Severity),
     /// `#cvss VECTOR`.
@@ -80,7 +93,12 @@ impl Command {
     /// The command's name as typed, e.g. `#state`.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::State(_) => "#state",
+            Self::State(_) | Self::RiskAccept { .. } => "#state",
+            Self::Publish => "#publish",
+            Self::Affects(_) => "#affects",
+            Self::Cwe(_) => "#cwe",
+            Self::Summary(_) => "#summary",
+            Self::CreditKey(_) => "#credit-key",
             Self::Severity(_) => "#severity",
             Self::Cvss(_) => "#cvss",
             Self::Assign(_) => "#assign",
@@ -134,19 +152,36 @@ impl Notify {
 /// How a reporter is credited in the Hall of Fame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credit {
-    /// At most 100 characters, no control characters.
+    /// At most 100 characters, no control or invisible characters.
     pub name: String,
+    /// "from AFFILIATION", the same limits as the name.
+    pub affiliation: Option<String>,
     /// An `http` or `https` URL.
     pub url: Option<String>,
 }
 
 impl fmt::Display for Credit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        if let Some(affiliation) = &self.affiliation {
+            write!(f, " from {affiliation}")?;
+        }
         match &self.url {
-            Some(url) => write!(f, "{} ({url})", self.name),
-            None => f.write_str(&self.name),
+            Some(url) => write!(f, " ({url})"),
+            None => Ok(()),
         }
     }
+}
+
+/// What an `#affects` line does to the report's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Affects {
+    /// Adds a product's version range (kept once).
+    Add(Affected),
+    /// `#affects PRODUCT none`: removes every range of one product.
+    ClearProduct(String),
+    /// `#affects none`: removes them all.
+    ClearAll,
 }
 
 /// Why one command line could not be parsed.
@@ -174,12 +209,17 @@ pub enum CommandError {
 /// Every command name, in the order the help lists them.
 pub const COMMAND_NAMES: &[&str] = &[
     "#state",
+    "#publish",
     "#severity",
     "#cvss",
     "#assign",
     "#duplicate",
     "#cve",
     "#credit",
+    "#credit-key",
+    "#affects",
+    "#cwe",
+    "#summary",
     "#fixed-in",
     "#disclose",
     "#extend",
@@ -240,6 +280,41 @@ pub struct ReportFacts {
     pub waiting: bool,
     /// Whether the acknowledgement could not be composed, with none queued since.
     pub ack_failed: bool,
+    /// The severity `#severity` set, else the CVSS score's: it picks the fix
+    /// deadline `#extend` is checked against.
+    pub severity: Option<Severity>,
+    /// The CVSS score's severity, which rates the report without a `#severity`.
+    pub cvss_severity: Option<Severity>,
+    /// Whether the report has a named credit (`#credit-key` needs one).
+    pub credited: bool,
+    /// Whether the reporter's latest `Credit:` answer was `none`.
+    pub credit_declined: bool,
+    /// The products and version ranges recorded so far.
+    pub affects: Vec<Affected>,
+}
+
+impl ReportFacts {
+    /// The facts of `record`; `ack_failed` and `credit_declined` come from its
+    /// events.
+    pub fn of(record: &ReportRecord, ack_failed: bool, credit_declined: bool) -> Self {
+        Self {
+            id: record.id.clone(),
+            state: record.state,
+            extension_days: record.fix_extension_days,
+            waiting: record.waiting,
+            ack_failed,
+            severity: record.severity,
+            cvss_severity: record.cvss_severity,
+            credited: matches!(record.credit, crate::report::Credit::Named { .. }),
+            credit_declined,
+            affects: record.affects.clone(),
+        }
+    }
+
+    /// The severity that picks the fix deadline.
+    pub fn effective_severity(&self) -> Option<Severity> {
+        self.severity.or(self.cvss_severity)
+    }
 }
 
 /// Whether `#extend` days are calendar or business days: the SLA's `fix` decides.
@@ -262,9 +337,11 @@ impl DayKind {
 /// One validated change, for the integrator to write (and event-log) in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
+    /// `reason`: why, when the state asks for one (risk-accepted).
     State {
         from: ReportState,
         to: ReportState,
+        reason: Option<String>,
     },
     Severity(Severity),
     Cvss(CvssScore),
@@ -280,6 +357,15 @@ pub enum Change {
     Cve(String),
     /// `None`: the reporter is not credited.
     Credit(Option<Credit>),
+    /// `None`: derived from the credit name again.
+    CreditKey(Option<String>),
+    /// The whole list of affected products after the line.
+    Affects {
+        line: Affects,
+        all: Vec<Affected>,
+    },
+    Cwe(Option<String>),
+    Summary(Option<String>),
     FixedIn(String),
     Disclose(Date),
     /// The fix deadline moves by `days`; `extension_days` is every extension so
@@ -316,7 +402,12 @@ impl Change {
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::State { from, to } => write!(f, "state: {from} → {to}"),
+            Self::State {
+                from,
+                to,
+                reason: Some(reason),
+            } => write!(f, "state: {from} → {to} because {reason}"),
+            Self::State { from, to, .. } => write!(f, "state: {from} → {to}"),
             Self::Severity(severity) => write!(f, "severity: {severity}"),
             Self::Cvss(cvss) => write!(
                 f,
@@ -339,6 +430,28 @@ impl fmt::Display for Change {
             Self::Cve(cve) => write!(f, "CVE: {cve}"),
             Self::Credit(Some(credit)) => write!(f, "credit: {credit}"),
             Self::Credit(None) => f.write_str("credit: none (the reporter is not credited)"),
+            Self::CreditKey(Some(key)) => write!(f, "credit key: {key}"),
+            Self::CreditKey(None) => f.write_str("credit key: derived from the credit name"),
+            Self::Affects { line, all } => {
+                match line {
+                    Affects::Add(a) => write!(f, "affects: {} {}", a.product, a.versions)?,
+                    Affects::ClearProduct(p) => write!(f, "affects: {p} removed")?,
+                    Affects::ClearAll => f.write_str("affects: cleared")?,
+                }
+                if all.is_empty() {
+                    Ok(())
+                } else {
+                    let list: Vec<String> = all
+                        .iter()
+                        .map(|a| format!("{} {}", a.product, a.versions))
+                        .collect();
+                    write!(f, " (now: {})", list.join("; "))
+                }
+            }
+            Self::Cwe(Some(cwe)) => write!(f, "CWE: {cwe}"),
+            Self::Cwe(None) => f.write_str("CWE: cleared"),
+            Self::Summary(Some(text)) => write!(f, "public summary: {}", shorten(text)),
+            Self::Summary(None) => f.write_str("public summary: cleared"),
             Self::FixedIn(version) => write!(f, "fixed in: {version}"),
             Self::Disclose(date) => write!(f, "disclosure date: {date}"),
             Self::Extend {
@@ -420,14 +533,16 @@ pub enum Refused {
     )]
     ExtendNotAccepted { state: ReportState },
     #[error(
-        "would make the fix deadline {}, beyond fix_max of {}{}",
-        kind.days(*total), kind.days(*max), remaining_note(*kind, *max, *total, *asked)
+        "would make the fix deadline {}, beyond {} of {}{}",
+        kind.days(*total), max_key(*severity), kind.days(*max), remaining_note(*kind, *max, *total, *asked)
     )]
     ExtendBeyondMax {
         total: u32,
         max: u32,
         asked: u32,
         kind: DayKind,
+        /// The severity whose `fix_max` applied, if one was configured for it.
+        severity: Option<Severity>,
     },
     #[error("`#extend` cannot be checked against the SLA: {reason}")]
     ExtendPolicy { reason: String },
@@ -437,6 +552,20 @@ pub enum Refused {
     WaitingClosed { state: ReportState },
     #[error("the SLA is already paused: the report is waiting for the reporter")]
     AlreadyWaiting,
+    #[error(
+        "the reporter asked not to be credited (`Credit: none`); only they can change that, by writing a new `Credit:` line"
+    )]
+    CreditDeclined,
+    #[error("there is no credit to key yet; set one with `#credit \"NAME\"` first")]
+    CreditKeyWithoutCredit,
+    #[error("{product} {versions} is already listed")]
+    AffectsAlready { product: String, versions: String },
+    #[error("{product} is not listed; listed: {listed}")]
+    AffectsUnknownProduct { product: String, listed: String },
+    #[error("a report lists at most {max} affected ranges")]
+    AffectsTooMany { max: usize },
+    #[error("`#publish` discloses a report that is fixed or risk-accepted; this one is {state}")]
+    PublishNotReady { state: ReportState },
     #[error(
         "`#resend-ack` queues an acknowledgement that could not be composed; this report's did not fail, or one is queued already"
     )]
@@ -465,6 +594,14 @@ fn allowed_from(from: ReportState) -> String {
         (true, true) => "allowed next: only `#duplicate ID`".to_owned(),
         (false, false) => format!("allowed next: {}", allowed.join(", ")),
         (false, true) => format!("allowed next: {} (or `#duplicate ID`)", allowed.join(", ")),
+    }
+}
+
+/// The config key of the extension maximum that applied.
+fn max_key(severity: Option<Severity>) -> String {
+    match severity {
+        Some(s) => format!("sla.severity.{s}.fix_max"),
+        None => "fix_max".to_owned(),
     }
 }
 
@@ -501,13 +638,23 @@ const REPORT_HELP: &str = r#"Commands go on their own lines at the very top of t
 They apply all together, or not at all if one is refused.
 
   #state STATE            new, acknowledged, triaged, accepted, fixed,
-                          risk-accepted, disclosed, rejected, out-of-scope, spam
+                          disclosed, rejected, out-of-scope, spam
+  #state risk-accepted because WHY
+                          accept the risk instead of fixing; still disclosed
+  #publish                disclose a fixed or risk-accepted report
   #severity LEVEL         none, low, medium, high, critical
   #cvss VECTOR            CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H (3.0, 3.1, 4.0)
   #assign ADDRESS         a team member's address; #assign none to clear
   #duplicate ID [reply]   duplicate of another report; `reply` tells the reporter
   #cve CVE-YYYY-NNNN      the CVE id
-  #credit "NAME" [URL]    Hall of Fame credit (http/https URL); #credit none
+  #credit "NAME" [from AFFILIATION] [URL]
+                          Hall of Fame credit (http/https URL); #credit none
+  #credit-key NAME        the name one person's credits merge by; #credit-key none
+  #affects PRODUCT RANGE  e.g. #affects server < 9.5.3, >= 9.0, < 9.5.3,
+                          9.5.0 - 9.5.2, = 9.1.0 or *; repeatable;
+                          #affects PRODUCT none, #affects none
+  #cwe CWE-79             the weakness; #cwe none
+  #summary TEXT           the summary published in the advisory; #summary none
   #fixed-in VERSION       the release with the fix
   #disclose YYYY-MM-DD    the agreed disclosure date
   #extend 30d because WHY

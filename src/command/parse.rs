@@ -7,12 +7,26 @@
 use jiff::civil::Date;
 
 use super::cvss::parse_cvss;
-use super::{Block, Command, CommandError, Credit, Entry, Notify, Severity, shorten};
+use super::{
+    Affects, Block, Command, CommandError, Credit, Entry, Notify, Severity, shorten,
+};
 use crate::config::Address;
-use crate::report::{ReportId, ReportState, UnknownState};
+use crate::report::{
+    Affected, CreditTextError, ReportId, ReportState, UnknownState, check_credit_text, is_hidden,
+    split_affiliation,
+};
 
 /// Longest credit name or `#fixed-in` version; longer text is surely a mistake.
 const MAX_TEXT: usize = 100;
+
+/// Longest `#summary`: a paragraph, not the report.
+pub const MAX_SUMMARY: usize = 2000;
+
+/// Longest `#state risk-accepted` reason.
+const MAX_REASON: usize = 500;
+
+/// Longest version in an `#affects` range.
+const MAX_VERSION: usize = 64;
 
 /// Splits the command block off the top of `body`; `prefix` is the report id prefix.
 ///
@@ -94,7 +108,36 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
     match lower.as_str() {
         "#state" => {
             let text = required(argument, "#state", "#state STATE, e.g. #state triaged")?;
-            state("#state", text).map(Command::State)
+            state_line(text)
+        }
+        "#publish" => no_argument(argument, "#publish", Command::Publish),
+        "#affects" => {
+            let text = required(
+                argument,
+                "#affects",
+                "#affects PRODUCT VERSIONS, e.g. #affects server < 9.5.3, or #affects none",
+            )?;
+            affects(text).map(Command::Affects)
+        }
+        "#cwe" => {
+            let text = required(argument, "#cwe", "#cwe CWE-79, or #cwe none")?;
+            cwe(text).map(Command::Cwe)
+        }
+        "#summary" => {
+            let text = required(
+                argument,
+                "#summary",
+                "#summary TEXT (published in the advisory), or #summary none",
+            )?;
+            summary(text).map(Command::Summary)
+        }
+        "#credit-key" => {
+            let text = required(
+                argument,
+                "#credit-key",
+                "#credit-key NAME (the name one person's credits merge by), or #credit-key none",
+            )?;
+            credit_key(text).map(Command::CreditKey)
         }
         "#severity" => {
             let text = required(
@@ -134,7 +177,7 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
             let text = required(
                 argument,
                 "#credit",
-                "#credit \"Jane Doe\" https://jane.example, or #credit none",
+                "#credit \"Jane Doe\" [from \"ACME\"] https://jane.example, or #credit none",
             )?;
             credit(text).map(Command::Credit)
         }
@@ -298,42 +341,62 @@ fn credit(text: &str) -> Result<Option<Credit>, CommandError> {
     if is_none(text) {
         return Ok(None);
     }
-    let (name, url) = if let Some(quoted) = text.strip_prefix('"') {
-        let (name, after) = quoted.split_once('"').ok_or_else(|| {
-            invalid(
-                "#credit",
-                "the name's closing quote `\"` is missing".to_owned(),
-            )
-        })?;
-        let mut words = after.split_whitespace();
-        let url = words.next();
-        if let Some(extra) = words.next() {
-            return Err(invalid(
-                "#credit",
-                format!(
-                    "after the name only one URL may follow, not also `{}`",
-                    shorten(extra)
-                ),
-            ));
+    // The last word is the URL when it looks like one (has a scheme); after a
+    // quoted name, whatever is not `from …` is meant as the URL.
+    let after_quote = text
+        .strip_prefix('"')
+        .and_then(|q| q.split_once('"'))
+        .map(|(_, rest)| rest.trim())
+        .filter(|rest| {
+            !rest.is_empty()
+                && !rest.eq_ignore_ascii_case("from")
+                && !rest
+                    .get(..5)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("from "))
+        });
+    let (who, url) = match (after_quote, text.rsplit_once(char::is_whitespace)) {
+        (Some(rest), _) => {
+            let mut words = rest.split_whitespace();
+            let url = words.next().unwrap_or_default();
+            if let Some(extra) = words.next() {
+                return Err(invalid(
+                    "#credit",
+                    format!(
+                        "after the name only one URL may follow, not also `{}`",
+                        shorten(extra)
+                    ),
+                ));
+            }
+            (&text[..text.len() - rest.len()], Some(url))
         }
-        (name.trim(), url)
-    } else {
-        // Unquoted: the last word is the URL when it looks like one (has a scheme).
-        let (name, url) = match text.rsplit_once(char::is_whitespace) {
-            Some((name, last)) if looks_like_url(last) => (name.trim(), Some(last)),
-            _ if looks_like_url(text) => ("", Some(text)),
-            _ => (text, None),
-        };
-        if let Some(word) = name.split_whitespace().find(|w| looks_like_url(w)) {
-            return Err(invalid(
-                "#credit",
-                format!(
-                    "`{}` looks like a URL inside the name; put the URL last: #credit \"Jane Doe\" https://jane.example",
-                    shorten(word)
-                ),
-            ));
-        }
-        (name, url)
+        (None, Some((who, last))) if looks_like_url(last) => (who.trim(), Some(last)),
+        _ if looks_like_url(text) => ("", Some(text)),
+        _ => (text, None),
+    };
+    let who = who.trim();
+    if who.starts_with('"') && !who[1..].contains('"') {
+        return Err(invalid(
+            "#credit",
+            "the name's closing quote `\"` is missing".to_owned(),
+        ));
+    }
+    if let Some(word) = who.split_whitespace().find(|w| looks_like_url(w)) {
+        return Err(invalid(
+            "#credit",
+            format!(
+                "`{}` looks like a URL inside the name; put the URL last: #credit \"Jane Doe\" https://jane.example",
+                shorten(word)
+            ),
+        ));
+    }
+    let Some((name, affiliation)) = split_affiliation(who) else {
+        return Err(invalid(
+            "#credit",
+            format!(
+                "`{}` is not NAME [from AFFILIATION] [URL]; write #credit \"Jane Doe\" from \"ACME\" https://jane.example",
+                shorten(who)
+            ),
+        ));
     };
     if name.is_empty() {
         return Err(invalid(
@@ -341,9 +404,241 @@ fn credit(text: &str) -> Result<Option<Credit>, CommandError> {
             "the name is missing; write #credit \"Jane Doe\" https://jane.example".to_owned(),
         ));
     }
-    let name = checked_text("#credit", "name", name)?;
+    let name = credit_text("#credit", "name", name)?;
+    let affiliation = affiliation
+        .map(|a| credit_text("#credit", "affiliation", a))
+        .transpose()?;
     let url = url.map(credit_url).transpose()?;
-    Ok(Some(Credit { name, url }))
+    Ok(Some(Credit {
+        name,
+        affiliation,
+        url,
+    }))
+}
+
+/// A credit name, affiliation or key, as [`check_credit_text`] allows it.
+fn credit_text(command: &'static str, what: &str, text: &str) -> Result<String, CommandError> {
+    check_credit_text(text).map_err(|err| {
+        let reason = match err {
+            CreditTextError::Empty => format!("the {what} is empty"),
+            CreditTextError::TooLong(n) => {
+                format!("the {what} is {n} characters long; at most {MAX_TEXT} are allowed")
+            }
+            CreditTextError::Hidden => format!(
+                "the {what} `{}` contains control characters or invisible formatting characters",
+                shorten(text).escape_debug()
+            ),
+        };
+        invalid(command, reason)
+    })?;
+    Ok(text.trim().to_owned())
+}
+
+fn credit_key(text: &str) -> Result<Option<String>, CommandError> {
+    if is_none(text) {
+        return Ok(None);
+    }
+    let text = text.trim_matches('"').trim();
+    credit_text("#credit-key", "key", text).map(Some)
+}
+
+/// `#state S`, and `#state risk-accepted because REASON`, the one state that
+/// needs a reason.
+fn state_line(text: &str) -> Result<Command, CommandError> {
+    let (word, rest) = match text.split_once(char::is_whitespace) {
+        Some((word, rest)) => (word, rest.trim()),
+        None => (text, ""),
+    };
+    let usage = "the team's reason is required: #state risk-accepted because the feature is removed in the next release";
+    match (state("#state", word), rest) {
+        (Ok(ReportState::RiskAccepted), rest) => {
+            let reason = match rest.split_once(char::is_whitespace) {
+                Some((because, reason)) if because.eq_ignore_ascii_case("because") => reason.trim(),
+                _ if rest.eq_ignore_ascii_case("because") => "",
+                _ => rest,
+            };
+            if reason.is_empty() {
+                return Err(invalid("#state", usage.to_owned()));
+            }
+            let length = reason.chars().count();
+            if length > MAX_REASON {
+                return Err(invalid(
+                    "#state",
+                    format!(
+                        "the reason is {length} characters long; at most {MAX_REASON} are allowed"
+                    ),
+                ));
+            }
+            if reason.chars().any(is_hidden) {
+                return Err(invalid(
+                    "#state",
+                    "the reason contains control characters or invisible formatting characters"
+                        .to_owned(),
+                ));
+            }
+            Ok(Command::RiskAccept {
+                reason: reason.to_owned(),
+            })
+        }
+        (Ok(state), "") => Ok(Command::State(state)),
+        // Only risk-accepted takes a reason; anything else is a typo.
+        (Ok(_), _) | (Err(_), _) => state("#state", text).map(Command::State),
+    }
+}
+
+/// `#affects PRODUCT VERSIONS`, `#affects "Product name" VERSIONS`,
+/// `#affects PRODUCT none`, `#affects none`.
+fn affects(text: &str) -> Result<Affects, CommandError> {
+    if is_none(text) {
+        return Ok(Affects::ClearAll);
+    }
+    let (product, versions) = match text.strip_prefix('"') {
+        Some(quoted) => quoted.split_once('"').ok_or_else(|| {
+            invalid(
+                "#affects",
+                "the product's closing quote `\"` is missing".to_owned(),
+            )
+        })?,
+        None => text.split_once(char::is_whitespace).unwrap_or((text, "")),
+    };
+    let product = product.trim();
+    let versions = versions.trim();
+    if product.is_empty() {
+        return Err(invalid("#affects", "the product is missing".to_owned()));
+    }
+    let length = product.chars().count();
+    if length > 64 {
+        return Err(invalid(
+            "#affects",
+            format!("the product name is {length} characters long; at most 64 are allowed"),
+        ));
+    }
+    if product.chars().any(is_hidden) {
+        return Err(invalid(
+            "#affects",
+            format!(
+                "the product `{}` contains control characters or invisible formatting characters",
+                shorten(product).escape_debug()
+            ),
+        ));
+    }
+    if versions.is_empty() {
+        return Err(invalid(
+            "#affects",
+            format!(
+                "the versions are missing: #affects {product} < 9.5.3 (or >= 9.0, < 9.5.3; 9.5.0 - 9.5.2; = 9.1.0; *)"
+            ),
+        ));
+    }
+    if is_none(versions) {
+        return Ok(Affects::ClearProduct(product.to_owned()));
+    }
+    let versions = version_range(versions).map_err(|reason| invalid("#affects", reason))?;
+    Ok(Affects::Add(Affected {
+        product: product.to_owned(),
+        versions,
+    }))
+}
+
+/// A version range in canonical spelling: `*`, `A - B`, or one to four
+/// comparisons (`<`, `<=`, `>`, `>=`, `=`, a bare version meaning `=`)
+/// separated by commas.
+pub fn version_range(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let bad = |why: &str| {
+        format!(
+            "`{}` is not a version range ({why}); write e.g. < 9.5.3, >= 9.0, < 9.5.3, 9.5.0 - 9.5.2, = 9.1.0 or *",
+            shorten(text)
+        )
+    };
+    if text == "*" {
+        return Ok("*".to_owned());
+    }
+    if let Some((low, high)) = text.split_once(" - ") {
+        let (low, high) = (low.trim(), high.trim());
+        if !is_version(low) || !is_version(high) {
+            return Err(bad("a range is VERSION - VERSION"));
+        }
+        return Ok(format!("{low} - {high}"));
+    }
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if parts.len() > 4 {
+        return Err(bad("at most four comparisons"));
+    }
+    let mut out = Vec::new();
+    for part in parts {
+        let split = part
+            .find(|c: char| !matches!(c, '<' | '>' | '='))
+            .unwrap_or(part.len());
+        let (op, version) = part.split_at(split);
+        let op = match op {
+            "" | "=" | "==" => "=",
+            "<" | "<=" | ">" | ">=" => op,
+            _ => return Err(bad("the comparisons are <, <=, >, >= and =")),
+        };
+        let version = version.trim();
+        if !is_version(version) {
+            return Err(bad("a version is letters, digits and . + - _ ~"));
+        }
+        out.push(format!("{op} {version}"));
+    }
+    Ok(out.join(", "))
+}
+
+/// `9.5.3`, `1.0.0-rc.1`, `2024.01+build5`: starts with a letter or digit
+/// and has a digit somewhere (`latest` names no version).
+fn is_version(text: &str) -> bool {
+    (1..=MAX_VERSION).contains(&text.len())
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.contains(|c: char| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+-_~".contains(c))
+}
+
+/// `CWE-79`, any case; the number from 1 to 9999 (the catalogue's range).
+fn cwe(text: &str) -> Result<Option<String>, CommandError> {
+    if is_none(text) {
+        return Ok(None);
+    }
+    let upper = text.trim().to_ascii_uppercase();
+    let number = upper
+        .strip_prefix("CWE-")
+        .filter(|n| (1..=4).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| *n >= 1);
+    match number {
+        Some(n) => Ok(Some(format!("CWE-{n}"))),
+        None => Err(invalid(
+            "#cwe",
+            format!(
+                "`{}` is not a CWE id; write it like CWE-79 (1 to 9999)",
+                shorten(text)
+            ),
+        )),
+    }
+}
+
+/// The summary published in advisories: one line, at most [`MAX_SUMMARY`]
+/// characters, no control or invisible characters.
+fn summary(text: &str) -> Result<Option<String>, CommandError> {
+    if is_none(text) {
+        return Ok(None);
+    }
+    let length = text.chars().count();
+    if length > MAX_SUMMARY {
+        return Err(invalid(
+            "#summary",
+            format!("the summary is {length} characters long; at most {MAX_SUMMARY} are allowed"),
+        ));
+    }
+    if text.chars().any(is_hidden) {
+        return Err(invalid(
+            "#summary",
+            "the summary contains control characters or invisible formatting characters".to_owned(),
+        ));
+    }
+    Ok(Some(text.to_owned()))
 }
 
 /// A word with a URL scheme (`https://…`, `javascript:…`), so that a bad scheme is

@@ -8,12 +8,15 @@ use jiff::Unit;
 use jiff::civil::Date;
 
 use super::{
-    Applies, Assignee, Change, Command, DayKind, Entry, Notify, Refusal, Refused, ReportFacts,
-    Scope,
+    Affects, Applies, Assignee, Change, Command, DayKind, Entry, Notify, Refusal, Refused,
+    ReportFacts, Scope,
 };
 use crate::config::{PolicyDuration, Sla, Team};
-use crate::report::{ReportId, ReportState};
+use crate::report::{ReportId, ReportState, Severity};
 use crate::respond::progress::Update;
+
+/// Most product ranges one report lists: more is a mistake, not an advisory.
+pub const MAX_AFFECTS: usize = 50;
 
 /// Validates `entries` for `scope`: every change in order, or every refusal.
 ///
@@ -112,9 +115,92 @@ impl Context<'_> {
             Command::State(to) => {
                 let from = report.state;
                 transition(from, *to)?;
+                if *to == ReportState::RiskAccepted {
+                    // The parser gives risk-accepted only with its reason.
+                    return Err(Refused::Parse(super::CommandError::Invalid {
+                        command: "#state",
+                        reason: "the team's reason is required: #state risk-accepted because …"
+                            .to_owned(),
+                    }));
+                }
                 report.state = *to;
-                Ok(Change::State { from, to: *to })
+                Ok(Change::State {
+                    from,
+                    to: *to,
+                    reason: None,
+                })
             }
+            Command::RiskAccept { reason } => {
+                let from = report.state;
+                transition(from, ReportState::RiskAccepted)?;
+                report.state = ReportState::RiskAccepted;
+                Ok(Change::State {
+                    from,
+                    to: ReportState::RiskAccepted,
+                    reason: Some(reason.clone()),
+                })
+            }
+            Command::Publish => {
+                let from = report.state;
+                if !matches!(from, ReportState::Fixed | ReportState::RiskAccepted) {
+                    return Err(Refused::PublishNotReady { state: from });
+                }
+                transition(from, ReportState::Disclosed)?;
+                report.state = ReportState::Disclosed;
+                Ok(Change::State {
+                    from,
+                    to: ReportState::Disclosed,
+                    reason: None,
+                })
+            }
+            Command::Credit(Some(_)) if report.credit_declined => Err(Refused::CreditDeclined),
+            Command::Credit(credit) => {
+                report.credited = credit.is_some();
+                Ok(Change::Credit(credit.clone()))
+            }
+            Command::CreditKey(Some(_)) if !report.credited => Err(Refused::CreditKeyWithoutCredit),
+            Command::CreditKey(key) => Ok(Change::CreditKey(key.clone())),
+            Command::Affects(line) => {
+                let mut all = report.affects.clone();
+                match line {
+                    Affects::Add(a) => {
+                        if all.contains(a) {
+                            return Err(Refused::AffectsAlready {
+                                product: a.product.clone(),
+                                versions: a.versions.clone(),
+                            });
+                        }
+                        if all.len() >= MAX_AFFECTS {
+                            return Err(Refused::AffectsTooMany { max: MAX_AFFECTS });
+                        }
+                        all.push(a.clone());
+                    }
+                    Affects::ClearProduct(product) => {
+                        let before = all.len();
+                        all.retain(|a| a.product != *product);
+                        if all.len() == before {
+                            let listed: Vec<&str> =
+                                report.affects.iter().map(|a| a.product.as_str()).collect();
+                            return Err(Refused::AffectsUnknownProduct {
+                                product: product.clone(),
+                                listed: if listed.is_empty() {
+                                    "none".to_owned()
+                                } else {
+                                    listed.join(", ")
+                                },
+                            });
+                        }
+                    }
+                    Affects::ClearAll => all.clear(),
+                }
+                report.affects.clone_from(&all);
+                Ok(Change::Affects {
+                    line: line.clone(),
+                    all,
+                })
+            }
+            Command::Cwe(cwe) => Ok(Change::Cwe(cwe.clone())),
+            Command::Summary(text) => Ok(Change::Summary(text.clone())),
             Command::Duplicate { of, reply } => {
                 if *of == report.id {
                     return Err(Refused::DuplicateOfItself { id: of.clone() });
@@ -159,7 +245,8 @@ impl Context<'_> {
                         state: report.state,
                     });
                 }
-                let limits = FixLimits::from_sla(self.sla, self.today)?;
+                let limits =
+                    FixLimits::from_sla(self.sla, report.effective_severity(), self.today)?;
                 let extension_days = report.extension_days.saturating_add(*days);
                 let total_days = limits.fix.saturating_add(extension_days);
                 if total_days > limits.max {
@@ -168,6 +255,7 @@ impl Context<'_> {
                         max: limits.max,
                         asked: *days,
                         kind: limits.kind,
+                        severity: limits.severity,
                     });
                 }
                 report.extension_days = extension_days;
@@ -208,10 +296,15 @@ impl Context<'_> {
                 report.ack_failed = false;
                 Ok(Change::ResendAck)
             }
-            Command::Severity(severity) => Ok(Change::Severity(*severity)),
-            Command::Cvss(cvss) => Ok(Change::Cvss(cvss.clone())),
+            Command::Severity(severity) => {
+                report.severity = Some(*severity);
+                Ok(Change::Severity(*severity))
+            }
+            Command::Cvss(cvss) => {
+                report.cvss_severity = Some(cvss.severity);
+                Ok(Change::Cvss(cvss.clone()))
+            }
             Command::Cve(cve) => Ok(Change::Cve(cve.clone())),
-            Command::Credit(credit) => Ok(Change::Credit(credit.clone())),
             Command::FixedIn(version) => Ok(Change::FixedIn(version.clone())),
             // Checked against the whole mail once every line is planned.
             Command::Notify(flag) => Ok(Change::Notify(*flag)),
@@ -275,22 +368,32 @@ fn transition(from: ReportState, to: ReportState) -> Result<(), Refused> {
     }
 }
 
-/// `sla.fix` and `sla.fix_max` in one unit of days.
+/// The fix time and its maximum for one severity, in one unit of days.
 struct FixLimits {
     fix: u32,
     max: u32,
     kind: DayKind,
+    /// The severity whose own limits applied; `None` for the plain ones.
+    severity: Option<Severity>,
 }
 
 impl FixLimits {
-    fn from_sla(sla: &Sla, today: Date) -> Result<Self, Refused> {
-        let (fix, fix_kind) = days_of("sla.fix", &sla.fix, today)?;
-        let (max, max_kind) = days_of("sla.fix_max", &sla.fix_max, today)?;
+    fn from_sla(sla: &Sla, severity: Option<Severity>, today: Date) -> Result<Self, Refused> {
+        let (policy, configured) = sla.fix_policy(severity);
+        let (fix_key, max_key) = match configured {
+            Some(s) => (
+                format!("sla.severity.{s}.fix"),
+                format!("sla.severity.{s}.fix_max"),
+            ),
+            None => ("sla.fix".to_owned(), "sla.fix_max".to_owned()),
+        };
+        let (fix, fix_kind) = days_of(&fix_key, &policy.fix, today)?;
+        let (max, max_kind) = days_of(&max_key, &policy.fix_max, today)?;
         if fix_kind != max_kind {
             return Err(Refused::ExtendPolicy {
                 reason: format!(
-                    "sla.fix ({}) and sla.fix_max ({}) count different kinds of days",
-                    sla.fix, sla.fix_max
+                    "{fix_key} ({}) and {max_key} ({}) count different kinds of days",
+                    policy.fix, policy.fix_max
                 ),
             });
         }
@@ -298,6 +401,7 @@ impl FixLimits {
             fix,
             max,
             kind: fix_kind,
+            severity: configured,
         })
     }
 }

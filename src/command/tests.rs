@@ -1,6 +1,7 @@
 //! Tables of command lines and bodies, and the rules of `plan`, one case each.
 
 mod block;
+mod closing;
 mod lines;
 mod notify;
 mod rules;
@@ -56,6 +57,11 @@ fn report(state: ReportState) -> ReportFacts {
         extension_days: 0,
         waiting: false,
         ack_failed: false,
+        severity: None,
+        cvss_severity: None,
+        credited: false,
+        credit_declined: false,
+        affects: Vec::new(),
     }
 }
 

@@ -205,6 +205,24 @@ pub struct RawSla {
     pub working_hours: Option<String>,
     /// When the weekly digest goes to the team, "Mon 09:00", or "off".
     pub digest: Option<String>,
+    /// `[sla.severity.critical]` …: a fix time per severity.
+    pub severity: Option<RawSeverities>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSeverities {
+    pub critical: Option<RawFix>,
+    pub high: Option<RawFix>,
+    pub medium: Option<RawFix>,
+    pub low: Option<RawFix>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFix {
+    pub fix: Option<String>,
+    pub fix_max: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -488,3 +488,67 @@ fn notify_reporter_takes_only_its_five_boolean_keys() {
         assert!(message.starts_with(&format!("`{key}`")), "{bad}: {message}");
     }
 }
+
+#[test]
+fn fix_times_per_severity_parse_and_name_their_key_and_line() {
+    use crate::report::Severity;
+    let set = format!(
+        "{MINIMAL}\n[sla.severity.critical]\nfix = \"7 days\"\nfix_max = \"14 days\"\n\n[sla.severity.high]\nfix = \"30 days\"\nfix_max = \"45 days\"\n"
+    );
+    let config = parse(&set).expect("valid");
+    let days = |n| PolicyDuration::Calendar(jiff::Span::new().days(n));
+    let (critical, applied) = config.sla.fix_policy(Some(Severity::Critical));
+    assert_eq!(applied, Some(Severity::Critical));
+    assert_eq!((critical.fix, critical.fix_max), (days(7), days(14)));
+    let (medium, applied) = config.sla.fix_policy(Some(Severity::Medium));
+    assert_eq!(applied, None, "no entry: the plain fix time");
+    assert_eq!((medium.fix, medium.fix_max), (days(90), days(120)));
+    assert!(parse(MINIMAL).expect("valid").sla.by_severity.is_empty());
+
+    for (key, bad) in [
+        (
+            "sla.severity.critical.fix",
+            "[sla.severity.critical]\nfix = \"soon\"\nfix_max = \"14 days\"",
+        ),
+        (
+            "sla.severity.critical",
+            "[sla.severity.critical]\nfix = \"7 days\"",
+        ),
+        (
+            "sla.severity.high.fix_max",
+            "[sla.severity.high]\nfix = \"30 days\"\nfix_max = \"20 days\"",
+        ),
+        (
+            "sla.severity.low.fix_max",
+            "[sla.severity.low]\nfix = \"30 days\"\nfix_max = \"40 business days\"",
+        ),
+        (
+            "sla.severity.medium.fix",
+            "[sla.severity.medium]\nfix = \"8 business hours\"\nfix_max = \"9 business days\"",
+        ),
+    ] {
+        let text = format!("{MINIMAL}\n{bad}\n");
+        let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
+        assert_eq!(keys, [key], "{bad}");
+    }
+    // The message points at the file and line of the bad value.
+    let text =
+        format!("{MINIMAL}\n[sla.severity.high]\nfix = \"30 days\"\nfix_max = \"20 days\"\n");
+    let message = parse(&text).expect_err("invalid").to_string();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("fix_max"))
+        .map(|i| i + 1)
+        .expect("line");
+    assert!(
+        message.contains("/etc/disclosed/config.toml") && message.contains(&format!("line {line}")),
+        "{message}"
+    );
+    // Unknown severities and keys are errors like everywhere.
+    for bad in [
+        "[sla.severity.urgent]\nfix = \"1 day\"\nfix_max = \"2 days\"",
+        "[sla.severity.high]\nfix = \"1 day\"\nfix_max = \"2 days\"\nfix_min = \"1 day\"",
+    ] {
+        assert!(parse(&format!("{MINIMAL}\n{bad}\n")).is_err(), "{bad}");
+    }
+}

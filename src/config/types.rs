@@ -251,6 +251,37 @@ pub struct Sla {
     pub working_hours: (Time, Time),
     /// Weekday and time of the weekly digest; `None` sends none.
     pub digest: Option<(Weekday, Time)>,
+    /// `[sla.severity.*]`: the fix time and its maximum per severity; a
+    /// severity without an entry (or a report without one) uses `fix` and
+    /// `fix_max`.
+    pub by_severity: std::collections::BTreeMap<crate::report::Severity, FixPolicy>,
+}
+
+/// A fix deadline and how far `#extend` may move it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixPolicy {
+    pub fix: PolicyDuration,
+    pub fix_max: PolicyDuration,
+}
+
+impl Sla {
+    /// The fix policy for a report of `severity`, and the severity whose own
+    /// entry it is (`None`: the plain `fix` and `fix_max`).
+    pub fn fix_policy(
+        &self,
+        severity: Option<crate::report::Severity>,
+    ) -> (FixPolicy, Option<crate::report::Severity>) {
+        match severity.and_then(|s| self.by_severity.get(&s).map(|p| (p, s))) {
+            Some((policy, s)) => (policy.clone(), Some(s)),
+            None => (
+                FixPolicy {
+                    fix: self.fix.clone(),
+                    fix_max: self.fix_max.clone(),
+                },
+                None,
+            ),
+        }
+    }
 }
 
 /// Business hours when `[sla] working_hours` is not set.
@@ -283,6 +314,7 @@ impl Default for Sla {
             escalate_to: None,
             working_hours: DEFAULT_WORKING_HOURS,
             digest: Some(DEFAULT_DIGEST),
+            by_severity: std::collections::BTreeMap::new(),
         }
     }
 }

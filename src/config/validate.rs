@@ -13,6 +13,23 @@ use super::{DurationError, KeyProblem, PolicyDuration, duration, parse_interval}
 
 mod limits;
 
+use std::collections::BTreeMap;
+
+use crate::report::Severity;
+
+/// A fix time in days (months counted from a fixed day, for comparing
+/// `fix` with `fix_max` only), and whether they are business days.
+fn fix_days(d: &PolicyDuration) -> Option<(f64, bool)> {
+    match d {
+        PolicyDuration::BusinessDays(n) => Some((f64::from(*n), true)),
+        PolicyDuration::BusinessHours(_) => None,
+        PolicyDuration::Calendar(span) => span
+            .total((jiff::Unit::Day, Date::constant(2026, 1, 1)))
+            .ok()
+            .map(|days| (days, false)),
+    }
+}
+
 /// Checks every key of `raw`, resolving relative paths against `base`: the
 /// typed configuration (`None` when a key it cannot do without is invalid), the
 /// `[[rules]]` as written, and every problem found.
@@ -489,7 +506,69 @@ impl Validator<'_> {
             escalate_to,
             working_hours: self.working_hours(raw.working_hours.as_deref()),
             digest: self.digest(raw.digest.as_deref()),
+            by_severity: self.fix_by_severity(raw.severity.unwrap_or_default()),
         }
+    }
+
+    /// `[sla.severity.*]`: each entry needs both `fix` and `fix_max`, in the
+    /// same kind of days (extensions add days), `fix_max` not shorter.
+    fn fix_by_severity(&mut self, raw: raw::RawSeverities) -> BTreeMap<Severity, FixPolicy> {
+        let mut out = BTreeMap::new();
+        let entries = [
+            (Severity::Critical, raw.critical),
+            (Severity::High, raw.high),
+            (Severity::Medium, raw.medium),
+            (Severity::Low, raw.low),
+        ];
+        for (severity, entry) in entries {
+            let Some(entry) = entry else { continue };
+            let table = format!("sla.severity.{severity}");
+            let one = |v: &mut Self, name: &str, value: Option<String>| {
+                let key = format!("{table}.{name}");
+                match value {
+                    None => {
+                        v.problem(&table, format!("`{name}` is missing"));
+                        None
+                    }
+                    Some(text) => match text.parse::<PolicyDuration>() {
+                        Ok(PolicyDuration::BusinessHours(_)) => {
+                            v.problem(&key, "must be in days (calendar or business days), since #extend adds days");
+                            None
+                        }
+                        Ok(d) => Some(d),
+                        Err(err) => {
+                            v.problem(&key, err.to_string());
+                            None
+                        }
+                    },
+                }
+            };
+            let fix = one(self, "fix", entry.fix);
+            let fix_max = one(self, "fix_max", entry.fix_max);
+            let (Some(fix), Some(fix_max)) = (fix, fix_max) else {
+                continue;
+            };
+            match fix_days(&fix).zip(fix_days(&fix_max)) {
+                Some(((f, business_f), (m, business_m))) if business_f == business_m => {
+                    if m < f {
+                        self.problem(
+                            &format!("{table}.fix_max"),
+                            format!("`{fix_max}` is shorter than fix (`{fix}`)"),
+                        );
+                        continue;
+                    }
+                }
+                _ => {
+                    self.problem(
+                        &format!("{table}.fix_max"),
+                        format!("`{fix_max}` and fix (`{fix}`) count different kinds of days"),
+                    );
+                    continue;
+                }
+            }
+            out.insert(severity, FixPolicy { fix, fix_max });
+        }
+        out
     }
 
     fn working_hours(&mut self, raw: Option<&str>) -> (Time, Time) {

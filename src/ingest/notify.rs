@@ -193,13 +193,7 @@ pub(super) fn notify_team(
     };
     let ack_failed = tx.acknowledgement_failed(report)?;
     let help = crate::command::help(&crate::command::Scope::Report(
-        crate::command::ReportFacts {
-            id: record.id.clone(),
-            state: record.state,
-            extension_days: record.fix_extension_days,
-            waiting: record.waiting,
-            ack_failed,
-        },
+        crate::command::ReportFacts::of(&record, ack_failed, false),
     ));
     let deadlines = sla::deadline_lines(tx, m.config, report, now)?;
     let data = NotificationData {

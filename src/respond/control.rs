@@ -53,8 +53,11 @@ pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
         Credit::Named {
             name,
             url: Some(url),
+            ..
         } => format!("{name} <{url}>"),
-        Credit::Named { name, url: None } => name.clone(),
+        Credit::Named {
+            name, url: None, ..
+        } => name.clone(),
     };
     let cvss = match (&r.cvss_vector, r.cvss_score, &r.cvss_severity) {
         (Some(v), Some(score), Some(sev)) => format!("{score:.1} ({sev}) {v}"),

@@ -192,9 +192,8 @@ pub struct Facts {
 /// The facts for `record`'s update, read after its state change at `now`:
 /// the fix and disclosure days from its SLA deadlines.
 ///
-/// `risk_reason` and `advisory_url` are not stored yet: they come from the
-/// report's `risk_reason` column and from `[publish] base_url`
-/// (`{base_url}/advisories/{ID}.html`) once those exist.
+/// The advisory's address comes from `[publish] base_url`
+/// (`{base_url}/advisories/{ID}.html`) once it is configured.
 pub fn facts_from_store(
     tx: &Tx<'_>,
     config: &Config,
@@ -216,7 +215,7 @@ pub fn facts_from_store(
         disclosure_date: record
             .disclose_on
             .or_else(|| due(sla::Kind::Disclose).map(day)),
-        risk_reason: None,
+        risk_reason: record.risk_reason.clone(),
         advisory_url: None,
     })
 }
@@ -227,9 +226,20 @@ pub fn credit_line(credit: &Credit) -> Option<String> {
     match credit {
         Credit::Named {
             name,
-            url: Some(url),
-        } => Some(format!("{name} ({url})")),
-        Credit::Named { name, url: None } => Some(name.clone()),
+            affiliation,
+            url,
+            ..
+        } => {
+            let mut line = name.clone();
+            if let Some(affiliation) = affiliation {
+                line.push_str(" from ");
+                line.push_str(affiliation);
+            }
+            if let Some(url) = url {
+                line.push_str(&format!(" ({url})"));
+            }
+            Some(line)
+        }
         Credit::Unknown | Credit::None => None,
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::calendar::{Calendar, Unit};
 use crate::audit::EventKind;
 use crate::config::{PolicyDuration, Sla};
-use crate::report::ReportState;
+use crate::report::{ReportState, Severity};
 use crate::store::{ReportRecord, SlaEvent};
 
 /// Which promise a deadline keeps.
@@ -26,9 +26,9 @@ pub enum Kind {
     Triage,
     /// News for the reporter every `update_every` while the report is open.
     Update,
-    /// From acceptance to `fixed`.
+    /// From acceptance to `fixed`; accepting the risk stops it.
     Fix,
-    /// From `fixed` (or to a `#disclose` date) to `disclosed`.
+    /// From `fixed` or `risk-accepted` (or to a `#disclose` date) to `disclosed`.
     Disclose,
 }
 
@@ -142,6 +142,11 @@ pub struct Timeline {
     pub accepted: Option<Timestamp>,
     /// The last move to `fixed`, unless the report was reopened since.
     pub fixed: Option<Timestamp>,
+    /// The last move to `risk-accepted`, unless the report was reopened since.
+    pub risk_accepted: Option<Timestamp>,
+    /// The report's severity as it stands (`#severity`, else the CVSS
+    /// score's): it picks the fix time.
+    pub severity: Option<Severity>,
     pub disclosed: Option<Timestamp>,
     /// Since when the report is closed, if it is.
     pub closed: Option<Timestamp>,
@@ -160,6 +165,7 @@ impl Timeline {
             opened: record.created_at,
             fix_extension_days: record.fix_extension_days,
             disclose_on: record.disclose_on,
+            severity: record.severity.or(record.cvss_severity),
             ..Timeline::default()
         };
         let mut waiting_pause: Option<usize> = None;
@@ -212,8 +218,10 @@ impl Timeline {
             Accepted => {
                 self.accepted.get_or_insert(at);
                 self.fixed = None;
+                self.risk_accepted = None;
             }
             Fixed => self.fixed = Some(at),
+            RiskAccepted => self.risk_accepted = Some(at),
             Disclosed => self.disclosed = Some(at),
             _ => {}
         }
@@ -288,15 +296,40 @@ impl Policy<'_> {
             out.push(clocks.run(Kind::Update, start, &sla.update_every, 0, next));
         }
         if let Some(accepted) = t.accepted {
+            let (policy, _) = sla.fix_policy(t.severity);
             let met = t.fixed.or(t.disclosed);
-            out.push(clocks.run(Kind::Fix, accepted, &sla.fix, t.fix_extension_days, met));
+            match (t.fixed, t.risk_accepted) {
+                // Accepting the risk ends the fix clock without a fix: in time
+                // it stops it, after the deadline it is a late decision.
+                (None, Some(decided)) => {
+                    let mut d = clocks.run(
+                        Kind::Fix,
+                        accepted,
+                        &policy.fix,
+                        t.fix_extension_days,
+                        Some(decided),
+                    );
+                    if d.status == Status::Met {
+                        d.status = Status::Stopped;
+                        d.met = None;
+                    }
+                    out.push(d);
+                }
+                _ => out.push(clocks.run(
+                    Kind::Fix,
+                    accepted,
+                    &policy.fix,
+                    t.fix_extension_days,
+                    met,
+                )),
+            }
         }
         if let Some(date) = t.disclose_on {
             out.push(self.fixed_date(t, date, now));
-        } else if let Some(fixed) = t.fixed {
+        } else if let Some(decided) = t.fixed.or(t.risk_accepted) {
             out.push(clocks.run(
                 Kind::Disclose,
-                fixed,
+                decided,
                 &sla.disclose_after_fix,
                 0,
                 t.disclosed,
@@ -323,7 +356,7 @@ impl Policy<'_> {
         };
         Deadline {
             kind: Kind::Disclose,
-            start: t.fixed.unwrap_or(t.opened),
+            start: t.fixed.or(t.risk_accepted).unwrap_or(t.opened),
             due: Some(due),
             left_when_paused: None,
             unit: Unit::Calendar,

@@ -334,6 +334,20 @@ const V10: &str = r#"
 CREATE INDEX messages_from_received ON messages (from_addr, received_at);
 "#;
 
+// What a disclosure publishes about a report, set by the team's commands:
+// the products and version ranges it affects (a JSON list of
+// `{"product", "versions"}`), its CWE, the summary written for publication,
+// why the risk was accepted, and for the credit an affiliation and the stable
+// key credits of one person merge by (NULL: derived from the credit name).
+const V11: &str = r#"
+ALTER TABLE reports ADD COLUMN affects TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE reports ADD COLUMN cwe TEXT;
+ALTER TABLE reports ADD COLUMN public_summary TEXT;
+ALTER TABLE reports ADD COLUMN risk_reason TEXT;
+ALTER TABLE reports ADD COLUMN credit_affiliation TEXT;
+ALTER TABLE reports ADD COLUMN credit_key TEXT;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -345,6 +359,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V8),
     M::up(V9),
     M::up(V10),
+    M::up(V11),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -352,7 +367,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 10;
+pub const LATEST: usize = 11;
 
 #[cfg(test)]
 mod tests {

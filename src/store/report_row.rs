@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Result, StoreError, Tx, ctx, from_ms};
 use jiff::civil::Date;
 
-use crate::report::{Credit, ReportId, ReportState, Severity};
+use crate::report::{Affected, Credit, ReportId, ReportState, Severity};
 
 /// One report with the team's facts about it.
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +34,14 @@ pub struct ReportRecord {
     /// `#waiting`: the SLA waits for the reporter.
     pub waiting: bool,
     pub tags: Vec<String>,
+    /// `#affects`: the products and version ranges, in the order given.
+    pub affects: Vec<Affected>,
+    /// `#cwe`, e.g. `CWE-79`.
+    pub cwe: Option<String>,
+    /// `#summary`: the text written for publication.
+    pub public_summary: Option<String>,
+    /// Why the team accepted the risk (`#state risk-accepted because …`).
+    pub risk_reason: Option<String>,
 }
 
 #[cfg(test)]
@@ -60,6 +68,10 @@ impl ReportRecord {
             fix_extension_days: 0,
             waiting: false,
             tags: vec![],
+            affects: vec![],
+            cwe: None,
+            public_summary: None,
+            risk_reason: None,
         }
     }
 }
@@ -67,7 +79,8 @@ impl ReportRecord {
 /// The columns of `reports` that [`record`] reads, in its order.
 pub(super) const RECORD_COLUMNS: &str = "id, state, reporter, subject, created_at, updated_at,
     severity, cvss_vector, cvss_score, cvss_severity, assignee, duplicate_of, cve, credit,
-    credit_name, credit_url, fixed_in, disclose_on, fix_extension_days, waiting, tags";
+    credit_name, credit_url, fixed_in, disclose_on, fix_extension_days, waiting, tags,
+    affects, cwe, public_summary, risk_reason, credit_affiliation, credit_key";
 
 /// The text columns of a row that [`finish`] checks and types.
 pub(super) struct Stored {
@@ -76,6 +89,7 @@ pub(super) struct Stored {
     severity: Option<String>,
     cvss_severity: Option<String>,
     disclose_on: Option<String>,
+    affects: String,
 }
 
 /// A row of [`RECORD_COLUMNS`] (columns after them are left alone), with the
@@ -84,7 +98,9 @@ pub(super) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord,
     let credit = match row.get::<_, String>(13)?.as_str() {
         "named" => Credit::Named {
             name: row.get::<_, Option<String>>(14)?.unwrap_or_default(),
+            affiliation: row.get(25)?,
             url: row.get(15)?,
+            key: row.get(26)?,
         },
         "none" => Credit::None,
         _ => Credit::Unknown,
@@ -95,6 +111,7 @@ pub(super) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord,
         severity: row.get(6)?,
         cvss_severity: row.get(9)?,
         disclose_on: row.get(17)?,
+        affects: row.get(21)?,
     };
     Ok((
         ReportRecord {
@@ -117,6 +134,10 @@ pub(super) fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ReportRecord,
             fix_extension_days: row.get(18)?,
             waiting: row.get::<_, i64>(19)? != 0,
             tags: Vec::new(),
+            affects: Vec::new(),
+            cwe: row.get(22)?,
+            public_summary: row.get(23)?,
+            risk_reason: row.get(24)?,
         },
         stored,
     ))
@@ -129,6 +150,10 @@ pub(super) fn finish((mut r, stored): (ReportRecord, Stored)) -> Result<ReportRe
     })?;
     r.tags = serde_json::from_str(&stored.tags).map_err(|err| StoreError::Corrupt {
         what: "report tags",
+        detail: err.to_string(),
+    })?;
+    r.affects = serde_json::from_str(&stored.affects).map_err(|err| StoreError::Corrupt {
+        what: "affected products",
         detail: err.to_string(),
     })?;
     let severity = |text: Option<String>, what| {
@@ -257,19 +282,102 @@ impl Tx<'_> {
         )
     }
 
+    /// Records how the reporter is credited. The credit's `key` is not
+    /// written: it is the team's, set only by [`Self::set_credit_key`].
     pub fn set_credit(&self, id: &ReportId, credit: &Credit) -> Result<()> {
-        let (kind, name, url) = match credit {
-            Credit::Unknown => ("unknown", None, None),
-            Credit::Named { name, url } => ("named", Some(name.as_str()), url.as_deref()),
-            Credit::None => ("none", None, None),
+        let (kind, name, affiliation, url) = match credit {
+            Credit::Unknown => ("unknown", None, None, None),
+            Credit::Named {
+                name,
+                affiliation,
+                url,
+                ..
+            } => (
+                "named",
+                Some(name.as_str()),
+                affiliation.as_deref(),
+                url.as_deref(),
+            ),
+            Credit::None => ("none", None, None, None),
         };
         self.conn
             .prepare_cached(
-                "UPDATE reports SET credit = ?2, credit_name = ?3, credit_url = ?4 WHERE id = ?1",
+                "UPDATE reports SET credit = ?2, credit_name = ?3, credit_url = ?4,
+                     credit_affiliation = ?5 WHERE id = ?1",
             )
-            .and_then(|mut stmt| stmt.execute(params![id.as_str(), kind, name, url]))
+            .and_then(|mut stmt| stmt.execute(params![id.as_str(), kind, name, url, affiliation]))
             .map_err(ctx("recording how a reporter is credited"))?;
         Ok(())
+    }
+
+    /// The stable name the reporter's credits merge by; `None` derives it
+    /// from the credit name again.
+    pub fn set_credit_key(&self, id: &ReportId, key: Option<&str>) -> Result<()> {
+        self.update(
+            "setting a report's credit key",
+            "UPDATE reports SET credit_key = ?2 WHERE id = ?1",
+            id,
+            &key,
+        )
+    }
+
+    /// Replaces the products and version ranges the report affects.
+    pub fn set_affects(&self, id: &ReportId, affects: &[Affected]) -> Result<()> {
+        let json = serde_json::to_string(affects).map_err(|err| StoreError::Corrupt {
+            what: "affected products",
+            detail: err.to_string(),
+        })?;
+        self.update(
+            "setting a report's affected products",
+            "UPDATE reports SET affects = ?2 WHERE id = ?1",
+            id,
+            &json,
+        )
+    }
+
+    pub fn set_cwe(&self, id: &ReportId, cwe: Option<&str>) -> Result<()> {
+        self.update(
+            "setting a report's CWE",
+            "UPDATE reports SET cwe = ?2 WHERE id = ?1",
+            id,
+            &cwe,
+        )
+    }
+
+    pub fn set_public_summary(&self, id: &ReportId, summary: Option<&str>) -> Result<()> {
+        self.update(
+            "setting a report's public summary",
+            "UPDATE reports SET public_summary = ?2 WHERE id = ?1",
+            id,
+            &summary,
+        )
+    }
+
+    pub fn set_risk_reason(&self, id: &ReportId, reason: Option<&str>) -> Result<()> {
+        self.update(
+            "recording why a report's risk was accepted",
+            "UPDATE reports SET risk_reason = ?2 WHERE id = ?1",
+            id,
+            &reason,
+        )
+    }
+
+    /// Whether the reporter's latest `Credit:` answer was `none`: then the
+    /// team may not credit them, whatever it recorded since. The reporter's
+    /// answers are the unauthenticated `credit-recorded` events that carry
+    /// the credit itself; a member's carry only the change they made.
+    pub fn reporter_declined_credit(&self, id: &ReportId) -> Result<bool> {
+        let last: Option<Option<String>> = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(detail, '$.credit') FROM events
+                 WHERE report_id = ?1 AND kind = 'credit-recorded' AND auth = 'none'
+                   AND json_extract(detail, '$.credit') IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .and_then(|mut stmt| stmt.query_row([id.as_str()], |row| row.get(0)).optional())
+            .map_err(ctx("reading the reporter's credit answer"))?;
+        Ok(last.flatten().as_deref() == Some("none"))
     }
 
     pub fn set_fixed_in(&self, id: &ReportId, version: &str) -> Result<()> {

@@ -426,7 +426,9 @@ fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
                 &id,
                 &crate::report::Credit::Named {
                     name: "Jane Doe".into(),
+                    affiliation: None,
                     url: Some("https://jane.example".into()),
+                    key: None,
                 },
             )?;
             tx.set_fixed_in(&id, "3.1.1")?;
@@ -475,7 +477,9 @@ fn the_teams_facts_round_trip_and_a_command_mail_applies_once() {
         r.credit,
         crate::report::Credit::Named {
             name: "Jane Doe".into(),
-            url: Some("https://jane.example".into())
+            affiliation: None,
+            url: Some("https://jane.example".into()),
+            key: None,
         }
     );
     assert_eq!(r.fixed_in.as_deref(), Some("3.1.1"));

@@ -47,13 +47,11 @@ pub(super) fn commands(
         None => None,
     };
     let scope = match (&record, route) {
-        (Some(r), _) => Scope::Report(command::ReportFacts {
-            id: r.id.clone(),
-            state: r.state,
-            extension_days: r.fix_extension_days,
-            waiting: r.waiting,
-            ack_failed: tx.acknowledgement_failed(&r.id)?,
-        }),
+        (Some(r), _) => Scope::Report(command::ReportFacts::of(
+            r,
+            tx.acknowledgement_failed(&r.id)?,
+            tx.reporter_declined_credit(&r.id)?,
+        )),
         _ => Scope::Control,
     };
     let mut states = std::collections::HashMap::new();

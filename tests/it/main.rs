@@ -6,6 +6,7 @@ mod bounce;
 mod budget;
 mod chaos;
 mod cli;
+mod closing;
 mod common;
 mod corpus;
 mod crash;

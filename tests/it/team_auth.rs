@@ -375,7 +375,9 @@ fn automatic_mail_is_no_answer_and_a_credit_line_is_recorded() {
         team.credit,
         Credit::Named {
             name: "Rita Reporter".into(),
-            url: Some("https://rita.example".into())
+            affiliation: None,
+            url: Some("https://rita.example".into()),
+            key: None,
         }
     );
     assert_eq!(

@@ -5,6 +5,7 @@ use super::*;
 fn credit(name: &str, url: Option<&str>) -> Command {
     Command::Credit(Some(Credit {
         name: name.to_owned(),
+        affiliation: None,
         url: url.map(str::to_owned),
     }))
 }

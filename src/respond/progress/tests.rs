@@ -102,7 +102,9 @@ fn record() -> ReportRecord {
     r.fixed_in = Some("3.1.1".into());
     r.credit = Credit::Named {
         name: "Rita Researcher".into(),
+        affiliation: Some("ACME Red Team".into()),
         url: Some("https://rita.example".into()),
+        key: None,
     };
     r.severity = Some(crate::report::Severity::Critical);
     r.assignee = Some("alice@example.org".into());
@@ -182,7 +184,7 @@ fn each_update_says_its_own_facts() {
             Update::Disclosed,
             &[
                 "https://example.org/advisories/SEC-2026-0042.html",
-                "You are credited as Rita Researcher (https://rita.example).",
+                "You are credited as Rita Researcher from ACME Red Team (https://rita.example).",
             ],
         ),
     ];
@@ -229,7 +231,9 @@ fn a_reporter_who_declined_credit_is_not_named_in_the_disclosed_update() {
     }
     r.credit = Credit::Named {
         name: "Rita".into(),
+        affiliation: None,
         url: None,
+        key: None,
     };
     let text = body(Update::Disclosed, &r, &Facts::default());
     assert!(text.contains("You are credited as Rita."), "{text}");

@@ -232,3 +232,160 @@ fn events_after_now_are_not_known_yet() {
     assert_eq!(find(&all, Kind::Acknowledge).status, Status::Running);
     assert!(all.iter().all(|d| d.kind != Kind::Update));
 }
+
+/// The default policy with critical 7 days (up to 14) and high 30 (up to 45).
+fn severity_sla() -> Sla {
+    let days = |n| PolicyDuration::Calendar(jiff::Span::new().days(n));
+    let mut sla = Sla::default();
+    sla.by_severity.insert(
+        Severity::Critical,
+        crate::config::FixPolicy {
+            fix: days(7),
+            fix_max: days(14),
+        },
+    );
+    sla.by_severity.insert(
+        Severity::High,
+        crate::config::FixPolicy {
+            fix: days(30),
+            fix_max: days(45),
+        },
+    );
+    sla
+}
+
+fn deadlines_with(sla: &Sla, r: &ReportRecord, events: &[SlaEvent], now: &str) -> Vec<Deadline> {
+    let cal = calendar();
+    let policy = Policy {
+        calendar: &cal,
+        sla,
+    };
+    policy.deadlines(&Timeline::build(r, events, at(now)), at(now))
+}
+
+#[test]
+fn the_severity_picks_the_fix_time() {
+    let accepted = [state("2026-06-01T10:00:00+02:00", "accepted")];
+    let now = "2026-06-02T10:00:00+02:00";
+    // (severity, CVSS severity, extension days, due)
+    let table = [
+        (
+            Some(Severity::Critical),
+            None,
+            0,
+            "Mon 2026-06-08 10:00 CEST",
+        ),
+        (
+            Some(Severity::Critical),
+            None,
+            7,
+            "Mon 2026-06-15 10:00 CEST",
+        ),
+        (Some(Severity::High), None, 0, "Wed 2026-07-01 10:00 CEST"),
+        // Without an entry of its own, a severity gets the plain 90 days.
+        (Some(Severity::Medium), None, 0, "Sun 2026-08-30 10:00 CEST"),
+        (Some(Severity::Low), None, 0, "Sun 2026-08-30 10:00 CEST"),
+        (None, None, 0, "Sun 2026-08-30 10:00 CEST"),
+        // The CVSS severity counts when the team set none ...
+        (
+            None,
+            Some(Severity::Critical),
+            0,
+            "Mon 2026-06-08 10:00 CEST",
+        ),
+        // ... and the team's `#severity` wins over it.
+        (
+            Some(Severity::High),
+            Some(Severity::Critical),
+            0,
+            "Wed 2026-07-01 10:00 CEST",
+        ),
+    ];
+    for (severity, cvss, extension, due) in table {
+        let mut r = record("2026-06-01T09:00:00+02:00");
+        r.severity = severity;
+        r.cvss_severity = cvss;
+        r.fix_extension_days = extension;
+        let all = deadlines_with(&severity_sla(), &r, &accepted, now);
+        assert_eq!(
+            local(find(&all, Kind::Fix).due),
+            due,
+            "{severity:?} {cvss:?} +{extension}"
+        );
+    }
+}
+
+#[test]
+fn without_severity_entries_the_plain_fix_time_applies() {
+    let mut r = record("2026-06-01T09:00:00+02:00");
+    r.severity = Some(Severity::Critical);
+    let all = deadlines(
+        &r,
+        &[state("2026-06-01T10:00:00+02:00", "accepted")],
+        "2026-06-02T10:00:00+02:00",
+    );
+    assert_eq!(
+        local(find(&all, Kind::Fix).due),
+        "Sun 2026-08-30 10:00 CEST"
+    );
+}
+
+#[test]
+fn accepting_the_risk_stops_the_fix_clock_and_starts_the_disclosure_clock() {
+    let r = record("2026-06-01T09:00:00+02:00");
+    let events = [
+        state("2026-06-01T10:00:00+02:00", "accepted"),
+        state("2026-06-10T10:00:00+02:00", "risk-accepted"),
+    ];
+    let all = deadlines(&r, &events, "2026-06-11T10:00:00+02:00");
+    let fix = find(&all, Kind::Fix);
+    assert_eq!(fix.status, Status::Stopped);
+    assert_eq!(fix.met, None);
+    let disclose = find(&all, Kind::Disclose);
+    assert_eq!(disclose.status, Status::Running);
+    assert_eq!(local(disclose.due), "Fri 2026-07-10 10:00 CEST");
+    // Long after the fix deadline, the stopped fix clock is not breached.
+    let later = deadlines(&r, &events, "2026-10-01T10:00:00+02:00");
+    assert_eq!(find(&later, Kind::Fix).status, Status::Stopped);
+    assert_eq!(find(&later, Kind::Disclose).status, Status::Breached);
+}
+
+#[test]
+fn accepting_the_risk_after_the_fix_deadline_is_a_late_decision() {
+    let mut r = record("2026-06-01T09:00:00+02:00");
+    r.severity = Some(Severity::Critical);
+    let events = [
+        state("2026-06-01T10:00:00+02:00", "accepted"),
+        state("2026-06-20T10:00:00+02:00", "risk-accepted"),
+    ];
+    let all = deadlines_with(&severity_sla(), &r, &events, "2026-06-21T10:00:00+02:00");
+    assert_eq!(find(&all, Kind::Fix).status, Status::MetLate);
+}
+
+#[test]
+fn reopening_a_risk_accepted_report_runs_the_fix_clock_again() {
+    let r = record("2026-06-01T09:00:00+02:00");
+    let events = [
+        state("2026-06-01T10:00:00+02:00", "accepted"),
+        state("2026-06-10T10:00:00+02:00", "risk-accepted"),
+        state("2026-06-12T10:00:00+02:00", "accepted"),
+    ];
+    let all = deadlines(&r, &events, "2026-06-13T10:00:00+02:00");
+    let fix = find(&all, Kind::Fix);
+    assert_eq!(fix.status, Status::Running);
+    assert_eq!(local(fix.due), "Sun 2026-08-30 10:00 CEST");
+    assert!(!all.iter().any(|d| d.kind == Kind::Disclose));
+}
+
+#[test]
+fn a_risk_accepted_report_is_disclosed_by_its_date() {
+    let r = record("2026-06-01T09:00:00+02:00");
+    let events = [
+        state("2026-06-01T10:00:00+02:00", "accepted"),
+        state("2026-06-10T10:00:00+02:00", "risk-accepted"),
+        state("2026-06-20T10:00:00+02:00", "disclosed"),
+    ];
+    let all = deadlines(&r, &events, "2026-06-21T10:00:00+02:00");
+    assert_eq!(find(&all, Kind::Disclose).status, Status::Met);
+    assert_eq!(find(&all, Kind::Fix).status, Status::Stopped);
+}
