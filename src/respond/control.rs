@@ -52,12 +52,22 @@ pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
         Credit::None => "not to be credited".to_owned(),
         Credit::Named {
             name,
-            url: Some(url),
-            ..
-        } => format!("{name} <{url}>"),
-        Credit::Named {
-            name, url: None, ..
-        } => name.clone(),
+            affiliation,
+            url,
+            key,
+        } => {
+            let mut text = name.clone();
+            if let Some(affiliation) = affiliation {
+                text.push_str(&format!(" from {affiliation}"));
+            }
+            if let Some(url) = url {
+                text.push_str(&format!(" <{url}>"));
+            }
+            if let Some(key) = key {
+                text.push_str(&format!(" (merged as {key})"));
+            }
+            text
+        }
     };
     let cvss = match (&r.cvss_vector, r.cvss_score, &r.cvss_severity) {
         (Some(v), Some(score), Some(sev)) => format!("{score:.1} ({sev}) {v}"),
@@ -81,6 +91,20 @@ pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
         r.duplicate_of.as_ref().map_or(none, |d| d.as_str()),
     );
     line("CVE:", r.cve.as_deref().unwrap_or(none));
+    line("CWE:", r.cwe.as_deref().unwrap_or(none));
+    let affects: Vec<String> = r
+        .affects
+        .iter()
+        .map(|a| format!("{} {}", a.product, a.versions))
+        .collect();
+    line(
+        "Affects:",
+        &if affects.is_empty() {
+            none.to_owned()
+        } else {
+            affects.join("; ")
+        },
+    );
     line("Credit:", &credit);
     line("Fixed in:", r.fixed_in.as_deref().unwrap_or(none));
     let disclose_on = r.disclose_on.map(|d| d.to_string());
@@ -92,6 +116,8 @@ pub fn show(r: &ReportRecord, tz: &TimeZone) -> String {
             d => format!("{d} days"),
         },
     );
+    line("Risk reason:", r.risk_reason.as_deref().unwrap_or(none));
+    line("Summary:", r.public_summary.as_deref().unwrap_or(none));
     line(
         "Waiting:",
         if r.waiting {
@@ -138,6 +164,28 @@ mod tests {
         assert!(spam.starts_with("Reports in state spam: 1"), "{spam}");
         assert!(spam.contains("SEC-2026-0002  spam"), "{spam}");
 
+        let mut published = records[2].clone();
+        published.cwe = Some("CWE-79".into());
+        published.affects = vec![crate::report::Affected {
+            product: "server".into(),
+            versions: "< 9.5.3".into(),
+        }];
+        published.credit = Credit::Named {
+            name: "Yoni Ramon".into(),
+            affiliation: Some("Tesla security team".into()),
+            url: None,
+            key: Some("yoni-ramon".into()),
+        };
+        published.risk_reason = Some("legacy only".into());
+        let shown = show(&published, &tz);
+        for expected in [
+            "CWE:          CWE-79",
+            "Affects:      server < 9.5.3",
+            "Credit:       Yoni Ramon from Tesla security team (merged as yoni-ramon)",
+            "Risk reason:  legacy only",
+        ] {
+            assert!(shown.contains(expected), "no {expected:?} in:\n{shown}");
+        }
         let shown = show(&records[2], &tz);
         assert!(shown.contains("State:        accepted"), "{shown}");
         assert!(shown.contains("yes, for the reporter"), "{shown}");
