@@ -21,6 +21,11 @@ pub struct RawConfig {
     pub limits: RawLimits,
     #[serde(default)]
     pub openpgp: RawOpenPgp,
+    /// The public site: Hall of Fame, security.txt, advisories.
+    #[serde(default)]
+    pub publish: RawPublish,
+    #[serde(default)]
+    pub security_txt: RawSecurityTxt,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -293,4 +298,27 @@ pub struct RawRule {
     /// Template (without `.txt.hbs`) to answer the reporter with.
     #[serde(default)]
     pub reply: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublish {
+    /// Where the site is served, e.g. "https://example.org/security".
+    pub base_url: Option<String>,
+    /// The daemon writes the site here after every change.
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecurityTxt {
+    /// The day the file expires, e.g. "2027-06-30".
+    pub expires: Option<String>,
+    /// Language tags, e.g. ["en", "de"].
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub encryption: Option<String>,
+    pub policy: Option<String>,
+    pub acknowledgments: Option<String>,
+    pub canonical: Option<String>,
 }

@@ -24,6 +24,8 @@ pub struct Config {
     pub templates: Templates,
     pub limits: Limits,
     pub openpgp: OpenPgp,
+    pub publish: Publish,
+    pub security_txt: SecurityTxt,
 }
 
 /// `[openpgp]`: where the team's keys are. Empty when the section is absent.
@@ -404,4 +406,28 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(…)")
     }
+}
+
+/// `[publish]`: the public site.
+#[derive(Debug, Clone, Default)]
+pub struct Publish {
+    /// `https://…` without a trailing slash; public URLs derive from it.
+    pub base_url: Option<String>,
+    /// Where the daemon writes the site after a change; `None`: it does not.
+    pub dir: Option<PathBuf>,
+}
+
+/// `[security_txt]`: the fields of `/.well-known/security.txt` that are not
+/// derived from elsewhere. URLs default to ones under `[publish] base_url`.
+#[derive(Debug, Clone, Default)]
+pub struct SecurityTxt {
+    /// The file expires at the start of this day (UTC). A fixed day rather
+    /// than a span from now: the file and its signature then only change
+    /// when the team moves the day, and the expiry warning has a date.
+    pub expires: Option<Date>,
+    pub languages: Vec<String>,
+    pub encryption: Option<String>,
+    pub policy: Option<String>,
+    pub acknowledgments: Option<String>,
+    pub canonical: Option<String>,
 }

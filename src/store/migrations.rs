@@ -334,6 +334,18 @@ const V10: &str = r#"
 CREATE INDEX messages_from_received ON messages (from_addr, received_at);
 "#;
 
+// The expiry warnings sent: once per thing that expires (the published
+// security.txt, the team's signing key) and expiry date, however often the
+// daemon ticks or restarts.
+const V11: &str = r#"
+CREATE TABLE publication_notices (
+    kind     TEXT NOT NULL CHECK (kind IN ('security-txt-expires', 'signing-key-expires')),
+    expires  INTEGER NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (kind, expires)
+) STRICT, WITHOUT ROWID;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -345,6 +357,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V8),
     M::up(V9),
     M::up(V10),
+    M::up(V11),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -352,7 +365,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 10;
+pub const LATEST: usize = 11;
 
 #[cfg(test)]
 mod tests {
