@@ -23,6 +23,7 @@ mod mailstack;
 mod openpgp;
 mod pgp;
 mod pipeline;
+mod publish;
 mod relay_leak;
 mod resend;
 mod service;
