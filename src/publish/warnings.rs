@@ -121,6 +121,27 @@ pub fn text(w: &Warning, now: Timestamp) -> (String, String) {
     }
 }
 
+/// The warnings due at `now` that were not sent yet, read only: the daemon
+/// takes the writer only when this is not empty.
+pub fn pending(
+    tx: &Tx<'_>,
+    config: &Config,
+    signing_key: Option<&Cert>,
+    now: Timestamp,
+) -> Result<Vec<Warning>, StoreError> {
+    let mut out = Vec::new();
+    for w in due(
+        published_expiry(config),
+        signing_key.and_then(|c| signing_key_expiry(c, now)),
+        now,
+    ) {
+        if !tx.publication_notice_recorded(w.what.as_str(), w.expires)? {
+            out.push(w);
+        }
+    }
+    Ok(out)
+}
+
 /// Queues the warnings due at `now` that were not sent for the same expiry
 /// before, one mail per member (encrypted to members with a key). Returns
 /// how many warnings went out.

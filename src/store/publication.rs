@@ -18,6 +18,18 @@ impl Tx<'_> {
             .map_err(ctx("reading the latest event"))
     }
 
+    /// Whether the warning `kind` about the expiry at `expires` was sent.
+    pub fn publication_notice_recorded(&self, kind: &str, expires: Timestamp) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM publication_notices WHERE kind = ?1 AND expires = ?2",
+                params![kind, ms(expires)],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(ctx("reading the expiry warnings sent"))
+    }
+
     /// Records that the warning `kind` about the expiry at `expires` was sent;
     /// `false` if it had been already.
     pub fn record_publication_notice(
