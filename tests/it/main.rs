@@ -27,6 +27,7 @@ mod publish;
 mod relay_leak;
 mod resend;
 mod service;
+mod site_render;
 mod sla;
 mod sla_mail;
 mod systemd;
