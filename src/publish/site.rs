@@ -141,6 +141,9 @@ fn unchanged(target: &Path, file: &SiteFile) -> bool {
 
 /// Writes `bytes` to a temporary file beside `target`, then renames it over
 /// `target`: a reader sees the old file or the new one, never half of one.
+/// There is no fsync per file (it made a thousand-advisory site take seconds):
+/// a file a crash left empty differs from what the next run produces, and the
+/// next run (the daemon's first tick after a start) rewrites it.
 fn replace(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let parent = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
@@ -152,7 +155,6 @@ fn replace(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut f = std::fs::File::create(&temp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
         std::fs::rename(&temp, target)
     })();
     if result.is_err() {
