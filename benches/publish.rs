@@ -100,7 +100,9 @@ fn run(n: usize) -> Result<bool, Box<dyn std::error::Error>> {
                 &id,
                 &Credit::Named {
                     name: format!("Researcher {person}"),
-                    url: person.is_multiple_of(3).then(|| format!("https://r{person}.example")),
+                    url: person
+                        .is_multiple_of(3)
+                        .then(|| format!("https://r{person}.example")),
                 },
             )?;
             tx.set_fixed_in(

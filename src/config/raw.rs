@@ -24,6 +24,7 @@ pub struct RawConfig {
     /// The public site: Hall of Fame, security.txt, advisories.
     #[serde(default)]
     pub publish: RawPublish,
+    /// The fields of `/.well-known/security.txt`.
     #[serde(default)]
     pub security_txt: RawSecurityTxt,
     /// Triage rules for new reports, in order; the first that matches applies.
@@ -317,8 +318,12 @@ pub struct RawSecurityTxt {
     /// Language tags, e.g. ["en", "de"].
     #[serde(default)]
     pub languages: Vec<String>,
+    /// The key's URL; default `{base_url}/pgp-key.txt`, else `[openpgp] key_url`.
     pub encryption: Option<String>,
+    /// The disclosure policy; default `program.policy_url`.
     pub policy: Option<String>,
+    /// The Hall of Fame; default `{base_url}/hall-of-fame.html`.
     pub acknowledgments: Option<String>,
+    /// Where the file is served; default `{base_url}/.well-known/security.txt`.
     pub canonical: Option<String>,
 }

@@ -223,6 +223,32 @@ mod tests {
     }
 
     #[test]
+    fn site_templates_may_share_the_mail_templates_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("hall-of-fame.html.hbs"),
+            "{{> site-header}}x{{> site-footer}}",
+        )
+        .expect("write");
+        assert!(crate::respond::Templates::load(Some(dir.path())).is_ok());
+        assert!(SiteTemplates::load(Some(dir.path())).is_ok());
+    }
+
+    #[test]
+    fn a_broken_site_template_stops_the_configuration() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("statistics.html.hbs"), "{{#each}}").expect("write");
+        let text = format!(
+            "{}\n[templates]\ndir = \"{}\"\n",
+            crate::config::tests::MINIMAL,
+            dir.path().display()
+        );
+        let err =
+            crate::settings::parse(&text, &dir.path().join("config.toml")).expect_err("refused");
+        assert!(err.to_string().contains("statistics.html.hbs"), "{err}");
+    }
+
+    #[test]
     fn a_broken_override_is_refused_when_loaded() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("hall-of-fame.html.hbs"), "{{#if}}").expect("write");

@@ -373,3 +373,28 @@ fn publish_needs_a_directory() {
     let out = env.cmd(&["publish"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn the_team_can_override_the_hall_of_fame_template() {
+    let env = site_env(90);
+    std::fs::create_dir_all(env.path("templates")).expect("mkdir");
+    std::fs::write(
+        env.path("templates/hall-of-fame.md.hbs"),
+        "Thanks to:{{#each lines}} {{name}} ({{contributions}}){{/each}}\n",
+    )
+    .expect("write");
+    let config = std::fs::read_to_string(env.config()).expect("read");
+    env.write_config(&format!("{config}\n[templates]\ndir = \"templates\"\n"));
+    seed(
+        &env,
+        &[Seed {
+            credit: named("Jane_Doe", None),
+            end: ReportState::Disclosed,
+            fixed_in: None,
+        }],
+    );
+    assert_eq!(
+        env.ok(&["hall-of-fame", "--format", "md"]),
+        "Thanks to: Jane\\_Doe (1)\n"
+    );
+}
