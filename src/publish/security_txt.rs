@@ -146,6 +146,18 @@ pub fn signed_part(file: &str) -> Option<&str> {
         .map(|(before, _)| before)
 }
 
+/// The fingerprint of the key that signed a cleartext-signed file, from its
+/// signature's issuer; `None` if there is no readable signature.
+pub fn signer_of(file: &str) -> Option<String> {
+    use sequoia_openpgp::Packet;
+    use sequoia_openpgp::parse::Parse as _;
+    let start = file.find("-----BEGIN PGP SIGNATURE-----")?;
+    match Packet::from_bytes(file[start..].as_bytes()).ok()? {
+        Packet::Signature(sig) => sig.issuer_fingerprints().next().map(|f| f.to_hex()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

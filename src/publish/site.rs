@@ -24,8 +24,9 @@ pub struct SiteFile {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compare {
     Bytes,
-    /// A cleartext-signed file: unchanged if the signed text is, whatever the
-    /// signature's time, so a re-run does not re-sign and rewrite it.
+    /// A cleartext-signed file: unchanged if the signed text and the signing
+    /// key are, whatever the signature's time, so a re-run does not re-sign
+    /// and rewrite it.
     SignedText,
 }
 
@@ -128,13 +129,11 @@ fn unchanged(target: &Path, file: &SiteFile) -> bool {
             ) else {
                 return false;
             };
-            match (
-                super::security_txt::signed_part(old),
-                super::security_txt::signed_part(new),
-            ) {
-                (Some(a), Some(b)) => a == b,
-                _ => false,
-            }
+            use super::security_txt::{signed_part, signer_of};
+            // A new signing key re-signs the same text.
+            let same_text =
+                matches!((signed_part(old), signed_part(new)), (Some(a), Some(b)) if a == b);
+            same_text && signer_of(old) == signer_of(new)
         }
     }
 }
@@ -241,20 +240,75 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_signed_file_with_the_same_text_is_not_rewritten() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let signed = |sig: &str| {
-            SiteFile {
-            path: "s.txt".into(),
-            bytes: format!("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nA: b\n-----BEGIN PGP SIGNATURE-----\n{sig}\n").into_bytes(),
+    fn signed_by(cert: &sequoia_openpgp::Cert, text: &str, at: &str) -> SiteFile {
+        let now: jiff::Timestamp = at.parse().expect("time");
+        let team = crate::crypto::TeamKeys::from_certs(vec![cert.clone()], now).expect("keys");
+        let signed = super::super::security_txt::sign(text, team.signer(), now).expect("sign");
+        SiteFile {
+            path: "security.txt".into(),
+            bytes: signed.into_bytes(),
             compare: Compare::SignedText,
         }
-        };
-        write_site(dir.path(), &[signed("one")]).expect("write");
-        let run = write_site(dir.path(), &[signed("two")]).expect("write");
-        assert_eq!(run.unchanged, 1);
-        let kept = std::fs::read_to_string(dir.path().join("s.txt")).expect("read");
-        assert!(kept.contains("one"));
+    }
+
+    fn key() -> sequoia_openpgp::Cert {
+        crate::crypto::keys::generate(
+            "T <security@example.org>",
+            "2027-01-01T00:00:00Z".parse().expect("time"),
+            None,
+            None,
+        )
+        .expect("key")
+    }
+
+    #[test]
+    fn a_signed_file_is_re_signed_only_for_new_text_or_a_new_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (key(), key());
+        let first = signed_by(
+            &a,
+            "Contact: mailto:s@example.org\n",
+            "2027-01-02T00:00:00Z",
+        );
+        write_site(dir.path(), std::slice::from_ref(&first)).expect("write");
+        let later = signed_by(
+            &a,
+            "Contact: mailto:s@example.org\n",
+            "2027-01-03T00:00:00Z",
+        );
+        assert_ne!(first.bytes, later.bytes, "the signature time differs");
+        assert_eq!(
+            write_site(dir.path(), &[later]).expect("write").unchanged,
+            1
+        );
+        let on_disk = std::fs::read(dir.path().join("security.txt")).expect("read");
+        assert_eq!(on_disk, first.bytes);
+
+        let new_text = signed_by(
+            &a,
+            "Contact: mailto:t@example.org\n",
+            "2027-01-03T00:00:00Z",
+        );
+        assert_eq!(
+            write_site(dir.path(), &[new_text])
+                .expect("write")
+                .written
+                .len(),
+            1
+        );
+        let new_key = signed_by(
+            &b,
+            "Contact: mailto:t@example.org\n",
+            "2027-01-03T00:00:00Z",
+        );
+        assert_eq!(
+            write_site(dir.path(), std::slice::from_ref(&new_key))
+                .expect("write")
+                .written
+                .len(),
+            1
+        );
+        let on_disk = std::fs::read(dir.path().join("security.txt")).expect("read");
+        assert_eq!(on_disk, new_key.bytes);
     }
 }
