@@ -152,7 +152,7 @@ pub fn signer_of(file: &str) -> Option<String> {
     use sequoia_openpgp::Packet;
     use sequoia_openpgp::parse::Parse as _;
     let start = file.find("-----BEGIN PGP SIGNATURE-----")?;
-    match Packet::from_bytes(file[start..].as_bytes()).ok()? {
+    match Packet::from_bytes(&file.as_bytes()[start..]).ok()? {
         Packet::Signature(sig) => sig.issuer_fingerprints().next().map(|f| f.to_hex()),
         _ => None,
     }
