@@ -4,7 +4,9 @@
 # missing (as root): the compiler and OpenSSL headers (sequoia-openpgp's
 # backend), GnuPG and Sequoia's `sq` (the OpenPGP interop tests write mail with
 # them), and Dovecot and Postfix for the tests that run against a real mail
-# stack (scripts/mailstack; those tests fail, never skip, without it).
+# stack (scripts/mailstack; those tests fail, never skip, without it), and
+# Chromium, in which the site rendering test loads every published page (it
+# fails, never skips, without it).
 # Then builds the Debian package (scripts/package: a release build, checked
 # with lintian) and proves it under a real systemd in a Debian 12 container
 # (scripts/systemd-test, which installs debootstrap and systemd-nspawn).
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
-for pkg in pkg-config libssl-dev libclang-dev tzdata gnupg sq lintian; do
+for pkg in pkg-config libssl-dev libclang-dev tzdata gnupg sq lintian chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # `systemd-analyze verify` checks the unit file.

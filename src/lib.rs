@@ -67,6 +67,7 @@ pub mod fuzzing;
 pub mod ingest;
 pub mod net;
 pub mod parse;
+pub mod publish;
 pub mod report;
 pub mod respond;
 pub mod settings;

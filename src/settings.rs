@@ -49,6 +49,11 @@ fn check(mut draft: Draft) -> Result<Loaded, ConfigError> {
         }
         Templates::builtin()
     });
+    // The site's templates are compiled where they are used; a broken one is
+    // refused here too, so `check`, the start and a reload name it.
+    if let Err(err) = crate::publish::SiteTemplates::load(dir.as_deref()) {
+        draft.problem("templates.dir", err.to_string());
+    }
     let config = draft.finish()?;
     Ok(Loaded {
         config,

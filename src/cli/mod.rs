@@ -6,9 +6,12 @@ mod attachment;
 mod check;
 pub mod deliver;
 mod docs;
+mod hall_of_fame;
 mod key;
 mod output;
+mod publish;
 mod resend;
+mod security_txt;
 mod sla;
 
 pub use output::terminal_safe;
@@ -125,6 +128,20 @@ pub enum Command {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+    /// The Hall of Fame: disclosed reports whose reporter agreed to be named
+    HallOfFame {
+        /// html, md or json
+        #[arg(long, value_enum, default_value = "html")]
+        format: crate::publish::Format,
+    },
+    /// Print /.well-known/security.txt (RFC 9116), signed with the team's key
+    SecurityTxt,
+    /// Write the public site (security.txt, key, Hall of Fame, advisories, statistics)
+    Publish {
+        /// The directory to write [default: `[publish] dir`]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Print shell completions, e.g. `disclosed completions bash > /etc/bash_completion.d/disclosed`
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -145,6 +162,8 @@ impl Command {
             Self::Reports { .. }
             | Self::Report { .. }
             | Self::Stats { .. }
+            | Self::HallOfFame { .. }
+            | Self::SecurityTxt
             | Self::Completions { .. }
             | Self::Manpages { .. } => true,
             Self::Sla { command, .. } => command.is_none(),
@@ -274,6 +293,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             attachment::fetch(config, &id, number, &output, SystemClock.now())
         }
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
+        Command::HallOfFame { format } => hall_of_fame::print(&loaded, format, SystemClock.now()),
+        Command::SecurityTxt => security_txt::print(&loaded, SystemClock.now()),
+        Command::Publish { out } => publish::run(&loaded, out, SystemClock.now()),
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;
             let reports = store

@@ -23,6 +23,12 @@ pub struct RawConfig {
     pub openpgp: RawOpenPgp,
     #[serde(default)]
     pub notify_reporter: RawNotifyReporter,
+    /// The public site: Hall of Fame, security.txt, advisories.
+    #[serde(default)]
+    pub publish: RawPublish,
+    /// The fields of `/.well-known/security.txt`.
+    #[serde(default)]
+    pub security_txt: RawSecurityTxt,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -326,4 +332,31 @@ pub struct RawRule {
     /// Template (without `.txt.hbs`) to answer the reporter with.
     #[serde(default)]
     pub reply: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublish {
+    /// Where the site is served, e.g. "https://example.org/security".
+    pub base_url: Option<String>,
+    /// The daemon writes the site here after every change.
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecurityTxt {
+    /// The day the file expires, e.g. "2027-06-30".
+    pub expires: Option<String>,
+    /// Language tags, e.g. ["en", "de"].
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// The key's URL; default `{base_url}/pgp-key.txt`, else `[openpgp] key_url`.
+    pub encryption: Option<String>,
+    /// The disclosure policy; default `program.policy_url`.
+    pub policy: Option<String>,
+    /// The Hall of Fame; default `{base_url}/hall-of-fame.html`.
+    pub acknowledgments: Option<String>,
+    /// Where the file is served; default `{base_url}/.well-known/security.txt`.
+    pub canonical: Option<String>,
 }

@@ -552,3 +552,43 @@ fn fix_times_per_severity_parse_and_name_their_key_and_line() {
         assert!(parse(&format!("{MINIMAL}\n{bad}\n")).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_publish_and_security_txt_sections_are_typed() {
+    let config = parse(&format!(
+        "{MINIMAL}\n[publish]\nbase_url = \"https://example.org/security/\"\ndir = \"site\"\n\n\
+         [security_txt]\nexpires = \"2027-06-30\"\nlanguages = [\"en\", \"pt-BR\"]\n"
+    ))
+    .expect("valid");
+    assert_eq!(
+        config.publish.base_url.as_deref(),
+        Some("https://example.org/security")
+    );
+    assert_eq!(
+        config.publish.dir.as_deref(),
+        Some(Path::new("/etc/disclosed/site"))
+    );
+    assert_eq!(
+        config.security_txt.expires,
+        Some("2027-06-30".parse().expect("day"))
+    );
+}
+
+#[test]
+fn a_published_url_that_is_not_https_is_refused() {
+    let found = problems(&format!(
+        "{MINIMAL}\n[publish]\nbase_url = \"javascript:alert(1)\"\n\n\
+         [security_txt]\nexpires = \"in six months\"\nlanguages = [\"en\\nX\"]\n\
+         canonical = \"http://example.org/.well-known/security.txt\"\n"
+    ));
+    let keys: Vec<_> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "publish.base_url",
+            "security_txt.expires",
+            "security_txt.languages[0]",
+            "security_txt.canonical"
+        ]
+    );
+}

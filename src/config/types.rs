@@ -25,6 +25,8 @@ pub struct Config {
     pub limits: Limits,
     pub openpgp: OpenPgp,
     pub notify_reporter: NotifyReporter,
+    pub publish: Publish,
+    pub security_txt: SecurityTxt,
 }
 
 /// `[notify_reporter]`: whether the reporter is told, by default, when a team
@@ -463,4 +465,28 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(…)")
     }
+}
+
+/// `[publish]`: the public site.
+#[derive(Debug, Clone, Default)]
+pub struct Publish {
+    /// `https://…` without a trailing slash; public URLs derive from it.
+    pub base_url: Option<String>,
+    /// Where the daemon writes the site after a change; `None`: it does not.
+    pub dir: Option<PathBuf>,
+}
+
+/// `[security_txt]`: the fields of `/.well-known/security.txt` that are not
+/// derived from elsewhere. URLs default to ones under `[publish] base_url`.
+#[derive(Debug, Clone, Default)]
+pub struct SecurityTxt {
+    /// The file expires at the start of this day (UTC). A fixed day rather
+    /// than a span from now: the file and its signature then only change
+    /// when the team moves the day, and the expiry warning has a date.
+    pub expires: Option<Date>,
+    pub languages: Vec<String>,
+    pub encryption: Option<String>,
+    pub policy: Option<String>,
+    pub acknowledgments: Option<String>,
+    pub canonical: Option<String>,
 }

@@ -136,6 +136,8 @@ impl Validator<'_> {
         let limits = self.limits(raw.limits);
         let openpgp = self.openpgp(raw.openpgp);
         let notify_reporter = notify_reporter(&raw.notify_reporter);
+        let publish = self.publish(raw.publish);
+        let security_txt = self.security_txt(raw.security_txt);
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -148,6 +150,8 @@ impl Validator<'_> {
             limits,
             openpgp,
             notify_reporter,
+            publish,
+            security_txt,
         })
     }
 
@@ -751,6 +755,81 @@ impl Validator<'_> {
             keyring: raw.keyring.map(|p| self.path("openpgp.keyring", &p)),
             key_url: raw.key_url,
             key_confirmation_expiry,
+        }
+    }
+}
+
+impl Validator<'_> {
+    fn publish(&mut self, raw: raw::RawPublish) -> Publish {
+        let base_url = raw.base_url.and_then(|url| {
+            let url = url.trim_end_matches('/').to_owned();
+            self.https_url("publish.base_url", url)
+        });
+        Publish {
+            base_url,
+            dir: raw.dir.map(|d| self.path("publish.dir", &d)),
+        }
+    }
+
+    fn security_txt(&mut self, raw: raw::RawSecurityTxt) -> SecurityTxt {
+        let expires = raw.expires.and_then(|text| match text.parse::<Date>() {
+            Ok(day) => Some(day),
+            Err(_) => {
+                self.problem(
+                    "security_txt.expires",
+                    format!("`{text}` is not a day like \"2027-06-30\""),
+                );
+                None
+            }
+        });
+        for (i, tag) in raw.languages.iter().enumerate() {
+            let ok = !tag.is_empty()
+                && tag.len() <= 35
+                && tag.split('-').all(|part| {
+                    !part.is_empty()
+                        && part.len() <= 8
+                        && part.chars().all(|c| c.is_ascii_alphanumeric())
+                });
+            if !ok {
+                self.problem(
+                    &format!("security_txt.languages[{i}]"),
+                    format!("`{tag}` is not a language tag like \"en\" or \"pt-BR\""),
+                );
+            }
+        }
+        SecurityTxt {
+            expires,
+            languages: raw.languages,
+            encryption: raw
+                .encryption
+                .and_then(|u| self.https_url("security_txt.encryption", u)),
+            policy: raw
+                .policy
+                .and_then(|u| self.https_url("security_txt.policy", u)),
+            acknowledgments: raw
+                .acknowledgments
+                .and_then(|u| self.https_url("security_txt.acknowledgments", u)),
+            canonical: raw
+                .canonical
+                .and_then(|u| self.https_url("security_txt.canonical", u)),
+        }
+    }
+
+    /// `url` if it is an `https://` URL with a host and nothing a line or an
+    /// HTML attribute could break on.
+    fn https_url(&mut self, key: &str, url: String) -> Option<String> {
+        let host = url
+            .strip_prefix("https://")
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+        let clean = !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"'`".contains(c));
+        match host {
+            Some(host) if !host.is_empty() && clean => Some(url),
+            _ => {
+                self.problem(key, format!("`{url}` is not an https:// URL"));
+                None
+            }
         }
     }
 }

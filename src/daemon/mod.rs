@@ -19,6 +19,7 @@
 mod delivery;
 mod imap;
 mod maildir;
+mod publish;
 mod sla;
 mod supervisor;
 

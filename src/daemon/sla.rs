@@ -22,6 +22,7 @@ pub const SLA_TICK: Duration = Duration::from_secs(60);
 pub(super) async fn tick_loop(shared: Shared, reader: Store, cancel: CancellationToken) {
     // Behind a lock only so that a panicking tick cannot take it away.
     let reader = Arc::new(Mutex::new(reader));
+    let published = Arc::new(Mutex::new(super::publish::Published::default()));
     let mut interval = tokio::time::interval(SLA_TICK);
     interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
@@ -32,8 +33,16 @@ pub(super) async fn tick_loop(shared: Shared, reader: Store, cancel: Cancellatio
         let settings = shared.settings.borrow().clone();
         let (reader, writer) = (reader.clone(), shared.store.clone());
         let now = shared.clock.now();
-        let ticked =
-            tokio::task::spawn_blocking(move || tick(&reader, &writer, &settings, now)).await;
+        let published = published.clone();
+        let wake = shared.wake.clone();
+        let ticked = tokio::task::spawn_blocking(move || {
+            let outcome = tick(&reader, &writer, &settings, now);
+            if after_tick(&reader, &writer, &settings, &published, now) {
+                wake.notify_one();
+            }
+            outcome
+        })
+        .await;
         match ticked {
             Ok(Ok(outcome)) if outcome.queued_anything() => {
                 tracing::info!(
@@ -50,6 +59,38 @@ pub(super) async fn tick_loop(shared: Shared, reader: Store, cancel: Cancellatio
             Err(err) => tracing::error!(error = %err, "SLA tick panicked"),
         }
     }
+}
+
+/// The publishing hooks after a tick: expiry warnings, then the site if it
+/// changed. Their failures are logged and tried again on the next tick; true
+/// if a warning was queued.
+fn after_tick(
+    reader: &Mutex<Store>,
+    writer: &Mutex<Store>,
+    settings: &Arc<Settings>,
+    published: &Mutex<super::publish::Published>,
+    now: Timestamp,
+) -> bool {
+    let warned = match super::publish::warn(reader, writer, settings, now) {
+        Ok(n) => n > 0,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot check what expires");
+            false
+        }
+    };
+    let mut last = published.lock().unwrap_or_else(|p| p.into_inner());
+    match super::publish::republish(reader, settings, &mut last, now) {
+        Ok(Some(written)) if !written.written.is_empty() || !written.removed.is_empty() => {
+            tracing::info!(
+                written = written.written.len(),
+                removed = written.removed.len(),
+                "site published"
+            );
+        }
+        Ok(_) => {}
+        Err(err) => tracing::error!(error = %err, "cannot publish the site"),
+    }
+    warned
 }
 
 /// One tick: the survey and the rendering on `reader`, then `writer` for one

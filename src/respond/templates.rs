@@ -190,6 +190,10 @@ impl Templates {
             if file_name.starts_with('.') || entry.path().is_dir() {
                 continue;
             }
+            // The site's templates share the directory; the site loads them.
+            if crate::publish::templates::file_names().any(|n| n == file_name) {
+                continue;
+            }
             match names().find(|n| file_name.strip_suffix(".txt.hbs") == Some(n)) {
                 Some(name) => found.push((name, entry.path())),
                 None => errors.push(TemplateError::Unknown { path: entry.path() }),

@@ -348,6 +348,18 @@ ALTER TABLE reports ADD COLUMN credit_affiliation TEXT;
 ALTER TABLE reports ADD COLUMN credit_key TEXT;
 "#;
 
+// The expiry warnings sent: once per thing that expires (the published
+// security.txt, the team's signing key) and expiry date, however often the
+// daemon ticks or restarts.
+const V12: &str = r#"
+CREATE TABLE publication_notices (
+    kind     TEXT NOT NULL CHECK (kind IN ('security-txt-expires', 'signing-key-expires')),
+    expires  INTEGER NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (kind, expires)
+) STRICT, WITHOUT ROWID;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -360,6 +372,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V9),
     M::up(V10),
     M::up(V11),
+    M::up(V12),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -367,7 +380,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 11;
+pub const LATEST: usize = 12;
 
 #[cfg(test)]
 mod tests {

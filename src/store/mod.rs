@@ -15,6 +15,7 @@ mod lock;
 mod messages;
 mod migrations;
 mod outbox;
+mod publication;
 mod quota;
 mod rates;
 mod read;
