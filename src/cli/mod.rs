@@ -2,6 +2,7 @@
 //! store. Errors end here as exit codes: 2 for usage and configuration, 3 when
 //! another `disclosed run` holds the database, 1 for everything else.
 
+mod advisory;
 mod attachment;
 mod check;
 pub mod deliver;
@@ -11,6 +12,7 @@ mod output;
 mod resend;
 mod sla;
 
+pub use advisory::{ReportAdvisoryError, advisory_url, draft_from_store, markdown_for_report};
 pub use output::terminal_safe;
 
 use std::path::PathBuf;
@@ -125,6 +127,17 @@ pub enum Command {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+    /// Draft the advisory of a fixed, risk-accepted or disclosed report
+    Advisory {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+        /// md, html (human advisories), cve (CVE JSON 5.1), osv or csaf (CSAF 2.0)
+        #[arg(long, value_enum, default_value_t = crate::advisory::Format::Md)]
+        format: crate::advisory::Format,
+        /// Print JSON: for md and html the text with the draft's fields
+        #[arg(long)]
+        json: bool,
+    },
     /// Print shell completions, e.g. `disclosed completions bash > /etc/bash_completion.d/disclosed`
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -144,6 +157,7 @@ impl Command {
         match self {
             Self::Reports { .. }
             | Self::Report { .. }
+            | Self::Advisory { .. }
             | Self::Stats { .. }
             | Self::Completions { .. }
             | Self::Manpages { .. } => true,
@@ -274,6 +288,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             attachment::fetch(config, &id, number, &output, SystemClock.now())
         }
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
+        Command::Advisory { id, format, json } => {
+            advisory::run(config, &id, format, json, SystemClock.now())
+        }
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;
             let reports = store

@@ -24,6 +24,8 @@ pub struct Config {
     pub templates: Templates,
     pub limits: Limits,
     pub openpgp: OpenPgp,
+    /// `[advisory]`: who publishes advisory drafts; `None` when absent.
+    pub advisory: Option<crate::advisory::Publisher>,
 }
 
 /// `[openpgp]`: where the team's keys are. Empty when the section is absent.

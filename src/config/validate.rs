@@ -11,6 +11,7 @@ use super::raw::{self, RawConfig, RawSource, RawTransport};
 use super::types::*;
 use super::{DurationError, KeyProblem, PolicyDuration, duration, parse_interval};
 
+mod advisory;
 mod limits;
 
 /// Checks every key of `raw`, resolving relative paths against `base`: the
@@ -118,6 +119,7 @@ impl Validator<'_> {
         };
         let limits = self.limits(raw.limits);
         let openpgp = self.openpgp(raw.openpgp);
+        let advisory = raw.advisory.map(|a| self.advisory(a));
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -129,6 +131,7 @@ impl Validator<'_> {
             templates,
             limits,
             openpgp,
+            advisory,
         })
     }
 

@@ -170,6 +170,10 @@ impl Templates {
             if file_name.starts_with('.') || entry.path().is_dir() {
                 continue;
             }
+            // Advisory templates share the directory; their module loads them.
+            if crate::advisory::template_file_names().any(|n| n == file_name) {
+                continue;
+            }
             match names().find(|n| file_name.strip_suffix(".txt.hbs") == Some(n)) {
                 Some(name) => found.push((name, entry.path())),
                 None => errors.push(TemplateError::Unknown { path: entry.path() }),

@@ -1,0 +1,215 @@
+//! `disclosed advisory ID [--format md|html|cve|osv|csaf] [--json]`: the
+//! advisory draft of a fixed, risk-accepted or disclosed report, and the one
+//! place that reads a report from the store into an [`advisory::Draft`].
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use super::output::{self, out};
+use super::{CliError, open_existing};
+use crate::advisory::{self, AdvisoryError, Draft, Format, Milestone, TimelineEntry};
+use crate::audit::EventKind;
+use crate::config::Config;
+use crate::report::{Credit, ReportId, ReportState};
+use crate::store::{StoreError, Tx};
+
+/// Why the advisory of a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportAdvisoryError {
+    #[error("no report {0}")]
+    NoReport(ReportId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Advisory(#[from] AdvisoryError),
+}
+
+/// The public facts of report `id` as a draft, or `None` if there is no such
+/// report. `advisory_url` is where the advisory is (to be) published.
+///
+/// Only the columns the team set for publication are read: never the
+/// reporter's address or name, the subject, a message, a note or a member.
+/// The affected products, the CWE, the public summary, the risk reason and
+/// the credit's affiliation stay empty here until the store records them.
+pub fn draft_from_store(
+    tx: &Tx<'_>,
+    config: &Config,
+    id: &ReportId,
+    advisory_url: Option<&str>,
+) -> Result<Option<Draft>, StoreError> {
+    let Some(record) = tx.report_record(id)? else {
+        return Ok(None);
+    };
+    let events = tx.sla_events(Some(id))?;
+    let tz = &config.program.timezone;
+    let mut timeline = vec![entry(Milestone::Reported, record.created_at, tz)];
+    let mut acknowledged: Option<Timestamp> = None;
+    let (mut fixed, mut risk_accepted, mut disclosed) = (None, None, None);
+    for event in &events {
+        let to = (event.kind == EventKind::StateChanged)
+            .then(|| event.detail.get("to").and_then(|v| v.as_str()))
+            .flatten()
+            .and_then(|s| s.parse::<ReportState>().ok());
+        // A member's first answer, or the first move past `new`, acknowledges.
+        let acknowledges =
+            event.kind == EventKind::RelayedToReporter || to.is_some_and(|s| s != ReportState::New);
+        if acknowledges && acknowledged.is_none() {
+            acknowledged = Some(event.at);
+        }
+        match to {
+            Some(ReportState::Fixed) => fixed = Some(event.at),
+            Some(ReportState::RiskAccepted) => risk_accepted = Some(event.at),
+            Some(ReportState::Disclosed) => disclosed = Some(event.at),
+            // Reopened: an earlier fix or accepted risk no longer stands.
+            Some(ReportState::Accepted) => (fixed, risk_accepted) = (None, None),
+            _ => {}
+        }
+    }
+    for (milestone, at) in [
+        (Milestone::Acknowledged, acknowledged),
+        (Milestone::Fixed, fixed),
+        (Milestone::RiskAccepted, risk_accepted),
+        (Milestone::Disclosed, disclosed),
+    ] {
+        if let Some(at) = at {
+            timeline.push(entry(milestone, at, tz));
+        }
+    }
+    timeline.sort_by_key(|e| e.date);
+    let date_public = disclosed.or_else(|| {
+        record
+            .disclose_on
+            .and_then(|day| day.to_zoned_datetime(tz.clone()).ok())
+            .map(|zoned| zoned.timestamp())
+    });
+    let credit = match record.credit {
+        Credit::Named { name, url } => Some(advisory::Credit {
+            name,
+            affiliation: None,
+            url,
+        }),
+        Credit::Unknown | Credit::None => None,
+    };
+    let mut draft = Draft {
+        id: record.id.as_str().to_owned(),
+        title: String::new(),
+        summary: None,
+        cve: record.cve,
+        cwe: None,
+        severity: record.severity,
+        cvss: record
+            .cvss_vector
+            .as_deref()
+            .zip(record.cvss_score)
+            .and_then(|(vector, score)| advisory::Cvss::from_vector(vector, score)),
+        affected: Vec::new(),
+        fixed_in: record.fixed_in,
+        credit,
+        timeline,
+        state: record.state,
+        risk_reason: None,
+        date_public,
+        references: advisory_url.map(str::to_owned).into_iter().collect(),
+    };
+    let publisher = config.advisory.clone().unwrap_or_default();
+    draft.title = Draft::derived_title(
+        draft.cwe.as_deref(),
+        draft.public_severity(),
+        &draft.products(&publisher),
+    );
+    Ok(Some(draft))
+}
+
+fn entry(milestone: Milestone, at: Timestamp, tz: &TimeZone) -> TimelineEntry {
+    TimelineEntry {
+        milestone,
+        date: at.to_zoned_datetime(tz.clone()).date(),
+    }
+}
+
+/// Where the advisory of `id` is published; none until the site's public
+/// base URL is configured.
+pub fn advisory_url(_config: &Config, _id: &ReportId) -> Option<String> {
+    None
+}
+
+/// The Markdown advisory of report `id` (the text a bulletin carries).
+pub fn markdown_for_report(
+    tx: &Tx<'_>,
+    config: &Config,
+    templates: &advisory::Templates,
+    id: &ReportId,
+    now: Timestamp,
+) -> Result<String, ReportAdvisoryError> {
+    let url = advisory_url(config, id);
+    let draft = draft_from_store(tx, config, id, url.as_deref())?
+        .ok_or_else(|| ReportAdvisoryError::NoReport(id.clone()))?;
+    let publisher = config.advisory.clone().unwrap_or_default();
+    Ok(advisory::render(
+        Format::Md,
+        &draft,
+        &publisher,
+        templates,
+        now,
+    )?)
+}
+
+/// `advisory ID [--format F] [--json]`.
+pub(super) fn run(
+    config: &Config,
+    id: &str,
+    format: Format,
+    as_json: bool,
+    now: Timestamp,
+) -> Result<(), CliError> {
+    let Some(report) = ReportId::parse(&config.program.id_prefix, id) else {
+        return Err(CliError::Usage(format!(
+            "`{id}` is not a report id like {}-2026-0042",
+            config.program.id_prefix
+        )));
+    };
+    let templates = advisory::Templates::load(config.templates.dir.as_deref())
+        .map_err(|err| CliError::Usage(format!("{}: {err}", config.path.display())))?;
+    let publisher = match (&config.advisory, format.is_json()) {
+        (Some(p), _) => p.clone(),
+        (None, false) => advisory::Publisher::default(),
+        (None, true) => {
+            return Err(CliError::Usage(format!(
+                "{}: a {format} draft names its publisher: add an `[advisory]` section",
+                config.path.display()
+            )));
+        }
+    };
+    let store = open_existing(config)?;
+    let url = advisory_url(config, &report);
+    let draft = draft_from_store(&store.read(), config, &report, url.as_deref())
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| anyhow::anyhow!("no report {report} in {}", store.path().display()))?;
+    let text =
+        advisory::render(format, &draft, &publisher, &templates, now).map_err(|err| match err {
+            // What the team can set, or the report's state: usage.
+            AdvisoryError::NotReady { .. }
+            | AdvisoryError::NoCve { .. }
+            | AdvisoryError::NoProduct { .. }
+            | AdvisoryError::Missing { .. }
+            | AdvisoryError::NoReference { .. }
+            | AdvisoryError::NoOsvId { .. } => CliError::Usage(err.to_string()),
+            other => CliError::Other(other.into()),
+        })?;
+    if as_json && !format.is_json() {
+        output::json(&serde_json::json!({
+            "id": draft.id,
+            "format": format.as_str(),
+            "text": text,
+            "draft": draft,
+        }));
+    } else if format.is_json() {
+        println!("{}", output::json_terminal_safe(&text));
+    } else {
+        out!("{text}");
+        if !text.ends_with('\n') {
+            out!("\n");
+        }
+    }
+    Ok(())
+}
