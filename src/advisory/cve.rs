@@ -183,7 +183,8 @@ fn container(draft: &Draft, publisher: &Publisher, org_id: String) -> Result<Cna
             org_id,
             short_name: publisher.cna_short_name.clone(),
         },
-        title: draft.title.clone(),
+        // The schema's limit; a long list of products may pass it.
+        title: clip(&draft.title, 256),
         date_public: draft.date_public.map(timestamp),
         descriptions: vec![Description {
             lang: "en",
@@ -300,4 +301,14 @@ fn metrics(draft: &Draft) -> Vec<Value> {
         })
         .into_iter()
         .collect()
+}
+
+/// `text` cut to at most `max` characters, with `…` where it was cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
 }

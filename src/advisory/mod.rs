@@ -170,6 +170,15 @@ pub struct Publisher {
     pub osv_prefix: Option<String>,
     /// The OSV ecosystem of the products (`crates.io`, `PyPI`, …), if any.
     pub osv_ecosystem: Option<String>,
+    /// The public address of each advisory, `{id}` standing for its id.
+    pub url: Option<String>,
+}
+
+impl Publisher {
+    /// The public address of advisory `id`, if the publisher says where.
+    pub fn advisory_url(&self, id: &str) -> Option<String> {
+        self.url.as_ref().map(|pattern| pattern.replace("{id}", id))
+    }
 }
 
 /// The CSAF publisher category.
@@ -256,7 +265,7 @@ pub enum AdvisoryError {
         why: &'static str,
     },
     #[error(
-        "{id} has no public reference: a CVE record needs the advisory's public URL, which derives from the public base URL of the site"
+        "{id} has no public reference: a CVE record needs the advisory's public URL (`[advisory] url`)"
     )]
     NoReference { id: String },
     #[error(
@@ -423,10 +432,16 @@ fn timestamp(at: Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Whether `url` may be linked: only http(s), so a stored value can never
-/// become a `javascript:` link.
+/// Whether `url` may be linked and published: only http(s), so a stored
+/// value can never become a `javascript:` link, and only characters a URI
+/// may hold (RFC 3986), as the schemas' `uri` format requires.
 fn linkable(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://"))
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty())
+        && url
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !"\"<>\\^`{|}".contains(c))
 }

@@ -20,6 +20,7 @@ fn publisher() -> Publisher {
         csaf_category: CsafCategory::Vendor,
         osv_prefix: Some("EXAMPLE".into()),
         osv_ecosystem: Some("crates.io".into()),
+        url: Some("https://example.org/advisories/{id}.html".into()),
     }
 }
 
@@ -365,4 +366,22 @@ fn a_replaced_template_is_used_and_a_broken_one_refused() {
     assert!(err.to_string().contains("advisory.html.hbs"), "{err}");
     std::fs::write(dir.path().join("advisory.html.hbs"), "{{#if}}").expect("write");
     assert!(Templates::load(Some(dir.path())).is_err());
+}
+
+#[test]
+fn only_http_uris_are_linked() {
+    for ok in ["https://jane.example", "http://x.example/a?b=1&c=%20#f"] {
+        assert!(linkable(ok), "{ok}");
+    }
+    for bad in [
+        "javascript:alert(1)",
+        "https://",
+        "https://x.example/\"onmouseover=x",
+        "https://x.example/<svg>",
+        "https://x.example/a b",
+        "https://bücher.example",
+        "data:text/html,hi",
+    ] {
+        assert!(!linkable(bad), "{bad}");
+    }
 }

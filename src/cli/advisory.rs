@@ -127,10 +127,12 @@ fn entry(milestone: Milestone, at: Timestamp, tz: &TimeZone) -> TimelineEntry {
     }
 }
 
-/// Where the advisory of `id` is published; none until the site's public
-/// base URL is configured.
-pub fn advisory_url(_config: &Config, _id: &ReportId) -> Option<String> {
-    None
+/// Where the advisory of `id` is published: `[advisory] url`, if set.
+pub fn advisory_url(config: &Config, id: &ReportId) -> Option<String> {
+    config
+        .advisory
+        .as_ref()
+        .and_then(|p| p.advisory_url(id.as_str()))
 }
 
 /// The Markdown advisory of report `id` (the text a bulletin carries).

@@ -320,4 +320,7 @@ pub struct RawAdvisory {
     pub osv_prefix: Option<String>,
     /// The OSV ecosystem of the products ("crates.io", "PyPI", …), if any.
     pub osv_ecosystem: Option<String>,
+    /// Where each advisory is published, with `{id}` for the report id, e.g.
+    /// "https://example.org/advisories/{id}.html".
+    pub url: Option<String>,
 }

@@ -72,6 +72,7 @@ fn publisher() -> Publisher {
         csaf_category: CsafCategory::Vendor,
         osv_prefix: Some("EXAMPLE".into()),
         osv_ecosystem: Some("crates.io".into()),
+        url: Some("https://example.org/advisories/{id}.html".into()),
     }
 }
 
@@ -281,4 +282,245 @@ fn the_validators_reject_what_the_schemas_forbid() {
     let mut csaf = render(Format::Csaf, draft, &publisher());
     csaf["document"]["tracking"]["initial_release_date"] = Value::from("yesterday");
     assert!(!errors(&validator("csaf_json_schema.json"), &csaf).is_empty());
+}
+
+/// Strings that occur only in what the reporter sent, in the team's private
+/// notes and in a member's name: no draft may contain any of them.
+const MARKERS: [&str; 6] = [
+    "QZXSUBJECTMARK",
+    "QZXBODYMARK",
+    "QZXNAMEMARK",
+    "qzxaddrmark",
+    "QZXNOTEMARK",
+    "QZXMEMBERMARK",
+];
+
+const ADVISORY_SECTION: &str = r#"
+[advisory]
+vendor = "Example Org"
+product = "Example <img src=x onerror=alert(1)> Server"
+cna_org_id = "8254265b-2729-46b6-b9e3-3dfca2d5bfca"
+csaf_namespace = "https://example.org"
+osv_ecosystem = "crates.io"
+url = "https://example.org/advisories/{id}.html"
+"#;
+
+/// An installation with report 1 from a reporter whose every field carries a
+/// marker, moved to `fixed` with public facts and a private note.
+fn fixed_report() -> (Env, disclosed::report::ReportId) {
+    use disclosed::audit::{Actor, Auth, EventKind};
+    use disclosed::store::Recorder;
+
+    let env = Env::with_file_transport(ADVISORY_SECTION);
+    env.init();
+    let raw = format!(
+        "From: \"Mallory QZXNAMEMARK\" <qzxaddrmark@researcher.example>\r\n\
+To: security@example.org\r\nSubject: QZXSUBJECTMARK XSS in search\r\n\
+Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <adv1@r.example>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+The search box QZXBODYMARK runs <script>alert(1)</script>.\r\n\
+Credit: Mallory <https://mallory.example>\r\n"
+    );
+    env.deliver(raw.as_bytes());
+    env.deliver(&mail(
+        "other@researcher.example",
+        "security@example.org",
+        "Another report",
+        "adv2@r.example",
+        "",
+    ));
+    env.run_once();
+    let id = disclosed::report::ReportId::new("SEC", crate::common::year(), 1);
+    let mut store = env.store();
+    store
+        .write(|batch| {
+            let tx = batch.tx();
+            let member = Recorder {
+                report: Some(&id),
+                at: at("2026-12-01T09:00:00Z"),
+                actor: Actor::Named("QZXMEMBERMARK@example.org"),
+                auth: Auth::OpenPgp,
+                message: None,
+            };
+            for state in [
+                ReportState::Triaged,
+                ReportState::Accepted,
+                ReportState::Fixed,
+            ] {
+                member.change_state(&tx, &id, state, "#state QZXNOTEMARK", Some("QZXNOTEMARK"))?;
+            }
+            member.record(
+                &tx,
+                EventKind::InternalNote,
+                serde_json::json!({ "text": "QZXNOTEMARK private" }),
+            )?;
+            tx.set_cve(&id, "CVE-1900-0001")?;
+            tx.set_cvss(
+                &id,
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+                6.1,
+                "medium",
+            )?;
+            tx.set_fixed_in(&id, "2.4.1")?;
+            tx.set_credit(
+                &id,
+                &disclosed::report::Credit::Named {
+                    name: "Jane <b>Doe</b>".into(),
+                    url: Some("https://jane.example/?a=1&b=\"2\"".into()),
+                },
+            )?;
+            Ok::<_, disclosed::store::StoreError>(())
+        })
+        .expect("team facts");
+    (env, id)
+}
+
+#[test]
+fn drafts_contain_nothing_the_team_did_not_publish() {
+    let (env, id) = fixed_report();
+    for format in ["md", "html", "cve", "osv", "csaf"] {
+        for json in [false, true] {
+            let mut args = vec!["advisory", id.as_str(), "--format", format];
+            if json {
+                args.push("--json");
+            }
+            let text = env.ok(&args);
+            for marker in MARKERS {
+                assert!(
+                    !text.to_lowercase().contains(&marker.to_lowercase()),
+                    "{format} (json: {json}) leaks {marker}:\n{text}"
+                );
+            }
+            assert!(!text.contains("researcher.example"), "{format}: {text}");
+            assert!(text.contains("CVE-1900-0001"), "{format}: {text}");
+            if json || format != "md" && format != "html" {
+                let value: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|err| panic!("{format}: {err}\n{text}"));
+                assert!(value.is_object());
+            }
+        }
+    }
+}
+
+#[test]
+fn team_provided_html_is_escaped_in_html_and_kept_valid_in_json() {
+    let (env, id) = fixed_report();
+    let html = env.ok(&["advisory", id.as_str(), "--format", "html"]);
+    for raw in ["<img", "<b>", "onerror=alert"] {
+        assert!(!html.contains(raw), "{raw} unescaped:\n{html}");
+    }
+    assert!(html.contains("Jane &lt;b&gt;Doe&lt;/b&gt;"), "{html}");
+    // A URL with a quote is no URI: it is neither linked nor published.
+    assert!(!html.contains("jane.example"), "{html}");
+    let csaf: Value = serde_json::from_str(&env.ok(&["advisory", id.as_str(), "--format", "csaf"]))
+        .expect("json");
+    assert_eq!(
+        csaf["product_tree"]["branches"][0]["branches"][0]["name"],
+        "Example <img src=x onerror=alert(1)> Server"
+    );
+    assert_eq!(
+        csaf["document"]["acknowledgments"][0]["names"][0],
+        "Jane <b>Doe</b>"
+    );
+    assert!(csaf["document"]["acknowledgments"][0].get("urls").is_none());
+    assert_eq!(
+        errors(&validator("csaf_json_schema.json"), &csaf),
+        Vec::<String>::new()
+    );
+    let cve: Value =
+        serde_json::from_str(&env.ok(&["advisory", id.as_str(), "--format", "cve"])).expect("json");
+    assert_eq!(
+        errors(&validator("CVE_Record_Format_bundled.json"), &cve),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        cve["containers"]["cna"]["references"][0]["url"],
+        y("https://example.org/advisories/SEC-2026-0001.html")
+    );
+}
+
+#[test]
+fn the_advisory_command_drafts_a_fixed_report_with_its_timeline() {
+    let (env, id) = fixed_report();
+    let md = env.ok(&["advisory", id.as_str()]);
+    for expected in [
+        "Fixed in 2.4.1",
+        "CVSS 3.1 base score 6.1",
+        "- 2026-12-01: Fixed",
+        ": Reported",
+        "Example <img src=x onerror=alert(1)> Server < 2.4.1",
+    ] {
+        assert!(md.contains(expected), "{expected} missing:\n{md}");
+    }
+    let json: Value =
+        serde_json::from_str(&env.ok(&["advisory", id.as_str(), "--format", "md", "--json"]))
+            .expect("json");
+    assert_eq!(json["format"], "md");
+    assert_eq!(
+        json["text"].as_str().map(|t| t.trim_end()),
+        Some(md.trim_end()),
+        "the text is the Markdown advisory"
+    );
+    assert_eq!(json["draft"]["state"], "fixed");
+    assert_eq!(json["draft"]["fixed_in"], "2.4.1");
+    assert_eq!(json["draft"]["credit"]["name"], "Jane <b>Doe</b>");
+}
+
+#[test]
+fn reports_that_are_not_closed_for_disclosure_are_refused() {
+    let (env, _) = fixed_report();
+    let open = y("SEC-2026-0002");
+    for format in ["md", "cve"] {
+        let out = env.cmd(&["advisory", &open, "--format", format]);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("fixed, risk-accepted or disclosed"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(
+        env.cmd(&["advisory", &y("SEC-2026-0099")]).status.code(),
+        Some(1)
+    );
+    assert_eq!(env.cmd(&["advisory", "nonsense"]).status.code(), Some(2));
+    assert_eq!(
+        env.cmd(&["advisory", &open, "--format", "pdf"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn json_formats_need_the_advisory_section() {
+    let (env, id) = fixed_report();
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    let cut = text.find("[advisory]").expect("section");
+    env.write_config(&text[..cut]);
+    let out = env.cmd(&["advisory", id.as_str(), "--format", "csaf"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[advisory]"));
+    // The human advisory needs no publisher.
+    assert!(
+        env.ok(&["advisory", id.as_str()])
+            .contains("Fixed in 2.4.1")
+    );
+}
+
+#[test]
+fn advisory_config_values_are_checked() {
+    let env = Env::with_file_transport(
+        "[advisory]\nvendor = \"\"\ncna_org_id = \"nope\"\ncsaf_namespace = \"http://x\"\ncsaf_category = \"boss\"\nurl = \"https://example.org/a.html\"\n",
+    );
+    let out = env.cmd(&["check", "--offline"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "advisory.vendor",
+        "advisory.cna_org_id",
+        "advisory.csaf_namespace",
+        "advisory.csaf_category",
+        "advisory.url",
+    ] {
+        assert!(err.contains(key), "{key}: {err}");
+    }
 }

@@ -78,7 +78,19 @@ impl Validator<'_> {
             }
             p
         });
+        let url = raw.url.map(|url| {
+            let url = url.trim().to_owned();
+            let http = url.starts_with("https://") || url.starts_with("http://");
+            if !http || !url.contains("{id}") || url.contains(char::is_whitespace) {
+                self.problem(
+                    "advisory.url",
+                    "must be an http(s) URL with `{id}` for the report id, e.g. \"https://example.org/advisories/{id}.html\"",
+                );
+            }
+            url
+        });
         Publisher {
+            url,
             vendor,
             product,
             cna_org_id,
