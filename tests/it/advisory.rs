@@ -524,3 +524,38 @@ fn advisory_config_values_are_checked() {
         assert!(err.contains(key), "{key}: {err}");
     }
 }
+
+#[test]
+fn advisory_templates_in_the_templates_dir_replace_the_built_ins_and_are_checked() {
+    let (env, id) = fixed_report();
+    let dir = env.path("templates");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("advisory.md.hbs"), "OURS {{id}} {{fixed_in}}\n").expect("write");
+    let text = std::fs::read_to_string(env.config()).expect("config");
+    env.write_config(&format!("{text}\n[templates]\ndir = \"templates\"\n"));
+    assert_eq!(
+        env.ok(&["advisory", id.as_str()]).trim_end(),
+        format!("OURS {id} 2.4.1")
+    );
+    // The mail templates' loader leaves the advisory templates alone.
+    env.ok(&["check", "--offline"]);
+
+    std::fs::write(dir.join("advisory.html.hbs"), "{{reporter}}").expect("write");
+    for args in [vec!["check", "--offline"], vec!["advisory", id.as_str()]] {
+        let out = env.cmd(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("advisory.html.hbs"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn the_advisory_command_has_help() {
+    let out = std::process::Command::new(crate::common::BIN)
+        .args(["advisory", "--help"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("--format") && text.contains("csaf"), "{text}");
+}
