@@ -313,14 +313,12 @@ fn fixed_report() -> (Env, disclosed::report::ReportId) {
 
     let env = Env::with_file_transport(ADVISORY_SECTION);
     env.init();
-    let raw = format!(
-        "From: \"Mallory QZXNAMEMARK\" <qzxaddrmark@researcher.example>\r\n\
+    let raw = "From: \"Mallory QZXNAMEMARK\" <qzxaddrmark@researcher.example>\r\n\
 To: security@example.org\r\nSubject: QZXSUBJECTMARK XSS in search\r\n\
 Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <adv1@r.example>\r\n\
 MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
 The search box QZXBODYMARK runs <script>alert(1)</script>.\r\n\
-Credit: Mallory <https://mallory.example>\r\n"
-    );
+Credit: Mallory <https://mallory.example>\r\n";
     env.deliver(raw.as_bytes());
     env.deliver(&mail(
         "other@researcher.example",
@@ -558,4 +556,73 @@ fn the_advisory_command_has_help() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("--format") && text.contains("csaf"), "{text}");
+}
+
+#[test]
+fn a_risk_accepted_then_disclosed_report_is_final_with_its_dates() {
+    use disclosed::audit::{Actor, Auth};
+    use disclosed::store::Recorder;
+
+    let (env, _) = fixed_report();
+    let id = disclosed::report::ReportId::new("SEC", crate::common::year(), 2);
+    let mut store = env.store();
+    store
+        .write(|batch| {
+            let tx = batch.tx();
+            let step = |at_text: &str, state: ReportState| {
+                Recorder {
+                    report: Some(&id),
+                    at: at(at_text),
+                    actor: Actor::Named("QZXMEMBERMARK@example.org"),
+                    auth: Auth::OpenPgp,
+                    message: None,
+                }
+                .change_state(
+                    &tx,
+                    &id,
+                    state,
+                    "#state",
+                    Some("QZXNOTEMARK reason"),
+                )
+            };
+            step("2026-12-02T09:00:00Z", ReportState::Triaged)?;
+            step("2026-12-03T09:00:00Z", ReportState::RiskAccepted)?;
+            step("2026-12-20T09:00:00Z", ReportState::Disclosed)?;
+            tx.set_cve(&id, "CVE-1900-0002")
+        })
+        .expect("team facts");
+    let md = env.ok(&["advisory", id.as_str()]);
+    for expected in [
+        "- 2026-12-02: Acknowledged",
+        "- 2026-12-03: Risk accepted",
+        "- 2026-12-20: Disclosed",
+        "The vendor accepted the risk.",
+        "**Published:** 2026-12-20",
+    ] {
+        assert!(md.contains(expected), "{expected} missing:\n{md}");
+    }
+    assert!(!md.contains("QZX"), "{md}");
+    let csaf: Value = serde_json::from_str(&env.ok(&["advisory", id.as_str(), "--format", "csaf"]))
+        .expect("json");
+    assert_eq!(csaf["document"]["tracking"]["status"], "final");
+    assert_eq!(
+        csaf["document"]["tracking"]["initial_release_date"],
+        "2026-12-20T09:00:00Z"
+    );
+    assert_eq!(
+        csaf["vulnerabilities"][0]["remediations"][0]["category"],
+        "no_fix_planned"
+    );
+    assert_eq!(
+        errors(&validator("csaf_json_schema.json"), &csaf),
+        Vec::<String>::new()
+    );
+    let osv: Value =
+        serde_json::from_str(&env.ok(&["advisory", id.as_str(), "--format", "osv"])).expect("json");
+    assert_eq!(osv["id"], "CVE-1900-0002");
+    assert_eq!(osv["published"], "2026-12-20T09:00:00Z");
+    assert_eq!(
+        errors(&validator("osv-schema.json"), &osv),
+        Vec::<String>::new()
+    );
 }
