@@ -4,7 +4,8 @@
 //! The HTML registry escapes every value (`{{x}}`); the built-in page is
 //! self-contained (inline style, no script, no external asset) and forbids
 //! anything else with its Content-Security-Policy. Links are made only from
-//! http(s) URLs. Markdown is plain text: values go in as written.
+//! http(s) URLs. Markdown takes the team's values as written; `{{md x}}`
+//! escapes Markdown's inline markup in text the reporter chose (the credit).
 
 use std::path::{Path, PathBuf};
 
@@ -80,6 +81,7 @@ impl Templates {
         let mut markdown = Handlebars::new();
         markdown.register_escape_fn(handlebars::no_escape);
         markdown.set_strict_mode(true);
+        markdown.register_helper("md", Box::new(markdown_helper));
         let mut html = Handlebars::new();
         // The default escape function: `&<>"'`=` become entities.
         html.set_strict_mode(true);
@@ -125,6 +127,40 @@ impl Templates {
     pub(super) fn html(&self, view: &View) -> Result<String, super::AdvisoryError> {
         render(&self.html, HTML, view)
     }
+}
+
+/// `{{md value}}`: `value` with Markdown's punctuation backslash-escaped, for
+/// text the reporter chose (the credit), which must not become a link, an
+/// image or HTML when the Markdown is rendered.
+fn markdown_helper(
+    h: &handlebars::Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    let value = h.param(0).map(|p| p.value().clone()).unwrap_or_default();
+    let text = match &value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    out.write(&markdown_escape(&text))?;
+    Ok(())
+}
+
+/// Backslash-escapes the ASCII punctuation that makes Markdown inline markup
+/// (emphasis, code, links, images, HTML, entities, tables); the rest, common
+/// in names, stays as it is.
+pub(super) fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_[]<>!|~&".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn render(

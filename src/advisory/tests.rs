@@ -111,7 +111,7 @@ fn a_fixed_report_drafts_every_format() {
         "6.1",
         "Example Server >= 2.0, < 2.4.1",
         "Fixed in 2.4.1",
-        "[Jane Doe from Tesla security team](https://jane.example)",
+        "[Jane Doe from Tesla security team](<https://jane.example>)",
         "2026-02-01: Reported",
         "2026-03-01: Fixed",
         "Stored cross-site scripting",
@@ -384,4 +384,24 @@ fn only_http_uris_are_linked() {
     ] {
         assert!(!linkable(bad), "{bad}");
     }
+}
+
+#[test]
+fn a_credit_name_cannot_become_markdown_markup() {
+    let mut d = draft();
+    d.credit = Some(Credit {
+        name: "[click](javascript:alert(1)) <b>x</b> ![i](https://t.example/p.png)".into(),
+        affiliation: None,
+        url: Some("https://jane.example/a)(b".into()),
+    });
+    let md = &all(&d, &publisher())[0].1;
+    let credit = md
+        .lines()
+        .find(|l| l.starts_with("Reported by"))
+        .unwrap_or_default();
+    assert_eq!(
+        credit,
+        "Reported by [\\[click\\](javascript:alert(1)) \\<b\\>x\\</b\\> \\!\\[i\\](https://t.example/p.png)](<https://jane.example/a)(b>)."
+    );
+    assert_eq!(human::markdown_escape("a_b*c"), "a\\_b\\*c");
 }
