@@ -83,7 +83,7 @@ pub fn draft_from_store(
             .map(|zoned| zoned.timestamp())
     });
     let credit = match record.credit {
-        Credit::Named { name, url } => Some(advisory::Credit {
+        Credit::Named { name, url, .. } => Some(advisory::Credit {
             name,
             affiliation: None,
             url,
