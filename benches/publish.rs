@@ -131,7 +131,7 @@ fn run(n: usize) -> Result<bool, Box<dyn std::error::Error>> {
     let out = dir.path().join("site");
 
     let started = Instant::now();
-    let input = store.snapshot(|tx| collect::site(tx, &config, Some(&team), &templates, now))?;
+    let input = store.snapshot(|tx| collect::site(tx, &config, Some(&team), now))?;
     let collected = ms(started);
     let files = pages::render_site(&templates, &input)?;
     let rendered = ms(started) - collected;

@@ -54,6 +54,7 @@
 //! and hands a member's mail to [`team_mail`], which never reaches back into
 //! [`ingest`]. Both queue mail through [`respond`].
 
+pub mod advisory;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -54,6 +54,11 @@ fn check(mut draft: Draft) -> Result<Loaded, ConfigError> {
     if let Err(err) = crate::publish::SiteTemplates::load(dir.as_deref()) {
         draft.problem("templates.dir", err.to_string());
     }
+    // The advisory templates share the directory: a broken one stops `check`
+    // and the start too, not only `disclosed advisory`.
+    if let Err(e) = crate::advisory::Templates::load(dir.as_deref()) {
+        draft.problem("templates.dir", e.to_string());
+    }
     let config = draft.finish()?;
     Ok(Loaded {
         config,

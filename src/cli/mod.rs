@@ -2,6 +2,7 @@
 //! store. Errors end here as exit codes: 2 for usage and configuration, 3 when
 //! another `disclosed run` holds the database, 1 for everything else.
 
+mod advisory;
 mod attachment;
 mod check;
 pub mod deliver;
@@ -142,6 +143,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Draft the advisory of a fixed, risk-accepted or disclosed report
+    Advisory {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+        /// md, html (human advisories), cve (CVE JSON 5.1), osv or csaf (CSAF 2.0)
+        #[arg(long, value_enum, default_value_t = crate::advisory::Format::Md)]
+        format: crate::advisory::Format,
+        /// Print JSON: for md and html the text with the draft's fields
+        #[arg(long)]
+        json: bool,
+    },
     /// Print shell completions, e.g. `disclosed completions bash > /etc/bash_completion.d/disclosed`
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -161,6 +173,7 @@ impl Command {
         match self {
             Self::Reports { .. }
             | Self::Report { .. }
+            | Self::Advisory { .. }
             | Self::Stats { .. }
             | Self::HallOfFame { .. }
             | Self::SecurityTxt
@@ -296,6 +309,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::HallOfFame { format } => hall_of_fame::print(&loaded, format, SystemClock.now()),
         Command::SecurityTxt => security_txt::print(&loaded, SystemClock.now()),
         Command::Publish { out } => publish::run(&loaded, out, SystemClock.now()),
+        Command::Advisory { id, format, json } => {
+            advisory::run(config, &id, format, json, SystemClock.now())
+        }
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;
             let reports = store

@@ -29,6 +29,9 @@ pub struct RawConfig {
     /// The fields of `/.well-known/security.txt`.
     #[serde(default)]
     pub security_txt: RawSecurityTxt,
+    /// Who publishes advisories; without it only Markdown and HTML drafts.
+    #[serde(default)]
+    pub advisory: Option<RawAdvisory>,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -359,4 +362,31 @@ pub struct RawSecurityTxt {
     pub acknowledgments: Option<String>,
     /// Where the file is served; default `{base_url}/.well-known/security.txt`.
     pub canonical: Option<String>,
+}
+
+/// `[advisory]`: the publisher of advisory drafts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdvisory {
+    /// The vendor of the affected products, as advisories name it.
+    pub vendor: String,
+    /// The product an advisory names when a report records no `#affects`.
+    pub product: Option<String>,
+    /// The CNA's organisation id in the CVE program (a UUID).
+    pub cna_org_id: Option<String>,
+    /// The CNA's short name in the CVE program.
+    pub cna_short_name: Option<String>,
+    /// The CSAF publisher name; default: `vendor`.
+    pub csaf_publisher: Option<String>,
+    /// The CSAF publisher namespace, e.g. "https://example.org".
+    pub csaf_namespace: Option<String>,
+    /// The CSAF publisher category; default "vendor".
+    pub csaf_category: Option<String>,
+    /// The team's registered OSV id prefix (a home database), if any.
+    pub osv_prefix: Option<String>,
+    /// The OSV ecosystem of the products ("crates.io", "PyPI", …), if any.
+    pub osv_ecosystem: Option<String>,
+    /// Where each advisory is published, with `{id}` for the report id, e.g.
+    /// "https://example.org/advisories/{id}.html".
+    pub url: Option<String>,
 }

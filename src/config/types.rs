@@ -27,6 +27,8 @@ pub struct Config {
     pub notify_reporter: NotifyReporter,
     pub publish: Publish,
     pub security_txt: SecurityTxt,
+    /// `[advisory]`: who publishes advisory drafts; `None` when absent.
+    pub advisory: Option<crate::advisory::Publisher>,
 }
 
 /// `[notify_reporter]`: whether the reporter is told, by default, when a team

@@ -11,6 +11,7 @@ use super::raw::{self, RawConfig, RawSource, RawTransport};
 use super::types::*;
 use super::{DurationError, KeyProblem, PolicyDuration, duration, parse_interval};
 
+mod advisory;
 mod limits;
 
 use std::collections::BTreeMap;
@@ -138,6 +139,7 @@ impl Validator<'_> {
         let notify_reporter = notify_reporter(&raw.notify_reporter);
         let publish = self.publish(raw.publish);
         let security_txt = self.security_txt(raw.security_txt);
+        let advisory = raw.advisory.map(|a| self.advisory(a));
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -152,6 +154,7 @@ impl Validator<'_> {
             notify_reporter,
             publish,
             security_txt,
+            advisory,
         })
     }
 

@@ -7,11 +7,11 @@ use jiff::Timestamp;
 use super::hall_of_fame::{Entry, NamedCredit};
 use super::pages::{AdvisoryFile, AdvisoryInput, Sample, SiteInfo, SiteInput, StatsInput};
 use super::security_txt::{self, Fields, SecurityTxtError};
-use super::templates::SiteTemplates;
-use super::{PublishError, hall_of_fame, pages};
+use super::{PublishError, hall_of_fame};
+use crate::advisory::{self, AdvisoryError, Format as AdvisoryFormat};
 use crate::config::Config;
 use crate::crypto::TeamKeys;
-use crate::report::{Credit, ReportState};
+use crate::report::{Credit, ReportId, ReportState};
 use crate::sla::ReportSla;
 use crate::store::{StoreError, Tx};
 
@@ -71,29 +71,73 @@ pub fn advisories(reports: &[ReportSla]) -> Vec<AdvisoryInput> {
         .collect()
 }
 
-/// The files each advisory publishes. Until the full advisory renderer is
-/// plugged in here, a minimal page and JSON record per advisory.
+/// The files each disclosed report publishes under `advisories/`: the human
+/// advisory `ID.html`, the draft's public fields `ID.json`, and the CVE
+/// (`ID.cve.json`), OSV (`ID.osv.json`) and CSAF (`ID.csaf.json`) records
+/// when `[advisory]` names a publisher and the report has what each needs
+/// (a record the team has not given enough for is left out, not guessed).
+/// Sets each advisory's title from its draft.
 pub fn advisory_files(
-    templates: &SiteTemplates,
-    info: &SiteInfo,
-    advisories: &[AdvisoryInput],
-    reports: &[ReportSla],
+    tx: &Tx<'_>,
+    config: &Config,
+    advisories: &mut [AdvisoryInput],
+    now: Timestamp,
 ) -> Result<Vec<AdvisoryFile>, PublishError> {
+    let templates = advisory::Templates::load(config.templates.dir.as_deref())?;
+    let publisher = config.advisory.clone().unwrap_or_default();
     let mut files = Vec::new();
-    for a in advisories {
-        let credit = reports
-            .iter()
-            .find(|r| r.record.id.as_str() == a.id)
-            .and_then(|r| match &r.record.credit {
-                Credit::Named { name, .. } => Some(hall_of_fame::clean_text(name)),
-                _ => None,
-            });
-        files.extend(pages::minimal_advisory_files(
-            templates,
-            info,
-            a,
-            credit.as_deref(),
-        )?);
+    for a in advisories.iter_mut() {
+        let id = ReportId::from_stored(a.id.clone());
+        let url = advisory::advisory_url(config, &id);
+        let Some(draft) = advisory::draft_from_store(tx, config, &id, url.as_deref())? else {
+            continue;
+        };
+        a.title = draft.title.clone();
+        let html = advisory::render(AdvisoryFormat::Html, &draft, &publisher, &templates, now)?;
+        files.push(AdvisoryFile {
+            name: format!("{id}.html"),
+            bytes: html.into_bytes(),
+        });
+        let mut fields = serde_json::to_string_pretty(&draft).map_err(|source| {
+            AdvisoryError::Json {
+                format: AdvisoryFormat::Html,
+                source,
+            }
+        })?;
+        fields.push('\n');
+        files.push(AdvisoryFile {
+            name: format!("{id}.json"),
+            bytes: fields.into_bytes(),
+        });
+        if config.advisory.is_none() {
+            continue;
+        }
+        for (format, suffix) in [
+            (AdvisoryFormat::Cve, "cve.json"),
+            (AdvisoryFormat::Osv, "osv.json"),
+            (AdvisoryFormat::Csaf, "csaf.json"),
+        ] {
+            match advisory::render(format, &draft, &publisher, &templates, now) {
+                Ok(mut text) => {
+                    if !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    files.push(AdvisoryFile {
+                        name: format!("{id}.{suffix}"),
+                        bytes: text.into_bytes(),
+                    });
+                }
+                // What the team has not recorded yet: no such record.
+                Err(
+                    AdvisoryError::NoCve { .. }
+                    | AdvisoryError::NoProduct { .. }
+                    | AdvisoryError::Missing { .. }
+                    | AdvisoryError::NoReference { .. }
+                    | AdvisoryError::NoOsvId { .. },
+                ) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
     }
     Ok(files)
 }
@@ -174,7 +218,6 @@ pub fn site(
     tx: &Tx<'_>,
     config: &Config,
     team: Option<&TeamKeys>,
-    templates: &SiteTemplates,
     now: Timestamp,
 ) -> Result<SiteInput, PublishError> {
     let security_txt = signed_security_txt(config, team, now)?;
@@ -183,8 +226,8 @@ pub fn site(
     let reports = reports(tx, config, now)?;
     let info = site_info(config);
     let lines = hall_of_fame::build(&hall_of_fame_entries(&reports));
-    let advisories = advisories(&reports);
-    let advisory_files = advisory_files(templates, &info, &advisories, &reports)?;
+    let mut advisories = advisories(&reports);
+    let advisory_files = advisory_files(tx, config, &mut advisories, now)?;
     Ok(SiteInput {
         info,
         hall_of_fame: lines,

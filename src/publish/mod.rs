@@ -49,6 +49,10 @@ pub enum PublishError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] crate::crypto::KeyError),
+    #[error(transparent)]
+    Advisory(#[from] crate::advisory::AdvisoryError),
+    #[error(transparent)]
+    AdvisoryTemplates(#[from] crate::advisory::TemplatesError),
 }
 
 /// Builds the whole site from the store and writes it under `dir`.
@@ -60,7 +64,7 @@ pub fn publish(
     dir: &Path,
     now: Timestamp,
 ) -> Result<Written, PublishError> {
-    let input = collect::site(tx, config, team, templates, now)?;
+    let input = collect::site(tx, config, team, now)?;
     let files = pages::render_site(templates, &input)?;
     Ok(site::write_site(dir, &files)?)
 }

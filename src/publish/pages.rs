@@ -253,51 +253,6 @@ fn releases(advisories: &[AdvisoryInput]) -> Vec<ReleaseView<'_>> {
         .collect()
 }
 
-/// The minimal advisory files (a page and a JSON record) for one disclosed
-/// report, until the full advisory renderer supplies them.
-pub fn minimal_advisory_files(
-    templates: &SiteTemplates,
-    info: &SiteInfo,
-    advisory: &AdvisoryInput,
-    credit: Option<&str>,
-) -> Result<Vec<AdvisoryFile>, PageError> {
-    #[derive(Serialize)]
-    struct Content<'a> {
-        id: &'a str,
-        title: &'a str,
-        cve: Option<&'a str>,
-        severity: Option<&'a str>,
-        fixed_in: Option<&'a str>,
-        disclosed_day: String,
-        credit: Option<&'a str>,
-    }
-    let content = Content {
-        id: &advisory.id,
-        title: &advisory.title,
-        cve: advisory.cve.as_deref(),
-        severity: advisory.severity.as_deref(),
-        fixed_in: advisory.fixed_in.as_deref(),
-        disclosed_day: day(advisory.disclosed_at),
-        credit,
-    };
-    let mut json = serde_json::to_string_pretty(&content).unwrap_or_default();
-    json.push('\n');
-    let html = templates.html(
-        "advisory-minimal",
-        &page(info, &advisory.title, "../", &content),
-    )?;
-    Ok(vec![
-        AdvisoryFile {
-            name: format!("{}.html", advisory.id),
-            bytes: html.into_bytes(),
-        },
-        AdvisoryFile {
-            name: format!("{}.json", advisory.id),
-            bytes: json.into_bytes(),
-        },
-    ])
-}
-
 #[derive(Serialize)]
 struct Measure {
     name: &'static str,

@@ -54,11 +54,6 @@ const BUILTIN: &[(&str, Kind, &str)] = &[
         Kind::Html,
         include_str!("../../templates/statistics.html.hbs"),
     ),
-    (
-        "advisory-minimal.html.hbs",
-        Kind::Html,
-        include_str!("../../templates/advisory-minimal.html.hbs"),
-    ),
 ];
 
 /// The file names a `[templates] dir` may hold for the site.

@@ -190,8 +190,11 @@ impl Templates {
             if file_name.starts_with('.') || entry.path().is_dir() {
                 continue;
             }
-            // The site's templates share the directory; the site loads them.
-            if crate::publish::templates::file_names().any(|n| n == file_name) {
+            // The site's and the advisories' templates share the directory;
+            // their own modules load them.
+            if crate::publish::templates::file_names().any(|n| n == file_name)
+                || crate::advisory::template_file_names().any(|n| n == file_name)
+            {
                 continue;
             }
             match names().find(|n| file_name.strip_suffix(".txt.hbs") == Some(n)) {

@@ -2,6 +2,7 @@
 //! Dovecot and Postfix (`scripts/mailstack`), with the store read back through
 //! the library.
 
+mod advisory;
 mod bounce;
 mod budget;
 mod chaos;
