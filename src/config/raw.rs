@@ -23,6 +23,8 @@ pub struct RawConfig {
     pub openpgp: RawOpenPgp,
     #[serde(default)]
     pub notify_reporter: RawNotifyReporter,
+    #[serde(default)]
+    pub bulletin: RawBulletin,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -248,6 +250,16 @@ pub struct RawNotifyReporter {
     #[serde(rename = "risk-accepted")]
     pub risk_accepted: Option<bool>,
     pub disclosed: Option<bool>,
+}
+
+/// `[bulletin]`: where disclosed advisories are announced.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBulletin {
+    /// The announcement list's address; without it no bulletin is sent.
+    pub address: Option<String>,
+    /// Display name of the bulletin's sender; defaults to the program's name.
+    pub from_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -25,6 +25,18 @@ pub struct Config {
     pub limits: Limits,
     pub openpgp: OpenPgp,
     pub notify_reporter: NotifyReporter,
+    /// `[bulletin]`; `None` when no announcement list is configured.
+    pub bulletin: Option<Bulletin>,
+}
+
+/// `[bulletin]`: the public announcement list that is sent each advisory,
+/// signed by the team key, when a report is disclosed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bulletin {
+    /// The list's posting address.
+    pub address: Address,
+    /// The display name of the bulletin's `From:` (the program address).
+    pub from_name: String,
 }
 
 /// `[notify_reporter]`: whether the reporter is told, by default, when a team

@@ -334,6 +334,20 @@ const V10: &str = r#"
 CREATE INDEX messages_from_received ON messages (from_addr, received_at);
 "#;
 
+// The disclosure mail, each sent once: the team's mail on the disclosure date
+// (`day` is that date, so a date moved by `#disclose` is mailed once more) and
+// the bulletin to the announcement list when the report is disclosed (`day`
+// is '': one per report, however often the command mail is replayed).
+const V11: &str = r#"
+CREATE TABLE disclosure_mail (
+    report_id  TEXT NOT NULL REFERENCES reports(id),
+    kind       TEXT NOT NULL CHECK (kind IN ('disclosure-day', 'bulletin')),
+    day        TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (report_id, kind, day)
+) STRICT, WITHOUT ROWID;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -345,6 +359,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V8),
     M::up(V9),
     M::up(V10),
+    M::up(V11),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -352,7 +367,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 10;
+pub const LATEST: usize = 11;
 
 #[cfg(test)]
 mod tests {
