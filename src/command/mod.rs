@@ -66,6 +66,10 @@ pub enum Command {
     Digest,
     /// `#stats` (control address).
     Stats,
+    /// `#hall-of-fame` (control address).
+    HallOfFame,
+    /// `#advisory ID` (control address).
+    Advisory(ReportId),
 }
 
 /// Where a command may be sent.
@@ -98,6 +102,8 @@ impl Command {
             Self::Show(_) => "#show",
             Self::Digest => "#digest",
             Self::Stats => "#stats",
+            Self::HallOfFame => "#hall-of-fame",
+            Self::Advisory(_) => "#advisory",
         }
     }
 
@@ -106,6 +112,7 @@ impl Command {
         match self {
             Self::Help => Applies::Both,
             Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
+            Self::HallOfFame | Self::Advisory(_) => Applies::Control,
             _ => Applies::Report,
         }
     }
@@ -192,6 +199,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#show",
     "#digest",
     "#stats",
+    "#hall-of-fame",
+    "#advisory",
 ];
 
 /// One command line of a block: its text and what it parsed to.
@@ -304,6 +313,9 @@ pub enum Change {
     Show(ReportId),
     Digest,
     Stats,
+    HallOfFame,
+    /// The advisory of a report that is fixed, risk-accepted or disclosed.
+    Advisory(ReportId),
 }
 
 impl Change {
@@ -367,6 +379,8 @@ impl fmt::Display for Change {
             Self::Show(id) => write!(f, "show: {id}"),
             Self::Digest => f.write_str("digest"),
             Self::Stats => f.write_str("statistics"),
+            Self::HallOfFame => f.write_str("Hall of Fame"),
+            Self::Advisory(id) => write!(f, "advisory: {id}"),
         }
     }
 }
@@ -451,6 +465,10 @@ pub enum Refused {
     NotifyNoUpdate { state: ReportState },
     #[error("`#notify` and `#quiet` contradict each other; keep one")]
     NotifyAndQuiet,
+    #[error(
+        "{id} is {state}: an advisory is drafted once the report is fixed, risk-accepted or disclosed"
+    )]
+    AdvisoryNotReady { id: ReportId, state: ReportState },
 }
 
 fn allowed_from(from: ReportState) -> String {
@@ -536,6 +554,8 @@ Commands go on their own lines at the very top of the mail to the control addres
   #show ID        one report
   #digest         the digest of open reports and deadlines
   #stats          statistics
+  #hall-of-fame   the Hall of Fame
+  #advisory ID    the advisory of a fixed, risk-accepted or disclosed report
   #help           this text
 
 Commands that change a report go to that report's own address.
