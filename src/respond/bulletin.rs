@@ -30,10 +30,13 @@ use sequoia_openpgp::serialize::stream::{Message as PgpMessage, Signer};
 
 use super::compose::{AutoSubmitted, ComposeError, Outgoing, ReturnPath, formatted, mailbox};
 use super::{shape, team};
+use serde_json::json;
+
+use crate::audit::{Actor, Auth, EventKind};
 use crate::config::Config;
 use crate::crypto::{Crypto, TeamKeys, system_time};
-use crate::report::{Credit, ReportState};
-use crate::store::{DisclosureMail, ReportRecord, StoreError, Tx};
+use crate::report::{Credit, ReportId, ReportState};
+use crate::store::{DisclosureMail, Recorder, ReportRecord, StoreError, Tx};
 
 /// The outbox kind of a bulletin.
 pub const BULLETIN: &str = "bulletin";
@@ -227,7 +230,9 @@ pub fn compose(
 /// What became of a disclosed report's bulletin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bulletin {
-    Queued { to: String },
+    Queued {
+        to: String,
+    },
     /// No `[bulletin] address`.
     NotConfigured,
     /// It went out before (a replayed mail, or disclosed twice).
@@ -308,10 +313,7 @@ pub fn disclosure_day_text(
     now: Timestamp,
 ) -> Result<(String, String), BulletinError> {
     let subject = format!("[{}] Disclosure date today: {day}", record.id);
-    let mut body = format!(
-        "The disclosure date of {} is today, {day}.\n\n",
-        record.id
-    );
+    let mut body = format!("The disclosure date of {} is today, {day}.\n\n", record.id);
     if advisory_ready(record.state) {
         body.push_str(
             "Publish it with `#state disclosed` to the report's internal address: the\n\
@@ -361,6 +363,99 @@ pub fn disclosure_day_mail(
         auto_submitted: Some("auto-generated"),
     };
     team::to_members(config, crypto, &mail, None, now).map(|(mails, _)| mails)
+}
+
+/// A report whose disclosure date has come, with its team mail rendered.
+#[derive(Debug)]
+pub struct DayDue {
+    report: ReportId,
+    day: Date,
+    /// An error is recorded without mail (and logged) rather than retried on
+    /// every tick.
+    mails: Result<Vec<team::MemberMail>, String>,
+}
+
+/// The open reports whose disclosure date has begun at `now` and whose team
+/// mail for that date is not recorded as of the snapshot `tx` reads. Only
+/// reads.
+pub fn days_due(
+    tx: &Tx<'_>,
+    config: &Config,
+    crypto: &Crypto,
+    reports: &[crate::sla::ReportSla],
+    now: Timestamp,
+) -> Result<Vec<DayDue>, StoreError> {
+    let mut out = Vec::new();
+    for r in reports.iter().filter(|r| r.record.state.is_open()) {
+        let Some(due) = r
+            .pending()
+            .into_iter()
+            .find(|d| d.kind == crate::sla::Kind::Disclose)
+            .and_then(|d| d.due)
+        else {
+            continue;
+        };
+        let day = disclosure_day(config, &r.record, due);
+        if !day_has_come(config, day, now)
+            || tx.disclosure_mail_recorded(&r.record.id, DisclosureMail::Day, &day.to_string())?
+        {
+            continue;
+        }
+        let mails = match disclosure_day_text(tx, config, &r.record, day, now) {
+            Ok(text) => disclosure_day_mail(config, crypto, text, &r.record, now)
+                .map_err(|err| err.to_string()),
+            Err(BulletinError::Store(err)) => return Err(err),
+            Err(err) => Err(err.to_string()),
+        };
+        out.push(DayDue {
+            report: r.record.id.clone(),
+            day,
+            mails,
+        });
+    }
+    Ok(out)
+}
+
+/// Records each disclosure-day mail and queues it with its event, in the
+/// caller's write transaction; one another tick recorded meanwhile is
+/// skipped, mail and all. How many were recorded.
+pub fn record_days(tx: &Tx<'_>, days: Vec<DayDue>, now: Timestamp) -> Result<usize, StoreError> {
+    let mut recorded = 0;
+    for d in days {
+        let day = d.day.to_string();
+        if !tx.record_disclosure_mail(&d.report, DisclosureMail::Day, &day, now)? {
+            continue;
+        }
+        recorded += 1;
+        let sent = match d.mails {
+            Ok(mails) => {
+                let mut sent = Vec::new();
+                for m in &mails {
+                    tx.enqueue(&m.mail.to_queue(Some(&d.report), DISCLOSURE_DAY), now)?;
+                    sent.push(m.member.to_string());
+                }
+                Some(sent)
+            }
+            Err(err) => {
+                tracing::warn!(report = %d.report, error = %err, "cannot compose the disclosure-day mail");
+                None
+            }
+        };
+        tracing::info!(report = %d.report, "disclosure-day mail queued");
+        let rec = Recorder {
+            report: Some(&d.report),
+            at: now,
+            actor: Actor::Daemon,
+            auth: Auth::None,
+            message: None,
+        };
+        rec.record(
+            tx,
+            EventKind::TeamMailQueued,
+            json!({ "kind": DISCLOSURE_DAY, "day": day, "sent_to": sent }),
+        )?;
+    }
+    Ok(recorded)
 }
 
 #[cfg(test)]
@@ -438,7 +533,10 @@ mod tests {
             disclose_on: Some("2026-12-20".parse().expect("date")),
             ..record()
         };
-        assert_eq!(disclosure_day(&config, &agreed, due).to_string(), "2026-12-20");
+        assert_eq!(
+            disclosure_day(&config, &agreed, due).to_string(),
+            "2026-12-20"
+        );
 
         let before: Timestamp = "2026-12-10T22:59:59Z".parse().expect("time");
         let midnight: Timestamp = "2026-12-10T23:00:00Z".parse().expect("time");
@@ -459,10 +557,7 @@ mod tests {
             "address = \"a@lists.example.org\"\nfrom_name = \"\"",
             "address = \"a@lists.example.org\"\nlist = \"x\"",
         ] {
-            let text = format!(
-                "{}\n[bulletin]\n{bad}\n",
-                crate::config::tests::MINIMAL
-            );
+            let text = format!("{}\n[bulletin]\n{bad}\n", crate::config::tests::MINIMAL);
             assert!(
                 Config::parse(&text, std::path::Path::new("/etc/x.toml")).is_err(),
                 "{bad}"

@@ -62,9 +62,7 @@ impl Tx<'_> {
                 "INSERT INTO disclosure_mail (report_id, kind, day, at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (report_id, kind, day) DO NOTHING",
             )
-            .and_then(|mut stmt| {
-                stmt.execute(params![report.as_str(), mail.as_str(), day, ms(at)])
-            })
+            .and_then(|mut stmt| stmt.execute(params![report.as_str(), mail.as_str(), day, ms(at)]))
             .map_err(ctx("recording a disclosure mail"))?;
         Ok(changed == 1)
     }
