@@ -4,6 +4,7 @@
 
 mod bounce;
 mod budget;
+mod bulletin;
 mod chaos;
 mod cli;
 mod common;
