@@ -67,3 +67,33 @@ impl Tx<'_> {
         Ok(changed == 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, StoreError};
+
+    #[test]
+    fn each_disclosure_mail_is_recorded_once_per_report_kind_and_day() {
+        let mut store = Store::open_in_memory().expect("store");
+        let at = Timestamp::from_second(1_795_000_000).expect("time");
+        let firsts = store
+            .write(|w| {
+                let tx = w.tx();
+                let id = tx.create_report("SEC", 2026, "a@x", "one", at)?;
+                let before = tx.disclosure_mail_recorded(&id, DisclosureMail::Bulletin, "")?;
+                Ok::<_, StoreError>(vec![
+                    before,
+                    tx.record_disclosure_mail(&id, DisclosureMail::Bulletin, "", at)?,
+                    tx.record_disclosure_mail(&id, DisclosureMail::Bulletin, "", at)?,
+                    tx.disclosure_mail_recorded(&id, DisclosureMail::Bulletin, "")?,
+                    tx.record_disclosure_mail(&id, DisclosureMail::Day, "2026-12-10", at)?,
+                    tx.record_disclosure_mail(&id, DisclosureMail::Day, "2026-12-10", at)?,
+                    tx.record_disclosure_mail(&id, DisclosureMail::Day, "2026-12-11", at)?,
+                    tx.disclosure_mail_recorded(&id, DisclosureMail::Day, "2026-12-12")?,
+                ])
+            })
+            .expect("write");
+        assert_eq!(firsts, [false, true, false, true, true, false, true, false]);
+    }
+}

@@ -7,8 +7,8 @@
 
 use disclosed::report::ReportState;
 use disclosed::store::ReportDetail;
+use jiff::ToSpan;
 use jiff::civil::Date;
-use jiff::{Timestamp, ToSpan};
 
 use crate::common::{Env, body_text, header, keyed_file_config, outbox, parse_subject, y};
 use crate::mailstack::{MailStack, unique};
@@ -328,7 +328,7 @@ fn the_control_address_answers_advisory_and_hall_of_fame_for_ready_reports_only(
     assert!(reply.contains("Jane Public (1 contribution)"), "{reply}");
 }
 
-/// Noon on `day` in program time, as `sla tick --now` takes it.
+/// `hour` o'clock on `day` in program time, as `sla tick --now` takes it.
 fn at(day: Date, hour: i8) -> String {
     day.at(hour, 0, 0, 0)
         .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Berlin").expect("zone"))
@@ -337,8 +337,11 @@ fn at(day: Date, hour: i8) -> String {
         .to_string()
 }
 
+/// Today in program time, by the clock the daemon reads.
 fn today() -> Date {
-    Timestamp::now()
+    use disclosed::clock::Clock;
+    disclosed::clock::SystemClock
+        .now()
         .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Berlin").expect("zone"))
         .date()
 }
