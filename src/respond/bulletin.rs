@@ -432,7 +432,10 @@ pub fn record_days(tx: &Tx<'_>, days: Vec<DayDue>, now: Timestamp) -> Result<usi
                 let mut sent = Vec::new();
                 for m in &mails {
                     tx.enqueue(&m.mail.to_queue(Some(&d.report), DISCLOSURE_DAY), now)?;
-                    sent.push(m.member.to_string());
+                    sent.push(
+                        json!({ "to": m.member.to_string(), "message_id": m.mail.message_id,
+                                      "protection": m.protection.as_str() }),
+                    );
                 }
                 Some(sent)
             }
@@ -452,7 +455,7 @@ pub fn record_days(tx: &Tx<'_>, days: Vec<DayDue>, now: Timestamp) -> Result<usi
         rec.record(
             tx,
             EventKind::TeamMailQueued,
-            json!({ "kind": DISCLOSURE_DAY, "day": day, "sent_to": sent }),
+            json!({ "kind": DISCLOSURE_DAY, "day": day, "sent": sent }),
         )?;
     }
     Ok(recorded)

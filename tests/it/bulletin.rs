@@ -366,6 +366,13 @@ fn the_team_is_mailed_the_advisory_on_the_disclosure_date_once_per_date() {
     let d = desk.env.report(1);
     // Alice encrypted; Bob, without a key, a notice without the advisory.
     assert_eq!(days(&d), 2, "one per member, on the day");
+    let logged: Vec<_> = d
+        .events
+        .iter()
+        .filter(|e| e.kind == "team-mail-queued" && e.detail["kind"] == "disclosure-day")
+        .collect();
+    assert_eq!(logged.len(), 1, "one event for the day");
+    assert_eq!(logged[0].detail["day"], first.to_string());
     let sent = desk.env.sent_of(&d, "disclosure-day");
     let to_alice = sent
         .iter()
