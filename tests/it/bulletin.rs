@@ -97,7 +97,9 @@ impl Desk {
     fn control(&self, text: &str, id: &str) -> String {
         self.env.deliver(&self.alice.signed_mail(
             "security+control@example.org",
-            "commands",
+            // Differs per mail: the same signed text twice in one second
+            // would be one mail replayed.
+            &format!("commands {id}"),
             text,
             &self.team,
             id,
