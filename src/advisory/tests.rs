@@ -405,3 +405,19 @@ fn a_credit_name_cannot_become_markdown_markup() {
     );
     assert_eq!(human::markdown_escape("a_b*c"), "a\\_b\\*c");
 }
+
+#[test]
+fn every_markdown_section_is_set_off_by_a_blank_line() {
+    let templates = Templates::builtin().expect("compile");
+    let md = render(Format::Md, &draft(), &publisher(), &templates, now()).expect("render");
+    for heading in [
+        "## Summary",
+        "## Affected versions",
+        "## Fixed versions",
+        "## Credit",
+        "## Timeline",
+        "## References",
+    ] {
+        assert!(md.contains(&format!("\n\n{heading}\n\n")), "{heading}:\n{md}");
+    }
+}

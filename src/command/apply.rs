@@ -171,7 +171,9 @@ pub fn apply(
         | Change::List(_)
         | Change::Show(_)
         | Change::Digest
-        | Change::Stats => {}
+        | Change::Stats
+        | Change::HallOfFame
+        | Change::Advisory(_) => {}
     }
     Ok(FollowUp::None)
 }

@@ -79,6 +79,10 @@ pub enum Command {
     Digest,
     /// `#stats` (control address).
     Stats,
+    /// `#hall-of-fame` (control address).
+    HallOfFame,
+    /// `#advisory ID` (control address).
+    Advisory(ReportId),
 }
 
 /// Where a command may be sent.
@@ -116,6 +120,8 @@ impl Command {
             Self::Show(_) => "#show",
             Self::Digest => "#digest",
             Self::Stats => "#stats",
+            Self::HallOfFame => "#hall-of-fame",
+            Self::Advisory(_) => "#advisory",
         }
     }
 
@@ -124,6 +130,7 @@ impl Command {
         match self {
             Self::Help => Applies::Both,
             Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
+            Self::HallOfFame | Self::Advisory(_) => Applies::Control,
             _ => Applies::Report,
         }
     }
@@ -232,6 +239,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#show",
     "#digest",
     "#stats",
+    "#hall-of-fame",
+    "#advisory",
 ];
 
 /// One command line of a block: its text and what it parsed to.
@@ -390,6 +399,9 @@ pub enum Change {
     Show(ReportId),
     Digest,
     Stats,
+    HallOfFame,
+    /// The advisory of a report that is fixed, risk-accepted or disclosed.
+    Advisory(ReportId),
 }
 
 impl Change {
@@ -480,6 +492,8 @@ impl fmt::Display for Change {
             Self::Show(id) => write!(f, "show: {id}"),
             Self::Digest => f.write_str("digest"),
             Self::Stats => f.write_str("statistics"),
+            Self::HallOfFame => f.write_str("Hall of Fame"),
+            Self::Advisory(id) => write!(f, "advisory: {id}"),
         }
     }
 }
@@ -580,6 +594,10 @@ pub enum Refused {
     NotifyNoUpdate { state: ReportState },
     #[error("`#notify` and `#quiet` contradict each other; keep one")]
     NotifyAndQuiet,
+    #[error(
+        "{id} is {state}: an advisory is drafted once the report is fixed, risk-accepted or disclosed"
+    )]
+    AdvisoryNotReady { id: ReportId, state: ReportState },
 }
 
 fn allowed_from(from: ReportState) -> String {
@@ -683,6 +701,8 @@ Commands go on their own lines at the very top of the mail to the control addres
   #show ID        one report
   #digest         the digest of open reports and deadlines
   #stats          statistics
+  #hall-of-fame   the Hall of Fame
+  #advisory ID    the advisory of a fixed, risk-accepted or disclosed report
   #help           this text
 
 Commands that change a report go to that report's own address.

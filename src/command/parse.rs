@@ -210,6 +210,11 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
         }
         "#digest" => no_argument(argument, "#digest", Command::Digest),
         "#stats" => no_argument(argument, "#stats", Command::Stats),
+        "#hall-of-fame" => no_argument(argument, "#hall-of-fame", Command::HallOfFame),
+        "#advisory" => {
+            let text = required(argument, "#advisory", "#advisory ID")?;
+            report_id("#advisory", text, prefix).map(Command::Advisory)
+        }
         _ => Err(CommandError::Unknown {
             name: shorten(name),
         }),

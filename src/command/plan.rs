@@ -102,10 +102,26 @@ impl Context<'_> {
             (Command::Show(id), _) => Ok(Change::Show(id.clone())),
             (Command::Digest, _) => Ok(Change::Digest),
             (Command::Stats, _) => Ok(Change::Stats),
+            (Command::HallOfFame, _) => Ok(Change::HallOfFame),
+            (Command::Advisory(id), _) => self.check_advisory(id),
             (_, None) => Err(Refused::NeedsReportAddress {
                 command: command.name(),
             }),
             (command, Some(report)) => self.check_report(command, report),
+        }
+    }
+
+    /// `#advisory ID`: only for a report that has one to draft.
+    fn check_advisory(&self, id: &ReportId) -> Result<Change, Refused> {
+        match (self.lookup)(id) {
+            None => Err(Refused::NoSuchReport { id: id.clone() }),
+            Some(state) if !crate::respond::bulletin::advisory_ready(state) => {
+                Err(Refused::AdvisoryNotReady {
+                    id: id.clone(),
+                    state,
+                })
+            }
+            Some(_) => Ok(Change::Advisory(id.clone())),
         }
     }
 
@@ -313,7 +329,9 @@ impl Context<'_> {
             | Command::List(_)
             | Command::Show(_)
             | Command::Digest
-            | Command::Stats => Err(Refused::NeedsControlAddress {
+            | Command::Stats
+            | Command::HallOfFame
+            | Command::Advisory(_) => Err(Refused::NeedsControlAddress {
                 command: command.name(),
             }),
         }

@@ -1,5 +1,6 @@
 //! Tables of command lines and bodies, and the rules of `plan`, one case each.
 
+mod advisory;
 mod block;
 mod closing;
 mod lines;

@@ -32,6 +32,8 @@ pub struct RawConfig {
     /// Who publishes advisories; without it only Markdown and HTML drafts.
     #[serde(default)]
     pub advisory: Option<RawAdvisory>,
+    #[serde(default)]
+    pub bulletin: RawBulletin,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -275,6 +277,16 @@ pub struct RawNotifyReporter {
     #[serde(rename = "risk-accepted")]
     pub risk_accepted: Option<bool>,
     pub disclosed: Option<bool>,
+}
+
+/// `[bulletin]`: where disclosed advisories are announced.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBulletin {
+    /// The announcement list's address; without it no bulletin is sent.
+    pub address: Option<String>,
+    /// Display name of the bulletin's sender; defaults to the program's name.
+    pub from_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -29,6 +29,18 @@ pub struct Config {
     pub security_txt: SecurityTxt,
     /// `[advisory]`: who publishes advisory drafts; `None` when absent.
     pub advisory: Option<crate::advisory::Publisher>,
+    /// `[bulletin]`; `None` when no announcement list is configured.
+    pub bulletin: Option<Bulletin>,
+}
+
+/// `[bulletin]`: the public announcement list that is sent each advisory,
+/// signed by the team key, when a report is disclosed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bulletin {
+    /// The list's posting address.
+    pub address: Address,
+    /// The display name of the bulletin's `From:` (the program address).
+    pub from_name: String,
 }
 
 /// `[notify_reporter]`: whether the reporter is told, by default, when a team

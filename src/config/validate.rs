@@ -140,6 +140,7 @@ impl Validator<'_> {
         let publish = self.publish(raw.publish);
         let security_txt = self.security_txt(raw.security_txt);
         let advisory = raw.advisory.map(|a| self.advisory(a));
+        let bulletin = self.bulletin(raw.bulletin, program.as_ref(), &team);
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -155,7 +156,53 @@ impl Validator<'_> {
             publish,
             security_txt,
             advisory,
+            bulletin,
         })
+    }
+
+    /// `[bulletin]`: the list must be an address outside the program (mail
+    /// to it would come back in as a report) and
+    /// outside the team (the bulletin is public; members get their own mail).
+    fn bulletin(
+        &mut self,
+        raw: raw::RawBulletin,
+        program: Option<&Program>,
+        team: &Team,
+    ) -> Option<Bulletin> {
+        let from_name = match raw.from_name {
+            Some(name) if name.trim().is_empty() || name.chars().count() > 100 => {
+                self.problem("bulletin.from_name", "must be 1 to 100 characters");
+                return None;
+            }
+            Some(name) if name.chars().any(char::is_control) => {
+                self.problem("bulletin.from_name", "must not contain control characters");
+                return None;
+            }
+            Some(name) => name,
+            None => program.map(|p| p.name.clone()).unwrap_or_default(),
+        };
+        let text = raw.address?;
+        let Some(address) = Address::parse(&text) else {
+            self.problem(
+                "bulletin.address",
+                format!("`{text}` is not a plain address like announce@lists.example.org"),
+            );
+            return None;
+        };
+        // A plain address has no `+`, so none of the program's plus-addresses
+        // can be given either.
+        if program.is_some_and(|p| p.address == address) {
+            self.problem("bulletin.address", "must not be the program address");
+            return None;
+        }
+        if team.members.iter().any(|m| m.email == address) {
+            self.problem(
+                "bulletin.address",
+                "must not be a team member: the bulletin is public, the team gets its own mail",
+            );
+            return None;
+        }
+        Some(Bulletin { address, from_name })
     }
 
     fn program(&mut self, raw: raw::RawProgram) -> Option<Program> {

@@ -2,6 +2,7 @@
 //! hand due mail to the transport with retries.
 
 pub mod ack;
+pub mod bulletin;
 pub mod compose;
 pub mod control;
 pub mod deliver;

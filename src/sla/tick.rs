@@ -30,11 +30,13 @@ pub struct TickOutcome {
     pub reminders: usize,
     pub escalations: usize,
     pub digests: usize,
+    /// Team mails on a report's disclosure date.
+    pub disclosure_days: usize,
 }
 
 impl TickOutcome {
     pub fn queued_anything(&self) -> bool {
-        self.reminders + self.escalations + self.digests > 0
+        self.reminders + self.escalations + self.digests + self.disclosure_days > 0
     }
 }
 
@@ -109,7 +111,9 @@ pub fn survey_due(
             mails: sender.digest(&reports),
         });
     }
-    Ok(DueNotices { now, notices })
+    // The disclosure date: the team gets the advisory draft, once per date.
+    let days = crate::respond::bulletin::days_due(tx, config, crypto, &reports, now)?;
+    Ok(DueNotices { now, notices, days })
 }
 
 /// The deadline name a digest's notice is remembered under.
@@ -123,6 +127,7 @@ type Rendered = Result<Vec<MemberMail>, team::TeamMailError>;
 pub struct DueNotices {
     now: Timestamp,
     notices: Vec<DueNotice>,
+    days: Vec<crate::respond::bulletin::DayDue>,
 }
 
 #[derive(Debug)]
@@ -140,7 +145,7 @@ struct DueNotice {
 
 impl DueNotices {
     pub fn is_empty(&self) -> bool {
-        self.notices.is_empty()
+        self.notices.is_empty() && self.days.is_empty()
     }
 
     /// Records each notice and queues its mail and event, in the caller's write
@@ -149,7 +154,10 @@ impl DueNotices {
     /// this check inside the transaction is what keeps it from going out twice.
     pub fn record(self, tx: &Tx<'_>) -> Result<TickOutcome, StoreError> {
         let now = self.now;
-        let mut out = TickOutcome::default();
+        let mut out = TickOutcome {
+            disclosure_days: crate::respond::bulletin::record_days(tx, self.days, now)?,
+            ..TickOutcome::default()
+        };
         for n in self.notices {
             if !tx.record_notice(n.report.as_ref(), n.deadline, n.due, n.kind, now)? {
                 continue;

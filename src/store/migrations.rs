@@ -360,6 +360,20 @@ CREATE TABLE publication_notices (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+// The disclosure mail, each sent once: the team's mail on the disclosure date
+// (`day` is that date, so a date moved by `#disclose` is mailed once more) and
+// the bulletin to the announcement list when the report is disclosed (`day`
+// is '': one per report, however often the command mail is replayed).
+const V13: &str = r#"
+CREATE TABLE disclosure_mail (
+    report_id  TEXT NOT NULL REFERENCES reports(id),
+    kind       TEXT NOT NULL CHECK (kind IN ('disclosure-day', 'bulletin')),
+    day        TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (report_id, kind, day)
+) STRICT, WITHOUT ROWID;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -373,6 +387,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V10),
     M::up(V11),
     M::up(V12),
+    M::up(V13),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -380,7 +395,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 12;
+pub const LATEST: usize = 13;
 
 #[cfg(test)]
 mod tests {

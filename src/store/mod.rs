@@ -9,6 +9,7 @@
 
 mod applied;
 mod cursors;
+mod disclosure;
 mod internal;
 mod keys;
 mod lock;
@@ -30,6 +31,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use cursors::Cursor;
+pub use disclosure::DisclosureMail;
 pub use internal::LineFingerprint;
 pub use keys::{
     HeldMail, KeyConfirmation, KeyRecord, KeyStatus, MessageCrypto, NewKey, NewKeyConfirmation,

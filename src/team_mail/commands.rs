@@ -56,7 +56,9 @@ pub(super) fn commands(
     };
     let mut states = std::collections::HashMap::new();
     for entry in &block.entries {
-        if let Ok(command::Command::Duplicate { of, .. }) = &entry.command {
+        if let Ok(command::Command::Duplicate { of, .. } | command::Command::Advisory(of)) =
+            &entry.command
+        {
             states.insert(of.clone(), tx.report_state(of)?);
         }
     }
@@ -143,6 +145,16 @@ pub(super) fn commands(
                 let reports = sla::survey(tx, m.config, None, now)?;
                 output.push(sla::text::stats(&sla::stats::compute(&reports)));
             }
+            (Change::HallOfFame, _) => {
+                output.push(
+                    match respond::bulletin::hall_of_fame_text(tx, m.config, now) {
+                        Ok(text) => text,
+                        Err(respond::bulletin::BulletinError::Store(err)) => return Err(err),
+                        Err(err) => format!("Cannot render the Hall of Fame: {err}"),
+                    },
+                );
+            }
+            (Change::Advisory(id), _) => output.push(advisory(m, tx, id, now)?),
             (Change::ResendAck, Some(id)) => {
                 output.push(respond::ack::resend(m, tx, id, now)?.to_string());
             }
@@ -161,13 +173,20 @@ pub(super) fn commands(
         }
         if !matches!(
             change,
-            Change::Help | Change::List(_) | Change::Show(_) | Change::Digest | Change::Stats
+            Change::Help
+                | Change::List(_)
+                | Change::Show(_)
+                | Change::Digest
+                | Change::Stats
+                | Change::HallOfFame
+                | Change::Advisory(_)
         ) {
             applied.push(change.describe());
         }
     }
     if let Some(id) = report {
         output.extend(progress_update(m, tx, id, a, &changes, by, now)?);
+        output.extend(bulletin(m, tx, id, &changes, now)?);
     }
     let output = (!output.is_empty()).then(|| output.join("\n"));
     let reply = CommandReply {
@@ -239,6 +258,45 @@ fn progress_update(
         )?;
     }
     Ok(Some(outcome.describe()))
+}
+
+/// The bulletin to the announcement list when the mail's `changes` disclosed
+/// report `id`, queued in this transaction: the line the command reply shows.
+fn bulletin(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    id: &ReportId,
+    changes: &[Change],
+    now: Timestamp,
+) -> Result<Option<String>, StoreError> {
+    if command::state_reached(changes) != Some(crate::report::ReportState::Disclosed) {
+        return Ok(None);
+    }
+    let Some(record) = tx.report_record(id)? else {
+        return Ok(None);
+    };
+    let outcome = respond::bulletin::queue_bulletin(m.config, m.crypto, tx, &record, now)?;
+    Ok(Some(outcome.describe()))
+}
+
+/// `#advisory ID`: the advisory's text, or why there is none (the report
+/// may have moved since the plan looked).
+fn advisory(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    id: &ReportId,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let Some(record) = tx.report_record(id)? else {
+        return Ok(format!("There is no report {id}."));
+    };
+    Ok(
+        match respond::bulletin::advisory_text(tx, m.config, &record, now) {
+            Ok(text) => text,
+            Err(respond::bulletin::BulletinError::Store(err)) => return Err(err),
+            Err(err) => format!("Cannot render the advisory of {id}: {err}"),
+        },
+    )
 }
 
 /// Answers a command mail, to its author only.

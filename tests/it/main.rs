@@ -5,6 +5,7 @@
 mod advisory;
 mod bounce;
 mod budget;
+mod bulletin;
 mod chaos;
 mod cli;
 mod closing;

@@ -468,7 +468,8 @@ fn the_digest_goes_out_once_a_week_at_its_time() {
         TickOutcome {
             reminders: 0,
             escalations: 0,
-            digests: 3
+            digests: 3,
+            disclosure_days: 0,
         }
     );
     assert_eq!(queued() - before, 3);

@@ -405,7 +405,15 @@ fn help_per_address() {
     }));
     let control_help = help(&Scope::Control);
     for name in COMMAND_NAMES {
-        let is_control = ["#list", "#show", "#digest", "#stats"].contains(name);
+        let is_control = [
+            "#list",
+            "#show",
+            "#digest",
+            "#stats",
+            "#hall-of-fame",
+            "#advisory",
+        ]
+        .contains(name);
         let text = if is_control {
             &control_help
         } else {
