@@ -136,12 +136,19 @@ pub enum Command {
         format: crate::publish::Format,
     },
     /// Print /.well-known/security.txt (RFC 9116), signed with the team's key
-    SecurityTxt,
+    SecurityTxt {
+        /// Print JSON: the fields and the signed text
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the public site (security.txt, key, Hall of Fame, advisories, statistics)
     Publish {
         /// The directory to write [default: `[publish] dir`]
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Print JSON: the files written, unchanged and removed
+        #[arg(long)]
+        json: bool,
     },
     /// Draft the advisory of a fixed, risk-accepted or disclosed report
     Advisory {
@@ -176,7 +183,7 @@ impl Command {
             | Self::Advisory { .. }
             | Self::Stats { .. }
             | Self::HallOfFame { .. }
-            | Self::SecurityTxt
+            | Self::SecurityTxt { .. }
             | Self::Completions { .. }
             | Self::Manpages { .. } => true,
             Self::Sla { command, .. } => command.is_none(),
@@ -307,8 +314,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
         Command::HallOfFame { format } => hall_of_fame::print(&loaded, format, SystemClock.now()),
-        Command::SecurityTxt => security_txt::print(&loaded, SystemClock.now()),
-        Command::Publish { out } => publish::run(&loaded, out, SystemClock.now()),
+        Command::SecurityTxt { json } => security_txt::print(&loaded, json, SystemClock.now()),
+        Command::Publish { out, json } => publish::run(&loaded, out, json, SystemClock.now()),
         Command::Advisory { id, format, json } => {
             advisory::run(config, &id, format, json, SystemClock.now())
         }

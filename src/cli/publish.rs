@@ -5,12 +5,18 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 
 use super::hall_of_fame::site_templates;
-use super::output::outln;
+use super::output::{self, outln};
 use super::{CliError, load_crypto, open_existing};
 use crate::publish::{self, PublishError};
 use crate::settings::Loaded;
 
-pub fn run(loaded: &Loaded, out: Option<PathBuf>, now: Timestamp) -> Result<(), CliError> {
+/// Writes the site to `out` (else `[publish] dir`) and says what changed.
+pub fn run(
+    loaded: &Loaded,
+    out: Option<PathBuf>,
+    as_json: bool,
+    now: Timestamp,
+) -> Result<(), CliError> {
     let config = &loaded.config;
     let Some(dir) = out.or_else(|| config.publish.dir.clone()) else {
         return Err(CliError::Usage(
@@ -34,6 +40,10 @@ pub fn run(loaded: &Loaded, out: Option<PathBuf>, now: Timestamp) -> Result<(), 
         }
         other => CliError::Other(other.into()),
     })?;
+    if as_json {
+        output::json(&serde_json::json!({ "dir": dir, "changes": written }));
+        return Ok(());
+    }
     outln!(
         "{}: {} file(s) written, {} unchanged, {} removed",
         dir.display(),

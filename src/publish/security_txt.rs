@@ -9,7 +9,7 @@ use sequoia_openpgp::crypto::KeyPair;
 use sequoia_openpgp::serialize::stream::{Message, Signer};
 
 /// The fields of the file, already chosen and checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Fields {
     /// The program address, without `mailto:`.
     pub contact: String,

@@ -31,7 +31,7 @@ pub enum Compare {
 }
 
 /// What a run changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Written {
     pub written: Vec<String>,
     pub unchanged: usize,

@@ -367,6 +367,49 @@ fn publish_writes_the_site_once_and_a_second_run_rewrites_nothing() {
         "{again}"
     );
     assert_eq!(before, mtime(".well-known/security.txt"), "not re-signed");
+
+    // The same for scripts.
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "publish",
+        "--out",
+        site.to_str().expect("utf-8"),
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(json["changes"]["written"], serde_json::json!([]), "{json}");
+    assert_eq!(json["changes"]["unchanged"], 7, "{json}");
+    std::fs::remove_file(site.join("statistics.html")).expect("remove");
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "publish",
+        "--out",
+        site.to_str().expect("utf-8"),
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(
+        json["changes"]["written"],
+        serde_json::json!(["statistics.html"]),
+        "{json}"
+    );
+    let sectxt: serde_json::Value =
+        serde_json::from_str(&env.ok(&["security-txt", "--json"])).expect("json");
+    assert_eq!(
+        sectxt["fields"]["contact"].as_str(),
+        Some("security@example.org"),
+        "{sectxt}"
+    );
+    // Signed again now, so only the text before the signature is the same.
+    let text = |signed: &str| {
+        signed
+            .split("-----BEGIN PGP SIGNATURE-----")
+            .next()
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        sectxt["signed"].as_str().and_then(text),
+        text(&read(&site, ".well-known/security.txt")),
+        "the same text as the published file"
+    );
 }
 
 #[test]
