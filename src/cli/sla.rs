@@ -75,10 +75,14 @@ pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliE
     )
     .map_err(anyhow::Error::from)?;
     outln!(
-        "queued {} reminder(s), {} escalation(s), {} digest(s); sent {} mail(s){}",
+        "queued {} reminder(s), {} escalation(s), {} digest(s){}; sent {} mail(s){}",
         outcome.reminders,
         outcome.escalations,
         outcome.digests,
+        match outcome.disclosure_days {
+            0 => String::new(),
+            n => format!(", {n} disclosure-day advisory mail(s)"),
+        },
         run.sent,
         if run.retrying + run.failed > 0 {
             format!(", {} delivery failure(s)", run.retrying + run.failed)
