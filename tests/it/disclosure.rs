@@ -278,7 +278,10 @@ key = "alice.asc"
     assert!(!update.contains(&alice.address), "{update}");
     let alice_box = mailbox(&stack, &alice.address, 2);
     let reply = alice.read(&alice_box[1], &team.fpr);
-    assert!(reply.contains("accepted"), "{reply}");
+    assert!(
+        reply.contains("Reporter update (reporter-accepted): queued, encrypted."),
+        "{reply}"
+    );
     let d = env.report(1);
     assert_eq!(d.summary.state, ReportState::Accepted);
 
@@ -316,7 +319,12 @@ key = "alice.asc"
     let update = rita.read(&rita_box[2], &team.fpr);
     assert!(update.contains("The issue is fixed in 3.1.1"), "{update}");
     assert!(update.contains("co-ordinate the disclosure"), "{update}");
-    mailbox(&stack, &alice.address, 4);
+    let alice_box = mailbox(&stack, &alice.address, 4);
+    let reply = alice.read(&alice_box[3], &team.fpr);
+    assert!(
+        reply.contains("Reporter update (reporter-fixed): queued, encrypted."),
+        "{reply}"
+    );
     assert_eq!(env.report(1).summary.state, ReportState::Fixed);
 
     // 5. Published: the signed bulletin reaches the list with the public
