@@ -34,9 +34,9 @@ use serde_json::json;
 
 use crate::advisory;
 use crate::audit::{Actor, Auth, EventKind};
-use crate::publish::{self, SiteTemplates, collect, hall_of_fame, pages};
 use crate::config::Config;
 use crate::crypto::{Crypto, TeamKeys, system_time};
+use crate::publish::{self, SiteTemplates, collect, hall_of_fame, pages};
 use crate::report::{ReportId, ReportState};
 use crate::store::{DisclosureMail, Recorder, ReportRecord, StoreError, Tx};
 
@@ -80,10 +80,12 @@ pub fn advisory_text(
 ) -> Result<String, BulletinError> {
     let templates = advisory::Templates::load(config.templates.dir.as_deref())
         .map_err(|err| BulletinError::Render(err.to_string()))?;
-    advisory::markdown_for_report(tx, config, &templates, &record.id, now).map_err(|err| match err {
-        advisory::ReportAdvisoryError::Store(err) => BulletinError::Store(err),
-        other => BulletinError::Render(other.to_string()),
-    })
+    advisory::markdown_for_report(tx, config, &templates, &record.id, now).map_err(
+        |err| match err {
+            advisory::ReportAdvisoryError::Store(err) => BulletinError::Store(err),
+            other => BulletinError::Render(other.to_string()),
+        },
+    )
 }
 
 /// The Hall of Fame in Markdown (the site's `hall-of-fame.md.hbs`), for

@@ -192,8 +192,9 @@ pub struct Facts {
 /// The facts for `record`'s update, read after its state change at `now`:
 /// the fix and disclosure days from its SLA deadlines.
 ///
-/// The advisory's address comes from `[publish] base_url`
-/// (`{base_url}/advisories/{ID}.html`) once it is configured.
+/// The advisory's address is where the published site puts it:
+/// `[advisory] url`, else `{base_url}/advisories/{ID}.html` under
+/// `[publish] base_url`; none when neither is configured.
 pub fn facts_from_store(
     tx: &Tx<'_>,
     config: &Config,
@@ -216,7 +217,7 @@ pub fn facts_from_store(
             .disclose_on
             .or_else(|| due(sla::Kind::Disclose).map(day)),
         risk_reason: record.risk_reason.clone(),
-        advisory_url: None,
+        advisory_url: crate::advisory::advisory_url(config, &record.id),
     })
 }
 

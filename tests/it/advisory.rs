@@ -26,7 +26,7 @@ fn schema(name: &str) -> Value {
 
 /// A validator for `name`, with formats checked and the CVSS schemas CSAF
 /// refers to served locally (no network).
-fn validator(name: &str) -> jsonschema::Validator {
+pub fn validator(name: &str) -> jsonschema::Validator {
     let mut registry = jsonschema::Registry::new();
     for (uri, file) in [
         (
@@ -54,7 +54,7 @@ fn validator(name: &str) -> jsonschema::Validator {
         .unwrap_or_else(|err| panic!("{name}: {err}"))
 }
 
-fn errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
+pub fn errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
     validator
         .iter_errors(value)
         .map(|e| format!("{} at {}", e, e.instance_path()))

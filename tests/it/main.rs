@@ -15,6 +15,7 @@ mod crash;
 mod defaults;
 mod deliver;
 mod demo;
+mod disclosure;
 mod flood;
 mod forgery;
 mod fuzz_corpus;

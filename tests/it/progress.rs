@@ -186,6 +186,57 @@ fn an_accepted_report_sends_the_reporter_an_encrypted_update_with_the_fix_date()
     assert_eq!(answer.actor, "alice@example.org");
 }
 
+/// The text of report `d`'s last `kind` update, decrypted by Rita.
+fn update_text(desk: &Desk, d: &ReportDetail, kind: &str) -> String {
+    let sent = desk.env.sent_of(d, kind);
+    let raw = sent.last().expect("the update was written");
+    desk.rita.read(raw, &desk.team.fpr)
+}
+
+#[test]
+fn the_disclosed_update_names_where_the_advisory_is_published() {
+    // The site's address: the advisory is at {base_url}/advisories/ID.html.
+    let desk = desk(
+        true,
+        "[publish]\nbase_url = \"https://example.org/security\"\n",
+    );
+    report(&desk.env, "IDOR in invoices");
+    desk.command("#state triaged\n#state accepted\n#state fixed\n", "u1");
+    let d = desk.command("#publish\n", "u2");
+    assert_eq!(d.summary.state, ReportState::Disclosed);
+    let text = update_text(&desk, &d, "reporter-disclosed");
+    let url = y("https://example.org/security/advisories/SEC-2026-0001.html");
+    assert!(text.contains(&format!("Our advisory: {url}")), "{text}");
+
+    // `[advisory] url` names it where the team publishes advisories itself.
+    let desk = desk_with_advisory_url();
+    report(&desk.env, "IDOR in invoices");
+    desk.command("#state triaged\n#state accepted\n#state fixed\n", "v1");
+    let d = desk.command("#publish\n", "v2");
+    let text = update_text(&desk, &d, "reporter-disclosed");
+    let url = y("https://advisories.example.org/SEC-2026-0001");
+    assert!(text.contains(&format!("Our advisory: {url}")), "{text}");
+}
+
+fn desk_with_advisory_url() -> Desk {
+    desk(
+        true,
+        "[publish]\nbase_url = \"https://example.org/security\"\n\n\
+         [advisory]\nvendor = \"Example Org\"\nurl = \"https://advisories.example.org/{id}\"\n",
+    )
+}
+
+#[test]
+fn without_a_site_or_advisory_url_the_disclosed_update_names_no_address() {
+    let desk = desk(true, "");
+    report(&desk.env, "IDOR in invoices");
+    desk.command("#state triaged\n#state accepted\n#state fixed\n", "w1");
+    let d = desk.command("#publish\n", "w2");
+    let text = update_text(&desk, &d, "reporter-disclosed");
+    assert!(text.contains("is now public"), "{text}");
+    assert!(!text.contains("Our advisory"), "{text}");
+}
+
 #[test]
 fn a_quiet_state_change_sends_the_reporter_nothing() {
     let desk = desk(true, "");
