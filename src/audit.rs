@@ -116,11 +116,14 @@ pub enum EventKind {
     SlaEscalation,
     /// The digest was queued.
     SlaDigest,
+    /// A deadline was already past when its report was imported: recorded as
+    /// breached, never escalated.
+    BreachedBeforeImport,
 }
 
 impl EventKind {
     /// Every kind, in the order above.
-    pub const ALL: [EventKind; 54] = [
+    pub const ALL: [EventKind; 55] = [
         Self::ReportOpened,
         Self::MessageReceived,
         Self::RuleApplied,
@@ -175,6 +178,7 @@ impl EventKind {
         Self::SlaReminder,
         Self::SlaEscalation,
         Self::SlaDigest,
+        Self::BreachedBeforeImport,
     ];
 
     /// The kinds a report's deadlines start, stop and pause on.
@@ -245,6 +249,7 @@ impl EventKind {
             Self::SlaReminder => "sla-reminder",
             Self::SlaEscalation => "sla-escalation",
             Self::SlaDigest => "sla-digest",
+            Self::BreachedBeforeImport => "breached-before-import",
         }
     }
 

@@ -334,6 +334,26 @@ const V10: &str = r#"
 CREATE INDEX messages_from_received ON messages (from_addr, received_at);
 "#;
 
+// `disclosed import`: what each run was told (the date before which nothing
+// is ever answered, which the live daemon reads too), and the deadlines that
+// were already past when their report was imported, never escalated.
+const V11: &str = r#"
+CREATE TABLE import_runs (
+    id                INTEGER PRIMARY KEY,
+    started_at        INTEGER NOT NULL,
+    source            TEXT NOT NULL,
+    state             TEXT NOT NULL,
+    no_answer_before  INTEGER
+) STRICT;
+CREATE TABLE historical_breaches (
+    report_id    TEXT NOT NULL REFERENCES reports (id),
+    deadline     TEXT NOT NULL,
+    due          INTEGER NOT NULL,
+    recorded_at  INTEGER NOT NULL,
+    PRIMARY KEY (report_id, deadline, due)
+) STRICT, WITHOUT ROWID;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -345,6 +365,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V8),
     M::up(V9),
     M::up(V10),
+    M::up(V11),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -352,7 +373,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 10;
+pub const LATEST: usize = 11;
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 
 mod applied;
 mod cursors;
+mod imports;
 mod internal;
 mod keys;
 mod lock;
@@ -29,6 +30,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use cursors::Cursor;
+pub use imports::HistoricalBreach;
 pub use internal::LineFingerprint;
 pub use keys::{
     HeldMail, KeyConfirmation, KeyRecord, KeyStatus, MessageCrypto, NewKey, NewKeyConfirmation,
@@ -280,7 +282,10 @@ impl Store {
 
     /// Read-only queries on the committed state.
     pub fn read(&self) -> Tx<'_> {
-        Tx { conn: &self.conn }
+        Tx {
+            conn: &self.conn,
+            quiet: None,
+        }
     }
 
     /// Runs `work` on one snapshot of the committed state: a read transaction,
@@ -294,7 +299,10 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(ctx("starting a read transaction"))?;
-        let value = work(&Tx { conn: &tx })?;
+        let value = work(&Tx {
+            conn: &tx,
+            quiet: None,
+        })?;
         // Nothing was written: ending it releases the snapshot.
         tx.rollback().map_err(ctx("ending a read transaction"))?;
         Ok(value)
@@ -398,7 +406,20 @@ pub struct Batch<'c> {
 impl Batch<'_> {
     /// A handle for the statements of this transaction.
     pub fn tx(&self) -> Tx<'_> {
-        Tx { conn: &self.tx }
+        Tx {
+            conn: &self.tx,
+            quiet: None,
+        }
+    }
+
+    /// The transaction for mail that must cause none (an imported inbox):
+    /// every mail queued through it is dropped, not written to the outbox,
+    /// and counted in `dropped`.
+    pub fn tx_sending_nothing<'a>(&'a self, dropped: &'a std::cell::Cell<u64>) -> Tx<'a> {
+        Tx {
+            conn: &self.tx,
+            quiet: Some(dropped),
+        }
     }
 }
 
@@ -407,6 +428,8 @@ impl Batch<'_> {
 #[derive(Clone, Copy)]
 pub struct Tx<'c> {
     conn: &'c Connection,
+    /// Set when nothing may be sent: the count of mails dropped.
+    quiet: Option<&'c std::cell::Cell<u64>>,
 }
 
 #[cfg(test)]
