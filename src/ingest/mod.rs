@@ -43,7 +43,7 @@ use crate::store::{
 use crate::team_mail;
 use crate::thread::{Sender, Via};
 use pgp::{Arrival, record_crypto};
-pub use imported::{ImportBatch, ImportOutcome, Imported};
+pub use imported::{IMPORT_ACTOR, ImportBatch, ImportOutcome, Imported, past_due};
 pub use prepare::{Prepared, prepare};
 use threading::Threaded;
 
