@@ -82,9 +82,7 @@ impl Iterator for MaildirReader {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let (delivered, p) = self.files.next()?;
-            let file = fs::metadata(&p.path)
-                .ok()
-                .and_then(|m| super::modified(&m));
+            let file = fs::metadata(&p.path).ok().and_then(|m| super::modified(&m));
             match self.maildir.load(&p, self.max_size) {
                 // Moved away since it was listed: nothing to import.
                 Ok(None) => continue,

@@ -136,7 +136,11 @@ fn too_large(contents: &[u8]) -> Raw {
         .position(|w| w == b"\n\n")
         .map(|p| p + 2)
         .into_iter()
-        .chain(head.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4))
+        .chain(
+            head.windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| p + 4),
+        )
         .min()
         .unwrap_or(head.len());
     Raw::TooLarge {
@@ -228,7 +232,8 @@ mod tests {
 
     #[test]
     fn messages_are_split_at_separator_lines_and_from_quoting_is_undone() {
-        let mbox = b"From a@x.example Mon Jan  6 10:00:00 2020\nSubject: one\n\n>From the start\nbody\n\n\
+        let mbox =
+            b"From a@x.example Mon Jan  6 10:00:00 2020\nSubject: one\n\n>From the start\nbody\n\n\
 From b@x.example Tue Jan  7 11:00:00 2020\nSubject: two\n\nbody\n";
         let found = messages(mbox);
         assert_eq!(found.len(), 2);

@@ -82,12 +82,8 @@ pub fn arrival(
     let header_problem = match (header, delivered) {
         (None, _) => Some("no readable Date: header".to_owned()),
         (Some(h), _) if !plausible(h) => Some(format!("its Date: {h} is implausible")),
-        (Some(h), Some(d))
-            if h < shift(d, -IN_TRANSIT) || h > shift(d, CLOCK_AHEAD) =>
-        {
-            Some(format!(
-                "its Date: {h} is far from its delivery time {d}"
-            ))
+        (Some(h), Some(d)) if h < shift(d, -IN_TRANSIT) || h > shift(d, CLOCK_AHEAD) => {
+            Some(format!("its Date: {h} is far from its delivery time {d}"))
         }
         (Some(_), _) => None,
     };
@@ -235,13 +231,9 @@ impl Importer<'_> {
         if batch.is_empty() {
             return;
         }
-        let done = self.pipeline.import(
-            self.store,
-            self.source,
-            batch,
-            self.options.state,
-            self.now,
-        );
+        let done =
+            self.pipeline
+                .import(self.store, self.source, batch, self.options.state, self.now);
         summary.mail_not_sent += done.dropped;
         summary.historical_breaches += done.breaches as u64;
         for (m, result) in batch.iter().zip(done.results) {

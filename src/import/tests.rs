@@ -37,7 +37,12 @@ fn a_backdated_date_header_does_not_move_the_arrival_before_the_delivery() {
         now(),
     );
     assert_eq!(a.at, t("2026-11-30T10:00:00Z"));
-    assert!(a.note.as_deref().is_some_and(|n| n.contains("delivery time")), "{a:?}");
+    assert!(
+        a.note
+            .as_deref()
+            .is_some_and(|n| n.contains("delivery time")),
+        "{a:?}"
+    );
     // A few days in a retry queue is normal.
     let a = arrival(
         Some(t("2026-11-27T10:00:00Z")),
@@ -74,9 +79,18 @@ fn a_date_before_1990_without_a_delivery_time_falls_back_to_the_file_time() {
 
 #[test]
 fn an_unreadable_date_with_nothing_else_plausible_arrives_at_the_import() {
-    let a = arrival(None, Some(t("1980-01-01T00:00:00Z")), Some(t("2199-01-01T00:00:00Z")), now());
+    let a = arrival(
+        None,
+        Some(t("1980-01-01T00:00:00Z")),
+        Some(t("2199-01-01T00:00:00Z")),
+        now(),
+    );
     assert_eq!(a.at, now());
-    assert!(a.note.as_deref().is_some_and(|n| n.contains("no readable Date")));
+    assert!(
+        a.note
+            .as_deref()
+            .is_some_and(|n| n.contains("no readable Date"))
+    );
 }
 
 #[test]

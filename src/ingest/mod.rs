@@ -42,8 +42,8 @@ use crate::store::{
 };
 use crate::team_mail;
 use crate::thread::{Sender, Via};
-use pgp::{Arrival, record_crypto};
 pub use imported::{IMPORT_ACTOR, ImportBatch, ImportOutcome, Imported, past_due};
+use pgp::{Arrival, record_crypto};
 pub use prepare::{Prepared, prepare};
 use threading::Threaded;
 

@@ -90,9 +90,10 @@ pub fn imported(action: Action<'_>) -> Option<Action<'_>> {
     match action {
         Action::ApplyRule | Action::NoAnswer { .. } => Some(action),
         Action::Answer(_) => Some(Action::NoAnswer { reason: IMPORTED }),
-        Action::ReporterFollowup | Action::HoldNotice { new_report: false, .. } => {
-            Some(Action::ReporterWrote)
-        }
+        Action::ReporterFollowup
+        | Action::HoldNotice {
+            new_report: false, ..
+        } => Some(Action::ReporterWrote),
         Action::TeamMail(_) => Some(Action::TeamMailImported),
         Action::NotifyNewReport
         | Action::HoldNotice {

@@ -49,6 +49,8 @@ pub struct DeadlineView {
     pub unit: Unit,
     /// The same, for people.
     pub text: String,
+    /// Breached before its report was imported: recorded, never escalated.
+    pub historical: bool,
 }
 
 /// One open report's pending deadlines, for scripts.
@@ -91,11 +93,41 @@ impl ReportSla {
                         left_when_paused: d.left_when_paused,
                         unit: d.unit,
                         text: text::deadline_line(d, cal, now),
+                        historical: false,
                     })
                     .collect()
             } else {
                 Vec::new()
             },
+        }
+    }
+}
+
+/// Whether `d` of `report` was breached before the report was imported (or
+/// is an older cycle of such a deadline): never escalated, never in the digest.
+pub fn breached_before_import(
+    report: &ReportId,
+    d: &Deadline,
+    historical: &[crate::store::HistoricalBreach],
+) -> bool {
+    d.status == Status::Breached
+        && historical.iter().any(|h| {
+            h.report_id == *report
+                && h.deadline == d.kind.as_str()
+                && d.due.is_some_and(|due| due <= h.due)
+        })
+}
+
+/// Marks each deadline of `views` that was breached before import.
+pub fn mark_historical(views: &mut [ReportView], historical: &[crate::store::HistoricalBreach]) {
+    for v in views {
+        for d in &mut v.deadlines {
+            d.historical = d.status == Status::Breached
+                && historical.iter().any(|h| {
+                    h.report_id == v.id
+                        && h.deadline == d.kind.as_str()
+                        && d.due.is_some_and(|due| due <= h.due)
+                });
         }
     }
 }

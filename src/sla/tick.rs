@@ -106,10 +106,30 @@ pub fn survey_due(
             deadline: DIGEST,
             due: scheduled,
             kind: NoticeKind::Digest,
-            mails: sender.digest(&reports),
+            mails: sender.digest(&without_breaches_before_import(
+                reports,
+                &tx.historical_breaches(None)?,
+            )),
         });
     }
     Ok(DueNotices { now, notices })
+}
+
+/// The reports as the digest shows them: without the deadlines breached
+/// before their report was imported, which no mail is ever about.
+fn without_breaches_before_import(
+    mut reports: Vec<ReportSla>,
+    historical: &[crate::store::HistoricalBreach],
+) -> Vec<ReportSla> {
+    if historical.is_empty() {
+        return reports;
+    }
+    for r in &mut reports {
+        let id = r.record.id.clone();
+        r.deadlines
+            .retain(|d| !super::breached_before_import(&id, d, historical));
+    }
+    reports
 }
 
 /// The deadline name a digest's notice is remembered under.
