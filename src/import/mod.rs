@@ -50,10 +50,6 @@ pub fn earliest() -> Timestamp {
 /// How far a sender's clock may run ahead of ours.
 const CLOCK_AHEAD: SignedDuration = SignedDuration::from_hours(24);
 
-/// How long mail may legitimately take from its `Date:` to delivery (a
-/// server's retry queue keeps it five days at most).
-const IN_TRANSIT: SignedDuration = SignedDuration::from_hours(5 * 24);
-
 /// When a message is taken to have arrived, and why, when that is not its
 /// `Date:` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,11 +61,11 @@ pub struct Arrival {
 /// Chooses a message's arrival time: its `Date:` header, else the delivery
 /// time its container recorded, else its file's time, else `now`. A time is
 /// only taken when it is plausible: not before 1990, not more than a day
-/// after `now`. The `Date:` header is the sender's word, so when the
-/// container recorded a delivery time, the header must lie within the five
-/// days before it (or a day after): a mail that claims to be years older than
-/// its delivery would otherwise enter with its deadlines long breached, and be
-/// escalated never. Whatever is not the `Date:` header is recorded with why.
+/// after `now`; and a `Date:` more than a day after the recorded delivery
+/// cannot be when the mail was written. A `Date:` long before the delivery
+/// is believed: a folder copied or appended to another server records the
+/// copy's time as the delivery, and the mail's own date is the better word.
+/// Whatever is not the `Date:` header is recorded with why.
 pub fn arrival(
     header: Option<Timestamp>,
     delivered: Option<Timestamp>,
@@ -82,8 +78,8 @@ pub fn arrival(
     let header_problem = match (header, delivered) {
         (None, _) => Some("no readable Date: header".to_owned()),
         (Some(h), _) if !plausible(h) => Some(format!("its Date: {h} is implausible")),
-        (Some(h), Some(d)) if h < shift(d, -IN_TRANSIT) || h > shift(d, CLOCK_AHEAD) => {
-            Some(format!("its Date: {h} is far from its delivery time {d}"))
+        (Some(h), Some(d)) if h > shift(d, CLOCK_AHEAD) => {
+            Some(format!("its Date: {h} is after its delivery time {d}"))
         }
         (Some(_), _) => None,
     };

@@ -27,30 +27,33 @@ fn the_date_header_is_the_arrival_when_it_agrees_with_the_delivery() {
 }
 
 #[test]
-fn a_backdated_date_header_does_not_move_the_arrival_before_the_delivery() {
-    // Claiming years before its delivery would enter the report with its
-    // deadlines breached long ago, so never escalated.
+fn a_date_header_after_its_delivery_is_replaced_by_the_delivery_time() {
     let a = arrival(
-        Some(t("2001-01-01T00:00:00Z")),
-        Some(t("2026-11-30T10:00:00Z")),
+        Some(t("2024-01-01T00:00:00Z")),
+        Some(t("2019-03-01T10:00:00Z")),
         None,
         now(),
     );
-    assert_eq!(a.at, t("2026-11-30T10:00:00Z"));
+    assert_eq!(a.at, t("2019-03-01T10:00:00Z"));
     assert!(
         a.note
             .as_deref()
-            .is_some_and(|n| n.contains("delivery time")),
+            .is_some_and(|n| n.contains("after its delivery")),
         "{a:?}"
     );
-    // A few days in a retry queue is normal.
+}
+
+#[test]
+fn a_date_header_long_before_a_copied_delivery_time_is_believed() {
+    // A folder appended to a new server is "delivered" on the day of the copy.
     let a = arrival(
-        Some(t("2026-11-27T10:00:00Z")),
+        Some(t("2019-03-01T09:00:00Z")),
         Some(t("2026-11-30T10:00:00Z")),
         None,
         now(),
     );
-    assert_eq!(a.at, t("2026-11-27T10:00:00Z"));
+    assert_eq!(a.at, t("2019-03-01T09:00:00Z"));
+    assert_eq!(a.note, None);
 }
 
 #[test]

@@ -405,11 +405,10 @@ fn a_bogus_date_does_not_decide_the_arrival() {
             "Tue Mar  5 10:00:00 2019",
         ),
         mail("yesterday-ish", "garbage", "Wed Mar  6 10:00:00 2019"),
-        // Years before its delivery: taken as delivered, so its deadlines
-        // are today's, not breached long ago.
+        // Written a year after it was delivered: it cannot be.
         mail(
-            "Mon, 01 Jan 2001 00:00:00 +0000",
-            "backdated",
+            "Sat, 07 Mar 2020 10:00:00 +0000",
+            "after",
             "Thu Mar  7 10:00:00 2019",
         ),
     ]
@@ -417,7 +416,7 @@ fn a_bogus_date_does_not_decide_the_arrival() {
     let path = write(&env, "dates.mbox", &text);
     let summary = import_json(&env, &[&path]);
     assert_eq!(count(&summary, "reports_opened"), 4, "{summary}");
-    assert_eq!(count(&summary, "dates_replaced"), 4);
+    assert_eq!(count(&summary, "dates_replaced"), 4, "{summary}");
     for (seq, day) in [(1, 4), (2, 5), (3, 6), (4, 7)] {
         let r = report(&env, 2019, seq);
         let at: jiff::Timestamp = format!("2019-03-0{day}T10:00:00Z").parse().unwrap();
@@ -569,4 +568,67 @@ fn a_generated_mbox_with_reports_and_threaded_follow_ups_imports() {
     assert_eq!(count(&summary, "reports_opened"), 30, "{summary}");
     assert_eq!(count(&summary, "follow_ups"), 30);
     assert!(Path::new(&path).exists());
+}
+
+#[test]
+fn an_imap_folder_is_imported_read_only_on_the_real_mail_stack() {
+    use crate::mailstack::{MailStack, unique};
+    let stack = MailStack::start();
+    let security = unique("security");
+    let env = Env::with_sections(
+        &security,
+        &stack.imap_source(&security, ""),
+        "[transport]\nkind = \"file\"\ndir = \"outbox\"\n",
+    );
+    env.init();
+    let old: Vec<Vec<u8>> = [
+        message(
+            "r1@x.example",
+            &security,
+            "Mon, 04 Mar 2019 10:00:00 +0000",
+            "i1@x.example",
+            "",
+            "Overflow.",
+        ),
+        message(
+            "r1@x.example",
+            &security,
+            "Tue, 05 Mar 2019 10:00:00 +0000",
+            "i2@x.example",
+            "References: <i1@x.example>\n",
+            "More.",
+        ),
+        message(
+            "r2@y.example",
+            &security,
+            "Wed, 01 May 2019 12:00:00 +0000",
+            "i3@y.example",
+            "",
+            "XSS.",
+        ),
+    ]
+    .map(String::into_bytes)
+    .to_vec();
+    stack.append_to(&security, "Archive", &old);
+    let summary = import_json(&env, &["--imap-folder", "Archive"]);
+    assert_eq!(count(&summary, "read"), 3, "{summary}");
+    assert_eq!(count(&summary, "reports_opened"), 2);
+    assert_eq!(count(&summary, "follow_ups"), 1);
+    assert_eq!(outbox_rows(&env), 0);
+    let r = report(&env, 2019, 1);
+    assert_eq!(
+        r.summary.created_at,
+        "2019-03-04T10:00:00Z".parse().unwrap()
+    );
+    assert_eq!(r.summary.messages, 2);
+    // Only read: every message still there and unseen, the INBOX untouched.
+    let archive = stack.messages(&security, "Archive");
+    assert_eq!(archive.len(), 3);
+    assert!(archive.iter().all(|m| !m.seen));
+    assert!(stack.messages(&security, "INBOX").is_empty());
+    let again = import_json(&env, &["--imap-folder", "Archive"]);
+    assert_eq!(count(&again, "already_present"), 3, "{again}");
+    // A folder that does not exist is an error, not an empty import.
+    let out = env.cmd(&["import", "--imap-folder", "Nowhere"]);
+    assert_eq!(out.status.code(), Some(1));
 }
