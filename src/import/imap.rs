@@ -136,10 +136,11 @@ impl Iterator for ImapReader<'_> {
     type Item = Result<Item, Failure>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.fetched.is_empty() && !self.pending.is_empty() {
-            if let Err(failure) = self.fetch_more() {
-                return Some(Err(failure));
-            }
+        if self.fetched.is_empty()
+            && !self.pending.is_empty()
+            && let Err(failure) = self.fetch_more()
+        {
+            return Some(Err(failure));
         }
         self.fetched.pop_front().map(Ok)
     }

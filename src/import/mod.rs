@@ -182,6 +182,11 @@ impl Importer<'_> {
                     continue;
                 }
             };
+            // Stored before (a second run): skipped before parsing and opening.
+            if self.stored(&item.raw)? {
+                summary.already_present += 1;
+                continue;
+            }
             let imported = self.prepare(item);
             bytes += imported.prepared.memory();
             batch.push(imported);
@@ -194,6 +199,17 @@ impl Importer<'_> {
         self.store_batch(&mut batch, &mut summary);
         progress(summary.read);
         Ok(summary)
+    }
+
+    /// Whether a message with these bytes is stored (the hash the store
+    /// keeps, as [`prepare`] computes it).
+    fn stored(&self, raw: &Raw) -> Result<bool, StoreError> {
+        let sha256 = match raw {
+            Raw::Loaded(bytes) => crate::parse::sha256_hex(bytes),
+            Raw::TooLarge { sha256, .. } => sha256.clone(),
+        };
+        let store = crate::store::lock(self.store);
+        Ok(store.read().message_by_hash(&sha256)?.is_some())
     }
 
     fn prepare(&self, item: Item) -> Imported {

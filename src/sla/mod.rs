@@ -110,26 +110,29 @@ pub fn breached_before_import(
     d: &Deadline,
     historical: &[crate::store::HistoricalBreach],
 ) -> bool {
-    d.status == Status::Breached
-        && historical.iter().any(|h| {
-            h.report_id == *report
-                && h.deadline == d.kind.as_str()
-                && d.due.is_some_and(|due| due <= h.due)
-        })
+    historical_match(report, d.kind, d.status, d.due, historical)
 }
 
 /// Marks each deadline of `views` that was breached before import.
 pub fn mark_historical(views: &mut [ReportView], historical: &[crate::store::HistoricalBreach]) {
     for v in views {
         for d in &mut v.deadlines {
-            d.historical = d.status == Status::Breached
-                && historical.iter().any(|h| {
-                    h.report_id == v.id
-                        && h.deadline == d.kind.as_str()
-                        && d.due.is_some_and(|due| due <= h.due)
-                });
+            d.historical = historical_match(&v.id, d.kind, d.status, d.due, historical);
         }
     }
+}
+
+fn historical_match(
+    report: &ReportId,
+    kind: Kind,
+    status: Status,
+    due: Option<Timestamp>,
+    historical: &[crate::store::HistoricalBreach],
+) -> bool {
+    status == Status::Breached
+        && historical.iter().any(|h| {
+            h.report_id == *report && h.deadline == kind.as_str() && due.is_some_and(|d| d <= h.due)
+        })
 }
 
 /// The calendar of the program's policy.
