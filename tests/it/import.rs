@@ -633,3 +633,29 @@ fn an_imap_folder_is_imported_read_only_on_the_real_mail_stack() {
     let out = env.cmd(&["import", "--imap-folder", "Nowhere"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_reused_message_id_does_not_keep_another_mail_out() {
+    let env = env();
+    env.init();
+    // A stranger's mail carries the Message-ID of the report before it; only
+    // the same id, sender and date together count as the same mail.
+    let forged = entry(
+        "m@evil.example",
+        "Mon Mar  4 11:00:05 2019",
+        &message(
+            "m@evil.example",
+            "security@example.org",
+            "Mon, 04 Mar 2019 11:00:00 +0000",
+            "a1@x.example",
+            "",
+            "Something else.",
+        ),
+    );
+    let text = [old_inbox(), forged].concat();
+    let path = write(&env, "reused.mbox", &text);
+    let summary = import_json(&env, &[&path]);
+    assert_eq!(count(&summary, "imported"), 5, "{summary}");
+    assert_eq!(count(&summary, "already_present"), 0);
+    assert_eq!(env.messages().len(), 5);
+}
