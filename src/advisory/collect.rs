@@ -171,4 +171,3 @@ pub fn markdown_for_report(
         now,
     )?)
 }
-

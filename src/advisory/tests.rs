@@ -418,6 +418,9 @@ fn every_markdown_section_is_set_off_by_a_blank_line() {
         "## Timeline",
         "## References",
     ] {
-        assert!(md.contains(&format!("\n\n{heading}\n\n")), "{heading}:\n{md}");
+        assert!(
+            md.contains(&format!("\n\n{heading}\n\n")),
+            "{heading}:\n{md}"
+        );
     }
 }

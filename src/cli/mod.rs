@@ -8,6 +8,7 @@ mod check;
 pub mod deliver;
 mod docs;
 mod hall_of_fame;
+mod import;
 mod key;
 mod output;
 mod publish;
@@ -119,6 +120,13 @@ pub enum Command {
     /// larger than `limits.max_message_size`, 75 (EX_TEMPFAIL: retry) on any
     /// other failure, with a one-line reason on stderr.
     Deliver,
+    /// Bring an existing inbox in (mbox, Maildir or IMAP folder): threaded, nothing sent
+    ///
+    /// Each message arrives at its own date; deadlines already past are
+    /// recorded as breached before import and never escalated. Running it
+    /// again imports nothing twice. Exits 3 while a daemon runs on the
+    /// database, 1 if some message could not be imported.
+    Import(import::ImportArgs),
     /// Acknowledgements: `ack resend ID` queues one that could not be composed
     Ack {
         #[command(subcommand)]
@@ -231,6 +239,9 @@ pub enum CliError {
     /// Another daemon runs on the database.
     #[error(transparent)]
     Running(crate::store::LockError),
+    /// The database is held by a daemon (exit 3), said for this command.
+    #[error("{0}")]
+    Busy(String),
     /// `deliver` failed; its exit code is what the mail server acts on.
     #[error(transparent)]
     Deliver(#[from] deliver::DeliverError),
@@ -246,7 +257,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Usage(_) => 2,
-            Self::Running(_) => EXIT_RUNNING,
+            Self::Running(_) | Self::Busy(_) => EXIT_RUNNING,
             Self::Deliver(err) => err.exit_code(),
             Self::Other(_) => 1,
         }
@@ -297,6 +308,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         // Answered above, without a configuration.
         Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
         Command::Run { once } => run_daemon(loaded, once),
+        Command::Import(args) => import::import(&loaded, args, SystemClock.now()),
         Command::Sla {
             command: Some(SlaCommand::Tick { now: at }),
             now,

@@ -7,9 +7,7 @@
 use jiff::civil::Date;
 
 use super::cvss::parse_cvss;
-use super::{
-    Affects, Block, Command, CommandError, Credit, Entry, Notify, Severity, shorten,
-};
+use super::{Affects, Block, Command, CommandError, Credit, Entry, Notify, Severity, shorten};
 use crate::config::Address;
 use crate::report::{
     Affected, CreditTextError, ReportId, ReportState, UnknownState, check_credit_text, is_hidden,

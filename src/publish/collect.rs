@@ -98,12 +98,11 @@ pub fn advisory_files(
             name: format!("{id}.html"),
             bytes: html.into_bytes(),
         });
-        let mut fields = serde_json::to_string_pretty(&draft).map_err(|source| {
-            AdvisoryError::Json {
+        let mut fields =
+            serde_json::to_string_pretty(&draft).map_err(|source| AdvisoryError::Json {
                 format: AdvisoryFormat::Html,
                 source,
-            }
-        })?;
+            })?;
         fields.push('\n');
         files.push(AdvisoryFile {
             name: format!("{id}.json"),

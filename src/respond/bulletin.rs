@@ -34,9 +34,9 @@ use serde_json::json;
 
 use crate::advisory;
 use crate::audit::{Actor, Auth, EventKind};
-use crate::publish::{self, SiteTemplates, collect, hall_of_fame, pages};
 use crate::config::Config;
 use crate::crypto::{Crypto, TeamKeys, system_time};
+use crate::publish::{self, SiteTemplates, collect, hall_of_fame, pages};
 use crate::report::{ReportId, ReportState};
 use crate::store::{DisclosureMail, Recorder, ReportRecord, StoreError, Tx};
 
@@ -80,10 +80,12 @@ pub fn advisory_text(
 ) -> Result<String, BulletinError> {
     let templates = advisory::Templates::load(config.templates.dir.as_deref())
         .map_err(|err| BulletinError::Render(err.to_string()))?;
-    advisory::markdown_for_report(tx, config, &templates, &record.id, now).map_err(|err| match err {
-        advisory::ReportAdvisoryError::Store(err) => BulletinError::Store(err),
-        other => BulletinError::Render(other.to_string()),
-    })
+    advisory::markdown_for_report(tx, config, &templates, &record.id, now).map_err(
+        |err| match err {
+            advisory::ReportAdvisoryError::Store(err) => BulletinError::Store(err),
+            other => BulletinError::Render(other.to_string()),
+        },
+    )
 }
 
 /// The Hall of Fame in Markdown (the site's `hall-of-fame.md.hbs`), for
@@ -354,13 +356,21 @@ pub fn days_due(
     now: Timestamp,
 ) -> Result<Vec<DayDue>, StoreError> {
     let mut out = Vec::new();
+    let historical = tx.historical_breaches(None)?;
     for r in reports.iter().filter(|r| r.record.state.is_open()) {
-        let Some(due) = r
+        let Some(deadline) = r
             .pending()
             .into_iter()
             .find(|d| d.kind == crate::sla::Kind::Disclose)
-            .and_then(|d| d.due)
         else {
+            continue;
+        };
+        // A disclosure date already past when the report was imported is
+        // history, not news: the team is not mailed about it.
+        if crate::sla::breached_before_import(&r.record.id, deadline, &historical) {
+            continue;
+        }
+        let Some(due) = deadline.due else {
             continue;
         };
         let day = disclosure_day(config, &r.record, due);

@@ -365,7 +365,10 @@ fn the_team_is_mailed_the_advisory_on_the_disclosure_date_once_per_date() {
     assert_eq!(days(&desk.env.report(1)), 0, "not before the day");
 
     let out = desk.env.ok(&["sla", "tick", "--now", &at(first, 0)]);
-    assert!(out.contains(", 1 disclosure-day advisory mail(s);"), "{out}");
+    assert!(
+        out.contains(", 1 disclosure-day advisory mail(s);"),
+        "{out}"
+    );
     let d = desk.env.report(1);
     // Alice encrypted; Bob, without a key, a notice without the advisory.
     assert_eq!(days(&d), 2, "one per member, on the day");

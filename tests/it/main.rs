@@ -19,6 +19,7 @@ mod flood;
 mod forgery;
 mod fuzz_corpus;
 mod golden;
+mod import;
 mod instance;
 mod keys;
 mod live;
