@@ -3,6 +3,7 @@
 //! another `disclosed run` holds the database, 1 for everything else.
 
 mod attachment;
+mod backup;
 mod check;
 pub mod deliver;
 mod docs;
@@ -124,6 +125,35 @@ pub enum Command {
     Key {
         #[command(subcommand)]
         command: key::KeyCommand,
+    },
+    /// Copy the database, consistently while the daemon runs, checked and mode 0600
+    ///
+    /// Writes PATH, or with --dir a file named disclosed-backup-<UTC time>.sqlite3
+    /// in DIR; --keep N then deletes all but the newest N files of that name.
+    Backup {
+        /// The file to write (refused if it exists, unless --force)
+        #[arg(value_name = "PATH", required_unless_present = "dir", conflicts_with = "dir")]
+        path: Option<PathBuf>,
+        /// Write a dated backup into this directory (created 0700 if missing)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// With --dir: keep only the newest N dated backups
+        #[arg(long, value_name = "N", requires = "dir")]
+        keep: Option<usize>,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+        /// Print a JSON summary (size, rows, duration)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a backup in place of the database (the daemon must be stopped)
+    ///
+    /// The backup is checked first; the current database is kept as
+    /// <database>.before-restore-<UTC time>.
+    Restore {
+        /// The backup file
+        path: PathBuf,
     },
     /// Print shell completions, e.g. `disclosed completions bash > /etc/bash_completion.d/disclosed`
     Completions {
@@ -273,6 +303,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Attachment { id, number, output } => {
             attachment::fetch(config, &id, number, &output, SystemClock.now())
         }
+        Command::Backup {
+            path,
+            dir,
+            keep,
+            force,
+            json,
+        } => {
+            let destination = match (path, dir) {
+                (_, Some(dir)) => backup::Destination::Rotated { dir, keep },
+                (Some(path), None) => backup::Destination::File(path),
+                (None, None) => {
+                    return Err(CliError::Usage("name a file, or --dir DIR".to_owned()));
+                }
+            };
+            backup::backup(config, &destination, force, json, SystemClock.now())
+        }
+        Command::Restore { path } => backup::restore(config, &path, SystemClock.now()),
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;

@@ -8,6 +8,7 @@
 //! [`Store::write`]: one transaction, all of it or nothing.
 
 mod applied;
+mod backup;
 mod cursors;
 mod internal;
 mod keys;
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use backup::{CopyError, CopyFacts, Exclusive, check_copy};
 pub use cursors::Cursor;
 pub use internal::LineFingerprint;
 pub use keys::{
