@@ -7,6 +7,7 @@ mod backup;
 mod check;
 pub mod deliver;
 mod docs;
+mod export;
 mod key;
 mod output;
 mod resend;
@@ -154,6 +155,25 @@ pub enum Command {
     Restore {
         /// The backup file
         path: PathBuf,
+    },
+    /// Export one report: raw messages byte for byte, decrypted entities, attachments, JSON
+    ///
+    /// --eml-dir DIR writes NNN.eml (as received), NNN.decrypted.eml,
+    /// attachments/, report.json and events.json; --mbox FILE writes the raw
+    /// messages as an mbox, and FILE.decrypted, FILE.report.json,
+    /// FILE.events.json beside it. Files are 0600: they hold decrypted reports.
+    Export {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+        /// Write the raw messages into this mbox file
+        #[arg(long, value_name = "FILE", required_unless_present = "eml_dir", conflicts_with = "eml_dir")]
+        mbox: Option<PathBuf>,
+        /// Write one file per message (and the rest) into this directory
+        #[arg(long, value_name = "DIR")]
+        eml_dir: Option<PathBuf>,
+        /// Write into a non-empty directory, or over existing files
+        #[arg(long)]
+        force: bool,
     },
     /// Print shell completions, e.g. `disclosed completions bash > /etc/bash_completion.d/disclosed`
     Completions {
@@ -320,6 +340,21 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             backup::backup(config, &destination, force, json, SystemClock.now())
         }
         Command::Restore { path } => backup::restore(config, &path, SystemClock.now()),
+        Command::Export {
+            id,
+            mbox,
+            eml_dir,
+            force,
+        } => {
+            let target = match (mbox, eml_dir) {
+                (_, Some(dir)) => export::Target::EmlDir(dir),
+                (Some(file), None) => export::Target::Mbox(file),
+                (None, None) => {
+                    return Err(CliError::Usage("name --mbox FILE or --eml-dir DIR".to_owned()));
+                }
+            };
+            export::export(config, &id, &target, force, SystemClock.now())
+        }
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;

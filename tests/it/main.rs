@@ -3,6 +3,7 @@
 //! the library.
 
 mod bounce;
+mod backup;
 mod budget;
 mod chaos;
 mod cli;
