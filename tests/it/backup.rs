@@ -45,6 +45,18 @@ fn open(path: &Path) -> Connection {
     Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open")
 }
 
+/// One cell as text: blobs by their SHA-256.
+fn cell(value: rusqlite::types::ValueRef<'_>) -> String {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => "NULL".to_owned(),
+        ValueRef::Integer(i) => format!("{i:015}"),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Blob(b) => format!("blob:{}", sha256(b)),
+    }
+}
+
 /// Each row of `sql` (its first column is the key) as text, by key.
 fn keyed(conn: &Connection, sql: &str) -> BTreeMap<String, String> {
     let mut stmt = conn.prepare(sql).expect("prepare");
@@ -52,13 +64,21 @@ fn keyed(conn: &Connection, sql: &str) -> BTreeMap<String, String> {
     stmt.query_map([], |row| {
         let mut cells = Vec::with_capacity(n);
         for i in 0..n {
-            cells.push(format!("{:?}", row.get_ref(i)?));
+            cells.push(cell(row.get_ref(i)?));
         }
         Ok((cells[0].clone(), cells.join("|")))
     })
     .expect("query")
     .collect::<Result<_, _>>()
     .expect("rows")
+}
+
+/// The first difference between two keyed row sets, if any.
+fn first_difference(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Option<String> {
+    let keys: std::collections::BTreeSet<_> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .find(|k| a.get(*k) != b.get(*k))
+        .map(|k| format!("key {k}: {:?} != {:?}", a.get(k), b.get(k)))
 }
 
 /// Every table of the database, every row and column, sorted.
@@ -82,6 +102,13 @@ fn everything(conn: &Connection) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+fn message_count(conn: &Connection) -> usize {
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+        .expect("count");
+    usize::try_from(n).expect("count")
+}
+
 fn integrity(conn: &Connection) -> String {
     conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .expect("integrity_check")
@@ -101,17 +128,17 @@ fn foreign_key_problems(conn: &Connection) -> usize {
 /// highest id (a snapshot has no gaps).
 const IMMUTABLE: [(&str, &str); 6] = [
     ("messages", "SELECT * FROM messages ORDER BY id"),
-    ("raw messages", "SELECT message, hex(data) FROM raw_messages"),
+    ("raw messages", "SELECT message, data FROM raw_messages"),
     ("events", "SELECT * FROM events"),
     (
         "reports",
-        "SELECT printf('%06d', seq), id, year, reporter, created_at FROM reports",
+        "SELECT year * 1000000 + seq, id, reporter, created_at FROM reports",
     ),
     (
         "outbox",
-        "SELECT printf('%09d', id), report_id, kind, message_id, envelope_from, recipients, created_at FROM outbox",
+        "SELECT id, report_id, kind, message_id, envelope_from, recipients, created_at FROM outbox",
     ),
-    ("outbox mail", "SELECT printf('%09d', outbox), hex(raw) FROM outbox_raw"),
+    ("outbox mail", "SELECT outbox, raw FROM outbox_raw"),
 ];
 
 #[test]
@@ -167,9 +194,7 @@ fn backups_under_continuous_ingest_are_each_one_moment_of_the_store_and_restore_
         let copy = open(path);
         assert_eq!(integrity(&copy), "ok", "{}", path.display());
         assert_eq!(foreign_key_problems(&copy), 0, "{}", path.display());
-        let count: usize = copy
-            .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
-            .expect("count");
+        let count = message_count(&copy);
         if count > 0 && count < MAILS {
             mid_stream += 1;
         }
@@ -181,12 +206,17 @@ fn backups_under_continuous_ingest_are_each_one_moment_of_the_store_and_restore_
                 .into_iter()
                 .filter(|(k, _)| upto.as_ref().is_some_and(|u| k <= u))
                 .collect();
-            assert_eq!(
-                theirs,
-                expected,
-                "{what} of {} are not the store's rows up to its moment",
+            assert!(
+                !theirs.is_empty() || what == "outbox" || what == "outbox mail" || count == 0,
+                "{what} of {} is empty",
                 path.display()
             );
+            if let Some(diff) = first_difference(&theirs, &expected) {
+                panic!(
+                    "{what} of {} are not the store's rows up to its moment: {diff}",
+                    path.display()
+                );
+            }
         }
     }
     assert!(
@@ -199,9 +229,7 @@ fn backups_under_continuous_ingest_are_each_one_moment_of_the_store_and_restore_
     let chosen = backups
         .iter()
         .find(|p| {
-            let n: usize = open(p)
-                .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
-                .expect("count");
+            let n = message_count(&open(p));
             n > 0 && n < MAILS
         })
         .expect("a mid-stream backup")
