@@ -601,3 +601,62 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+fn repo_file(rel: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A unit's directives, comments and blank lines left out.
+fn directives(unit: &str) -> Vec<&str> {
+    unit.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('['))
+        .collect()
+}
+
+#[test]
+fn the_backup_service_keeps_the_daemons_sandbox_and_the_package_ships_its_timer() {
+    let daemon = repo_file("systemd/disclosed.service");
+    let backup = repo_file("systemd/disclosed-backup.service");
+    let ours = directives(&backup);
+    // Every restriction of the daemon's sandbox holds for the backup too;
+    // only the network is narrower (none).
+    let sandbox_starts = daemon.find("UMask=").expect("the daemon's sandbox");
+    for line in directives(&daemon[sandbox_starts..]) {
+        if line.starts_with("RestrictAddressFamilies=") || line.starts_with("WantedBy=") {
+            continue;
+        }
+        assert!(ours.contains(&line), "disclosed-backup.service lacks {line}");
+    }
+    assert!(ours.contains(&"PrivateNetwork=yes"));
+    assert!(ours.contains(&"RestrictAddressFamilies=AF_UNIX"));
+    for line in [
+        "User=disclosed",
+        "Group=disclosed",
+        "Type=oneshot",
+        "Environment=DISCLOSED_CONFIG=/etc/disclosed/config.toml",
+        "ExecStart=/usr/bin/disclosed backup --dir ${BACKUP_DIR} --keep ${BACKUP_KEEP}",
+    ] {
+        assert!(ours.contains(&line), "disclosed-backup.service lacks {line}");
+    }
+    let timer = directives_owned(&repo_file("systemd/disclosed-backup.timer"));
+    for line in ["Persistent=true", "RandomizedDelaySec=30min", "WantedBy=timers.target"] {
+        assert!(timer.iter().any(|l| l == line), "the timer lacks {line}");
+    }
+    let manifest = repo_file("Cargo.toml");
+    assert!(manifest.contains(r#"unit-name = "disclosed-backup""#));
+    let tmpfiles = repo_file("pkg/tmpfiles.d/disclosed.conf");
+    assert!(tmpfiles.lines().any(|l| l.starts_with("d /var/lib/disclosed/backups ")
+        && l.contains("0700 disclosed disclosed")));
+    let readme = repo_file("README.md");
+    let script = repo_file("scripts/systemd-test");
+    for name in ["backup", "restore"] {
+        assert!(readme.contains(&format!("<!-- systemd-test: {name} -->")));
+        assert!(script.contains(&format!("$(block {name})")), "systemd-test does not run {name}");
+    }
+}
+
+fn directives_owned(unit: &str) -> Vec<String> {
+    directives(unit).into_iter().map(str::to_owned).collect()
+}
