@@ -660,3 +660,28 @@ fn the_backup_service_keeps_the_daemons_sandbox_and_the_package_ships_its_timer(
 fn directives_owned(unit: &str) -> Vec<String> {
     directives(unit).into_iter().map(str::to_owned).collect()
 }
+
+#[test]
+fn restore_is_refused_while_another_process_has_the_database_open() {
+    let env = Env::with_file_transport("");
+    env.init();
+    let backup = env.path("b.sqlite3");
+    env.ok(&["backup", backup.to_str().expect("utf-8")]);
+    env.deliver(&mail("r@researcher.example", "security@example.org", "XSS", "open@r.example", ""));
+    env.run_once();
+    // Like a `run --once` or `disclosed report` in progress: a connection that
+    // has read the database and stays open.
+    let reader = Connection::open(database(&env)).expect("open");
+    let _: i64 = reader
+        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+        .expect("read");
+    let out = env.cmd(&["restore", backup.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("another process has"), "{stderr}");
+    drop(reader);
+    assert_eq!(env.messages().len(), 1, "the database was not replaced");
+    // Once it is closed, the restore goes through.
+    env.ok(&["restore", backup.to_str().expect("utf-8")]);
+    assert_eq!(env.messages().len(), 0);
+}
