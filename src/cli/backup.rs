@@ -14,7 +14,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{
+    DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _,
+};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -146,7 +148,11 @@ fn expired(dir: &Path, keep: usize) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     names.sort();
     let excess = names.len().saturating_sub(keep);
-    Ok(names.into_iter().take(excess).map(|n| dir.join(n)).collect())
+    Ok(names
+        .into_iter()
+        .take(excess)
+        .map(|n| dir.join(n))
+        .collect())
 }
 
 fn failed(what: String) -> CliError {
@@ -184,9 +190,9 @@ pub fn backup(
             (dir.join(rotated_name(now)), keep.map(|k| (dir.clone(), k)))
         }
     };
-    let exists = target.try_exists().map_err(|err| {
-        failed(format!("cannot look at {}: {err}", target.display()))
-    })?;
+    let exists = target
+        .try_exists()
+        .map_err(|err| failed(format!("cannot look at {}: {err}", target.display())))?;
     if exists && !force {
         return Err(failed(format!(
             "{} already exists; pass --force to replace it",
@@ -205,14 +211,15 @@ pub fn backup(
             target.display()
         ))
     };
-    let (temp, file) = Temp::create(&dir, &name, "partial").map_err(|err| {
-        cannot(format!("cannot create a file in {}: {err}", dir.display()))
-    })?;
+    let (temp, file) = Temp::create(&dir, &name, "partial")
+        .map_err(|err| cannot(format!("cannot create a file in {}: {err}", dir.display())))?;
     let explain = |err: CopyError| match err {
         CopyError::Full { .. } => format!("no space left on the disk holding {}", dir.display()),
         other => other.to_string(),
     };
-    source.backup_to(&temp.path).map_err(|err| cannot(explain(err)))?;
+    source
+        .backup_to(&temp.path)
+        .map_err(|err| cannot(explain(err)))?;
     drop(source);
     let facts = check_copy(&temp.path, &target).map_err(|err| cannot(explain(err)))?;
     file.sync_all()
@@ -243,7 +250,10 @@ pub fn backup(
             }
             match std::fs::remove_file(&path) {
                 Ok(()) => deleted.push(path),
-                Err(err) => eprintln!("warning: cannot delete the old backup {}: {err}", path.display()),
+                Err(err) => eprintln!(
+                    "warning: cannot delete the old backup {}: {err}",
+                    path.display()
+                ),
             }
         }
     }
@@ -301,7 +311,8 @@ pub fn restore(config: &Config, from: &Path, now: Timestamp) -> Result<(), CliEr
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "disclosed.sqlite3".to_owned());
-    let refused = |reason: String| failed(format!("refusing to restore {}: {reason}", from.display()));
+    let refused =
+        |reason: String| failed(format!("refusing to restore {}: {reason}", from.display()));
     let (temp, mut file) = Temp::create(&dir, &name, "restore")
         .map_err(|err| refused(format!("cannot create a file in {}: {err}", dir.display())))?;
     std::io::copy(&mut source, &mut file)
@@ -318,14 +329,16 @@ pub fn restore(config: &Config, from: &Path, now: Timestamp) -> Result<(), CliEr
         .ok()
         .map(|m| (m.uid(), m.gid()));
     if let Some((uid, gid)) = owner {
-        let mine = std::fs::metadata(&temp.path).map(|m| (m.uid(), m.gid())).ok();
-        if mine != Some((uid, gid)) {
-            if let Err(err) = std::os::unix::fs::chown(&temp.path, Some(uid), Some(gid)) {
-                eprintln!(
-                    "warning: cannot give the restored database the owner of {} ({uid}:{gid}): {err}",
-                    dir.display()
-                );
-            }
+        let mine = std::fs::metadata(&temp.path)
+            .map(|m| (m.uid(), m.gid()))
+            .ok();
+        if mine != Some((uid, gid))
+            && let Err(err) = std::os::unix::fs::chown(&temp.path, Some(uid), Some(gid))
+        {
+            eprintln!(
+                "warning: cannot give the restored database the owner of {} ({uid}:{gid}): {err}",
+                dir.display()
+            );
         }
     }
     let present = database

@@ -87,7 +87,11 @@ pub fn mbox_entry(mbox: &mut Vec<u8>, from: Option<&str>, received: Timestamp, m
         .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_graphic()))
         .unwrap_or("MAILER-DAEMON");
     mbox.extend_from_slice(
-        format!("From {sender} {}\n", received.strftime("%a %b %e %H:%M:%S %Y")).as_bytes(),
+        format!(
+            "From {sender} {}\n",
+            received.strftime("%a %b %e %H:%M:%S %Y")
+        )
+        .as_bytes(),
     );
     for line in message.split_inclusive(|&b| b == b'\n') {
         let quotes = line.iter().take_while(|&&b| b == b'>').count();
@@ -234,11 +238,8 @@ pub fn export(
                         );
                         continue;
                     };
-                    let name = format!(
-                        "{:02}-{}",
-                        wanted.number,
-                        safe_name(wanted.name.as_deref())
-                    );
+                    let name =
+                        format!("{:02}-{}", wanted.number, safe_name(wanted.name.as_deref()));
                     write_private(&adir.join(name), &found.data, force)?;
                     attachments += 1;
                 }
@@ -254,7 +255,12 @@ pub fn export(
                     mbox_entry(&mut raw_box, view.from.as_deref(), view.received_at, raw);
                 }
                 if let Some(inner) = &message.decrypted {
-                    mbox_entry(&mut inner_box, view.from.as_deref(), view.received_at, inner);
+                    mbox_entry(
+                        &mut inner_box,
+                        view.from.as_deref(),
+                        view.received_at,
+                        inner,
+                    );
                 }
             }
             write_private(file, &raw_box, force)?;
@@ -356,7 +362,12 @@ mod tests {
     fn a_sender_with_spaces_cannot_forge_an_mbox_from_line() {
         let at = Timestamp::UNIX_EPOCH;
         let mut mbox = Vec::new();
-        mbox_entry(&mut mbox, Some("x Thu Jan  1\nFrom evil"), at, b"Subject: s\n\nb\n");
+        mbox_entry(
+            &mut mbox,
+            Some("x Thu Jan  1\nFrom evil"),
+            at,
+            b"Subject: s\n\nb\n",
+        );
         assert_eq!(read_back(&mbox).len(), 1);
         assert!(mbox.starts_with(b"From MAILER-DAEMON "));
     }

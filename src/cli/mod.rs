@@ -133,7 +133,11 @@ pub enum Command {
     /// in DIR; --keep N then deletes all but the newest N files of that name.
     Backup {
         /// The file to write (refused if it exists, unless --force)
-        #[arg(value_name = "PATH", required_unless_present = "dir", conflicts_with = "dir")]
+        #[arg(
+            value_name = "PATH",
+            required_unless_present = "dir",
+            conflicts_with = "dir"
+        )]
         path: Option<PathBuf>,
         /// Write a dated backup into this directory (created 0700 if missing)
         #[arg(long, value_name = "DIR")]
@@ -166,7 +170,12 @@ pub enum Command {
         /// The report id, e.g. SEC-2026-0042
         id: String,
         /// Write the raw messages into this mbox file
-        #[arg(long, value_name = "FILE", required_unless_present = "eml_dir", conflicts_with = "eml_dir")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "eml_dir",
+            conflicts_with = "eml_dir"
+        )]
         mbox: Option<PathBuf>,
         /// Write one file per message (and the rest) into this directory
         #[arg(long, value_name = "DIR")]
@@ -350,7 +359,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 (_, Some(dir)) => export::Target::EmlDir(dir),
                 (Some(file), None) => export::Target::Mbox(file),
                 (None, None) => {
-                    return Err(CliError::Usage("name --mbox FILE or --eml-dir DIR".to_owned()));
+                    return Err(CliError::Usage(
+                        "name --mbox FILE or --eml-dir DIR".to_owned(),
+                    ));
                 }
             };
             export::export(config, &id, &target, force, SystemClock.now())

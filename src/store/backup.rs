@@ -38,7 +38,10 @@ pub enum CopyError {
     #[error("{} is not an SQLite database", path.display())]
     NotDatabase { path: PathBuf },
     #[error("{} is an SQLite database but not a disclosed store (it has no {missing} table)", path.display())]
-    NotDisclosed { path: PathBuf, missing: &'static str },
+    NotDisclosed {
+        path: PathBuf,
+        missing: &'static str,
+    },
     #[error("{} has no disclosed schema version (user_version 0)", path.display())]
     NoSchema { path: PathBuf },
     #[error(
@@ -303,13 +306,14 @@ impl Exclusive {
                 path: path.to_owned(),
             });
         }
-        conn.execute_batch("BEGIN EXCLUSIVE")
-            .map_err(|source| match source.sqlite_error_code() {
+        conn.execute_batch("BEGIN EXCLUSIVE").map_err(|source| {
+            match source.sqlite_error_code() {
                 Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => CopyError::InUse {
                     path: path.to_owned(),
                 },
                 _ => CopyError::sql(path, "locking")(source),
-            })?;
+            }
+        })?;
         Ok(Self { conn })
     }
 

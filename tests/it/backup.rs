@@ -30,7 +30,11 @@ fn sha256(data: &[u8]) -> String {
 }
 
 fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -165,8 +169,11 @@ fn backups_under_continuous_ingest_are_each_one_moment_of_the_store_and_restore_
             );
             let name = format!("{}.M{i}P2.stream", 1_700_000_000 + i);
             std::fs::write(maildir.join("tmp").join(&name), raw).expect("write");
-            std::fs::rename(maildir.join("tmp").join(&name), maildir.join("new").join(&name))
-                .expect("deliver");
+            std::fs::rename(
+                maildir.join("tmp").join(&name),
+                maildir.join("new").join(&name),
+            )
+            .expect("deliver");
             std::thread::sleep(Duration::from_millis(30));
         }
     });
@@ -254,7 +261,10 @@ fn backups_under_continuous_ingest_are_each_one_moment_of_the_store_and_restore_
     for stale in ["-wal", "-shm", "-journal"] {
         let mut p = database(&env).into_os_string();
         p.push(stale);
-        assert!(!Path::new(&p).exists(), "{stale} left beside the restored database");
+        assert!(
+            !Path::new(&p).exists(),
+            "{stale} left beside the restored database"
+        );
     }
     // The restored store works: the daemon opens it and reads it.
     env.run_once();
@@ -274,8 +284,16 @@ fn restore_is_refused_while_a_daemon_runs() {
         std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&pid))
     });
     // The store moves on past the backup: a swap would lose this report.
-    env.deliver(&mail("r@researcher.example", "security@example.org", "XSS", "after@r.example", ""));
-    wait_for("the report", Duration::from_secs(20), || env.messages().len() == 1);
+    env.deliver(&mail(
+        "r@researcher.example",
+        "security@example.org",
+        "XSS",
+        "after@r.example",
+        "",
+    ));
+    wait_for("the report", Duration::from_secs(20), || {
+        env.messages().len() == 1
+    });
     let out = env.cmd(&["restore", backup.to_str().expect("utf-8")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(EXIT_RUNNING), "{stderr}");
@@ -295,17 +313,29 @@ fn restore_is_refused_while_a_daemon_runs() {
 fn a_file_that_is_not_a_whole_disclosed_store_is_never_restored() {
     let env = Env::with_file_transport("");
     env.init();
-    env.deliver(&mail("r@researcher.example", "security@example.org", "XSS", "x1@r.example", ""));
+    env.deliver(&mail(
+        "r@researcher.example",
+        "security@example.org",
+        "XSS",
+        "x1@r.example",
+        "",
+    ));
     env.run_once();
     let good = env.path("good.sqlite3");
     env.ok(&["backup", good.to_str().expect("utf-8")]);
 
     let junk = env.path("junk.sqlite3");
-    std::fs::write(&junk, b"not a database at all, just some text\n".repeat(200)).expect("junk");
+    std::fs::write(
+        &junk,
+        b"not a database at all, just some text\n".repeat(200),
+    )
+    .expect("junk");
     let other = env.path("other-app.sqlite3");
     Connection::open(&other)
         .expect("other")
-        .execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); PRAGMA user_version = 3;")
+        .execute_batch(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); PRAGMA user_version = 3;",
+        )
         .expect("other app");
     let newer = env.path("newer.sqlite3");
     std::fs::copy(&good, &newer).expect("copy");
@@ -343,7 +373,12 @@ fn a_file_that_is_not_a_whole_disclosed_store_is_never_restored() {
             "{}: {stderr}",
             file.display()
         );
-        assert_eq!(everything(&open(&database(&env))), before, "{}", file.display());
+        assert_eq!(
+            everything(&open(&database(&env))),
+            before,
+            "{}",
+            file.display()
+        );
         let left: Vec<_> = std::fs::read_dir(env.path("state"))
             .expect("state")
             .filter_map(|e| e.ok())
@@ -362,7 +397,13 @@ impl SmallDisk {
     fn mount(dir: &Path, size: &str) -> Self {
         std::fs::create_dir_all(dir).expect("mount point");
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir)
             .output()
             .expect("run mount");
@@ -401,7 +442,10 @@ fn a_backup_to_a_full_disk_fails_naming_it_and_leaves_no_partial_file() {
     }
     env.run_once();
     let size = std::fs::metadata(database(&env)).expect("db").len();
-    assert!(size > 600 * 1024, "the store ({size} bytes) must not fit the disk");
+    assert!(
+        size > 600 * 1024,
+        "the store ({size} bytes) must not fit the disk"
+    );
     let small = env.path("small");
     let _disk = SmallDisk::mount(&small, "256k");
     let target = small.join("b.sqlite3");
@@ -435,13 +479,23 @@ fn backups_are_private_from_creation_whatever_the_umask() {
             .env("RUST_LOG", "warn")
             .output()
             .expect("run");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let file = env.path("b.sqlite3");
     run(&["backup", file.to_str().expect("utf-8")]);
     assert_eq!(mode(&file), 0o600);
     let dir = env.path("nightly");
-    run(&["backup", "--dir", dir.to_str().expect("utf-8"), "--keep", "3"]);
+    run(&[
+        "backup",
+        "--dir",
+        dir.to_str().expect("utf-8"),
+        "--keep",
+        "3",
+    ]);
     assert_eq!(mode(&dir), 0o700);
     for entry in std::fs::read_dir(&dir).expect("dir") {
         assert_eq!(mode(&entry.expect("entry").path()), 0o600);
@@ -474,11 +528,25 @@ fn nightly_rotation_keeps_the_newest_and_deletes_only_its_own_files() {
     std::fs::create_dir_all(&dir).expect("dir");
     std::fs::write(dir.join("notes.txt"), b"keep me").expect("write");
     std::fs::write(dir.join("disclosed-backup-manual.sqlite3"), b"keep me").expect("write");
-    std::fs::write(dir.join("disclosed-backup-20200101T000000Z.sqlite3"), b"old").expect("write");
+    std::fs::write(
+        dir.join("disclosed-backup-20200101T000000Z.sqlite3"),
+        b"old",
+    )
+    .expect("write");
     for _ in 0..3 {
-        let json = env.ok(&["backup", "--dir", dir.to_str().expect("utf-8"), "--keep", "2", "--json"]);
+        let json = env.ok(&[
+            "backup",
+            "--dir",
+            dir.to_str().expect("utf-8"),
+            "--keep",
+            "2",
+            "--json",
+        ]);
         let summary: serde_json::Value = serde_json::from_str(&json).expect("json");
-        assert!(summary["bytes"].as_u64().is_some_and(|b| b > 0), "{summary}");
+        assert!(
+            summary["bytes"].as_u64().is_some_and(|b| b > 0),
+            "{summary}"
+        );
         assert!(summary["seconds"].as_f64().is_some(), "{summary}");
         // Names are per second.
         std::thread::sleep(Duration::from_millis(1100));
@@ -493,7 +561,13 @@ fn nightly_rotation_keeps_the_newest_and_deletes_only_its_own_files() {
     assert!(names.contains(&"notes.txt".to_owned()));
     assert!(names.contains(&"disclosed-backup-manual.sqlite3".to_owned()));
     assert!(!names.iter().any(|n| n.contains("2020")), "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.starts_with("disclosed-backup-20")).count(), 2);
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("disclosed-backup-20"))
+            .count(),
+        2
+    );
 }
 
 const SECRET: &str = "The upload handler writes outside the web root.";
@@ -552,13 +626,18 @@ From the logs:\n>From the quoted logs\n>>From deeper\nFrom \nend without newline
     let decrypted = std::fs::read_to_string(dir.join("001.decrypted.eml")).expect("decrypted");
     assert!(decrypted.contains(SECRET), "{decrypted}");
     assert!(!dir.join("002.decrypted.eml").exists());
-    assert_eq!(std::fs::read(dir.join("attachments/01-poc.py")).expect("poc"), poc);
+    assert_eq!(
+        std::fs::read(dir.join("attachments/01-poc.py")).expect("poc"),
+        poc
+    );
     let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("report.json")).expect("report")).expect("json");
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).expect("report"))
+            .expect("json");
     assert_eq!(json["id"], id);
     assert_eq!(json["messages"].as_array().map(Vec::len), Some(2));
     let events: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("events.json")).expect("events")).expect("json");
+        serde_json::from_slice(&std::fs::read(dir.join("events.json")).expect("events"))
+            .expect("json");
     assert!(events.as_array().is_some_and(|e| !e.is_empty()), "{events}");
     for entry in walk(&dir) {
         let want = if entry.is_dir() { 0o700 } else { 0o600 };
@@ -569,7 +648,13 @@ From the logs:\n>From the quoted logs\n>>From deeper\nFrom \nend without newline
     let out = env.cmd(&["export", &id, "--eml-dir", dir.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
-    env.ok(&["export", &id, "--eml-dir", dir.to_str().expect("utf-8"), "--force"]);
+    env.ok(&[
+        "export",
+        &id,
+        "--eml-dir",
+        dir.to_str().expect("utf-8"),
+        "--force",
+    ]);
 
     // The mbox: mail-parser's reader gives back each message as stored; the
     // one without a final newline gets exactly one.
@@ -585,9 +670,13 @@ From the logs:\n>From the quoted logs\n>>From deeper\nFrom \nend without newline
     let mut second_nl = second.clone();
     second_nl.push(b'\n');
     assert_eq!(back[1], second_nl);
-    let inner_box = std::fs::read_to_string(env.path("report.mbox.decrypted")).expect("decrypted mbox");
+    let inner_box =
+        std::fs::read_to_string(env.path("report.mbox.decrypted")).expect("decrypted mbox");
     assert!(inner_box.contains(SECRET));
-    assert!(env.path("report.mbox.report.json").exists() && env.path("report.mbox.events.json").exists());
+    assert!(
+        env.path("report.mbox.report.json").exists()
+            && env.path("report.mbox.events.json").exists()
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -627,7 +716,10 @@ fn the_backup_service_keeps_the_daemons_sandbox_and_the_package_ships_its_timer(
         if line.starts_with("RestrictAddressFamilies=") || line.starts_with("WantedBy=") {
             continue;
         }
-        assert!(ours.contains(&line), "disclosed-backup.service lacks {line}");
+        assert!(
+            ours.contains(&line),
+            "disclosed-backup.service lacks {line}"
+        );
     }
     assert!(ours.contains(&"PrivateNetwork=yes"));
     assert!(ours.contains(&"RestrictAddressFamilies=AF_UNIX"));
@@ -638,22 +730,36 @@ fn the_backup_service_keeps_the_daemons_sandbox_and_the_package_ships_its_timer(
         "Environment=DISCLOSED_CONFIG=/etc/disclosed/config.toml",
         "ExecStart=/usr/bin/disclosed backup --dir ${BACKUP_DIR} --keep ${BACKUP_KEEP}",
     ] {
-        assert!(ours.contains(&line), "disclosed-backup.service lacks {line}");
+        assert!(
+            ours.contains(&line),
+            "disclosed-backup.service lacks {line}"
+        );
     }
     let timer = directives_owned(&repo_file("systemd/disclosed-backup.timer"));
-    for line in ["Persistent=true", "RandomizedDelaySec=30min", "WantedBy=timers.target"] {
+    for line in [
+        "Persistent=true",
+        "RandomizedDelaySec=30min",
+        "WantedBy=timers.target",
+    ] {
         assert!(timer.iter().any(|l| l == line), "the timer lacks {line}");
     }
     let manifest = repo_file("Cargo.toml");
     assert!(manifest.contains(r#"unit-name = "disclosed-backup""#));
     let tmpfiles = repo_file("pkg/tmpfiles.d/disclosed.conf");
-    assert!(tmpfiles.lines().any(|l| l.starts_with("d /var/lib/disclosed/backups ")
-        && l.contains("0700 disclosed disclosed")));
+    assert!(
+        tmpfiles
+            .lines()
+            .any(|l| l.starts_with("d /var/lib/disclosed/backups ")
+                && l.contains("0700 disclosed disclosed"))
+    );
     let readme = repo_file("README.md");
     let script = repo_file("scripts/systemd-test");
     for name in ["backup", "restore"] {
         assert!(readme.contains(&format!("<!-- systemd-test: {name} -->")));
-        assert!(script.contains(&format!("$(block {name})")), "systemd-test does not run {name}");
+        assert!(
+            script.contains(&format!("$(block {name})")),
+            "systemd-test does not run {name}"
+        );
     }
 }
 
@@ -667,7 +773,13 @@ fn restore_is_refused_while_another_process_has_the_database_open() {
     env.init();
     let backup = env.path("b.sqlite3");
     env.ok(&["backup", backup.to_str().expect("utf-8")]);
-    env.deliver(&mail("r@researcher.example", "security@example.org", "XSS", "open@r.example", ""));
+    env.deliver(&mail(
+        "r@researcher.example",
+        "security@example.org",
+        "XSS",
+        "open@r.example",
+        "",
+    ));
     env.run_once();
     // Like a `run --once` or `disclosed report` in progress: a connection that
     // has read the database and stays open.

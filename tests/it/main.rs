@@ -2,8 +2,8 @@
 //! Dovecot and Postfix (`scripts/mailstack`), with the store read back through
 //! the library.
 
-mod bounce;
 mod backup;
+mod bounce;
 mod budget;
 mod chaos;
 mod cli;
