@@ -199,6 +199,12 @@ pub fn backup(
             target.display()
         )));
     }
+    if is_part_of(&target, database) {
+        return Err(CliError::Usage(format!(
+            "{} is the database or one of its files; write the backup elsewhere",
+            target.display()
+        )));
+    }
     let dir = parent_of(&target);
     let name = target
         .file_name()
@@ -359,8 +365,12 @@ pub fn restore(config: &Config, from: &Path, now: Timestamp) -> Result<(), CliEr
             &format!(".before-restore-{}", now.strftime(STAMP)),
         ));
         std::fs::rename(database, &kept).map_err(swap)?;
+        if let Err(err) = std::fs::rename(&temp.path, database) {
+            // Never leave the store without a database: put it back.
+            let _ = std::fs::rename(&kept, database);
+            return Err(swap(err));
+        }
         aside = Some(kept);
-        std::fs::rename(&temp.path, database).map_err(swap)?;
         exclusive.release();
     } else {
         remove_stale(database).map_err(swap)?;
@@ -388,6 +398,21 @@ pub fn restore(config: &Config, from: &Path, now: Timestamp) -> Result<(), CliEr
         );
     }
     Ok(())
+}
+
+/// Whether `target` names `database` or a file beside it that belongs to it
+/// (`-wal`, `.lock`, …): a backup written there would replace the live store.
+fn is_part_of(target: &Path, database: &Path) -> bool {
+    let canonical_dir = |p: &Path| std::fs::canonicalize(parent_of(p)).ok();
+    let (Some(ours), Some(theirs)) = (canonical_dir(target), canonical_dir(database)) else {
+        return false;
+    };
+    let (Some(name), Some(db)) = (target.file_name(), database.file_name()) else {
+        return false;
+    };
+    ours == theirs
+        && name.as_encoded_bytes().starts_with(db.as_encoded_bytes())
+        && !is_rotated_name(&name.to_string_lossy())
 }
 
 /// Removes `-wal`, `-shm` and `-journal` files left at the database's name:

@@ -64,6 +64,8 @@ pub enum CopyError {
     InUse { path: PathBuf },
     #[error("{} stayed locked for {}s; the process holding it may be stuck", path.display(), LOCK_PATIENCE.as_secs())]
     Locked { path: PathBuf },
+    #[error("{} stayed in journal mode {mode} instead of a single file", path.display())]
+    JournalMode { path: PathBuf, mode: String },
     #[error("{} (while {what}): {source}", path.display())]
     Sql {
         path: PathBuf,
@@ -152,10 +154,9 @@ impl Store {
             .query_row("PRAGMA journal_mode = DELETE", [], |row| row.get(0))
             .map_err(CopyError::sql(target, "setting the copy's journal mode"))?;
         if !mode.eq_ignore_ascii_case("delete") {
-            return Err(CopyError::Sql {
+            return Err(CopyError::JournalMode {
                 path: target.to_owned(),
-                what: "setting the copy's journal mode",
-                source: rusqlite::Error::InvalidQuery,
+                mode,
             });
         }
         dest.close()

@@ -514,6 +514,20 @@ fn a_backup_never_replaces_a_file_unasked() {
     assert_eq!(std::fs::read(&file).expect("read"), b"something else");
     env.ok(&["backup", file.to_str().expect("utf-8"), "--force"]);
     assert_eq!(integrity(&open(&file)), "ok");
+    // Never over the live database, even with --force.
+    let db = database(&env);
+    let before = std::fs::read(&db).expect("db");
+    let out = env.cmd(&["backup", db.to_str().expect("utf-8"), "--force"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&db).expect("db"), before);
+    let wal = env.path("state/disclosed.sqlite3-wal");
+    let out = env.cmd(&["backup", wal.to_str().expect("utf-8"), "--force"]);
+    assert_eq!(out.status.code(), Some(2));
     // A directory that does not exist is named.
     let out = env.cmd(&["backup", "/nonexistent-disclosed-dir/b.sqlite3"]);
     assert_eq!(out.status.code(), Some(1));
