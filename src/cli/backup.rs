@@ -234,8 +234,14 @@ pub fn backup(
     if force {
         std::fs::rename(&temp.path, &target)
     } else {
-        // A link fails if the name appeared meanwhile: never overwritten unasked.
-        std::fs::hard_link(&temp.path, &target).and_then(|()| std::fs::remove_file(&temp.path))
+        // A link fails if the name appeared meanwhile: never overwritten
+        // unasked. A filesystem without links (vfat) gets a checked rename.
+        match std::fs::hard_link(&temp.path, &target) {
+            Ok(()) => std::fs::remove_file(&temp.path),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Err(err),
+            Err(_) if target.exists() => Err(std::io::ErrorKind::AlreadyExists.into()),
+            Err(_) => std::fs::rename(&temp.path, &target),
+        }
     }
     .map_err(|err| cannot(err.to_string()))?;
     temp.keep();
