@@ -8,6 +8,7 @@
 //! [`Store::write`]: one transaction, all of it or nothing.
 
 mod applied;
+mod backup;
 mod cursors;
 mod disclosure;
 mod imports;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use backup::{CopyError, CopyFacts, Exclusive, check_copy};
 pub use cursors::Cursor;
 pub use disclosure::DisclosureMail;
 pub use imports::HistoricalBreach;

@@ -3,6 +3,7 @@
 //! the library.
 
 mod advisory;
+mod backup;
 mod bounce;
 mod budget;
 mod bulletin;
