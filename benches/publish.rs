@@ -15,7 +15,7 @@ use disclosed::audit::{Actor, Auth};
 use disclosed::config::Config;
 use disclosed::crypto::{TeamKeys, keys};
 use disclosed::publish::{self, SiteTemplates, collect, pages, site};
-use disclosed::report::{Credit, ReportState};
+use disclosed::report::{Affected, Credit, ReportState};
 use disclosed::store::{OpenMode, Recorder, Store, StoreError};
 
 /// Rendering and writing the whole site for 1,000 reports.
@@ -45,6 +45,13 @@ base_url = "https://example.org/security"
 [security_txt]
 expires = "2027-06-30"
 languages = ["en"]
+
+[advisory]
+vendor = "Bench Org"
+product = "Bench Server"
+cna_org_id = "b3476cb9-2e3d-41a6-98d0-0f47421a65b6"
+cna_short_name = "bench"
+csaf_namespace = "https://example.org"
 "#;
 
 fn main() -> ExitCode {
@@ -109,9 +116,24 @@ fn run(n: usize) -> Result<bool, Box<dyn std::error::Error>> {
                         .then(|| format!("https://r{person}.example")),
                 },
             )?;
-            tx.set_fixed_in(
+            let fixed_in = format!("{}.{}.{}", 1 + i / 300, (i / 20) % 15, i % 20);
+            tx.set_fixed_in(&id, &fixed_in)?;
+            // What the team records for publication, so that every advisory
+            // format is drafted: CVE, CVSS, CWE and the affected range.
+            tx.set_cve(&id, &format!("CVE-1900-{:04}", 1000 + i))?;
+            tx.set_cvss(
                 &id,
-                &format!("{}.{}.{}", 1 + i / 300, (i / 20) % 15, i % 20),
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+                6.1,
+                "medium",
+            )?;
+            tx.set_cwe(&id, Some("CWE-79"))?;
+            tx.set_affects(
+                &id,
+                &[Affected {
+                    product: "Bench Server".into(),
+                    versions: format!("< {fixed_in}"),
+                }],
             )?;
             rec(3).change_state(&tx, &id, ReportState::Accepted, "state", None)?;
             rec(24 * (2 + (i % 60) as i64)).change_state(

@@ -122,11 +122,14 @@ pub enum EventKind {
     SlaEscalation,
     /// The digest was queued.
     SlaDigest,
+    /// A deadline was already past when its report was imported: recorded as
+    /// breached, never escalated.
+    BreachedBeforeImport,
 }
 
 impl EventKind {
     /// Every kind, in the order above.
-    pub const ALL: [EventKind; 57] = [
+    pub const ALL: [EventKind; 58] = [
         Self::ReportOpened,
         Self::MessageReceived,
         Self::RuleApplied,
@@ -184,6 +187,7 @@ impl EventKind {
         Self::SlaReminder,
         Self::SlaEscalation,
         Self::SlaDigest,
+        Self::BreachedBeforeImport,
     ];
 
     /// The kinds a report's deadlines start, stop and pause on.
@@ -257,6 +261,7 @@ impl EventKind {
             Self::SlaReminder => "sla-reminder",
             Self::SlaEscalation => "sla-escalation",
             Self::SlaDigest => "sla-digest",
+            Self::BreachedBeforeImport => "breached-before-import",
         }
     }
 

@@ -65,6 +65,7 @@ pub mod crypto;
 pub mod daemon;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod import;
 pub mod ingest;
 pub mod net;
 pub mod parse;

@@ -4,10 +4,13 @@
 
 mod advisory;
 mod attachment;
+mod backup;
 mod check;
 pub mod deliver;
 mod docs;
+mod export;
 mod hall_of_fame;
+mod import;
 mod key;
 mod output;
 mod publish;
@@ -119,6 +122,13 @@ pub enum Command {
     /// larger than `limits.max_message_size`, 75 (EX_TEMPFAIL: retry) on any
     /// other failure, with a one-line reason on stderr.
     Deliver,
+    /// Bring an existing inbox in (mbox, Maildir or IMAP folder): threaded, nothing sent
+    ///
+    /// Each message arrives at its own date; deadlines already past are
+    /// recorded as breached before import and never escalated. Running it
+    /// again imports nothing twice. Exits 3 while a daemon runs on the
+    /// database, 1 if some message could not be imported.
+    Import(import::ImportArgs),
     /// Acknowledgements: `ack resend ID` queues one that could not be composed
     Ack {
         #[command(subcommand)]
@@ -160,6 +170,63 @@ pub enum Command {
         /// Print JSON: for md and html the text with the draft's fields
         #[arg(long)]
         json: bool,
+    },
+    /// Copy the database, consistently while the daemon runs, checked and mode 0600
+    ///
+    /// Writes PATH, or with --dir a file named disclosed-backup-<UTC time>.sqlite3
+    /// in DIR; --keep N then deletes all but the newest N files of that name.
+    Backup {
+        /// The file to write (refused if it exists, unless --force)
+        #[arg(
+            value_name = "PATH",
+            required_unless_present = "dir",
+            conflicts_with = "dir"
+        )]
+        path: Option<PathBuf>,
+        /// Write a dated backup into this directory (created 0700 if missing)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// With --dir: keep only the newest N dated backups
+        #[arg(long, value_name = "N", requires = "dir")]
+        keep: Option<usize>,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+        /// Print a JSON summary (size, rows, duration)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a backup in place of the database (the daemon must be stopped)
+    ///
+    /// The backup is checked first; the current database is kept as
+    /// <database>.before-restore-<UTC time>.
+    Restore {
+        /// The backup file
+        path: PathBuf,
+    },
+    /// Export one report: raw messages byte for byte, decrypted entities, attachments, JSON
+    ///
+    /// --eml-dir DIR writes NNN.eml (as received), NNN.decrypted.eml,
+    /// attachments/, report.json and events.json; --mbox FILE writes the raw
+    /// messages as an mbox, and FILE.decrypted, FILE.report.json,
+    /// FILE.events.json beside it. Files are 0600: they hold decrypted reports.
+    Export {
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+        /// Write the raw messages into this mbox file
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "eml_dir",
+            conflicts_with = "eml_dir"
+        )]
+        mbox: Option<PathBuf>,
+        /// Write one file per message (and the rest) into this directory
+        #[arg(long, value_name = "DIR")]
+        eml_dir: Option<PathBuf>,
+        /// Write into a non-empty directory, or over existing files
+        #[arg(long)]
+        force: bool,
     },
     /// Print shell completions, e.g. `disclosed completions bash > /etc/bash_completion.d/disclosed`
     Completions {
@@ -231,6 +298,9 @@ pub enum CliError {
     /// Another daemon runs on the database.
     #[error(transparent)]
     Running(crate::store::LockError),
+    /// The database is held by a daemon (exit 3), said for this command.
+    #[error("{0}")]
+    Busy(String),
     /// `deliver` failed; its exit code is what the mail server acts on.
     #[error(transparent)]
     Deliver(#[from] deliver::DeliverError),
@@ -246,7 +316,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Usage(_) => 2,
-            Self::Running(_) => EXIT_RUNNING,
+            Self::Running(_) | Self::Busy(_) => EXIT_RUNNING,
             Self::Deliver(err) => err.exit_code(),
             Self::Other(_) => 1,
         }
@@ -297,6 +367,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         // Answered above, without a configuration.
         Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
         Command::Run { once } => run_daemon(loaded, once),
+        Command::Import(args) => import::import(&loaded, args, SystemClock.now()),
         Command::Sla {
             command: Some(SlaCommand::Tick { now: at }),
             now,
@@ -311,6 +382,40 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Deliver => Ok(()),
         Command::Attachment { id, number, output } => {
             attachment::fetch(config, &id, number, &output, SystemClock.now())
+        }
+        Command::Backup {
+            path,
+            dir,
+            keep,
+            force,
+            json,
+        } => {
+            let destination = match (path, dir) {
+                (_, Some(dir)) => backup::Destination::Rotated { dir, keep },
+                (Some(path), None) => backup::Destination::File(path),
+                (None, None) => {
+                    return Err(CliError::Usage("name a file, or --dir DIR".to_owned()));
+                }
+            };
+            backup::backup(config, &destination, force, json, SystemClock.now())
+        }
+        Command::Restore { path } => backup::restore(config, &path, SystemClock.now()),
+        Command::Export {
+            id,
+            mbox,
+            eml_dir,
+            force,
+        } => {
+            let target = match (mbox, eml_dir) {
+                (_, Some(dir)) => export::Target::EmlDir(dir),
+                (Some(file), None) => export::Target::Mbox(file),
+                (None, None) => {
+                    return Err(CliError::Usage(
+                        "name --mbox FILE or --eml-dir DIR".to_owned(),
+                    ));
+                }
+            };
+            export::export(config, &id, &target, force, SystemClock.now())
         }
         Command::Stats { json } => sla::stats(config, SystemClock.now(), json),
         Command::HallOfFame { format } => hall_of_fame::print(&loaded, format, SystemClock.now()),

@@ -19,11 +19,16 @@ pub fn list(config: &Config, now: Timestamp, as_json: bool) -> Result<(), CliErr
     let reports = sla::survey(&store.read(), config, None, now).map_err(anyhow::Error::from)?;
     let cal = sla::calendar(config);
     if as_json {
-        let views: Vec<sla::ReportView> = reports
+        let mut views: Vec<sla::ReportView> = reports
             .iter()
             .filter(|r| r.record.state.is_open())
             .map(|r| r.view(&cal, now))
             .collect();
+        let historical = store
+            .read()
+            .historical_breaches(None)
+            .map_err(anyhow::Error::from)?;
+        sla::mark_historical(&mut views, &historical);
         output::json(&serde_json::json!({ "now": now, "reports": views }));
     } else {
         out!("{}", sla::text::table(&reports, &cal, now));

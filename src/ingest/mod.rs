@@ -18,6 +18,7 @@
 
 mod answer;
 pub mod flood;
+mod imported;
 mod notify;
 mod pgp;
 pub mod plan;
@@ -41,6 +42,7 @@ use crate::store::{
 };
 use crate::team_mail;
 use crate::thread::{Sender, Via};
+pub use imported::{IMPORT_ACTOR, ImportBatch, ImportOutcome, Imported, past_due};
 use pgp::{Arrival, record_crypto};
 pub use prepare::{Prepared, prepare};
 use threading::Threaded;
@@ -53,6 +55,15 @@ struct Read<'a> {
     prepared: &'a Prepared,
     msg: &'a ParsedMessage,
     pgp: Option<&'a Opened>,
+}
+
+/// How a message came: as live mail, or from an old inbox being imported
+/// (stored and threaded alike, nothing sent), with why its arrival time is
+/// not its `Date:`, if it is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode<'a> {
+    Live,
+    Imported { date_note: Option<&'a str> },
 }
 
 /// What the daemon needs to ingest: config, compiled templates and keys.
@@ -148,7 +159,7 @@ impl Pipeline<'_> {
             let tx = w.tx();
             let outcomes = prepared
                 .iter()
-                .map(|p| self.ingest_one(&tx, source, p, now))
+                .map(|p| self.ingest_one(&tx, source, p, now, Mode::Live))
                 .collect::<Result<Vec<_>, _>>()?;
             also(&tx)?;
             Ok::<_, StoreError>(outcomes)
@@ -160,7 +171,7 @@ impl Pipeline<'_> {
                 tracing::warn!(error = %err, messages = prepared.len(), "batch failed; storing its messages one by one");
                 let results = prepared
                     .iter()
-                    .map(|p| store.write(|w| self.ingest_one(&w.tx(), source, p, now)))
+                    .map(|p| store.write(|w| self.ingest_one(&w.tx(), source, p, now, Mode::Live)))
                     .collect();
                 (results, false)
             }
@@ -176,6 +187,7 @@ impl Pipeline<'_> {
         source: &str,
         p: &Prepared,
         now: Timestamp,
+        mode: Mode<'_>,
     ) -> Result<Outcome, StoreError> {
         if tx.message_by_hash(&p.sha256)?.is_some() {
             return Ok(Outcome::AlreadyStored);
@@ -188,8 +200,8 @@ impl Pipeline<'_> {
             pgp: pgp.as_deref(),
         };
         let threaded = self.thread(tx, msg, read.pgp, p.raw.as_deref(), now)?;
-        let message = self.store(tx, source, read, &threaded, now)?;
-        let acknowledged = self.execute(tx, read, &threaded, message, now)?;
+        let message = self.store(tx, source, read, &threaded, now, mode)?;
+        let acknowledged = self.execute(tx, read, &threaded, message, now, mode)?;
         Ok(Outcome::Stored {
             message,
             report: threaded.report,
@@ -208,6 +220,7 @@ impl Pipeline<'_> {
         read: Read<'_>,
         t: &Threaded,
         now: Timestamp,
+        mode: Mode<'_>,
     ) -> Result<i64, StoreError> {
         let Read {
             prepared: p,
@@ -304,12 +317,15 @@ impl Pipeline<'_> {
                 "signer": o.signature.signer(),
             })
         });
-        rec.record(
-            tx,
-            EventKind::MessageReceived,
-            json!({ "kind": kind, "via": threaded_by.as_str(), "problems": codes, "openpgp": crypto_detail }),
-        )?;
+        let mut received = json!({ "kind": kind, "via": threaded_by.as_str(), "problems": codes, "openpgp": crypto_detail });
+        if let Mode::Imported { date_note } = mode {
+            received["imported"] = json!({ "date": date_note.unwrap_or("its Date: header") });
+        }
+        rec.record(tx, EventKind::MessageReceived, received)?;
+        // Keys in imported mail are not learned: confirming one means mailing
+        // its owner, and an old inbox sends nothing.
         if let Some(from) = &msg.from
+            && mode == Mode::Live
             && self.is_outsider(&from.address)
         {
             let empty = Opened::plain();
@@ -335,6 +351,7 @@ impl Pipeline<'_> {
         t: &Threaded,
         message: i64,
         now: Timestamp,
+        mode: Mode<'_>,
     ) -> Result<bool, StoreError> {
         let Read { prepared, msg, pgp } = read;
         let raw = prepared.raw.as_deref();
@@ -356,8 +373,10 @@ impl Pipeline<'_> {
             }),
             _ => None,
         });
-        let counted =
-            report.is_some() && t.class.sender == Sender::External && t.class.automation.is_none();
+        let counted = mode == Mode::Live
+            && report.is_some()
+            && t.class.sender == Sender::External
+            && t.class.automation.is_none();
         let notices = if counted {
             flood::notices(tx, &self.config.limits, sender, now)?
         } else {
@@ -396,6 +415,16 @@ impl Pipeline<'_> {
         let m = self.mailer();
         let mut acknowledged = false;
         for action in plan::plan(&facts, matched) {
+            let action = match mode {
+                Mode::Imported { .. } => match plan::imported(action) {
+                    Some(action) => action,
+                    None => continue,
+                },
+                Mode::Live if matches!(action, plan::Action::Answer(_)) => {
+                    plan::dated_before(action, msg.date, tx.no_answer_before()?)
+                }
+                Mode::Live => action,
+            };
             match (action, &report) {
                 (plan::Action::ApplyRule, Some(id)) => {
                     if let Some(rule) = rule {
@@ -458,6 +487,12 @@ impl Pipeline<'_> {
                         raw,
                     };
                     team_mail::handle(&m, tx, &route, mail, now)?;
+                }
+                (plan::Action::ReporterWrote, Some(id)) => {
+                    notify::reporter_wrote(tx, id, stored, now)?;
+                }
+                (plan::Action::TeamMailImported, Some(id)) => {
+                    imported::team_mail(tx, id, msg, message, now, &self.config.program.id_prefix)?;
                 }
                 // Every other action concerns a report, which the plan had.
                 (_, None) => {}

@@ -69,6 +69,55 @@ pub enum Action<'a> {
     DeliveryProblem,
     /// Hand a member's mail to the team stage.
     TeamMail(Route),
+    /// An imported mail from outside joined its report: what it says of the
+    /// reporter is recorded (credit, waiting ends); the team is not told.
+    ReporterWrote,
+    /// An imported mail of a member: stored, its commands recorded but not
+    /// applied, nothing relayed; mail to the reporter counts as an answer.
+    TeamMailImported,
+}
+
+/// Why an imported message is not answered.
+pub const IMPORTED: &str = "imported";
+
+/// Why a message dated before the imports' `--no-answer-before` is not answered.
+pub const BEFORE_NO_ANSWER_DATE: &str = "dated before the import's no-answer date";
+
+/// What is left of `action` for a message imported from an old inbox: it is
+/// stored and threaded like live mail, and nothing goes out. Its commands are
+/// not applied: the team acted on them when they were written.
+pub fn imported(action: Action<'_>) -> Option<Action<'_>> {
+    match action {
+        Action::ApplyRule | Action::NoAnswer { .. } => Some(action),
+        Action::Answer(_) => Some(Action::NoAnswer { reason: IMPORTED }),
+        Action::ReporterFollowup
+        | Action::HoldNotice {
+            new_report: false, ..
+        } => Some(Action::ReporterWrote),
+        Action::TeamMail(_) => Some(Action::TeamMailImported),
+        Action::NotifyNewReport
+        | Action::HoldNotice {
+            new_report: true, ..
+        }
+        | Action::DeliveryProblem
+        | Action::ReporterWrote
+        | Action::TeamMailImported => None,
+    }
+}
+
+/// What is left of `action` for live mail whose `Date:` is before the
+/// imports' no-answer date `cutoff`: no answer, the team still hears of it.
+pub fn dated_before<'a>(
+    action: Action<'a>,
+    date: Option<jiff::Timestamp>,
+    cutoff: Option<jiff::Timestamp>,
+) -> Action<'a> {
+    match (action, date, cutoff) {
+        (Action::Answer(_), Some(date), Some(cutoff)) if date < cutoff => Action::NoAnswer {
+            reason: BEFORE_NO_ANSWER_DATE,
+        },
+        (action, _, _) => action,
+    }
 }
 
 /// Whether triage rules look at the message: new reports from outside only,

@@ -356,13 +356,21 @@ pub fn days_due(
     now: Timestamp,
 ) -> Result<Vec<DayDue>, StoreError> {
     let mut out = Vec::new();
+    let historical = tx.historical_breaches(None)?;
     for r in reports.iter().filter(|r| r.record.state.is_open()) {
-        let Some(due) = r
+        let Some(deadline) = r
             .pending()
             .into_iter()
             .find(|d| d.kind == crate::sla::Kind::Disclose)
-            .and_then(|d| d.due)
         else {
+            continue;
+        };
+        // A disclosure date already past when the report was imported is
+        // history, not news: the team is not mailed about it.
+        if crate::sla::breached_before_import(&r.record.id, deadline, &historical) {
+            continue;
+        }
+        let Some(due) = deadline.due else {
             continue;
         };
         let day = disclosure_day(config, &r.record, due);

@@ -49,6 +49,8 @@ pub struct DeadlineView {
     pub unit: Unit,
     /// The same, for people.
     pub text: String,
+    /// Breached before its report was imported: recorded, never escalated.
+    pub historical: bool,
 }
 
 /// One open report's pending deadlines, for scripts.
@@ -91,6 +93,7 @@ impl ReportSla {
                         left_when_paused: d.left_when_paused,
                         unit: d.unit,
                         text: text::deadline_line(d, cal, now),
+                        historical: false,
                     })
                     .collect()
             } else {
@@ -98,6 +101,38 @@ impl ReportSla {
             },
         }
     }
+}
+
+/// Whether `d` of `report` was breached before the report was imported (or
+/// is an older cycle of such a deadline): never escalated, never in the digest.
+pub fn breached_before_import(
+    report: &ReportId,
+    d: &Deadline,
+    historical: &[crate::store::HistoricalBreach],
+) -> bool {
+    historical_match(report, d.kind, d.status, d.due, historical)
+}
+
+/// Marks each deadline of `views` that was breached before import.
+pub fn mark_historical(views: &mut [ReportView], historical: &[crate::store::HistoricalBreach]) {
+    for v in views {
+        for d in &mut v.deadlines {
+            d.historical = historical_match(&v.id, d.kind, d.status, d.due, historical);
+        }
+    }
+}
+
+fn historical_match(
+    report: &ReportId,
+    kind: Kind,
+    status: Status,
+    due: Option<Timestamp>,
+    historical: &[crate::store::HistoricalBreach],
+) -> bool {
+    status == Status::Breached
+        && historical.iter().any(|h| {
+            h.report_id == *report && h.deadline == kind.as_str() && due.is_some_and(|d| d <= h.due)
+        })
 }
 
 /// The calendar of the program's policy.

@@ -99,6 +99,8 @@ pub fn survey_due(
             });
         }
     }
+    // The disclosure date: the team gets the advisory draft, once per date.
+    let days = crate::respond::bulletin::days_due(tx, config, crypto, &reports, now)?;
     if let Some(scheduled) = last_digest_time(config, now)
         && now.as_second() - scheduled.as_second() < DIGEST_GRACE_HOURS * 3600
         && !tx.notice_recorded(None, DIGEST, scheduled, NoticeKind::Digest)?
@@ -108,12 +110,30 @@ pub fn survey_due(
             deadline: DIGEST,
             due: scheduled,
             kind: NoticeKind::Digest,
-            mails: sender.digest(&reports),
+            mails: sender.digest(&without_breaches_before_import(
+                reports,
+                &tx.historical_breaches(None)?,
+            )),
         });
     }
-    // The disclosure date: the team gets the advisory draft, once per date.
-    let days = crate::respond::bulletin::days_due(tx, config, crypto, &reports, now)?;
     Ok(DueNotices { now, notices, days })
+}
+
+/// The reports as the digest shows them: without the deadlines breached
+/// before their report was imported, which no mail is ever about.
+fn without_breaches_before_import(
+    mut reports: Vec<ReportSla>,
+    historical: &[crate::store::HistoricalBreach],
+) -> Vec<ReportSla> {
+    if historical.is_empty() {
+        return reports;
+    }
+    for r in &mut reports {
+        let id = r.record.id.clone();
+        r.deadlines
+            .retain(|d| !super::breached_before_import(&id, d, historical));
+    }
+    reports
 }
 
 /// The deadline name a digest's notice is remembered under.

@@ -408,6 +408,52 @@ impl Connection {
         })
     }
 
+    /// Opens the mailbox read-only (EXAMINE), for reading a folder without
+    /// changing anything in it, not even its `\Recent` flags.
+    pub async fn examine(&mut self) -> Result<MailboxState, ImapError> {
+        let link = &self.link;
+        let session = link.session(&mut self.session)?;
+        let examined = link
+            .within("examining the mailbox", session.examine(&self.mailbox))
+            .await?;
+        let mailbox = match examined {
+            Ok(m) => m,
+            Err(async_imap::error::Error::No(detail)) => {
+                return Err(link.no_mailbox(&self.mailbox, &detail));
+            }
+            Err(source) => return Err(link.protocol("examining the mailbox", source)),
+        };
+        let uidvalidity = mailbox.uid_validity.ok_or_else(|| ImapError::Unsupported {
+            server: link.server.clone(),
+            what: "UIDVALIDITY (UIDs are needed to track what was processed)",
+        })?;
+        self.uidvalidity = uidvalidity;
+        self.drain_unsolicited();
+        Ok(MailboxState {
+            uidvalidity,
+            exists: mailbox.exists,
+        })
+    }
+
+    /// Like [`Self::fetch`], with each message's INTERNALDATE (its delivery
+    /// time on the server), when the server gives one.
+    pub async fn fetch_dated(
+        &mut self,
+        uids: &[u32],
+    ) -> Result<Vec<(Incoming, Option<jiff::Timestamp>)>, ImapError> {
+        let fetched = self
+            .fetch_parts(uids, "(UID INTERNALDATE BODY.PEEK[])", "fetching mail")
+            .await?;
+        Ok(fetched
+            .into_iter()
+            .map(|(location, bytes, date)| {
+                let date = date.and_then(|s| jiff::Timestamp::from_second(s).ok());
+                let raw = Raw::Loaded(bytes);
+                (Incoming { location, raw }, date)
+            })
+            .collect())
+    }
+
     /// Makes sure `processed_mailbox` exists, creating it if not.
     pub async fn ensure_processed_mailbox(&mut self) -> Result<(), ImapError> {
         let Some(target) = &self.processed else {
@@ -491,7 +537,7 @@ impl Connection {
             .await?;
         Ok(fetched
             .into_iter()
-            .map(|(location, bytes)| Incoming {
+            .map(|(location, bytes, _)| Incoming {
                 location,
                 raw: Raw::Loaded(bytes),
             })
@@ -507,7 +553,7 @@ impl Connection {
         Ok(heads
             .into_iter()
             .zip(uids)
-            .map(|((location, head), &(_, size))| {
+            .map(|((location, head, _), &(_, size))| {
                 // The whole message is never loaded, so its identity is the hash
                 // of its header block and size: stable across UIDVALIDITY changes.
                 let mut identity = head.clone();
@@ -524,13 +570,14 @@ impl Connection {
             .collect())
     }
 
-    /// The requested section of each UID, in the order asked, with its location.
+    /// The requested section of each UID, in the order asked, with its
+    /// location and INTERNALDATE (Unix seconds) if asked for and given.
     async fn fetch_parts(
         &mut self,
         uids: &[u32],
         query: &str,
         action: &'static str,
-    ) -> Result<Vec<(String, Vec<u8>)>, ImapError> {
+    ) -> Result<Vec<(String, Vec<u8>, Option<i64>)>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
@@ -560,7 +607,8 @@ impl Connection {
             };
             let bytes = if headers_only { f.header() } else { f.body() };
             if let Some(bytes) = bytes {
-                by_uid.insert(uid, bytes.to_vec());
+                let date = f.internal_date().map(|d| d.timestamp());
+                by_uid.insert(uid, (bytes.to_vec(), date));
             }
         }
         if by_uid.len() != uids.len() {
@@ -573,8 +621,8 @@ impl Connection {
         Ok(uids
             .iter()
             .filter_map(|uid| {
-                let bytes = by_uid.remove(uid)?;
-                Some((location(&self.mailbox, self.uidvalidity, *uid), bytes))
+                let (bytes, date) = by_uid.remove(uid)?;
+                Some((location(&self.mailbox, self.uidvalidity, *uid), bytes, date))
             })
             .collect())
     }

@@ -374,6 +374,26 @@ CREATE TABLE disclosure_mail (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+// `disclosed import`: what each run was told (the date before which nothing
+// is ever answered, which the live daemon reads too), and the deadlines that
+// were already past when their report was imported, never escalated.
+const V14: &str = r#"
+CREATE TABLE import_runs (
+    id                INTEGER PRIMARY KEY,
+    started_at        INTEGER NOT NULL,
+    source            TEXT NOT NULL,
+    state             TEXT NOT NULL,
+    no_answer_before  INTEGER
+) STRICT;
+CREATE TABLE historical_breaches (
+    report_id    TEXT NOT NULL REFERENCES reports (id),
+    deadline     TEXT NOT NULL,
+    due          INTEGER NOT NULL,
+    recorded_at  INTEGER NOT NULL,
+    PRIMARY KEY (report_id, deadline, due)
+) STRICT, WITHOUT ROWID;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -388,6 +408,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V11),
     M::up(V12),
     M::up(V13),
+    M::up(V14),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -395,7 +416,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 13;
+pub const LATEST: usize = 14;
 
 #[cfg(test)]
 mod tests {

@@ -8,8 +8,10 @@
 //! [`Store::write`]: one transaction, all of it or nothing.
 
 mod applied;
+mod backup;
 mod cursors;
 mod disclosure;
+mod imports;
 mod internal;
 mod keys;
 mod lock;
@@ -30,8 +32,10 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use backup::{CopyError, CopyFacts, Exclusive, check_copy};
 pub use cursors::Cursor;
 pub use disclosure::DisclosureMail;
+pub use imports::HistoricalBreach;
 pub use internal::LineFingerprint;
 pub use keys::{
     HeldMail, KeyConfirmation, KeyRecord, KeyStatus, MessageCrypto, NewKey, NewKeyConfirmation,
@@ -283,7 +287,10 @@ impl Store {
 
     /// Read-only queries on the committed state.
     pub fn read(&self) -> Tx<'_> {
-        Tx { conn: &self.conn }
+        Tx {
+            conn: &self.conn,
+            quiet: None,
+        }
     }
 
     /// Runs `work` on one snapshot of the committed state: a read transaction,
@@ -297,7 +304,10 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(ctx("starting a read transaction"))?;
-        let value = work(&Tx { conn: &tx })?;
+        let value = work(&Tx {
+            conn: &tx,
+            quiet: None,
+        })?;
         // Nothing was written: ending it releases the snapshot.
         tx.rollback().map_err(ctx("ending a read transaction"))?;
         Ok(value)
@@ -401,7 +411,20 @@ pub struct Batch<'c> {
 impl Batch<'_> {
     /// A handle for the statements of this transaction.
     pub fn tx(&self) -> Tx<'_> {
-        Tx { conn: &self.tx }
+        Tx {
+            conn: &self.tx,
+            quiet: None,
+        }
+    }
+
+    /// The transaction for mail that must cause none (an imported inbox):
+    /// every mail queued through it is dropped, not written to the outbox,
+    /// and counted in `dropped`.
+    pub fn tx_sending_nothing<'a>(&'a self, dropped: &'a std::cell::Cell<u64>) -> Tx<'a> {
+        Tx {
+            conn: &self.tx,
+            quiet: Some(dropped),
+        }
     }
 }
 
@@ -410,6 +433,8 @@ impl Batch<'_> {
 #[derive(Clone, Copy)]
 pub struct Tx<'c> {
     conn: &'c Connection,
+    /// Set when nothing may be sent: the count of mails dropped.
+    quiet: Option<&'c std::cell::Cell<u64>>,
 }
 
 #[cfg(test)]

@@ -45,10 +45,15 @@ impl Tx<'_> {
             .map(|k| format!("'{}'", k.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
+        // One report's events are found through its index; `?1 IS NULL OR`
+        // would make SQLite read every report's clock events each time.
+        let which = match report {
+            Some(_) => "report_id = ?1",
+            None => "report_id IS NOT NULL AND ?1 IS NULL",
+        };
         let sql = format!(
             "SELECT report_id, at, kind, detail FROM events
-             WHERE kind IN ({clock_events}) AND report_id IS NOT NULL
-               AND (?1 IS NULL OR report_id = ?1)
+             WHERE kind IN ({clock_events}) AND {which}
              ORDER BY report_id, at, id"
         );
         let mut stmt = self

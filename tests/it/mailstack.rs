@@ -142,6 +142,21 @@ impl MailStack {
         });
     }
 
+    /// Creates `mailbox` (if missing) and APPENDs each message to it.
+    pub fn append_to(&self, user: &str, mailbox: &str, messages: &[Vec<u8>]) {
+        self.imap(user, |mut session| async move {
+            // Already there is as good as created.
+            let _ = session.create(mailbox).await;
+            for raw in messages {
+                session
+                    .append(mailbox, None, None, raw)
+                    .await
+                    .expect("APPEND");
+            }
+            session
+        });
+    }
+
     /// All messages in `user`'s `mailbox`, in UID order, with their flags.
     pub fn messages(&self, user: &str, mailbox: &str) -> Vec<Fetched> {
         let mut found = Vec::new();

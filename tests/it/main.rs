@@ -3,6 +3,7 @@
 //! the library.
 
 mod advisory;
+mod backup;
 mod bounce;
 mod budget;
 mod bulletin;
@@ -20,6 +21,7 @@ mod flood;
 mod forgery;
 mod fuzz_corpus;
 mod golden;
+mod import;
 mod instance;
 mod keys;
 mod live;

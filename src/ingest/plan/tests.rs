@@ -300,3 +300,67 @@ fn rules_look_only_at_new_readable_reports_from_outside() {
         );
     }
 }
+
+#[test]
+fn an_imported_message_keeps_no_action_that_sends_mail() {
+    let report = id(1);
+    let every = [
+        Action::ApplyRule,
+        Action::Answer(Answer::Acknowledgement),
+        Action::NoAnswer {
+            reason: "automatic",
+        },
+        Action::NotifyNewReport,
+        Action::ReporterFollowup,
+        Action::HoldNotice {
+            new_report: true,
+            limit: Limit::Sender,
+            summarise: true,
+        },
+        Action::HoldNotice {
+            new_report: false,
+            limit: Limit::Everyone,
+            summarise: true,
+        },
+        Action::DeliveryProblem,
+        Action::TeamMail(Route::Reply(report.clone())),
+        Action::ReporterWrote,
+        Action::TeamMailImported,
+    ];
+    let kept: Vec<Action<'_>> = every.into_iter().filter_map(imported).collect();
+    assert_eq!(
+        kept,
+        [
+            Action::ApplyRule,
+            Action::NoAnswer { reason: IMPORTED },
+            Action::NoAnswer {
+                reason: "automatic"
+            },
+            Action::ReporterWrote,
+            Action::ReporterWrote,
+            Action::TeamMailImported,
+        ]
+    );
+}
+
+#[test]
+fn live_mail_dated_before_the_no_answer_date_loses_only_its_answer() {
+    let cutoff: jiff::Timestamp = "2020-01-01T00:00:00Z".parse().expect("time");
+    let before: jiff::Timestamp = "2019-06-01T00:00:00Z".parse().expect("time");
+    let after: jiff::Timestamp = "2020-06-01T00:00:00Z".parse().expect("time");
+    let answer = || Action::Answer(Answer::Acknowledgement);
+    assert_eq!(
+        dated_before(answer(), Some(before), Some(cutoff)),
+        Action::NoAnswer {
+            reason: BEFORE_NO_ANSWER_DATE
+        }
+    );
+    assert_eq!(dated_before(answer(), Some(after), Some(cutoff)), answer());
+    // No Date: header, or no import that set a date: answered as ever.
+    assert_eq!(dated_before(answer(), None, Some(cutoff)), answer());
+    assert_eq!(dated_before(answer(), Some(before), None), answer());
+    assert_eq!(
+        dated_before(Action::NotifyNewReport, Some(before), Some(cutoff)),
+        Action::NotifyNewReport
+    );
+}
