@@ -19,6 +19,7 @@
 mod delivery;
 mod imap;
 mod maildir;
+mod metrics;
 mod publish;
 mod sla;
 mod supervisor;
@@ -55,6 +56,11 @@ pub enum DaemonError {
     Transport(#[from] SmtpSetupError),
     #[error(transparent)]
     Lock(#[from] crate::store::LockError),
+    #[error("cannot listen for metrics on {addr}: {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("a worker failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -140,6 +146,8 @@ struct Shared {
     /// Tells the delivery worker there may be new mail to send.
     wake: Arc<Notify>,
     readiness: Readiness,
+    /// What `/metrics` and `/healthz` show of the loops.
+    telemetry: Arc<crate::metrics::Telemetry>,
 }
 
 /// Runs the daemon. With `once`, processes what is pending, sends what is due and
@@ -172,12 +180,25 @@ pub async fn run(
         settings,
         wake: Arc::new(Notify::new()),
         readiness: Readiness::default(),
+        telemetry: Arc::default(),
     };
     // Fired when the source worker has returned: everything it will ever
     // commit is committed.
     let ingest_done = CancellationToken::new();
     let tracker = TaskTracker::new();
 
+    // Bound before any mail is read: a listener that cannot start is a
+    // configuration error to see at once, not later.
+    if !once && let Some(m) = config.metrics {
+        let (listener, reader) = metrics::open(m.listen, &shared).await?;
+        tracing::info!(listen = %m.listen, "serving /metrics and /healthz");
+        tracker.spawn(metrics::serve(
+            listener,
+            reader,
+            shared.clone(),
+            cancel.clone(),
+        ));
+    }
     let supervising =
         (!once).then(|| tracker.spawn(supervisor::supervise(shared.clone(), cancel.clone())));
     let ticking = sla_reader

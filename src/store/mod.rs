@@ -15,6 +15,7 @@ mod internal;
 mod keys;
 mod lock;
 mod messages;
+mod metrics;
 mod migrations;
 mod outbox;
 mod publication;
@@ -39,6 +40,7 @@ pub use keys::{
     HeldMail, KeyConfirmation, KeyRecord, KeyStatus, MessageCrypto, NewKey, NewKeyConfirmation,
 };
 pub use lock::{Claimant, InstanceLock, LockError, claimant_exited};
+pub use metrics::StoreGauges;
 pub use messages::{NewAttachment, NewMessage, StoredMessage, ThreadedBy, UnknownThreadedBy};
 pub use outbox::{Claim, NewMail, QueuedMail, SentMail};
 pub use quota::{ReportAttachment, StoredBytes};
