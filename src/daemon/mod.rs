@@ -65,8 +65,12 @@ pub enum DaemonError {
     Join(#[from] tokio::task::JoinError),
 }
 
+/// The most report ids one ingest summary names; per-message lines name
+/// every one.
+const SUMMARY_REPORTS: usize = 20;
+
 /// What a run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
     pub stored: u64,
     pub already_stored: u64,
@@ -77,6 +81,9 @@ pub struct Totals {
     /// Messages that could not be read or stored; they stay on the source for
     /// the next cycle.
     pub failed: u64,
+    /// The reports that stored messages went to, each once, the first
+    /// [`SUMMARY_REPORTS`] of them.
+    pub reports: Vec<String>,
 }
 
 impl Totals {
@@ -88,6 +95,15 @@ impl Totals {
         self.sent += other.sent;
         self.send_failures += other.send_failures;
         self.failed += other.failed;
+        for id in &other.reports {
+            self.touched(id);
+        }
+    }
+
+    fn touched(&mut self, report: &str) {
+        if self.reports.len() < SUMMARY_REPORTS && !self.reports.iter().any(|r| r == report) {
+            self.reports.push(report.to_owned());
+        }
     }
 
     /// Counts one message's ingest result; true if it is safely stored.
@@ -98,10 +114,14 @@ impl Totals {
                 true
             }
             Ok(Outcome::Stored {
+                report,
                 opened,
                 acknowledged,
                 ..
             }) => {
+                if let Some(report) = report {
+                    self.touched(report.as_str());
+                }
                 self.stored += 1;
                 self.reports_opened += u64::from(*opened);
                 self.acknowledgements += u64::from(*acknowledged);
@@ -116,12 +136,16 @@ impl Totals {
 
     fn log_ingested(&self) {
         if self.stored + self.already_stored > 0 {
+            // `report`: the ids, comma-separated, so a search for one finds
+            // the summary as it finds the message's own line.
+            let report = (!self.reports.is_empty()).then(|| self.reports.join(","));
             tracing::info!(
+                report,
                 stored = self.stored,
                 duplicates = self.already_stored,
-                reports = self.reports_opened,
+                opened = self.reports_opened,
                 acknowledgements = self.acknowledgements,
-                "ingested"
+                "ingest cycle done"
             );
         }
     }
