@@ -595,7 +595,11 @@ fn a_published_url_that_is_not_https_is_refused() {
 
 #[test]
 fn metrics_listen_on_loopback_only_unless_remote_is_allowed() {
-    assert_eq!(parse(MINIMAL).expect("valid").metrics, None, "off by default");
+    assert_eq!(
+        parse(MINIMAL).expect("valid").metrics,
+        None,
+        "off by default"
+    );
     let local = format!("{MINIMAL}\n[metrics]\nlisten = \"127.0.0.1:9464\"\n");
     let config = parse(&local).expect("valid");
     assert_eq!(
@@ -617,6 +621,8 @@ fn a_metrics_address_beyond_loopback_needs_allow_remote() {
         parse(&allowed).unwrap_or_else(|e| panic!("{addr}: {e}"));
     }
     // A host name could resolve anywhere: only an IP address is taken.
-    let found = problems(&format!("{MINIMAL}\n[metrics]\nlisten = \"localhost:9464\"\n"));
+    let found = problems(&format!(
+        "{MINIMAL}\n[metrics]\nlisten = \"localhost:9464\"\n"
+    ));
     assert_eq!(found[0].key, "metrics.listen");
 }

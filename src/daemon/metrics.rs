@@ -57,9 +57,11 @@ async fn scrape(shared: Shared, reader: Arc<Mutex<Store>>) -> Reply {
     let now = shared.clock.now();
     let read = tokio::task::spawn_blocking(move || {
         let store = lock(&reader).snapshot(|tx| tx.store_gauges())?;
-        let team_key_expires = settings.crypto.team.as_ref().and_then(|team| {
-            crate::crypto::keys::key_info(team.current(), now).expires
-        });
+        let team_key_expires = settings
+            .crypto
+            .team
+            .as_ref()
+            .and_then(|team| crate::crypto::keys::key_info(team.current(), now).expires);
         crate::metrics::render(&Snapshot {
             now,
             store,

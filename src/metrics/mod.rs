@@ -87,7 +87,8 @@ impl Telemetry {
 
     /// The source was read to the end at `now`, its mail committed.
     pub fn polled(&self, now: Timestamp) {
-        self.last_poll.store(now.as_millisecond(), Ordering::Relaxed);
+        self.last_poll
+            .store(now.as_millisecond(), Ordering::Relaxed);
         self.source_alive(now);
     }
 
@@ -99,7 +100,8 @@ impl Telemetry {
 
     /// The SLA clock ticked at `now`.
     pub fn ticked(&self, now: Timestamp) {
-        self.sla_alive.store(now.as_millisecond(), Ordering::Relaxed);
+        self.sla_alive
+            .store(now.as_millisecond(), Ordering::Relaxed);
     }
 
     /// Whether each loop ran recently enough at `now`.
@@ -325,7 +327,10 @@ fn parse_labels(text: &str) -> Option<Vec<(String, String)>> {
     while !rest.is_empty() {
         let (key, after) = rest.split_once("=\"")?;
         let end = after.find('"')?;
-        out.push((key.trim_start_matches(',').to_owned(), after[..end].to_owned()));
+        out.push((
+            key.trim_start_matches(',').to_owned(),
+            after[..end].to_owned(),
+        ));
         rest = &after[end + 1..];
     }
     Some(out)

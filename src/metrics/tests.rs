@@ -30,7 +30,10 @@ fn the_exposition_shows_the_store_and_the_daemon() {
     .expect("render");
     let get = |name: &str, labels: &[(&str, &str)]| sample(&text, name, labels);
     assert_eq!(
-        get("disclosed_messages_ingested_total", &[("class", "reporter")]),
+        get(
+            "disclosed_messages_ingested_total",
+            &[("class", "reporter")]
+        ),
         Some(3.0)
     );
     assert_eq!(get("disclosed_reports", &[("state", "new")]), Some(2.0));
@@ -75,7 +78,11 @@ fn an_expired_team_key_shows_negative_days_and_a_maildir_source_no_imap_gauge() 
     );
     assert_eq!(sample(&text, "disclosed_imap_connected", &[]), None);
     assert_eq!(
-        sample(&text, "disclosed_last_successful_poll_timestamp_seconds", &[]),
+        sample(
+            &text,
+            "disclosed_last_successful_poll_timestamp_seconds",
+            &[]
+        ),
         None
     );
     assert_eq!(

@@ -40,8 +40,8 @@ pub use keys::{
     HeldMail, KeyConfirmation, KeyRecord, KeyStatus, MessageCrypto, NewKey, NewKeyConfirmation,
 };
 pub use lock::{Claimant, InstanceLock, LockError, claimant_exited};
-pub use metrics::StoreGauges;
 pub use messages::{NewAttachment, NewMessage, StoredMessage, ThreadedBy, UnknownThreadedBy};
+pub use metrics::StoreGauges;
 pub use outbox::{Claim, NewMail, QueuedMail, SentMail};
 pub use quota::{ReportAttachment, StoredBytes};
 pub use read::{

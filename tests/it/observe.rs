@@ -19,7 +19,9 @@ fn free_port() -> SocketAddr {
 /// connection failed or was closed without an answer.
 fn request(addr: SocketAddr, raw: &[u8]) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     // A server that closes early may reset a large write: the answer still counts.
     let _ = stream.write_all(raw);
     let mut answer = Vec::new();
@@ -77,12 +79,37 @@ fn a_scrape_of_the_running_daemon_counts_the_mail_it_ingests() {
     let before = wait_for(addr, "/metrics", |_| true);
     assert!(before.ends_with("# EOF\n"), "{before}");
     let reporter = [("class", "reporter")];
-    assert_eq!(value(&before, "disclosed_messages_ingested_total", &reporter), 0.0);
-    assert_eq!(value(&before, "disclosed_reports", &[("state", "new")]), 0.0);
-    assert!(sample(&before, "disclosed_last_successful_poll_timestamp_seconds", &[]).is_some());
+    assert_eq!(
+        value(&before, "disclosed_messages_ingested_total", &reporter),
+        0.0
+    );
+    assert_eq!(
+        value(&before, "disclosed_reports", &[("state", "new")]),
+        0.0
+    );
+    assert!(
+        sample(
+            &before,
+            "disclosed_last_successful_poll_timestamp_seconds",
+            &[]
+        )
+        .is_some()
+    );
 
-    env.deliver(&mail("r@x.example", "security@example.org", "Bug", "m1@x.example", ""));
-    env.deliver(&mail("s@x.example", "security@example.org", "Bug", "m2@x.example", ""));
+    env.deliver(&mail(
+        "r@x.example",
+        "security@example.org",
+        "Bug",
+        "m1@x.example",
+        "",
+    ));
+    env.deliver(&mail(
+        "s@x.example",
+        "security@example.org",
+        "Bug",
+        "m2@x.example",
+        "",
+    ));
     let after = wait_for(addr, "/metrics", |m| {
         value(m, "disclosed_messages_ingested_total", &reporter) == 2.0
             && value(m, "disclosed_deliveries_sent_total", &[]) >= 2.0
@@ -113,19 +140,42 @@ fn oversized_garbage_and_idle_connections_do_not_stop_the_daemon_or_the_scrape()
     let refused = wait_status(addr, huge.as_bytes(), &[431]);
     assert_eq!(refused, 431);
     // Garbage, other methods and other paths get their error and nothing else.
-    assert_eq!(wait_status(addr, b"\x16\x03\x01\x02\x00\x01\x00\r\n\r\n", &[400]), 400);
-    assert_eq!(wait_status(addr, b"DELETE /metrics HTTP/1.1\r\n\r\n", &[405]), 405);
-    assert_eq!(wait_status(addr, b"GET /../../etc/passwd HTTP/1.1\r\n\r\n", &[404]), 404);
+    assert_eq!(
+        wait_status(addr, b"\x16\x03\x01\x02\x00\x01\x00\r\n\r\n", &[400]),
+        400
+    );
+    assert_eq!(
+        wait_status(addr, b"DELETE /metrics HTTP/1.1\r\n\r\n", &[405]),
+        405
+    );
+    assert_eq!(
+        wait_status(addr, b"GET /../../etc/passwd HTTP/1.1\r\n\r\n", &[404]),
+        404
+    );
 
     // The scrape goes through while the idle connections are still open.
     let started = Instant::now();
     let scraped = wait_for(addr, "/metrics", |m| m.contains("disclosed_reports"));
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(scraped.ends_with("# EOF\n"));
     // And the daemon goes on with its work.
-    env.deliver(&mail("r@x.example", "security@example.org", "Bug", "m1@x.example", ""));
+    env.deliver(&mail(
+        "r@x.example",
+        "security@example.org",
+        "Bug",
+        "m1@x.example",
+        "",
+    ));
     wait_for(addr, "/metrics", |m| {
-        value(m, "disclosed_messages_ingested_total", &[("class", "reporter")]) == 1.0
+        value(
+            m,
+            "disclosed_messages_ingested_total",
+            &[("class", "reporter")],
+        ) == 1.0
     });
     drop(idle);
     stop(daemon);
@@ -176,7 +226,13 @@ fn json_log_lines_name_the_report_and_the_message() {
     ] {
         let env = Env::with_file_transport("");
         env.init();
-        env.deliver(&mail("r@x.example", "security@example.org", "Bug", "m1@x.example", ""));
+        env.deliver(&mail(
+            "r@x.example",
+            "security@example.org",
+            "Bug",
+            "m1@x.example",
+            "",
+        ));
         let stderr = run_once_logging(&env, &envs, &args);
         let lines: Vec<serde_json::Value> = stderr
             .lines()
@@ -203,12 +259,24 @@ fn json_log_lines_name_the_report_and_the_message() {
 fn debug_logging_leaves_out_handlebars_unless_it_is_named() {
     let env = Env::with_file_transport("");
     env.init();
-    env.deliver(&mail("r@x.example", "security@example.org", "Bug", "m1@x.example", ""));
+    env.deliver(&mail(
+        "r@x.example",
+        "security@example.org",
+        "Bug",
+        "m1@x.example",
+        "",
+    ));
     let debug = run_once_logging(&env, &[("RUST_LOG", "debug")], &[]);
     assert!(!debug.contains("handlebars"), "{debug}");
     assert!(debug.contains("DEBUG"), "debug lines of our own: {debug}");
     // Named, it is there: the assertion above could fail.
-    env.deliver(&mail("s@x.example", "security@example.org", "Bug", "m2@x.example", ""));
+    env.deliver(&mail(
+        "s@x.example",
+        "security@example.org",
+        "Bug",
+        "m2@x.example",
+        "",
+    ));
     let named = run_once_logging(&env, &[("RUST_LOG", "debug,handlebars=debug")], &[]);
     assert!(named.contains("handlebars"), "{named}");
 }
