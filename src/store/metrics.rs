@@ -85,3 +85,59 @@ impl Tx<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{NoticeKind, NewMail, Store, StoreError};
+    use super::*;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_795_000_000 + s).expect("time")
+    }
+
+    #[test]
+    fn the_gauges_count_reports_the_outbox_and_every_breach() {
+        let mut store = Store::open_in_memory().expect("store");
+        let gauges = store
+            .write(|w| {
+                let tx = w.tx();
+                let one = tx.create_report("SEC", 2026, "a@x", "one", at(0))?;
+                tx.create_report("SEC", 2026, "b@x", "two", at(1))?;
+                let recipients = vec!["a@x".to_owned()];
+                for (i, created) in [(1, at(10)), (2, at(20))] {
+                    tx.enqueue(
+                        &NewMail {
+                            report_id: Some(&one),
+                            kind: "acknowledgement",
+                            message_id: &format!("m{i}@example.org"),
+                            envelope_from: "security@example.org",
+                            return_token: None,
+                            recipients: &recipients,
+                            rate_key: None,
+                            raw: b"raw",
+                            held: false,
+                            team_lines: &[],
+                        },
+                        created,
+                    )?;
+                }
+                // Escalated by the clock, past at import, and a reminder
+                // (not a breach).
+                tx.record_notice(Some(&one), "acknowledge", at(5), NoticeKind::Escalation, at(6))?;
+                tx.record_notice(Some(&one), "triage", at(5), NoticeKind::Reminder, at(6))?;
+                tx.record_historical_breach(&one, "acknowledge", at(3), at(7))?;
+                tx.record_historical_breach(&one, "fix", at(3), at(7))?;
+                Ok::<_, StoreError>(tx.store_gauges()?)
+            })
+            .expect("write");
+        assert_eq!(gauges.reports_by_state, [("new".to_owned(), 2)]);
+        assert_eq!(gauges.outbox_queued, 2);
+        assert_eq!(gauges.outbox_failed, 0);
+        assert_eq!(gauges.oldest_queued, Some(at(10)));
+        assert_eq!(
+            gauges.breaches_by_deadline,
+            [("acknowledge".to_owned(), 2), ("fix".to_owned(), 1)]
+        );
+        assert!(gauges.messages_by_class.is_empty());
+    }
+}
