@@ -280,3 +280,20 @@ fn debug_logging_leaves_out_handlebars_unless_it_is_named() {
     let named = run_once_logging(&env, &[("RUST_LOG", "debug,handlebars=debug")], &[]);
     assert!(named.contains("handlebars"), "{named}");
 }
+
+#[test]
+fn a_metrics_address_that_cannot_be_bound_stops_the_start() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let env = metrics_env(addr);
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run disclosed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("cannot listen for metrics on {addr}")), "{stderr}");
+}
