@@ -206,6 +206,7 @@ pub async fn run(
         readiness: Readiness::default(),
         telemetry: Arc::default(),
     };
+    shared.telemetry.started(shared.clock.now());
     // Fired when the source worker has returned: everything it will ever
     // commit is committed.
     let ingest_done = CancellationToken::new();

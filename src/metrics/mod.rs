@@ -43,6 +43,9 @@ pub struct Telemetry {
     last_poll: AtomicI64,
     source_alive: AtomicI64,
     sla_alive: AtomicI64,
+    /// When the daemon started: a loop that has not run yet is given its
+    /// limit from then (a first SLA tick over a large store takes a while).
+    started: AtomicI64,
 }
 
 impl Default for Telemetry {
@@ -56,6 +59,7 @@ impl Default for Telemetry {
             last_poll: AtomicI64::new(NEVER),
             source_alive: AtomicI64::new(NEVER),
             sla_alive: AtomicI64::new(NEVER),
+            started: AtomicI64::new(NEVER),
         }
     }
 }
@@ -68,6 +72,11 @@ fn load_time(cell: &AtomicI64) -> Option<Timestamp> {
 }
 
 impl Telemetry {
+    /// The daemon started at `now`.
+    pub fn started(&self, now: Timestamp) {
+        self.started.store(now.as_millisecond(), Ordering::Relaxed);
+    }
+
     /// One delivery pass: mails sent, attempts that failed and will be
     /// retried, mails given up on.
     pub fn delivered(&self, sent: u32, retrying: u32, given_up: u32) {
@@ -114,7 +123,10 @@ impl Telemetry {
         };
         let source = age(&self.source_alive);
         let sla = age(&self.sla_alive);
-        let fresh = |age: Option<u64>, limit: Duration| age.is_some_and(|a| a <= limit.as_secs());
+        let started = age(&self.started);
+        let fresh = |age: Option<u64>, limit: Duration| {
+            age.or(started).is_some_and(|a| a <= limit.as_secs())
+        };
         Health {
             ok: fresh(source, limits.source) && fresh(sla, limits.sla),
             source_seconds_ago: source,

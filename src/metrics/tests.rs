@@ -99,7 +99,16 @@ fn health_fails_when_a_loop_has_not_run_for_too_long() {
     };
     let t = Telemetry::default();
     let now = at("2026-12-01T12:00:00Z");
-    assert!(!t.health(now, limits).ok, "nothing ran yet");
+    assert!(!t.health(now, limits).ok, "nothing ran, nothing started");
+    // A loop that has not run yet gets its limit from the start.
+    t.started(now);
+    let starting = t.health(at("2026-12-01T12:01:00Z"), limits);
+    assert!(starting.ok, "{starting:?}");
+    assert_eq!(starting.sla_seconds_ago, None);
+    assert!(
+        !t.health(at("2026-12-01T12:01:01Z"), limits).ok,
+        "the source never ran"
+    );
     t.source_alive(now);
     t.ticked(now);
     let health = t.health(at("2026-12-01T12:01:00Z"), limits);

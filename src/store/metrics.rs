@@ -88,7 +88,7 @@ impl Tx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{NoticeKind, NewMail, Store, StoreError};
+    use super::super::{NewMail, NoticeKind, Store, StoreError};
     use super::*;
 
     fn at(s: i64) -> Timestamp {
@@ -123,7 +123,13 @@ mod tests {
                 }
                 // Escalated by the clock, past at import, and a reminder
                 // (not a breach).
-                tx.record_notice(Some(&one), "acknowledge", at(5), NoticeKind::Escalation, at(6))?;
+                tx.record_notice(
+                    Some(&one),
+                    "acknowledge",
+                    at(5),
+                    NoticeKind::Escalation,
+                    at(6),
+                )?;
                 tx.record_notice(Some(&one), "triage", at(5), NoticeKind::Reminder, at(6))?;
                 tx.record_historical_breach(&one, "acknowledge", at(3), at(7))?;
                 tx.record_historical_breach(&one, "fix", at(3), at(7))?;

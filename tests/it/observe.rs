@@ -295,5 +295,8 @@ fn a_metrics_address_that_cannot_be_bound_stops_the_start() {
         .expect("run disclosed");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("cannot listen for metrics on {addr}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen for metrics on {addr}")),
+        "{stderr}"
+    );
 }
