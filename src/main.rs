@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     if cli.command.only_prints() {
         quiet_on_closed_pipe();
     }
-    init_logging();
+    init_logging(cli.log_format);
     match disclosed::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -61,16 +61,26 @@ fn quiet_on_closed_pipe() {
 }
 
 /// Structured records to journald when systemd connected stderr to the journal;
-/// human-readable lines on stderr otherwise. `RUST_LOG` filters; without it,
-/// `info`, but libraries' own progress lines (a migration applied, a template
-/// helper) only from `warn` up: they are not the command's output.
-fn init_logging() {
+/// human-readable lines on stderr otherwise; one JSON object per line on
+/// stderr when asked (`--log-format json`), for a log shipper, under systemd
+/// too. `RUST_LOG` filters; without it, `info`, but libraries' own progress
+/// lines (a migration applied, a template helper) only from `warn` up: they are
+/// not the command's output.
+fn init_logging(format: Option<disclosed::cli::LogFormat>) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
+    let asked = std::env::var("RUST_LOG").ok();
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,rusqlite_migration=warn,handlebars=warn")
     });
+    // Handlebars traces every helper and partial at `debug`: noise when
+    // `RUST_LOG=debug` is about this program, unless it names handlebars.
+    if asked.is_some_and(|a| !a.contains("handlebars"))
+        && let Ok(directive) = "handlebars=warn".parse()
+    {
+        filter = filter.add_directive(directive);
+    }
     // Below `info` these crates log the IMAP LOGIN line and whole messages.
     for quiet in ["async_imap=info", "imap_proto=info", "lettre=info"] {
         if let Ok(directive) = quiet.parse() {
@@ -78,7 +88,21 @@ fn init_logging() {
         }
     }
     let registry = tracing_subscriber::registry().with(filter);
-    if std::env::var_os("JOURNAL_STREAM").is_some()
+    if format == Some(disclosed::cli::LogFormat::Json) {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr),
+            )
+            .init();
+        return;
+    }
+    if format.is_none()
+        && std::env::var_os("JOURNAL_STREAM").is_some()
         && let Ok(journald) = tracing_journald::layer()
     {
         registry

@@ -42,8 +42,28 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "DISCLOSED_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// Log lines on stderr as text, or as one JSON object each for a log shipper
+    /// (default: text, or the journal's own fields under systemd)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        env = "DISCLOSED_LOG_FORMAT"
+    )]
+    pub log_format: Option<LogFormat>,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines
+    Text,
+    /// One JSON object per line, the event's fields at the top level
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

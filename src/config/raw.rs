@@ -34,6 +34,9 @@ pub struct RawConfig {
     pub advisory: Option<RawAdvisory>,
     #[serde(default)]
     pub bulletin: RawBulletin,
+    /// The metrics and health listener; off without it.
+    #[serde(default)]
+    pub metrics: RawMetrics,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -287,6 +290,17 @@ pub struct RawBulletin {
     pub address: Option<String>,
     /// Display name of the bulletin's sender; defaults to the program's name.
     pub from_name: Option<String>,
+}
+
+/// `[metrics]`: where `/metrics` and `/healthz` are served.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    /// `host:port` to listen on, e.g. "127.0.0.1:9464"; no listener without it.
+    pub listen: Option<String>,
+    /// Accept an address other than loopback; metrics reveal the inbox's activity.
+    #[serde(default)]
+    pub allow_remote: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -592,3 +592,37 @@ fn a_published_url_that_is_not_https_is_refused() {
         ]
     );
 }
+
+#[test]
+fn metrics_listen_on_loopback_only_unless_remote_is_allowed() {
+    assert_eq!(
+        parse(MINIMAL).expect("valid").metrics,
+        None,
+        "off by default"
+    );
+    let local = format!("{MINIMAL}\n[metrics]\nlisten = \"127.0.0.1:9464\"\n");
+    let config = parse(&local).expect("valid");
+    assert_eq!(
+        config.metrics.map(|m| m.listen.to_string()).as_deref(),
+        Some("127.0.0.1:9464")
+    );
+    parse(&format!("{MINIMAL}\n[metrics]\nlisten = \"[::1]:9464\"\n")).expect("IPv6 loopback");
+}
+
+#[test]
+fn a_metrics_address_beyond_loopback_needs_allow_remote() {
+    for addr in ["0.0.0.0:9464", "192.0.2.7:9464", "[::]:9464"] {
+        let text = format!("{MINIMAL}\n[metrics]\nlisten = \"{addr}\"\n");
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{addr}: {found:?}");
+        assert_eq!(found[0].key, "metrics.listen");
+        assert!(found[0].message.contains("allow_remote"), "{found:?}");
+        let allowed = format!("{MINIMAL}\n[metrics]\nlisten = \"{addr}\"\nallow_remote = true\n");
+        parse(&allowed).unwrap_or_else(|e| panic!("{addr}: {e}"));
+    }
+    // A host name could resolve anywhere: only an IP address is taken.
+    let found = problems(&format!(
+        "{MINIMAL}\n[metrics]\nlisten = \"localhost:9464\"\n"
+    ));
+    assert_eq!(found[0].key, "metrics.listen");
+}

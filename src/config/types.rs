@@ -31,6 +31,15 @@ pub struct Config {
     pub advisory: Option<crate::advisory::Publisher>,
     /// `[bulletin]`; `None` when no announcement list is configured.
     pub bulletin: Option<Bulletin>,
+    /// `[metrics]`: the metrics and health listener; `None` when off.
+    pub metrics: Option<Metrics>,
+}
+
+/// `[metrics]`: the address `/metrics` and `/healthz` are served on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metrics {
+    /// Loopback unless `allow_remote` was set.
+    pub listen: std::net::SocketAddr,
 }
 
 /// `[bulletin]`: the public announcement list that is sent each advisory,

@@ -141,6 +141,7 @@ impl Validator<'_> {
         let security_txt = self.security_txt(raw.security_txt);
         let advisory = raw.advisory.map(|a| self.advisory(a));
         let bulletin = self.bulletin(raw.bulletin, program.as_ref(), &team);
+        let metrics = self.metrics(raw.metrics);
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -157,7 +158,33 @@ impl Validator<'_> {
             security_txt,
             advisory,
             bulletin,
+            metrics,
         })
+    }
+
+    /// `[metrics]`: an IP address and port (no host name: what it resolves to
+    /// could change), on loopback unless `allow_remote = true` says the
+    /// sysadmin wants the inbox's activity visible beyond this host.
+    fn metrics(&mut self, raw: raw::RawMetrics) -> Option<Metrics> {
+        let text = raw.listen?;
+        let Ok(listen) = text.parse::<std::net::SocketAddr>() else {
+            self.problem(
+                "metrics.listen",
+                format!("`{text}` is not an IP address and port like 127.0.0.1:9464"),
+            );
+            return None;
+        };
+        if !listen.ip().is_loopback() && !raw.allow_remote {
+            self.problem(
+                "metrics.listen",
+                format!(
+                    "`{text}` is not a loopback address: metrics show when reports arrive and \
+                     mail fails; set `metrics.allow_remote = true` to serve them beyond this host"
+                ),
+            );
+            return None;
+        }
+        Some(Metrics { listen })
     }
 
     /// `[bulletin]`: the list must be an address outside the program (mail

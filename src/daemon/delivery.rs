@@ -172,10 +172,12 @@ pub(super) async fn deliver_loop(
     };
     let mut failures = 0u32;
     let (mut sent, mut send_failures) = (0u64, 0u64);
+    let telemetry = worker.shared.telemetry.clone();
     let mut record = |result: Result<Pass, DaemonError>| -> Result<Option<Pass>, DaemonError> {
         match result {
             Ok(pass) => {
                 let run = pass.run;
+                telemetry.delivered(run.sent, run.retrying, run.failed);
                 if run.sent + run.retrying + run.failed > 0 {
                     tracing::info!(
                         sent = run.sent,

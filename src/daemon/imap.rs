@@ -32,7 +32,7 @@ use crate::store::{Cursor, StoreError};
 /// permanent error such as a refused login, which a reload or a fix on the
 /// server may cure).
 const RECONNECT_INITIAL: Duration = Duration::from_secs(1);
-const RECONNECT_MAX: Duration = Duration::from_secs(300);
+pub(super) const RECONNECT_MAX: Duration = Duration::from_secs(300);
 
 fn imap_config(settings: &Settings) -> ImapConfig {
     match &settings.config.source {
@@ -119,6 +119,7 @@ impl Worker {
     async fn run(&mut self) -> Result<(), DaemonError> {
         let mut backoff = Backoff::new(RECONNECT_INITIAL, RECONNECT_MAX);
         let mut log = StateLog::default();
+        self.shared.telemetry.imap_connected(false);
         while !self.cancel.is_cancelled() {
             let settings = self.settings_rx.borrow_and_update().clone();
             let config = imap_config(&settings);
@@ -127,8 +128,10 @@ impl Worker {
                 Err(err) => Err(err),
             };
             self.shared.readiness.source_started();
+            self.shared.telemetry.source_alive(self.shared.clock.now());
             let err = match opened {
                 Ok((source, conn)) => {
+                    self.shared.telemetry.imap_connected(true);
                     log.connected(&config.server.to_string(), &conn);
                     backoff.reset();
                     match self.session(&settings, &source, conn).await? {
@@ -139,6 +142,7 @@ impl Worker {
                 }
                 Err(err) => err,
             };
+            self.shared.telemetry.imap_connected(false);
             if self.once {
                 return Err(err.into());
             }
@@ -169,6 +173,7 @@ impl Worker {
         loop {
             match cycle(&self.shared, settings, source, &mut conn, &self.cancel).await {
                 Ok(done) => {
+                    self.shared.telemetry.polled(self.shared.clock.now());
                     done.log_ingested();
                     self.totals.add(&done);
                 }
@@ -176,6 +181,7 @@ impl Worker {
                 Err(CycleError::Store(err)) if self.once => return Err(err.into()),
                 Err(CycleError::Store(err)) => {
                     // The store may recover (disk space freed); the server is fine.
+                    self.shared.telemetry.source_alive(self.shared.clock.now());
                     tracing::error!(error = %err, "cannot store fetched mail; it stays on the server");
                     self.totals.failed += 1;
                 }

@@ -204,6 +204,7 @@ pub(super) async fn ingest_loop(
                 Err(err) if once => return Err(err.into()),
                 Err(err) => {
                     tracing::error!(error = %err, "cannot open the Maildir; retrying");
+                    shared.telemetry.source_alive(shared.clock.now());
                     shared.readiness.source_started();
                     tokio::select! {
                         () = tokio::time::sleep(poll_interval) => continue,
@@ -223,12 +224,16 @@ pub(super) async fn ingest_loop(
         worker = Some(w);
         match result {
             Ok(cycle) => {
+                shared.telemetry.polled(shared.clock.now());
                 cycle.log_ingested();
                 totals.add(&cycle);
             }
             // In the service a failed cycle is retried at the next poll; nothing
             // was marked processed that is not committed.
-            Err(err) if !once => tracing::error!(error = %err, "ingest failed; retrying"),
+            Err(err) if !once => {
+                shared.telemetry.source_alive(shared.clock.now());
+                tracing::error!(error = %err, "ingest failed; retrying");
+            }
             Err(err) => return Err(err),
         }
         if once || cancel.is_cancelled() {

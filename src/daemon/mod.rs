@@ -19,6 +19,7 @@
 mod delivery;
 mod imap;
 mod maildir;
+mod metrics;
 mod publish;
 mod sla;
 mod supervisor;
@@ -55,12 +56,21 @@ pub enum DaemonError {
     Transport(#[from] SmtpSetupError),
     #[error(transparent)]
     Lock(#[from] crate::store::LockError),
+    #[error("cannot listen for metrics on {addr}: {source}")]
+    Metrics {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("a worker failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
 
+/// The most report ids one ingest summary names; per-message lines name
+/// every one.
+const SUMMARY_REPORTS: usize = 20;
+
 /// What a run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
     pub stored: u64,
     pub already_stored: u64,
@@ -71,6 +81,9 @@ pub struct Totals {
     /// Messages that could not be read or stored; they stay on the source for
     /// the next cycle.
     pub failed: u64,
+    /// The reports that stored messages went to, each once, the first
+    /// [`SUMMARY_REPORTS`] of them.
+    pub reports: Vec<String>,
 }
 
 impl Totals {
@@ -82,6 +95,15 @@ impl Totals {
         self.sent += other.sent;
         self.send_failures += other.send_failures;
         self.failed += other.failed;
+        for id in &other.reports {
+            self.touched(id);
+        }
+    }
+
+    fn touched(&mut self, report: &str) {
+        if self.reports.len() < SUMMARY_REPORTS && !self.reports.iter().any(|r| r == report) {
+            self.reports.push(report.to_owned());
+        }
     }
 
     /// Counts one message's ingest result; true if it is safely stored.
@@ -92,10 +114,14 @@ impl Totals {
                 true
             }
             Ok(Outcome::Stored {
+                report,
                 opened,
                 acknowledged,
                 ..
             }) => {
+                if let Some(report) = report {
+                    self.touched(report.as_str());
+                }
                 self.stored += 1;
                 self.reports_opened += u64::from(*opened);
                 self.acknowledgements += u64::from(*acknowledged);
@@ -110,12 +136,16 @@ impl Totals {
 
     fn log_ingested(&self) {
         if self.stored + self.already_stored > 0 {
+            // `report`: the ids, comma-separated, so a search for one finds
+            // the summary as it finds the message's own line.
+            let report = (!self.reports.is_empty()).then(|| self.reports.join(","));
             tracing::info!(
+                report,
                 stored = self.stored,
                 duplicates = self.already_stored,
-                reports = self.reports_opened,
+                opened = self.reports_opened,
                 acknowledgements = self.acknowledgements,
-                "ingested"
+                "ingest cycle done"
             );
         }
     }
@@ -140,6 +170,8 @@ struct Shared {
     /// Tells the delivery worker there may be new mail to send.
     wake: Arc<Notify>,
     readiness: Readiness,
+    /// What `/metrics` and `/healthz` show of the loops.
+    telemetry: Arc<crate::metrics::Telemetry>,
 }
 
 /// Runs the daemon. With `once`, processes what is pending, sends what is due and
@@ -172,12 +204,26 @@ pub async fn run(
         settings,
         wake: Arc::new(Notify::new()),
         readiness: Readiness::default(),
+        telemetry: Arc::default(),
     };
+    shared.telemetry.started(shared.clock.now());
     // Fired when the source worker has returned: everything it will ever
     // commit is committed.
     let ingest_done = CancellationToken::new();
     let tracker = TaskTracker::new();
 
+    // Bound before any mail is read: a listener that cannot start is a
+    // configuration error to see at once, not later.
+    if !once && let Some(m) = config.metrics {
+        let (listener, reader) = metrics::open(m.listen, &shared).await?;
+        tracing::info!(listen = %m.listen, "serving /metrics and /healthz");
+        tracker.spawn(metrics::serve(
+            listener,
+            reader,
+            shared.clone(),
+            cancel.clone(),
+        ));
+    }
     let supervising =
         (!once).then(|| tracker.spawn(supervisor::supervise(shared.clone(), cancel.clone())));
     let ticking = sla_reader

@@ -43,6 +43,9 @@ pub(super) async fn tick_loop(shared: Shared, reader: Store, cancel: Cancellatio
             outcome
         })
         .await;
+        if matches!(ticked, Ok(Ok(_))) {
+            shared.telemetry.ticked(now);
+        }
         match ticked {
             Ok(Ok(outcome)) if outcome.queued_anything() => {
                 tracing::info!(

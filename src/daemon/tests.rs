@@ -96,6 +96,7 @@ impl Rig {
                 settings: receiver,
                 wake: Arc::new(Notify::new()),
                 readiness: Readiness::default(),
+                telemetry: Arc::default(),
             },
             clock,
             _settings: sender,

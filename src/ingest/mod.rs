@@ -88,6 +88,12 @@ pub enum Outcome {
     },
 }
 
+/// A Message-ID as a log field: left out when it holds control characters,
+/// which could forge lines in a plain-text log.
+pub(crate) fn loggable(message_id: Option<&str>) -> Option<&str> {
+    message_id.filter(|id| !id.chars().any(char::is_control))
+}
+
 /// One record per message stored, after its commit, with the report and the
 /// Message-ID as fields (in the journal `F_REPORT`, `F_MESSAGE_ID`, `F_STORED`)
 /// so that `journalctl -o json` finds a report's mail. Headers only, never the
@@ -101,11 +107,7 @@ fn log_stored(source: &str, prepared: &[Prepared], results: &[Result<Outcome, St
             acknowledged,
         }) = result
         {
-            let message_id = p
-                .parsed
-                .message_id
-                .as_deref()
-                .filter(|id| !id.chars().any(char::is_control));
+            let message_id = loggable(p.parsed.message_id.as_deref());
             tracing::info!(
                 source,
                 stored = message,
@@ -257,7 +259,9 @@ impl Pipeline<'_> {
             let keep = within_sender_quota(tx, &self.config.limits, sender, o, now)?;
             if !keep {
                 tracing::warn!(
-                    message,
+                    report = report.map(ReportId::as_str),
+                    stored = message,
+                    message_id = loggable(msg.message_id.as_deref()),
                     "sender is past max_sender_bytes_per_day: the decrypted entity is not kept"
                 );
             }

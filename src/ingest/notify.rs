@@ -252,7 +252,7 @@ pub(super) fn notify_team(
     let (body, metadata) = match rendered {
         Ok(bodies) => bodies,
         Err(err) => {
-            tracing::warn!(report = %report, error = %err, "cannot render the team notification");
+            tracing::warn!(report = %report, stored = s.message, error = %err, "cannot render the team notification");
             rec.record(
                 tx,
                 EventKind::TeamNotificationFailed,

@@ -298,7 +298,7 @@ fn key_changed_notice(
             m.send_to_team(tx, &to, &mail, now)?;
         }
         Err(err) => {
-            tracing::warn!(error = %err, "cannot compose the key-change notice");
+            tracing::warn!(report = report.map(ReportId::as_str), stored = message, error = %err, "cannot compose the key-change notice");
         }
     }
     Ok(())

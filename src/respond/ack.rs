@@ -104,7 +104,7 @@ pub fn acknowledge(
     let mail = match composed {
         Ok(mail) => mail,
         Err(err) => {
-            tracing::warn!(report = %report, error = %err, "cannot compose the acknowledgement");
+            tracing::warn!(report = %report, stored = rec.message, message_id = crate::ingest::loggable(original.message_id), error = %err, "cannot compose the acknowledgement");
             rec.record(
                 tx,
                 EventKind::AcknowledgementFailed,

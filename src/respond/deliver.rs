@@ -469,7 +469,7 @@ fn record<'m>(
                         >= SignedDuration::try_from(retry.give_up_after)
                             .unwrap_or(SignedDuration::MAX);
                     if !err.transient || too_old {
-                        tracing::warn!(message_id = %mail.message_id, kind = %mail.kind, error = %err, "giving up on a mail");
+                        tracing::warn!(report = mail.report_id.as_deref(), message_id = %mail.message_id, kind = %mail.kind, error = %err, "giving up on a mail");
                         tx.mark_failed(mail.id, &err.message)?;
                         report_failure(&tx, ctx, mail, &err.message)?;
                         run.failed += 1;
@@ -478,7 +478,7 @@ fn record<'m>(
                         let next = now
                             .checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX))
                             .unwrap_or(Timestamp::MAX);
-                        tracing::info!(message_id = %mail.message_id, error = %err, retry_in = ?wait, "delivery failed; will retry");
+                        tracing::info!(report = mail.report_id.as_deref(), message_id = %mail.message_id, kind = %mail.kind, error = %err, retry_in = ?wait, "delivery failed; will retry");
                         tx.mark_retry(mail.id, next, &err.message)?;
                         run.retrying += 1;
                     }

@@ -389,7 +389,7 @@ pub fn notify(
     ) {
         Ok(composed) => composed,
         Err(err) => {
-            tracing::warn!(report = %record.id, error = %err, "cannot compose the reporter update");
+            tracing::warn!(report = %record.id, stored = rec.message, error = %err, "cannot compose the reporter update");
             rec.record(
                 tx,
                 EventKind::ReporterMailFailed,

@@ -266,7 +266,7 @@ impl Mailer<'_> {
         ) {
             Ok(p) => p,
             Err(err) => {
-                tracing::warn!(report = %report, kind = r.kind, error = %err, "cannot seal mail to the reporter");
+                tracing::warn!(report = %report, stored = r.message, kind = r.kind, error = %err, "cannot seal mail to the reporter");
                 let failed = if r.kind == "acknowledgement" {
                     EventKind::AcknowledgementFailed
                 } else {

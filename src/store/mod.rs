@@ -16,6 +16,7 @@ mod internal;
 mod keys;
 mod lock;
 mod messages;
+mod metrics;
 mod migrations;
 mod outbox;
 mod publication;
@@ -42,6 +43,7 @@ pub use keys::{
 };
 pub use lock::{Claimant, InstanceLock, LockError, claimant_exited};
 pub use messages::{NewAttachment, NewMessage, StoredMessage, ThreadedBy, UnknownThreadedBy};
+pub use metrics::StoreGauges;
 pub use outbox::{Claim, NewMail, QueuedMail, SentMail};
 pub use quota::{ReportAttachment, StoredBytes};
 pub use read::{

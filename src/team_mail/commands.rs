@@ -335,7 +335,7 @@ fn command_reply(
     let bodies = match m.bodies("command-reply", &data, &headline, report, state, Vec::new()) {
         Ok(bodies) => bodies,
         Err(err) => {
-            tracing::warn!(error = %err, "cannot render the command reply");
+            tracing::warn!(report = report.map(ReportId::as_str), stored = a.mail.message, error = %err, "cannot render the command reply");
             return Ok(());
         }
     };

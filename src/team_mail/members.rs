@@ -66,7 +66,7 @@ pub(super) fn route_unproven(
     let body = match body {
         Ok(body) => body,
         Err(err) => {
-            tracing::warn!(error = %err, "cannot render the unproven-route notice");
+            tracing::warn!(report = %report, stored = a.mail.message, error = %err, "cannot render the unproven-route notice");
             return Ok(());
         }
     };
@@ -144,7 +144,7 @@ pub(super) fn refuse(
     let body = match body {
         Ok(body) => body,
         Err(err) => {
-            tracing::warn!(error = %err, "cannot render the refusal");
+            tracing::warn!(report = report.map(ReportId::as_str), stored = s.message, error = %err, "cannot render the refusal");
             return Ok(());
         }
     };

@@ -86,7 +86,7 @@ pub(super) fn relay(
         let bodies = match m.bodies("relay-refused", &data, headline, about, state, Vec::new()) {
             Ok(bodies) => bodies,
             Err(err) => {
-                tracing::warn!(report = %report, error = %err, "cannot render the relay refusal");
+                tracing::warn!(report = %report, stored = a.mail.message, error = %err, "cannot render the relay refusal");
                 return Ok(());
             }
         };
