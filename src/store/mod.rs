@@ -21,6 +21,7 @@ mod publication;
 mod quota;
 mod rates;
 mod read;
+mod recovery;
 mod report_row;
 mod reports;
 mod sla;
@@ -46,6 +47,7 @@ pub use read::{
     AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,
     ReportDetail, ReportSummary,
 };
+pub use recovery::{Attached, OutboxFilter, OutboxRow, Retried, UnattachedMessage};
 pub use report_row::ReportRecord;
 pub use reports::{NewEvent, Recorder};
 pub use sla::{NoticeKind, SlaEvent};
