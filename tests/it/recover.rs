@@ -1,0 +1,354 @@
+//! Recovery by hand: failed mail listed and queued again (never a sent one,
+//! never twice), an SLA tick previewed without sending or recording anything
+//! and refused ahead of the clock, and a message that joined no report
+//! listed and attached to one without anything sent.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::common::{Env, mail, y};
+
+/// A sendmail stand-in that fails (EX_TEMPFAIL) while `down` exists, else
+/// logs each mail's Message-ID to `deliveries.log`.
+fn flaky_env() -> (Env, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new("");
+    let log = env.path("deliveries.log");
+    let down = env.path("down");
+    let script = env.path("flaky-sendmail");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nif [ -e \"{}\" ]; then cat >/dev/null; exit 75; fi\n\
+             awk 'tolower($0) ~ /^message-id:/ && !seen {{ print $2; seen = 1 }}' >> \"{}\"\n",
+            down.display(),
+            log.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let config = std::fs::read_to_string(env.config()).expect("config");
+    // Given up after a millisecond, so that a second pass fails the rows.
+    env.write_config(&format!(
+        "{config}\n[transport]\nkind = \"sendmail\"\ncommand = \"{}\"\n\
+         retry_initial = \"1ms\"\nretry_max = \"1ms\"\ngive_up_after = \"1ms\"\n",
+        script.display()
+    ));
+    env.init();
+    (env, log)
+}
+
+fn deliveries(log: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn json(env: &Env, args: &[&str]) -> Value {
+    serde_json::from_str(&env.ok(args)).expect("json")
+}
+
+/// A report whose every mail failed; returns its acknowledgement's row.
+fn failed_report(env: &Env) -> Value {
+    std::fs::write(env.path("down"), b"").expect("down");
+    env.deliver(&mail(
+        "Rita <rita@researcher.example>",
+        "security@example.org",
+        "Open redirect",
+        "rec1@researcher.example",
+        "",
+    ));
+    for _ in 0..3 {
+        env.run_once();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let failed = json(env, &["outbox", "--failed", "--json"]);
+    let rows = failed.as_array().expect("a list");
+    assert!(rows.iter().all(|r| r["status"] == "failed"), "{failed:#}");
+    rows.iter()
+        .find(|r| r["kind"] == "acknowledgement")
+        .cloned()
+        .unwrap_or_else(|| panic!("no failed acknowledgement in {failed:#}"))
+}
+
+#[test]
+fn failed_mail_is_listed_and_sent_once_after_a_retry() {
+    let (env, log) = flaky_env();
+    let ack = failed_report(&env);
+    assert_eq!(ack["recipients"][0], "rita@researcher.example");
+    assert_eq!(ack["attempts"], 1);
+    assert!(
+        ack["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{ack}"
+    );
+    let table = env.ok(&["outbox", "--failed"]);
+    assert!(
+        table.contains("acknowledgement") && table.contains("failed"),
+        "{table}"
+    );
+
+    std::fs::remove_file(env.path("down")).expect("up");
+    let row = ack["id"].as_i64().expect("id").to_string();
+    let out = env.ok(&["outbox", "retry", &row]);
+    assert!(out.contains(&format!("row {row}: queued again")), "{out}");
+    let again = json(&env, &["outbox", "--json"]);
+    let listed = again
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == ack["id"]))
+        .expect("the row");
+    assert_eq!(
+        (listed["status"].as_str(), listed["attempts"].as_i64()),
+        (Some("queued"), Some(0))
+    );
+    env.run_once();
+    assert_eq!(deliveries(&log).len(), 1, "only the retried row went out");
+
+    let retried = env.report(1);
+    let event = retried
+        .events
+        .iter()
+        .find(|e| e.kind == "outbox-retried")
+        .expect("the retry is logged");
+    assert_eq!(event.auth, "local");
+    assert_eq!(event.detail["row"], ack["id"]);
+}
+
+#[test]
+fn a_sent_mail_is_never_queued_again() {
+    let (env, log) = flaky_env();
+    let ack = failed_report(&env);
+    std::fs::remove_file(env.path("down")).expect("up");
+    let row = ack["id"].as_i64().expect("id").to_string();
+    env.ok(&["outbox", "retry", &row]);
+    env.run_once();
+    assert_eq!(deliveries(&log).len(), 1);
+
+    let out = env.cmd(&["outbox", "retry", &row]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already sent"));
+    let out = env.cmd(&["outbox", "retry", &y("SEC-2026-0001")]);
+    // The report's other failed rows go again, its sent one does not.
+    assert!(out.status.success(), "{out:?}");
+    env.run_once();
+    let sent = deliveries(&log);
+    let mut unique = sent.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), sent.len(), "a mail went out twice: {sent:?}");
+    let total_rows = json(&env, &["outbox", "--json"])
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(
+        sent.len(),
+        total_rows,
+        "each row sent exactly once: {sent:?}"
+    );
+    let out = env.cmd(&["outbox", "retry", &y("SEC-2026-0001")]);
+    assert_eq!(out.status.code(), Some(2), "nothing left to retry: {out:?}");
+    let out = env.cmd(&["outbox", "retry", "9999"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = env.cmd(&["outbox", "retry", "not-a-row"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+/// An installation with a report whose first-answer deadline is running;
+/// returns when it falls due.
+fn report_with_deadline() -> (Env, jiff::Timestamp) {
+    let env = Env::with_file_transport(
+        "[sla]\nacknowledge = \"5 business days\"\nremind_before = \"2 business days\"\n\
+         digest = \"off\"\n",
+    );
+    env.init();
+    env.deliver(&mail(
+        "Rita <rita@researcher.example>",
+        "security@example.org",
+        "Stored XSS in comments",
+        "rec-sla@researcher.example",
+        "",
+    ));
+    env.run_once();
+    let listed = json(&env, &["sla", "--json"]);
+    let due = listed["reports"][0]["deadlines"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["kind"] == "acknowledge"))
+        .and_then(|d| d["due"].as_str())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no acknowledge deadline in {listed}"));
+    (env, due)
+}
+
+/// What a tick could change: every row count that matters, and the files sent.
+fn state(env: &Env) -> (String, usize, usize) {
+    let counts = format!("{:?}", env.store().read().counts().expect("counts"));
+    (counts, env.report(1).events.len(), env.sent().len())
+}
+
+#[test]
+fn a_dry_run_tick_shows_the_reminder_and_sends_and_records_nothing() {
+    let (env, due) = report_with_deadline();
+    let before_hour = (due - jiff::SignedDuration::from_hours(1)).to_string();
+    let before = state(&env);
+    let preview = json(
+        &env,
+        &["sla", "tick", "--dry-run", "--json", "--now", &before_hour],
+    );
+    let would = preview["would_send"].as_array().expect("a list");
+    assert_eq!(would.len(), 1, "{preview:#}");
+    assert_eq!(would[0]["kind"], "sla-reminder");
+    assert_eq!(would[0]["report"], y("SEC-2026-0001"));
+    assert_eq!(would[0]["deadline"], "acknowledge");
+    assert_eq!(would[0]["recipients"][0], "alice@example.org");
+    assert_eq!(would[0]["due"], due.to_string());
+    let text = env.ok(&["sla", "tick", "--dry-run", "--now", &before_hour]);
+    assert!(
+        text.contains("sla-reminder") && text.contains("nothing sent or recorded"),
+        "{text}"
+    );
+    assert_eq!(
+        state(&env),
+        before,
+        "a dry run changed the store or sent mail"
+    );
+
+    // The real tick still has it to send.
+    let out = env.ok(&["sla", "tick", "--force", "--now", &before_hour]);
+    assert!(out.contains("queued 1 reminder(s)"), "{out}");
+    let after = json(
+        &env,
+        &["sla", "tick", "--dry-run", "--json", "--now", &before_hour],
+    );
+    assert_eq!(
+        after["would_send"].as_array().map(Vec::len),
+        Some(0),
+        "{after:#}"
+    );
+}
+
+#[test]
+fn a_tick_ahead_of_the_clock_is_refused_and_the_real_reminder_still_goes_out() {
+    let (env, due) = report_with_deadline();
+    let before_hour = (due - jiff::SignedDuration::from_hours(1)).to_string();
+    let before = state(&env);
+    let out = env.cmd(&["sla", "tick", "--now", &before_hour]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ahead of the clock") && stderr.contains("--dry-run"),
+        "{stderr}"
+    );
+    assert_eq!(state(&env), before, "a refused tick changed something");
+    // A little ahead is a clock a few seconds off, not a test run.
+    let soon = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60)).to_string();
+    env.ok(&["sla", "tick", "--now", &soon]);
+
+    // When the time comes (here: forced), the reminder goes out once.
+    let out = env.ok(&["sla", "tick", "--force", "--now", &before_hour]);
+    assert!(out.contains("queued 1 reminder(s)"), "{out}");
+    assert_eq!(
+        env.sent_to("alice@example.org")
+            .iter()
+            .filter(|raw| { String::from_utf8_lossy(raw).contains("Reminder") })
+            .count(),
+        1
+    );
+}
+
+/// A delivery status notification from a server that names no mail of ours
+/// (no return-path token): it joins no report.
+fn stray_bounce(subject: &str) -> Vec<u8> {
+    format!(
+        "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.elsewhere.example>\r\n\
+         To: security@example.org\r\nSubject: {subject}\r\nMessage-ID: <stray-bounce@mx.elsewhere.example>\r\n\
+         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nYour mail could not be delivered.\r\n"
+    )
+    .into_bytes()
+}
+
+fn unattached(env: &Env) -> Vec<Value> {
+    json(env, &["messages", "--unattached", "--json"])
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_message_in_no_report_is_listed_and_attached_without_sending_anything() {
+    let env = Env::with_file_transport("");
+    env.init();
+    env.deliver(&mail(
+        "Rita <rita@researcher.example>",
+        "security@example.org",
+        "Open redirect",
+        "rec-attach@researcher.example",
+        "",
+    ));
+    env.deliver(&stray_bounce(
+        "Undelivered Mail \u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7}",
+    ));
+    env.run_once();
+    let stray = unattached(&env);
+    assert_eq!(stray.len(), 1, "{stray:?}");
+    let msg = stray[0]["id"].as_i64().expect("id").to_string();
+    assert!(
+        stray[0]["from"]
+            .as_str()
+            .is_some_and(|f| f.to_ascii_lowercase().starts_with("mailer-daemon@"))
+    );
+    let table = env.ok(&["messages", "--unattached"]);
+    assert!(table.contains("Undelivered Mail"), "{table}");
+    assert!(
+        !table.contains('\u{1b}'),
+        "an escape sequence reached the terminal: {table:?}"
+    );
+
+    let sent = env.sent().len();
+    let id = y("SEC-2026-0001");
+    let out = env.ok(&["attach", &msg, &id]);
+    assert!(out.contains("nothing was sent"), "{out}");
+    assert!(unattached(&env).is_empty());
+    let report = env.report(1);
+    assert_eq!(report.messages.len(), 2);
+    let event = report
+        .events
+        .iter()
+        .find(|e| e.kind == "message-attached")
+        .expect("logged");
+    assert_eq!(event.auth, "local");
+    env.run_once();
+    assert_eq!(env.sent().len(), sent, "attaching sent mail");
+}
+
+#[test]
+fn an_attached_message_is_never_moved_to_another_report() {
+    let env = Env::with_file_transport("");
+    env.init();
+    for (n, who) in ["rita", "jane"].iter().enumerate() {
+        env.deliver(&mail(
+            &format!("<{who}@researcher.example>"),
+            "security@example.org",
+            &format!("Report {n}"),
+            &format!("rec-move{n}@researcher.example"),
+            "",
+        ));
+    }
+    env.deliver(&stray_bounce("Undelivered"));
+    env.run_once();
+    let msg = unattached(&env)[0]["id"].as_i64().expect("id").to_string();
+    env.ok(&["attach", &msg, &y("SEC-2026-0001")]);
+    let out = env.cmd(&["attach", &msg, &y("SEC-2026-0002")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never moved"));
+    assert_eq!(env.report(2).messages.len(), 1);
+    // A message of a report is not "unattached" either.
+    let first = env.report(1).messages[0].id.to_string();
+    let out = env.cmd(&["attach", &first, &y("SEC-2026-0002")]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = env.cmd(&["attach", "9999", &y("SEC-2026-0001")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = env.cmd(&["attach", &msg, &y("SEC-2026-0099")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
