@@ -166,6 +166,7 @@ pub fn apply(
         }
         // Composing mail is the team stage's.
         Change::ResendAck
+        | Change::Attach(_)
         | Change::Notify(_)
         | Change::Help
         | Change::List(_)

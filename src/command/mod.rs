@@ -69,6 +69,8 @@ pub enum Command {
     ResendAck,
     /// `#notify` or `#quiet`: whether the reporter hears of this mail's state change.
     Notify(Notify),
+    /// `#attach MSG`: put a stored message that joined no report in this one.
+    Attach(i64),
     /// `#help`, on either address.
     Help,
     /// `#list [state]` (control address).
@@ -115,6 +117,7 @@ impl Command {
             Self::Waiting => "#waiting",
             Self::ResendAck => "#resend-ack",
             Self::Notify(notify) => notify.name(),
+            Self::Attach(_) => "#attach",
             Self::Help => "#help",
             Self::List(_) => "#list",
             Self::Show(_) => "#show",
@@ -232,6 +235,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#extend",
     "#waiting",
     "#resend-ack",
+    "#attach",
     "#notify",
     "#quiet",
     "#help",
@@ -300,6 +304,9 @@ pub struct ReportFacts {
     pub credit_declined: bool,
     /// The products and version ranges recorded so far.
     pub affects: Vec<Affected>,
+    /// Of the messages the mail's `#attach` lines name, those that exist and
+    /// belong to no report (the caller looks them up before planning).
+    pub attachable: Vec<i64>,
 }
 
 impl ReportFacts {
@@ -317,6 +324,7 @@ impl ReportFacts {
             credited: matches!(record.credit, crate::report::Credit::Named { .. }),
             credit_declined,
             affects: record.affects.clone(),
+            attachable: Vec::new(),
         }
     }
 
@@ -390,6 +398,9 @@ pub enum Change {
     Waiting,
     /// Compose and queue the acknowledgement again (the team stage does it).
     ResendAck,
+    /// Attach message `0`, in no report, to this one; it is not relayed (the
+    /// team stage does it and tells the team).
+    Attach(i64),
     /// Send or hold back the reporter's update for this mail's state change
     /// (the team stage decides, once every change is applied).
     Notify(Notify),
@@ -480,6 +491,10 @@ impl fmt::Display for Change {
             ),
             Self::Waiting => f.write_str("waiting for the reporter: SLA paused until they answer"),
             Self::ResendAck => f.write_str("acknowledgement: composed again"),
+            Self::Attach(message) => write!(
+                f,
+                "message {message} attached to the report (not sent to the reporter)"
+            ),
             Self::Notify(Notify::Force) => {
                 f.write_str("#notify: the reporter is told of the state change")
             }
@@ -585,6 +600,10 @@ pub enum Refused {
     )]
     NoFailedAck,
     #[error(
+        "message {message} cannot be attached: it does not exist or belongs to a report already (`disclosed messages --unattached` lists those that can be)"
+    )]
+    NotAttachable { message: i64 },
+    #[error(
         "`{command}` only goes with a `#state` change in the same mail (it sends or holds back the reporter's update about it), and this mail changes no state"
     )]
     NotifyWithoutState { command: &'static str },
@@ -678,6 +697,9 @@ They apply all together, or not at all if one is refused.
   #extend 30d because WHY
                           extend the fix deadline (days or weeks, up to fix_max)
   #waiting                pause the SLA until the reporter answers
+  #attach MSG             attach a stored message that joined no report (by its
+                          number in `disclosed messages --unattached`); it is not
+                          sent to the reporter
   #notify / #quiet        with a #state change: do / do not send the reporter
                           its update, whatever [notify_reporter] says
   #help                   this text

@@ -312,6 +312,17 @@ impl Context<'_> {
                 report.ack_failed = false;
                 Ok(Change::ResendAck)
             }
+            Command::Attach(message) => {
+                // Once per mail: a second line for the same message would
+                // find it attached.
+                match report.attachable.iter().position(|m| m == message) {
+                    Some(at) => {
+                        report.attachable.remove(at);
+                        Ok(Change::Attach(*message))
+                    }
+                    None => Err(Refused::NotAttachable { message: *message }),
+                }
+            }
             Command::Severity(severity) => {
                 report.severity = Some(*severity);
                 Ok(Change::Severity(*severity))

@@ -229,6 +229,27 @@ impl Tx<'_> {
         rows.collect::<rusqlite::Result<_>>().map_err(ctx(what))
     }
 
+    /// Whether message `id` exists and belongs to no report.
+    pub fn is_unattached(&self, id: i64) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND report_id IS NULL)",
+            )
+            .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)))
+            .map_err(ctx("looking up a message"))
+    }
+
+    /// A message's sender and subject, for the team's notice of an attach.
+    pub fn message_headline(&self, id: i64) -> Result<Option<(Option<String>, String)>> {
+        self.conn
+            .prepare_cached("SELECT from_addr, subject FROM messages WHERE id = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .map_err(ctx("reading a message"))
+    }
+
     /// Attaches message `id` to `report` if it is in none; the update checks
     /// that again, so two attaches at once cannot both win.
     pub fn attach_message(&self, id: i64, report: &ReportId) -> Result<Attached> {

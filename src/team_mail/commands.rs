@@ -46,7 +46,7 @@ pub(super) fn commands(
         Some(id) => tx.report_record(id)?,
         None => None,
     };
-    let scope = match (&record, route) {
+    let mut scope = match (&record, route) {
         (Some(r), _) => Scope::Report(command::ReportFacts::of(
             r,
             tx.acknowledgement_failed(&r.id)?,
@@ -54,6 +54,15 @@ pub(super) fn commands(
         )),
         _ => Scope::Control,
     };
+    if let Scope::Report(facts) = &mut scope {
+        for entry in &block.entries {
+            if let Ok(command::Command::Attach(message)) = &entry.command
+                && tx.is_unattached(*message)?
+            {
+                facts.attachable.push(*message);
+            }
+        }
+    }
     let mut states = std::collections::HashMap::new();
     for entry in &block.entries {
         if let Ok(command::Command::Duplicate { of, .. } | command::Command::Advisory(of)) =
@@ -157,6 +166,12 @@ pub(super) fn commands(
             (Change::Advisory(id), _) => output.push(advisory(m, tx, id, now)?),
             (Change::ResendAck, Some(id)) => {
                 output.push(respond::ack::resend(m, tx, id, now)?.to_string());
+            }
+            (Change::Attach(message), Some(id)) => {
+                if let Some(line) = attach(m, tx, id, *message, a, now)? {
+                    output.push(line);
+                    continue;
+                }
             }
             // Decided below, once every change is applied.
             (Change::Notify(_), _) => continue,
@@ -277,6 +292,67 @@ fn bulletin(
     };
     let outcome = respond::bulletin::queue_bulletin(m.config, m.crypto, tx, &record, now)?;
     Ok(Some(outcome.describe()))
+}
+
+/// `#attach MSG` on report `id`: the message joins the report (it is not
+/// relayed: the reporter never sees it), the event names the member, and the
+/// other members get a note of it. `Some` says why nothing was attached (the
+/// message joined a report since the plan looked).
+fn attach(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    id: &ReportId,
+    message: i64,
+    a: &Authored<'_>,
+    now: Timestamp,
+) -> Result<Option<String>, StoreError> {
+    match tx.attach_message(message, id)? {
+        crate::store::Attached::Attached => {}
+        crate::store::Attached::AlreadyIn(other) => {
+            return Ok(Some(format!(
+                "message {message} was not attached: it is in {other} already"
+            )));
+        }
+        _ => {
+            return Ok(Some(format!(
+                "message {message} was not attached: no such message"
+            )));
+        }
+    }
+    a.recorder(Some(id), now).record(
+        tx,
+        EventKind::MessageAttached,
+        json!({ "message": message }),
+    )?;
+    let Some(record) = tx.report_record(id)? else {
+        return Ok(None);
+    };
+    let (from, subject) = tx.message_headline(message)?.unwrap_or_default();
+    let text = format!(
+        "Message {message} (from {}, subject \"{}\") was attached to {id} with #attach.\n\
+         It was not sent to the reporter.\n",
+        from.as_deref().unwrap_or("no address"),
+        command::shorten(&subject),
+    );
+    copy_to_team(
+        m,
+        tx,
+        id,
+        a,
+        TeamCopy {
+            kind: "internal-note",
+            template: "internal-note",
+            reporter: &record.reporter,
+            text: &text,
+            subject: format!("[{id}] Message {message} attached by {}", a.who.member.name),
+            summary: format!("{} attached message {message}", a.who.member.name),
+            protection: None,
+            auto_submitted: Some("auto-generated"),
+            references: Vec::new(),
+        },
+        now,
+    )?;
+    Ok(None)
 }
 
 /// `#advisory ID`: the advisory's text, or why there is none (the report
