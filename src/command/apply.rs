@@ -174,6 +174,7 @@ pub fn apply(
         | Change::Digest
         | Change::Stats
         | Change::HallOfFame
+        | Change::Outbox
         | Change::Advisory(_) => {}
     }
     Ok(FollowUp::None)

@@ -85,6 +85,8 @@ pub enum Command {
     HallOfFame,
     /// `#advisory ID` (control address).
     Advisory(ReportId),
+    /// `#outbox` (control address): the mail that failed or waits for a key.
+    Outbox,
 }
 
 /// Where a command may be sent.
@@ -125,6 +127,7 @@ impl Command {
             Self::Stats => "#stats",
             Self::HallOfFame => "#hall-of-fame",
             Self::Advisory(_) => "#advisory",
+            Self::Outbox => "#outbox",
         }
     }
 
@@ -133,7 +136,7 @@ impl Command {
         match self {
             Self::Help => Applies::Both,
             Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
-            Self::HallOfFame | Self::Advisory(_) => Applies::Control,
+            Self::HallOfFame | Self::Advisory(_) | Self::Outbox => Applies::Control,
             _ => Applies::Report,
         }
     }
@@ -245,6 +248,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#stats",
     "#hall-of-fame",
     "#advisory",
+    "#outbox",
 ];
 
 /// One command line of a block: its text and what it parsed to.
@@ -413,6 +417,8 @@ pub enum Change {
     HallOfFame,
     /// The advisory of a report that is fixed, risk-accepted or disclosed.
     Advisory(ReportId),
+    /// The failed mail and the mail held for a key.
+    Outbox,
 }
 
 impl Change {
@@ -509,6 +515,7 @@ impl fmt::Display for Change {
             Self::Stats => f.write_str("statistics"),
             Self::HallOfFame => f.write_str("Hall of Fame"),
             Self::Advisory(id) => write!(f, "advisory: {id}"),
+            Self::Outbox => f.write_str("outbox: failed mail"),
         }
     }
 }
@@ -725,6 +732,8 @@ Commands go on their own lines at the very top of the mail to the control addres
   #stats          statistics
   #hall-of-fame   the Hall of Fame
   #advisory ID    the advisory of a fixed, risk-accepted or disclosed report
+  #outbox         the mail that failed or waits for a key (queue it again
+                  with `disclosed outbox retry` on the host)
   #help           this text
 
 Commands that change a report go to that report's own address.

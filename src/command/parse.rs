@@ -222,6 +222,7 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
         "#digest" => no_argument(argument, "#digest", Command::Digest),
         "#stats" => no_argument(argument, "#stats", Command::Stats),
         "#hall-of-fame" => no_argument(argument, "#hall-of-fame", Command::HallOfFame),
+        "#outbox" => no_argument(argument, "#outbox", Command::Outbox),
         "#advisory" => {
             let text = required(argument, "#advisory", "#advisory ID")?;
             report_id("#advisory", text, prefix).map(Command::Advisory)

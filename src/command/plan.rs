@@ -103,6 +103,7 @@ impl Context<'_> {
             (Command::Digest, _) => Ok(Change::Digest),
             (Command::Stats, _) => Ok(Change::Stats),
             (Command::HallOfFame, _) => Ok(Change::HallOfFame),
+            (Command::Outbox, _) => Ok(Change::Outbox),
             (Command::Advisory(id), _) => self.check_advisory(id),
             (_, None) => Err(Refused::NeedsReportAddress {
                 command: command.name(),
@@ -342,6 +343,7 @@ impl Context<'_> {
             | Command::Digest
             | Command::Stats
             | Command::HallOfFame
+            | Command::Outbox
             | Command::Advisory(_) => Err(Refused::NeedsControlAddress {
                 command: command.name(),
             }),

@@ -164,6 +164,7 @@ pub(super) fn commands(
                 );
             }
             (Change::Advisory(id), _) => output.push(advisory(m, tx, id, now)?),
+            (Change::Outbox, _) => output.push(failed_mail(tx, now)?),
             (Change::ResendAck, Some(id)) => {
                 output.push(respond::ack::resend(m, tx, id, now)?.to_string());
             }
@@ -194,6 +195,7 @@ pub(super) fn commands(
                 | Change::Digest
                 | Change::Stats
                 | Change::HallOfFame
+                | Change::Outbox
                 | Change::Advisory(_)
         ) {
             applied.push(change.describe());
@@ -292,6 +294,34 @@ fn bulletin(
     };
     let outcome = respond::bulletin::queue_bulletin(m.config, m.crypto, tx, &record, now)?;
     Ok(Some(outcome.describe()))
+}
+
+/// `#outbox`: the failed mail and the mail held for a key, one line each,
+/// oldest first; what it was and to whom, never its text.
+fn failed_mail(tx: &Tx<'_>, now: Timestamp) -> Result<String, StoreError> {
+    let rows = tx.outbox_rows(crate::store::OutboxFilter::Failed)?;
+    let mut out = format!("Failed or held mail: {}\n\n", rows.len());
+    for r in &rows {
+        let hours = now.duration_since(r.created_at).as_hours().max(0);
+        out.push_str(&format!(
+            "row {}  {}  {}  {}  to {}  attempts {}  {}h old{}\n",
+            r.id,
+            r.report_id.as_ref().map_or("-", ReportId::as_str),
+            r.kind,
+            r.status,
+            r.recipients.join(", "),
+            r.attempts,
+            hours,
+            r.last_error
+                .as_deref()
+                .map(|e| format!("  error: {}", command::shorten(e)))
+                .unwrap_or_default(),
+        ));
+    }
+    if !rows.is_empty() {
+        out.push_str("\nQueue one again on the host: disclosed outbox retry ROW|ID\n");
+    }
+    Ok(out)
 }
 
 /// `#attach MSG` on report `id`: the message joins the report (it is not

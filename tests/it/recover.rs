@@ -476,3 +476,65 @@ fn attach_by_mail_is_refused_for_an_unknown_or_attached_message_and_changes_noth
         "attached"
     );
 }
+
+#[test]
+fn outbox_on_the_control_address_lists_failed_mail_without_its_text() {
+    use crate::team_auth::{report, setup};
+    use disclosed::store::NewMail;
+    let s = setup("", "");
+    let env = &s.env;
+    report(env, "Open redirect");
+    let recipients = vec!["rita@researcher.example".to_owned()];
+    let row = env
+        .store()
+        .write(|w| {
+            let tx = w.tx();
+            let id = tx.enqueue(
+                &NewMail {
+                    report_id: None,
+                    kind: "acknowledgement",
+                    message_id: "failing@example.org",
+                    envelope_from: "security@example.org",
+                    return_token: None,
+                    recipients: &recipients,
+                    rate_key: None,
+                    raw: b"Subject: x\r\n\r\nSECRET-OUTBOX-BODY\r\n",
+                    held: false,
+                    team_lines: &[],
+                },
+                jiff::Timestamp::now(),
+            )?;
+            tx.mark_failed(id, "550 5.1.1 mailbox unknown")?;
+            Ok::<_, disclosed::store::StoreError>(id)
+        })
+        .expect("a failed row");
+    env.deliver(&s.alice.signed_mail(
+        "security+control@example.org",
+        "commands ob1",
+        "#outbox\n",
+        &s.team,
+        "ob1",
+    ));
+    env.run_once();
+    let replies: Vec<String> = env
+        .sent_to("alice@example.org")
+        .iter()
+        .filter(|raw| {
+            s.alice
+                .gpg
+                .decrypt(&crate::pgp::encrypted_payload(&crate::pgp::crlf(raw)))
+                .1
+                .contains("DECRYPTION_OKAY")
+        })
+        .map(|raw| s.alice.read(raw, &s.team.fpr))
+        .filter(|text| text.contains("Failed or held mail"))
+        .collect();
+    assert_eq!(replies.len(), 1, "one encrypted reply to Alice");
+    let text = &replies[0];
+    assert!(text.contains("Failed or held mail: 1"), "{text}");
+    assert!(text.contains(&format!("row {row}")), "{text}");
+    assert!(text.contains("550 5.1.1 mailbox unknown"), "{text}");
+    for (_, raw) in env.sent() {
+        assert!(!String::from_utf8_lossy(&raw).contains("SECRET-OUTBOX-BODY"));
+    }
+}
