@@ -168,3 +168,31 @@ pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliE
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::refuse_future;
+
+    #[test]
+    fn a_tick_ahead_of_the_clock_is_refused_beyond_a_few_minutes() {
+        let clock: Timestamp = "2027-01-04T09:00:00Z".parse().expect("time");
+        let at = |secs| clock + SignedDuration::from_secs(secs);
+        assert!(
+            refuse_future(at(-86_400), clock).is_none(),
+            "the past is allowed"
+        );
+        assert!(refuse_future(at(0), clock).is_none());
+        assert!(
+            refuse_future(at(300), clock).is_none(),
+            "a clock a little off"
+        );
+        let refused = refuse_future(at(301), clock).expect("refused");
+        assert!(
+            refused.contains("--dry-run") && refused.contains("--force"),
+            "{refused}"
+        );
+        assert!(refuse_future(at(86_400), clock).is_some());
+    }
+}

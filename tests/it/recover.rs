@@ -241,7 +241,9 @@ fn a_tick_ahead_of_the_clock_is_refused_and_the_real_reminder_still_goes_out() {
     );
     assert_eq!(state(&env), before, "a refused tick changed something");
     // A little ahead is a clock a few seconds off, not a test run.
-    let soon = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60)).to_string();
+    let soon = (disclosed::clock::Clock::now(&disclosed::clock::SystemClock)
+        + jiff::SignedDuration::from_secs(60))
+    .to_string();
     env.ok(&["sla", "tick", "--now", &soon]);
 
     // When the time comes (here: forced), the reminder goes out once.
@@ -502,7 +504,7 @@ fn outbox_on_the_control_address_lists_failed_mail_without_its_text() {
                     held: false,
                     team_lines: &[],
                 },
-                jiff::Timestamp::now(),
+                disclosed::clock::Clock::now(&disclosed::clock::SystemClock),
             )?;
             tx.mark_failed(id, "550 5.1.1 mailbox unknown")?;
             Ok::<_, disclosed::store::StoreError>(id)
