@@ -540,3 +540,43 @@ fn outbox_on_the_control_address_lists_failed_mail_without_its_text() {
         assert!(!String::from_utf8_lossy(&raw).contains("SECRET-OUTBOX-BODY"));
     }
 }
+
+#[test]
+fn a_retry_beside_a_running_daemon_sends_each_mail_once() {
+    let (env, log) = flaky_env();
+    failed_report(&env);
+    std::fs::remove_file(env.path("down")).expect("up");
+    let daemon = env.spawn_daemon();
+    let out = env.ok(&["outbox", "retry", &y("SEC-2026-0001")]);
+    assert!(out.contains("queued again"), "{out}");
+    // Twice more while the daemon sends: nothing is queued a second time.
+    for _ in 0..2 {
+        let _ = env.cmd(&["outbox", "retry", &y("SEC-2026-0001")]);
+    }
+    let rows = json(&env, &["outbox", "--json"])
+        .as_array()
+        .map_or(0, Vec::len);
+    // The daemon takes up mail another process queued within a minute; two
+    // `run --once` beside it send now, all three claiming rows.
+    let others: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            std::process::Command::new(crate::common::BIN)
+                .arg("--config")
+                .arg(env.config())
+                .args(["run", "--once"])
+                .env("RUST_LOG", "warn")
+                .spawn()
+                .expect("spawn run --once")
+        })
+        .collect();
+    for mut child in others {
+        child.wait().expect("run --once");
+    }
+    crate::common::stop(daemon);
+    let sent = deliveries(&log);
+    let mut unique = sent.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(sent.len(), rows, "every row sent: {sent:?}");
+    assert_eq!(unique.len(), sent.len(), "a mail went out twice: {sent:?}");
+}
