@@ -580,3 +580,53 @@ fn a_retry_beside_a_running_daemon_sends_each_mail_once() {
     assert_eq!(sent.len(), rows, "every row sent: {sent:?}");
     assert_eq!(unique.len(), sent.len(), "a mail went out twice: {sent:?}");
 }
+
+#[test]
+fn a_dry_run_shows_the_digest_and_a_real_tick_then_sends_it_once() {
+    let env = Env::with_file_transport("[sla]\ndigest = \"Mon 09:00\"\n");
+    env.init();
+    env.deliver(&mail(
+        "Rita <rita@researcher.example>",
+        "security@example.org",
+        "Open redirect",
+        "rec-digest@researcher.example",
+        "",
+    ));
+    env.run_once();
+    // A Monday 09:30 in Berlin two weeks or more ago: the digest of that
+    // morning is due within its grace period, and no tick (`run --once`
+    // ticks now) has sent it; in the past, so a real tick may run then.
+    let now = disclosed::clock::Clock::now(&disclosed::clock::SystemClock)
+        .in_tz("Europe/Berlin")
+        .expect("zone");
+    let back = i64::from(now.weekday().to_monday_zero_offset());
+    let monday = now
+        .date()
+        .checked_sub(jiff::ToSpan::days(back + 14))
+        .expect("date")
+        .at(9, 30, 0, 0)
+        .in_tz("Europe/Berlin")
+        .expect("time")
+        .timestamp();
+    let at = monday.to_string();
+    let before = state(&env);
+    let preview = json(&env, &["sla", "tick", "--dry-run", "--json", "--now", &at]);
+    let digests: Vec<&Value> = preview["would_send"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|w| w["kind"] == "sla-digest")
+        .collect();
+    assert_eq!(digests.len(), 1, "{preview:#}");
+    assert_eq!(digests[0]["report"], Value::Null);
+    assert_eq!(digests[0]["recipients"][0], "alice@example.org");
+    assert_eq!(
+        state(&env),
+        before,
+        "a dry run changed the store or sent mail"
+    );
+    let out = env.ok(&["sla", "tick", "--now", &at]);
+    assert!(out.contains("1 digest(s)"), "{out}");
+    let out = env.ok(&["sla", "tick", "--now", &at]);
+    assert!(out.contains("0 digest(s)"), "{out}");
+}
