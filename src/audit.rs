@@ -125,11 +125,15 @@ pub enum EventKind {
     /// A deadline was already past when its report was imported: recorded as
     /// breached, never escalated.
     BreachedBeforeImport,
+    /// A message that belonged to no report was attached to one by hand.
+    MessageAttached,
+    /// Mail that had failed was queued again by hand.
+    OutboxRetried,
 }
 
 impl EventKind {
     /// Every kind, in the order above.
-    pub const ALL: [EventKind; 58] = [
+    pub const ALL: [EventKind; 60] = [
         Self::ReportOpened,
         Self::MessageReceived,
         Self::RuleApplied,
@@ -188,6 +192,8 @@ impl EventKind {
         Self::SlaEscalation,
         Self::SlaDigest,
         Self::BreachedBeforeImport,
+        Self::MessageAttached,
+        Self::OutboxRetried,
     ];
 
     /// The kinds a report's deadlines start, stop and pause on.
@@ -262,6 +268,8 @@ impl EventKind {
             Self::SlaEscalation => "sla-escalation",
             Self::SlaDigest => "sla-digest",
             Self::BreachedBeforeImport => "breached-before-import",
+            Self::MessageAttached => "message-attached",
+            Self::OutboxRetried => "outbox-retried",
         }
     }
 

@@ -206,6 +206,7 @@ pub fn command(data: &[u8]) {
             credited: false,
             credit_declined: true,
             affects: Vec::new(),
+            attachable: vec![1],
         });
         let _ = command::plan(&block.entries, &scope, &lookup, &team, &sla, today);
     }

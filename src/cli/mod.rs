@@ -14,6 +14,7 @@ mod import;
 mod key;
 mod output;
 mod publish;
+mod recover;
 mod resend;
 mod security_txt;
 mod sla;
@@ -149,6 +150,33 @@ pub enum Command {
     /// again imports nothing twice. Exits 3 while a daemon runs on the
     /// database, 1 if some message could not be imported.
     Import(import::ImportArgs),
+    /// The outbox: every mail queued, sent or failed, oldest first; `outbox retry` queues failed mail again
+    Outbox {
+        #[command(subcommand)]
+        command: Option<OutboxCommand>,
+        /// Only failed mail and mail held until a key is known
+        #[arg(long)]
+        failed: bool,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stored messages; with --unattached only those in no report (forged own mail, unmatched bounces, …)
+    Messages {
+        /// Only messages that joined no report
+        #[arg(long)]
+        unattached: bool,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Attach a message that joined no report to a report (nothing is sent; logged as yours)
+    Attach {
+        /// The message's number, as `messages --unattached` lists it
+        message: i64,
+        /// The report id, e.g. SEC-2026-0042
+        id: String,
+    },
     /// Acknowledgements: `ack resend ID` queues one that could not be composed
     Ack {
         #[command(subcommand)]
@@ -273,7 +301,11 @@ impl Command {
             | Self::SecurityTxt { .. }
             | Self::Completions { .. }
             | Self::Manpages { .. } => true,
-            Self::Sla { command, .. } => command.is_none(),
+            Self::Sla { command, .. } => {
+                command.is_none() || matches!(command, Some(SlaCommand::Tick { dry_run: true, .. }))
+            }
+            Self::Messages { .. } => true,
+            Self::Outbox { command, .. } => command.is_none(),
             Self::Key { command } => matches!(
                 command,
                 key::KeyCommand::List { .. } | key::KeyCommand::Export { .. }
@@ -295,10 +327,37 @@ pub enum AckCommand {
 #[derive(Debug, Subcommand)]
 pub enum SlaCommand {
     /// Queue the reminders, escalations and digest due now (or at --now), then send the outbox
+    ///
+    /// A tick records every notice it sends, so a time more than five minutes
+    /// ahead of the clock is refused unless --force: it would send tomorrow's
+    /// reminder now and the real one would never go out. --dry-run shows what
+    /// would go out at any time and records nothing.
     Tick {
         /// Act as if it were this time, e.g. 2027-01-04T09:00:00+01:00
         #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
         now: Option<jiff::Timestamp>,
+        /// Show what would be queued (kind, report, deadline, recipients); send and record nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run, print JSON
+        #[arg(long, requires = "dry_run")]
+        json: bool,
+        /// Send and record at a --now ahead of the clock all the same
+        #[arg(long, conflicts_with = "dry_run")]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Queue failed mail again (attempts reset, due now): one row, or every failed row of a report
+    ///
+    /// Sent mail is never queued again, nor mail held until a key is known,
+    /// nor a row a running sender holds; the daemon (or `run --once`) sends
+    /// what was queued.
+    Retry {
+        /// An outbox row number (`disclosed outbox`), or a report id
+        target: String,
     },
 }
 
@@ -389,10 +448,37 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Run { once } => run_daemon(loaded, once),
         Command::Import(args) => import::import(&loaded, args, SystemClock.now()),
         Command::Sla {
-            command: Some(SlaCommand::Tick { now: at }),
+            command:
+                Some(SlaCommand::Tick {
+                    now: at,
+                    dry_run,
+                    json,
+                    force,
+                }),
             now,
             ..
-        } => sla::tick(&loaded, at.or(now).unwrap_or_else(|| SystemClock.now())),
+        } => {
+            let clock = SystemClock.now();
+            let at = at.or(now).unwrap_or(clock);
+            if dry_run {
+                sla::dry_run(config, at, json)
+            } else if let Some(refused) = sla::refuse_future(at, clock).filter(|_| !force) {
+                Err(CliError::Usage(refused))
+            } else {
+                sla::tick(&loaded, at)
+            }
+        }
+        Command::Outbox {
+            command: None,
+            failed,
+            json,
+        } => recover::list(config, failed, json, SystemClock.now()),
+        Command::Outbox {
+            command: Some(OutboxCommand::Retry { target }),
+            ..
+        } => recover::retry(config, &target, SystemClock.now()),
+        Command::Messages { unattached, json } => recover::messages(config, unattached, json),
+        Command::Attach { message, id } => recover::attach(config, message, &id, SystemClock.now()),
         Command::Sla {
             command: None,
             now,

@@ -49,6 +49,77 @@ pub fn stats(config: &Config, now: Timestamp, as_json: bool) -> Result<(), CliEr
     Ok(())
 }
 
+/// How far ahead of the clock `sla tick --now` may act without `--force`: a
+/// little, for a clock a few seconds behind the caller's.
+pub const FUTURE_SLACK: jiff::SignedDuration = jiff::SignedDuration::from_secs(5 * 60);
+
+/// Why a real tick at `now` is refused at `clock`: a tick records every
+/// notice it sends, so one run at a future time would send tomorrow's
+/// reminder today and the real one would never go out.
+pub fn refuse_future(now: Timestamp, clock: Timestamp) -> Option<String> {
+    (now.duration_since(clock) > FUTURE_SLACK).then(|| {
+        format!(
+            "--now {now} is ahead of the clock ({clock}): a tick records what it sends, so the \
+             real notices would never go out; see what it would send with `sla tick --dry-run \
+             --now {now}`, or add --force to send and record them now"
+        )
+    })
+}
+
+/// `sla tick --dry-run [--now T] [--json]`: what a tick at `now` would queue,
+/// read from one snapshot; nothing is recorded, queued or sent.
+pub fn dry_run(config: &Config, now: Timestamp, as_json: bool) -> Result<(), CliError> {
+    let crypto = load_crypto(config, now)?;
+    let mut store = open_existing(config)?;
+    let due = store
+        .snapshot(|tx| sla::tick::survey_due(tx, config, &crypto, now))
+        .map_err(anyhow::Error::from)?;
+    let would = due.preview();
+    if as_json {
+        output::json(&serde_json::json!({ "now": now, "dry_run": true, "would_send": would }));
+        return Ok(());
+    }
+    if would.is_empty() {
+        outln!("nothing due at {now}; nothing sent or recorded");
+        return Ok(());
+    }
+    outln!(
+        "{:<16} {:<15} {:<12} {:<26} RECIPIENTS",
+        "KIND",
+        "REPORT",
+        "DEADLINE",
+        "DUE"
+    );
+    for w in &would {
+        let due = match (w.due, w.day) {
+            (_, Some(day)) => day.to_string(),
+            (Some(due), None) => due
+                .to_zoned_datetime(config.program.timezone.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string(),
+            (None, None) => "-".to_owned(),
+        };
+        outln!(
+            "{:<16} {:<15} {:<12} {:<26} {}",
+            w.kind,
+            w.report
+                .as_ref()
+                .map_or("-", crate::report::ReportId::as_str),
+            w.deadline,
+            due,
+            match &w.error {
+                Some(err) => format!("(cannot be composed: {err})"),
+                None => w.recipients.join(", "),
+            }
+        );
+    }
+    outln!(
+        "dry run: {} mail(s) would be queued; nothing sent or recorded",
+        would.len()
+    );
+    Ok(())
+}
+
 /// `sla tick [--now T]`: queue the reminders, escalations and digest due at
 /// `now`, then send the outbox.
 pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliError> {
@@ -96,4 +167,32 @@ pub fn tick(loaded: &crate::settings::Loaded, now: Timestamp) -> Result<(), CliE
         }
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::refuse_future;
+
+    #[test]
+    fn a_tick_ahead_of_the_clock_is_refused_beyond_a_few_minutes() {
+        let clock: Timestamp = "2027-01-04T09:00:00Z".parse().expect("time");
+        let at = |secs| clock + SignedDuration::from_secs(secs);
+        assert!(
+            refuse_future(at(-86_400), clock).is_none(),
+            "the past is allowed"
+        );
+        assert!(refuse_future(at(0), clock).is_none());
+        assert!(
+            refuse_future(at(300), clock).is_none(),
+            "a clock a little off"
+        );
+        let refused = refuse_future(at(301), clock).expect("refused");
+        assert!(
+            refused.contains("--dry-run") && refused.contains("--force"),
+            "{refused}"
+        );
+        assert!(refuse_future(at(86_400), clock).is_some());
+    }
 }

@@ -166,6 +166,7 @@ pub fn apply(
         }
         // Composing mail is the team stage's.
         Change::ResendAck
+        | Change::Attach(_)
         | Change::Notify(_)
         | Change::Help
         | Change::List(_)
@@ -173,6 +174,7 @@ pub fn apply(
         | Change::Digest
         | Change::Stats
         | Change::HallOfFame
+        | Change::Outbox
         | Change::Advisory(_) => {}
     }
     Ok(FollowUp::None)

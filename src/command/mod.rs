@@ -69,6 +69,8 @@ pub enum Command {
     ResendAck,
     /// `#notify` or `#quiet`: whether the reporter hears of this mail's state change.
     Notify(Notify),
+    /// `#attach MSG`: put a stored message that joined no report in this one.
+    Attach(i64),
     /// `#help`, on either address.
     Help,
     /// `#list [state]` (control address).
@@ -83,6 +85,8 @@ pub enum Command {
     HallOfFame,
     /// `#advisory ID` (control address).
     Advisory(ReportId),
+    /// `#outbox` (control address): the mail that failed or waits for a key.
+    Outbox,
 }
 
 /// Where a command may be sent.
@@ -115,6 +119,7 @@ impl Command {
             Self::Waiting => "#waiting",
             Self::ResendAck => "#resend-ack",
             Self::Notify(notify) => notify.name(),
+            Self::Attach(_) => "#attach",
             Self::Help => "#help",
             Self::List(_) => "#list",
             Self::Show(_) => "#show",
@@ -122,6 +127,7 @@ impl Command {
             Self::Stats => "#stats",
             Self::HallOfFame => "#hall-of-fame",
             Self::Advisory(_) => "#advisory",
+            Self::Outbox => "#outbox",
         }
     }
 
@@ -130,7 +136,7 @@ impl Command {
         match self {
             Self::Help => Applies::Both,
             Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
-            Self::HallOfFame | Self::Advisory(_) => Applies::Control,
+            Self::HallOfFame | Self::Advisory(_) | Self::Outbox => Applies::Control,
             _ => Applies::Report,
         }
     }
@@ -232,6 +238,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#extend",
     "#waiting",
     "#resend-ack",
+    "#attach",
     "#notify",
     "#quiet",
     "#help",
@@ -241,6 +248,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#stats",
     "#hall-of-fame",
     "#advisory",
+    "#outbox",
 ];
 
 /// One command line of a block: its text and what it parsed to.
@@ -300,6 +308,9 @@ pub struct ReportFacts {
     pub credit_declined: bool,
     /// The products and version ranges recorded so far.
     pub affects: Vec<Affected>,
+    /// Of the messages the mail's `#attach` lines name, those that exist and
+    /// belong to no report (the caller looks them up before planning).
+    pub attachable: Vec<i64>,
 }
 
 impl ReportFacts {
@@ -317,6 +328,7 @@ impl ReportFacts {
             credited: matches!(record.credit, crate::report::Credit::Named { .. }),
             credit_declined,
             affects: record.affects.clone(),
+            attachable: Vec::new(),
         }
     }
 
@@ -390,6 +402,9 @@ pub enum Change {
     Waiting,
     /// Compose and queue the acknowledgement again (the team stage does it).
     ResendAck,
+    /// Attach message `0`, in no report, to this one; it is not relayed (the
+    /// team stage does it and tells the team).
+    Attach(i64),
     /// Send or hold back the reporter's update for this mail's state change
     /// (the team stage decides, once every change is applied).
     Notify(Notify),
@@ -402,6 +417,8 @@ pub enum Change {
     HallOfFame,
     /// The advisory of a report that is fixed, risk-accepted or disclosed.
     Advisory(ReportId),
+    /// The failed mail and the mail held for a key.
+    Outbox,
 }
 
 impl Change {
@@ -480,6 +497,10 @@ impl fmt::Display for Change {
             ),
             Self::Waiting => f.write_str("waiting for the reporter: SLA paused until they answer"),
             Self::ResendAck => f.write_str("acknowledgement: composed again"),
+            Self::Attach(message) => write!(
+                f,
+                "message {message} attached to the report (not sent to the reporter)"
+            ),
             Self::Notify(Notify::Force) => {
                 f.write_str("#notify: the reporter is told of the state change")
             }
@@ -494,6 +515,7 @@ impl fmt::Display for Change {
             Self::Stats => f.write_str("statistics"),
             Self::HallOfFame => f.write_str("Hall of Fame"),
             Self::Advisory(id) => write!(f, "advisory: {id}"),
+            Self::Outbox => f.write_str("outbox: failed mail"),
         }
     }
 }
@@ -584,6 +606,10 @@ pub enum Refused {
         "`#resend-ack` queues an acknowledgement that could not be composed; this report's did not fail, or one is queued already"
     )]
     NoFailedAck,
+    #[error(
+        "message {message} cannot be attached: it does not exist or belongs to a report already (`disclosed messages --unattached` lists those that can be)"
+    )]
+    NotAttachable { message: i64 },
     #[error(
         "`{command}` only goes with a `#state` change in the same mail (it sends or holds back the reporter's update about it), and this mail changes no state"
     )]
@@ -678,6 +704,9 @@ They apply all together, or not at all if one is refused.
   #extend 30d because WHY
                           extend the fix deadline (days or weeks, up to fix_max)
   #waiting                pause the SLA until the reporter answers
+  #attach MSG             attach a stored message that joined no report (by its
+                          number in `disclosed messages --unattached`); it is not
+                          sent to the reporter
   #notify / #quiet        with a #state change: do / do not send the reporter
                           its update, whatever [notify_reporter] says
   #help                   this text
@@ -703,6 +732,8 @@ Commands go on their own lines at the very top of the mail to the control addres
   #stats          statistics
   #hall-of-fame   the Hall of Fame
   #advisory ID    the advisory of a fixed, risk-accepted or disclosed report
+  #outbox         the mail that failed or waits for a key (queue it again
+                  with `disclosed outbox retry` on the host)
   #help           this text
 
 Commands that change a report go to that report's own address.

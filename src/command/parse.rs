@@ -197,6 +197,19 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
         }
         "#waiting" => no_argument(argument, "#waiting", Command::Waiting),
         "#resend-ack" => no_argument(argument, "#resend-ack", Command::ResendAck),
+        "#attach" => {
+            let text = required(argument, "#attach", "#attach MSG, e.g. #attach 42")?;
+            match text.parse::<i64>() {
+                Ok(n) if n > 0 => Ok(Command::Attach(n)),
+                _ => Err(invalid(
+                    "#attach",
+                    format!(
+                        "`{}` is not a message number; `disclosed messages --unattached` lists them",
+                        shorten(text)
+                    ),
+                )),
+            }
+        }
         "#notify" => no_argument(argument, "#notify", Command::Notify(Notify::Force)),
         "#quiet" => no_argument(argument, "#quiet", Command::Notify(Notify::Quiet)),
         "#help" => no_argument(argument, "#help", Command::Help),
@@ -209,6 +222,7 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
         "#digest" => no_argument(argument, "#digest", Command::Digest),
         "#stats" => no_argument(argument, "#stats", Command::Stats),
         "#hall-of-fame" => no_argument(argument, "#hall-of-fame", Command::HallOfFame),
+        "#outbox" => no_argument(argument, "#outbox", Command::Outbox),
         "#advisory" => {
             let text = required(argument, "#advisory", "#advisory ID")?;
             report_id("#advisory", text, prefix).map(Command::Advisory)

@@ -103,6 +103,7 @@ impl Context<'_> {
             (Command::Digest, _) => Ok(Change::Digest),
             (Command::Stats, _) => Ok(Change::Stats),
             (Command::HallOfFame, _) => Ok(Change::HallOfFame),
+            (Command::Outbox, _) => Ok(Change::Outbox),
             (Command::Advisory(id), _) => self.check_advisory(id),
             (_, None) => Err(Refused::NeedsReportAddress {
                 command: command.name(),
@@ -312,6 +313,17 @@ impl Context<'_> {
                 report.ack_failed = false;
                 Ok(Change::ResendAck)
             }
+            Command::Attach(message) => {
+                // Once per mail: a second line for the same message would
+                // find it attached.
+                match report.attachable.iter().position(|m| m == message) {
+                    Some(at) => {
+                        report.attachable.remove(at);
+                        Ok(Change::Attach(*message))
+                    }
+                    None => Err(Refused::NotAttachable { message: *message }),
+                }
+            }
             Command::Severity(severity) => {
                 report.severity = Some(*severity);
                 Ok(Change::Severity(*severity))
@@ -331,6 +343,7 @@ impl Context<'_> {
             | Command::Digest
             | Command::Stats
             | Command::HallOfFame
+            | Command::Outbox
             | Command::Advisory(_) => Err(Refused::NeedsControlAddress {
                 command: command.name(),
             }),

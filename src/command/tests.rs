@@ -63,6 +63,7 @@ fn report(state: ReportState) -> ReportFacts {
         credited: false,
         credit_declined: false,
         affects: Vec::new(),
+        attachable: vec![7],
     }
 }
 

@@ -345,6 +345,26 @@ pub struct DayDue {
     mails: Result<Vec<team::MemberMail>, String>,
 }
 
+impl DayDue {
+    /// The report whose disclosure date it is.
+    pub fn report(&self) -> &ReportId {
+        &self.report
+    }
+
+    /// The disclosure date.
+    pub fn day(&self) -> Date {
+        self.day
+    }
+
+    /// Who the mail goes to, or why it could not be composed.
+    pub fn recipients(&self) -> Result<Vec<String>, String> {
+        self.mails
+            .as_ref()
+            .map(|mails| mails.iter().map(|m| m.member.to_string()).collect())
+            .map_err(Clone::clone)
+    }
+}
+
 /// The open reports whose disclosure date has begun at `now` and whose team
 /// mail for that date is not recorded as of the snapshot `tx` reads. Only
 /// reads.

@@ -163,9 +163,74 @@ struct DueNotice {
     mails: Rendered,
 }
 
+/// One mail a tick would queue, as `sla tick --dry-run` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WouldSend {
+    /// `sla-reminder`, `sla-escalation`, `sla-digest` or `disclosure-day`.
+    pub kind: &'static str,
+    /// `None` for the digest.
+    pub report: Option<ReportId>,
+    /// The deadline's name (`acknowledge`, `triage`, …), `digest`, or
+    /// `disclose` for the disclosure date.
+    pub deadline: &'static str,
+    /// When the deadline falls (the digest's scheduled time; the disclosure
+    /// date's midnight is not computed, see `day`).
+    pub due: Option<Timestamp>,
+    /// The disclosure date, for a disclosure-day mail.
+    pub day: Option<jiff::civil::Date>,
+    pub recipients: Vec<String>,
+    /// Why the mail could not be composed: a real tick records the notice
+    /// without mail.
+    pub error: Option<String>,
+}
+
 impl DueNotices {
     pub fn is_empty(&self) -> bool {
         self.notices.is_empty() && self.days.is_empty()
+    }
+
+    /// What [`DueNotices::record`] would queue, without recording anything.
+    pub fn preview(&self) -> Vec<WouldSend> {
+        let mut out: Vec<WouldSend> = self
+            .notices
+            .iter()
+            .map(|n| {
+                let kind = match n.kind {
+                    NoticeKind::Reminder => EventKind::SlaReminder,
+                    NoticeKind::Escalation => EventKind::SlaEscalation,
+                    NoticeKind::Digest => EventKind::SlaDigest,
+                };
+                let (recipients, error) = match &n.mails {
+                    Ok(mails) => (mails.iter().map(|m| m.member.to_string()).collect(), None),
+                    Err(err) => (Vec::new(), Some(err.to_string())),
+                };
+                WouldSend {
+                    kind: kind.as_str(),
+                    report: n.report.clone(),
+                    deadline: n.deadline,
+                    due: Some(n.due),
+                    day: None,
+                    recipients,
+                    error,
+                }
+            })
+            .collect();
+        for d in &self.days {
+            let (recipients, error) = match d.recipients() {
+                Ok(to) => (to, None),
+                Err(err) => (Vec::new(), Some(err)),
+            };
+            out.push(WouldSend {
+                kind: crate::respond::bulletin::DISCLOSURE_DAY,
+                report: Some(d.report().clone()),
+                deadline: "disclose",
+                due: None,
+                day: Some(d.day()),
+                recipients,
+                error,
+            });
+        }
+        out
     }
 
     /// Records each notice and queues its mail and event, in the caller's write

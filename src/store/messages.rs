@@ -57,10 +57,13 @@ pub enum ThreadedBy {
     NewReport,
     /// It joined no report.
     None,
+    /// An operator or a member attached it to a report by hand, after it
+    /// joined none.
+    Attached,
 }
 
 impl ThreadedBy {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::PlusAddress,
         Self::SubjectTag,
         Self::References,
@@ -68,6 +71,7 @@ impl ThreadedBy {
         Self::ReturnPath,
         Self::NewReport,
         Self::None,
+        Self::Attached,
     ];
 
     /// The stored name, e.g. `plus-address` or `new-report`.
@@ -80,6 +84,7 @@ impl ThreadedBy {
             Self::ReturnPath => "return-path",
             Self::NewReport => "new-report",
             Self::None => "none",
+            Self::Attached => "attached",
         }
     }
 }
@@ -93,7 +98,7 @@ impl fmt::Display for ThreadedBy {
 /// A stored `threaded_by` this version does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown way a message joined its report `{0}` (known: plus-address, subject-tag, references, outbox, return-path, new-report, none)"
+    "unknown way a message joined its report `{0}` (known: plus-address, subject-tag, references, outbox, return-path, new-report, none, attached)"
 )]
 pub struct UnknownThreadedBy(pub String);
 
@@ -167,11 +172,14 @@ impl Tx<'_> {
             .map_err(ctx("looking up a Message-ID"))
     }
 
-    /// The report that a Message-ID we stored or sent belongs to.
+    /// The report that a Message-ID we stored or sent belongs to. A message
+    /// attached by hand does not count: its sender was never threaded, so
+    /// mail that refers to it joins no report by that alone.
     pub fn report_for_message_id(&self, message_id: &str) -> Result<Option<ReportId>> {
         self.conn
             .prepare_cached(
                 "SELECT report_id FROM messages WHERE message_id = ?1 AND report_id IS NOT NULL
+                     AND threaded_by <> 'attached'
                  UNION ALL
                  SELECT report_id FROM outbox WHERE message_id = ?1 AND report_id IS NOT NULL
                  LIMIT 1",
@@ -185,7 +193,8 @@ impl Tx<'_> {
     }
 
     /// The Message-ID of the newest message in `report` from `address`, to
-    /// thread an answer under it.
+    /// thread an answer under it; not one attached by hand, whose From may
+    /// be forged.
     pub fn latest_message_id_from(
         &self,
         report: &ReportId,
@@ -195,6 +204,7 @@ impl Tx<'_> {
             .prepare_cached(
                 "SELECT message_id FROM messages
                  WHERE report_id = ?1 AND from_addr = ?2 AND message_id IS NOT NULL
+                     AND threaded_by <> 'attached'
                  ORDER BY id DESC LIMIT 1",
             )
             .and_then(|mut stmt| {

@@ -23,6 +23,7 @@ mod publication;
 mod quota;
 mod rates;
 mod read;
+mod recovery;
 mod report_row;
 mod reports;
 mod sla;
@@ -50,6 +51,7 @@ pub use read::{
     AttachmentView, Counts, EventView, KeyView, MessageView, OutboxView, ParticipantView,
     ReportDetail, ReportSummary,
 };
+pub use recovery::{Attached, OutboxFilter, OutboxRow, Retried, UnattachedMessage};
 pub use report_row::ReportRecord;
 pub use reports::{NewEvent, Recorder};
 pub use sla::{NoticeKind, SlaEvent};

@@ -46,7 +46,7 @@ pub(super) fn commands(
         Some(id) => tx.report_record(id)?,
         None => None,
     };
-    let scope = match (&record, route) {
+    let mut scope = match (&record, route) {
         (Some(r), _) => Scope::Report(command::ReportFacts::of(
             r,
             tx.acknowledgement_failed(&r.id)?,
@@ -54,6 +54,15 @@ pub(super) fn commands(
         )),
         _ => Scope::Control,
     };
+    if let Scope::Report(facts) = &mut scope {
+        for entry in &block.entries {
+            if let Ok(command::Command::Attach(message)) = &entry.command
+                && tx.is_unattached(*message)?
+            {
+                facts.attachable.push(*message);
+            }
+        }
+    }
     let mut states = std::collections::HashMap::new();
     for entry in &block.entries {
         if let Ok(command::Command::Duplicate { of, .. } | command::Command::Advisory(of)) =
@@ -155,8 +164,15 @@ pub(super) fn commands(
                 );
             }
             (Change::Advisory(id), _) => output.push(advisory(m, tx, id, now)?),
+            (Change::Outbox, _) => output.push(failed_mail(tx, now)?),
             (Change::ResendAck, Some(id)) => {
                 output.push(respond::ack::resend(m, tx, id, now)?.to_string());
+            }
+            (Change::Attach(message), Some(id)) => {
+                if let Some(line) = attach(m, tx, id, *message, a, now)? {
+                    output.push(line);
+                    continue;
+                }
             }
             // Decided below, once every change is applied.
             (Change::Notify(_), _) => continue,
@@ -179,6 +195,7 @@ pub(super) fn commands(
                 | Change::Digest
                 | Change::Stats
                 | Change::HallOfFame
+                | Change::Outbox
                 | Change::Advisory(_)
         ) {
             applied.push(change.describe());
@@ -277,6 +294,95 @@ fn bulletin(
     };
     let outcome = respond::bulletin::queue_bulletin(m.config, m.crypto, tx, &record, now)?;
     Ok(Some(outcome.describe()))
+}
+
+/// `#outbox`: the failed mail and the mail held for a key, one line each,
+/// oldest first; what it was and to whom, never its text.
+fn failed_mail(tx: &Tx<'_>, now: Timestamp) -> Result<String, StoreError> {
+    let rows = tx.outbox_rows(crate::store::OutboxFilter::Failed)?;
+    let mut out = format!("Failed or held mail: {}\n\n", rows.len());
+    for r in &rows {
+        let hours = now.duration_since(r.created_at).as_hours().max(0);
+        out.push_str(&format!(
+            "row {}  {}  {}  {}  to {}  attempts {}  {}h old{}\n",
+            r.id,
+            r.report_id.as_ref().map_or("-", ReportId::as_str),
+            r.kind,
+            r.status,
+            r.recipients.join(", "),
+            r.attempts,
+            hours,
+            r.last_error
+                .as_deref()
+                .map(|e| format!("  error: {}", command::shorten(e)))
+                .unwrap_or_default(),
+        ));
+    }
+    if !rows.is_empty() {
+        out.push_str("\nQueue one again on the host: disclosed outbox retry ROW|ID\n");
+    }
+    Ok(out)
+}
+
+/// `#attach MSG` on report `id`: the message joins the report (it is not
+/// relayed: the reporter never sees it), the event names the member, and the
+/// other members get a note of it. `Some` says why nothing was attached (the
+/// message joined a report since the plan looked).
+fn attach(
+    m: &Mailer<'_>,
+    tx: &Tx<'_>,
+    id: &ReportId,
+    message: i64,
+    a: &Authored<'_>,
+    now: Timestamp,
+) -> Result<Option<String>, StoreError> {
+    match tx.attach_message(message, id)? {
+        crate::store::Attached::Attached => {}
+        crate::store::Attached::AlreadyIn(other) => {
+            return Ok(Some(format!(
+                "message {message} was not attached: it is in {other} already"
+            )));
+        }
+        _ => {
+            return Ok(Some(format!(
+                "message {message} was not attached: no such message"
+            )));
+        }
+    }
+    a.recorder(Some(id), now).record(
+        tx,
+        EventKind::MessageAttached,
+        json!({ "message": message }),
+    )?;
+    let Some(record) = tx.report_record(id)? else {
+        return Ok(None);
+    };
+    let (from, subject) = tx.message_headline(message)?.unwrap_or_default();
+    let text = format!(
+        "Message {message} (from {}, subject \"{}\") was attached to {id} with #attach.\n\
+         It was not sent to the reporter.\n",
+        from.as_deref().unwrap_or("no address"),
+        command::shorten(&subject),
+    );
+    copy_to_team(
+        m,
+        tx,
+        id,
+        a,
+        TeamCopy {
+            kind: "internal-note",
+            template: "internal-note",
+            reporter: &record.reporter,
+            text: &text,
+            subject: format!("[{id}] Message {message} attached by {}", a.who.member.name),
+            summary: format!("{} attached message {message}", a.who.member.name),
+            protection: None,
+            auto_submitted: Some("auto-generated"),
+            references: Vec::new(),
+        },
+        now,
+    )?;
+    Ok(None)
 }
 
 /// `#advisory ID`: the advisory's text, or why there is none (the report

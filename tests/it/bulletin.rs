@@ -359,12 +359,15 @@ fn the_team_is_mailed_the_advisory_on_the_disclosure_date_once_per_date() {
     desk.env.ok(&[
         "sla",
         "tick",
+        "--force",
         "--now",
         &at(first.yesterday().expect("day"), 23),
     ]);
     assert_eq!(days(&desk.env.report(1)), 0, "not before the day");
 
-    let out = desk.env.ok(&["sla", "tick", "--now", &at(first, 0)]);
+    let out = desk
+        .env
+        .ok(&["sla", "tick", "--force", "--now", &at(first, 0)]);
     assert!(
         out.contains(", 1 disclosure-day advisory mail(s);"),
         "{out}"
@@ -400,11 +403,13 @@ fn the_team_is_mailed_the_advisory_on_the_disclosure_date_once_per_date() {
     assert!(!String::from_utf8_lossy(to_bob).contains("CVE-2026-4242"));
 
     for hour in [0, 12, 23] {
-        desk.env.ok(&["sla", "tick", "--now", &at(first, hour)]);
+        desk.env
+            .ok(&["sla", "tick", "--force", "--now", &at(first, hour)]);
     }
     desk.env.ok(&[
         "sla",
         "tick",
+        "--force",
         "--now",
         &at(first.tomorrow().expect("day"), 9),
     ]);
@@ -413,13 +418,15 @@ fn the_team_is_mailed_the_advisory_on_the_disclosure_date_once_per_date() {
     // A new date is a new disclosure day.
     let second = first.checked_add(3.days()).expect("date");
     desk.command(&format!("#disclose {second}\n"), "d2");
-    desk.env.ok(&["sla", "tick", "--now", &at(second, 8)]);
+    desk.env
+        .ok(&["sla", "tick", "--force", "--now", &at(second, 8)]);
     assert_eq!(days(&desk.env.report(1)), 4, "once more for the new date");
 
     // Disclosed before a third date: nothing more on that date.
     let third = second.checked_add(3.days()).expect("date");
     desk.command(&format!("#disclose {third}\n#state disclosed\n"), "d3");
-    desk.env.ok(&["sla", "tick", "--now", &at(third, 8)]);
+    desk.env
+        .ok(&["sla", "tick", "--force", "--now", &at(third, 8)]);
     let d = desk.env.report(1);
     assert_eq!(d.summary.state, ReportState::Disclosed);
     assert_eq!(days(&d), 4, "not for a disclosed report");

@@ -174,7 +174,7 @@ fn a_report_thread_from_first_mail_to_reminder() {
         &desk,
         "Thirteen days later, the SLA tick reminds the team",
         "",
-        &["sla", "tick", "--now", &later],
+        &["sla", "tick", "--force", "--now", &later],
     );
 
     let d = the_report(env);

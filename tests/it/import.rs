@@ -223,7 +223,7 @@ fn deadlines_past_at_the_import_are_historical_breaches_and_never_escalated() {
     assert!(out.contains("0 escalation(s)"), "{out}");
     let now = disclosed::clock::Clock::now(&disclosed::clock::SystemClock);
     let week = (now + jiff::SignedDuration::from_hours(24 * 7)).to_string();
-    let out = env.ok(&["sla", "tick", "--now", &week]);
+    let out = env.ok(&["sla", "tick", "--force", "--now", &week]);
     assert!(out.contains("0 reminder(s), 0 escalation(s)"), "{out}");
     for (_, raw) in env.sent() {
         let text = String::from_utf8_lossy(&raw);

@@ -32,6 +32,7 @@ mod pgp;
 mod pipeline;
 mod progress;
 mod publish;
+mod recover;
 mod relay_leak;
 mod resend;
 mod service;

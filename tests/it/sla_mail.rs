@@ -70,7 +70,7 @@ fn sla_tick_puts_one_reminder_in_each_members_mailbox_and_one_escalation() {
         .unwrap_or_else(|| panic!("no due time in {ack}"));
 
     // An hour before it is due: one reminder per member.
-    let out = env.ok(&["sla", "tick", "--now", &shift(due, -60)]);
+    let out = env.ok(&["sla", "tick", "--force", "--now", &shift(due, -60)]);
     assert!(
         out.contains("queued 1 reminder(s), 0 escalation(s)"),
         "{out}"
@@ -94,7 +94,7 @@ fn sla_tick_puts_one_reminder_in_each_members_mailbox_and_one_escalation() {
 
     // Ticking again, and again later before the deadline: nothing more.
     for minutes in [-60, -30] {
-        let out = env.ok(&["sla", "tick", "--now", &shift(due, minutes)]);
+        let out = env.ok(&["sla", "tick", "--force", "--now", &shift(due, minutes)]);
         assert!(
             out.contains("queued 0 reminder(s), 0 escalation(s)"),
             "{out}"
@@ -108,7 +108,7 @@ fn sla_tick_puts_one_reminder_in_each_members_mailbox_and_one_escalation() {
     // Past the deadline: one escalation to the leads, without the report's
     // content (they hold no key), and none to the members.
     for minutes in [5, 65] {
-        env.ok(&["sla", "tick", "--now", &shift(due, minutes)]);
+        env.ok(&["sla", "tick", "--force", "--now", &shift(due, minutes)]);
     }
     let escalations = mailbox(&stack, &leads, 1);
     let subject = parse_subject(&escalations[0]).unwrap_or_default();

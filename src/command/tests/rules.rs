@@ -412,6 +412,7 @@ fn help_per_address() {
             "#stats",
             "#hall-of-fame",
             "#advisory",
+            "#outbox",
         ]
         .contains(name);
         let text = if is_control {
@@ -469,4 +470,49 @@ fn the_help_lists_resend_ack_only_where_the_acknowledgement_failed() {
         "{text}"
     );
     assert!(text.contains("#help                   this text"), "{text}");
+}
+
+#[test]
+fn attach_takes_a_message_number() {
+    assert_eq!(parse("#attach 7"), Ok(Command::Attach(7)));
+    for bad in [
+        "#attach",
+        "#attach seven",
+        "#attach 0",
+        "#attach -3",
+        "#attach 7 8",
+    ] {
+        assert!(parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn attach_is_refused_for_a_message_that_is_not_attachable_and_then_nothing_applies() {
+    // The caller marks message 7 attachable; 8 is unknown or in a report.
+    assert_eq!(
+        plan_body("#attach 7\n", &on(ReportState::Triaged)).expect("planned"),
+        [Change::Attach(7)]
+    );
+    let refusals =
+        plan_body("#severity high\n#attach 8\n", &on(ReportState::Triaged)).expect_err("refused");
+    assert_eq!(refusals.len(), 1);
+    assert!(
+        refusals[0].to_string().contains("cannot be attached"),
+        "{refusals:?}"
+    );
+    assert!(
+        refused("#attach 7\n#attach 7", &on(ReportState::Triaged)).contains("cannot be attached")
+    );
+    assert!(refused("#attach 7", &Scope::Control).contains("report"));
+}
+
+#[test]
+fn outbox_belongs_on_the_control_address() {
+    assert_eq!(parse("#outbox"), Ok(Command::Outbox));
+    assert!(parse("#outbox all").is_err());
+    assert_eq!(
+        plan_body("#outbox\n", &Scope::Control).expect("planned"),
+        [Change::Outbox]
+    );
+    assert!(refused("#outbox", &on(ReportState::Triaged)).contains("control address"));
 }
