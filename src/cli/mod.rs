@@ -13,6 +13,7 @@ mod key;
 mod output;
 mod publish;
 mod resend;
+mod search;
 mod security_txt;
 mod sla;
 
@@ -79,6 +80,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search reports: subjects, readable text, people, ids, tags; best match first
+    ///
+    /// Decrypted text is searched too: the store is local. Exits 2 for a
+    /// query that cannot be searched (an unclosed quote, nothing but
+    /// punctuation, longer than 256 characters).
+    Search(search::SearchArgs),
     /// Show one report: its messages, participants, events and mail
     Report {
         /// The report id, e.g. SEC-2026-0042
@@ -187,6 +194,7 @@ impl Command {
     pub fn only_prints(&self) -> bool {
         match self {
             Self::Reports { .. }
+            | Self::Search(_)
             | Self::Report { .. }
             | Self::Advisory { .. }
             | Self::Stats { .. }
@@ -331,6 +339,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Advisory { id, format, json } => {
             advisory::run(config, &id, format, json, SystemClock.now())
         }
+        Command::Search(args) => search::search(config, args),
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;
             let reports = store

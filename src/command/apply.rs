@@ -173,7 +173,8 @@ pub fn apply(
         | Change::Digest
         | Change::Stats
         | Change::HallOfFame
-        | Change::Advisory(_) => {}
+        | Change::Advisory(_)
+        | Change::Search(_) => {}
     }
     Ok(FollowUp::None)
 }

@@ -83,6 +83,8 @@ pub enum Command {
     HallOfFame,
     /// `#advisory ID` (control address).
     Advisory(ReportId),
+    /// `#search QUERY` (control address): the query as written, checked.
+    Search(String),
 }
 
 /// Where a command may be sent.
@@ -122,6 +124,7 @@ impl Command {
             Self::Stats => "#stats",
             Self::HallOfFame => "#hall-of-fame",
             Self::Advisory(_) => "#advisory",
+            Self::Search(_) => "#search",
         }
     }
 
@@ -130,7 +133,7 @@ impl Command {
         match self {
             Self::Help => Applies::Both,
             Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
-            Self::HallOfFame | Self::Advisory(_) => Applies::Control,
+            Self::HallOfFame | Self::Advisory(_) | Self::Search(_) => Applies::Control,
             _ => Applies::Report,
         }
     }
@@ -241,6 +244,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#stats",
     "#hall-of-fame",
     "#advisory",
+    "#search",
 ];
 
 /// One command line of a block: its text and what it parsed to.
@@ -402,6 +406,8 @@ pub enum Change {
     HallOfFame,
     /// The advisory of a report that is fixed, risk-accepted or disclosed.
     Advisory(ReportId),
+    /// The reports matching a query, best first.
+    Search(String),
 }
 
 impl Change {
@@ -494,6 +500,7 @@ impl fmt::Display for Change {
             Self::Stats => f.write_str("statistics"),
             Self::HallOfFame => f.write_str("Hall of Fame"),
             Self::Advisory(id) => write!(f, "advisory: {id}"),
+            Self::Search(query) => write!(f, "search: {}", shorten(query)),
         }
     }
 }
@@ -703,6 +710,8 @@ Commands go on their own lines at the very top of the mail to the control addres
   #stats          statistics
   #hall-of-fame   the Hall of Fame
   #advisory ID    the advisory of a fixed, risk-accepted or disclosed report
+  #search QUERY   reports whose text, subject, people, ids or tags match;
+                  \"a phrase\", word*, a OR b, -word, tag:WORD, cve:ID, from:WHO
   #help           this text
 
 Commands that change a report go to that report's own address.

@@ -104,6 +104,7 @@ impl Context<'_> {
             (Command::Stats, _) => Ok(Change::Stats),
             (Command::HallOfFame, _) => Ok(Change::HallOfFame),
             (Command::Advisory(id), _) => self.check_advisory(id),
+            (Command::Search(query), _) => Ok(Change::Search(query.clone())),
             (_, None) => Err(Refused::NeedsReportAddress {
                 command: command.name(),
             }),
@@ -331,7 +332,8 @@ impl Context<'_> {
             | Command::Digest
             | Command::Stats
             | Command::HallOfFame
-            | Command::Advisory(_) => Err(Refused::NeedsControlAddress {
+            | Command::Advisory(_)
+            | Command::Search(_) => Err(Refused::NeedsControlAddress {
                 command: command.name(),
             }),
         }
