@@ -341,7 +341,10 @@ fn search(tx: &Tx<'_>, text: &str, tz: &jiff::tz::TimeZone) -> Result<Searched, 
         snippets: confidential,
     };
     let all = tx.search(&query, &filter(true))?;
-    let mut out = format!("Search: {} reports match", all.total);
+    let mut out = match all.total {
+        1 => "Search: 1 report matches".to_owned(),
+        n => format!("Search: {n} reports match"),
+    };
     if all.total > all.hits.len() {
         out.push_str(&format!(", the best {} listed", all.hits.len()));
     }

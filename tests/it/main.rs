@@ -31,6 +31,7 @@ mod progress;
 mod publish;
 mod relay_leak;
 mod resend;
+mod search;
 mod service;
 mod site_render;
 mod sla;
