@@ -43,7 +43,8 @@ struct Hit<'a> {
 #[derive(Serialize)]
 struct Found<'a> {
     query: &'a str,
-    total: usize,
+    /// More reports match than `--limit` let through.
+    more: bool,
     reports: Vec<Hit<'a>>,
 }
 
@@ -72,7 +73,7 @@ pub(super) fn search(config: &Config, args: SearchArgs) -> Result<(), CliError> 
     if args.json {
         json(&Found {
             query: &text,
-            total: found.total,
+            more: found.more,
             reports: found
                 .hits
                 .iter()
@@ -102,11 +103,10 @@ pub(super) fn search(config: &Config, args: SearchArgs) -> Result<(), CliError> 
             h.snippet.as_deref().unwrap_or("")
         );
     }
-    if found.total > found.hits.len() {
+    if found.more {
         outln!(
-            "\n{} of {} matching reports shown; --limit shows more",
-            found.hits.len(),
-            found.total
+            "\nthe best {} shown; more reports match (--limit N shows more)",
+            found.hits.len()
         );
     }
     Ok(())

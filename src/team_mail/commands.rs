@@ -341,13 +341,12 @@ fn search(tx: &Tx<'_>, text: &str, tz: &jiff::tz::TimeZone) -> Result<Searched, 
         snippets: confidential,
     };
     let all = tx.search(&query, &filter(true))?;
-    let mut out = match all.total {
-        1 => "Search: 1 report matches".to_owned(),
-        n => format!("Search: {n} reports match"),
+    let mut out = match (all.hits.len(), all.more) {
+        (0, _) => "Search: no report matches".to_owned(),
+        (1, false) => "Search: 1 report matches".to_owned(),
+        (n, false) => format!("Search: {n} reports match"),
+        (n, true) => format!("Search: the best {n} of the reports that match"),
     };
-    if all.total > all.hits.len() {
-        out.push_str(&format!(", the best {} listed", all.hits.len()));
-    }
     out.push('\n');
     for hit in &all.hits {
         let opened = hit.opened.to_zoned_datetime(tz.clone()).date();

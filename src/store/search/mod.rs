@@ -32,10 +32,6 @@ pub const MAX_SNIPPET_CHARS: usize = 160;
 /// Messages indexed per transaction when the store catches up.
 const BACKFILL_BATCH: usize = 200;
 
-/// bm25 weights of the columns, in their order: subject, body, people, ids,
-/// tags, public. A word in an id or a tag says more than one in a long body.
-const RANK: &str = "bm25(search_text, 4.0, 1.0, 3.0, 8.0, 4.0, 2.0)";
-
 /// What to search and what to return.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchFilter {
@@ -64,11 +60,12 @@ pub struct SearchHit {
     pub snippet: Option<String>,
 }
 
-/// The reports found, best first, and how many matched in all.
+/// The reports found, best first.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    pub total: usize,
+    /// More reports match than the limit let through.
+    pub more: bool,
 }
 
 /// Parse limits for indexing: no configuration reaches the store, and the
@@ -211,50 +208,61 @@ impl Tx<'_> {
     }
 
     /// The reports matching `query`, best first.
+    ///
+    /// FTS5 ranks the documents (bm25, weighted by the index's `rank`
+    /// setting) and hands them over best first, a page at a time, each page
+    /// twice the last, until `limit` reports are found: a report's best
+    /// document is the first of it read. Documents the filter leaves out
+    /// (confidential, another state, no report) are skipped. Matches are not
+    /// counted: that would read every one of them, ranked or not.
     pub fn search(&self, query: &SearchQuery, filter: &SearchFilter) -> Result<SearchResults> {
         let what = "searching";
-        let sql = format!(
-            "WITH hits AS (
-                 SELECT COALESCE(d.report_id, m.report_id) AS report_id,
-                     search_text.rowid AS doc, {RANK} AS score
-                 FROM search_text
-                 JOIN search_docs d ON d.id = search_text.rowid
-                 LEFT JOIN messages m ON m.id = d.message
-                 WHERE search_text MATCH ?1 AND (?2 OR d.confidential = 0)
-             ), best AS (
-                 SELECT report_id, doc, score,
-                     ROW_NUMBER() OVER (PARTITION BY report_id ORDER BY score, doc) AS n
-                 FROM hits WHERE report_id IS NOT NULL
-             )
-             SELECT b.report_id, r.state, r.created_at, r.updated_at, b.doc, b.score,
-                 COUNT(*) OVER () AS total
-             FROM best b JOIN reports r ON r.id = b.report_id
-             WHERE b.n = 1 AND (?3 IS NULL OR r.state = ?3)
-             ORDER BY b.score, b.report_id
-             LIMIT ?4"
-        );
-        let mut total = 0;
+        let mut seen = std::collections::HashSet::new();
         let mut rows = Vec::new();
-        {
-            let mut stmt = self.conn.prepare_cached(&sql).map_err(ctx(what))?;
+        let mut offset = 0;
+        let mut page = (filter.limit * 4).max(32);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT r.id, r.state, r.created_at, r.updated_at, t.rowid, t.rank,
+                     r.id IS NOT NULL AND (?2 OR d.confidential = 0)
+                         AND (?3 IS NULL OR r.state = ?3)
+                 FROM (SELECT rowid, rank FROM search_text WHERE search_text MATCH ?1
+                       ORDER BY rank LIMIT ?4 OFFSET ?5) t
+                 LEFT JOIN search_docs d ON d.id = t.rowid
+                 LEFT JOIN messages m ON m.id = d.message
+                 LEFT JOIN reports r ON r.id = COALESCE(d.report_id, m.report_id)
+                 ORDER BY t.rank, t.rowid",
+            )
+            .map_err(ctx(what))?;
+        'pages: loop {
+            let mut read = 0;
             let mut found = stmt
                 .query(params![
                     query.as_fts(),
                     filter.confidential,
                     filter.state.map(|s| s.as_str()),
-                    filter.limit as i64,
+                    page as i64,
+                    offset as i64,
                 ])
                 .map_err(ctx(what))?;
             while let Some(row) = found.next().map_err(ctx(what))? {
+                read += 1;
+                if !row.get::<_, bool>(6).map_err(ctx(what))? {
+                    continue;
+                }
+                let id: String = row.get(0).map_err(ctx(what))?;
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
                 let state: String = row.get(1).map_err(ctx(what))?;
                 let state = state.parse().map_err(|_| StoreError::Corrupt {
                     what: "report state",
                     detail: state.clone(),
                 })?;
-                total = row.get::<_, i64>(6).map_err(ctx(what))? as usize;
                 rows.push((
                     SearchHit {
-                        report: ReportId::from_stored(row.get(0).map_err(ctx(what))?),
+                        report: ReportId::from_stored(id),
                         state,
                         opened: from_ms(row.get(2).map_err(ctx(what))?),
                         updated: from_ms(row.get(3).map_err(ctx(what))?),
@@ -263,8 +271,20 @@ impl Tx<'_> {
                     },
                     row.get::<_, i64>(4).map_err(ctx(what))?,
                 ));
+                if rows.len() > filter.limit {
+                    break 'pages;
+                }
             }
+            if read < page {
+                break;
+            }
+            offset += page;
+            page *= 2;
         }
+        drop(stmt);
+        // One report past the limit was looked for: it says there are more.
+        let more = rows.len() > filter.limit;
+        rows.truncate(filter.limit);
         let mut hits = Vec::with_capacity(rows.len());
         for (mut hit, doc) in rows {
             if filter.snippets {
@@ -272,7 +292,7 @@ impl Tx<'_> {
             }
             hits.push(hit);
         }
-        Ok(SearchResults { hits, total })
+        Ok(SearchResults { hits, more })
     }
 
     /// A snippet of document `doc` around `query`'s matches.
