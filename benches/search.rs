@@ -186,9 +186,16 @@ fn main() -> ExitCode {
     ];
     let mut worst: f64 = 0.0;
     let mut ok = true;
-    println!("{:<16} {:>8} {:>8} {:>8}  QUERY", "SHAPE", "LISTED", "p50 ms", "p95 ms");
+    println!(
+        "{:<16} {:>8} {:>8} {:>8}  QUERY",
+        "SHAPE", "LISTED", "p50 ms", "p95 ms"
+    );
     for (confidential, label) in [(true, "local"), (false, "in clear")] {
-        println!("-- {label} (decrypted text {}searched, snippets {})", if confidential { "" } else { "not " }, if confidential { "made" } else { "none" });
+        println!(
+            "-- {label} (decrypted text {}searched, snippets {})",
+            if confidential { "" } else { "not " },
+            if confidential { "made" } else { "none" }
+        );
         for (shape, text) in shapes {
             let query = SearchQuery::parse(text).expect("query");
             let filter = SearchFilter {
@@ -216,7 +223,11 @@ fn main() -> ExitCode {
     }
     println!(
         "worst p95 {worst:.2} ms (target < {TARGET_P95_MS} ms): {}",
-        if worst < TARGET_P95_MS { "met" } else { "MISSED" }
+        if worst < TARGET_P95_MS {
+            "met"
+        } else {
+            "MISSED"
+        }
     );
     if ok {
         ExitCode::SUCCESS

@@ -399,8 +399,9 @@ CREATE TABLE historical_breaches (
 // fields), each a row of `search_docs` whose id is the document's rowid in
 // `search_text`. A message's report is looked up when searching, so a
 // message moved to another report needs no new document. `confidential`
-// marks a document holding decrypted text: it is never searched for a
-// member who would read the answer in clear. Report documents are kept by
+// marks a document holding decrypted text, or the document of a report some
+// of whose mail was encrypted: it is never searched for a member who would
+// read the answer in clear. Report documents are kept by
 // the triggers below; message documents by the store code that writes the
 // message, since the readable text is MIME the store must decode. Messages
 // stored before are listed in `search_pending` and indexed when the store
@@ -445,7 +446,10 @@ SELECT r.id AS report_id,
         ELSE '' END AS public
 FROM reports r;
 
-INSERT INTO search_docs (report_id) SELECT id FROM reports;
+INSERT INTO search_docs (report_id, confidential)
+    SELECT id, EXISTS (SELECT 1 FROM messages m WHERE m.report_id = reports.id
+        AND m.encryption != 'none')
+    FROM reports;
 INSERT INTO search_text (rowid, subject, body, people, ids, tags, public)
     SELECT d.id, '', '', v.people, v.ids, v.tags, v.public
     FROM search_docs d JOIN search_report_text v ON v.report_id = d.report_id;

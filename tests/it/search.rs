@@ -159,13 +159,19 @@ fn a_keyless_members_search_reply_holds_no_text_of_an_encrypted_report() {
         assert!(!whole.contains(secret), "{secret:?} sent in clear:\n{text}");
     }
 
-    // Searching for the encrypted text itself: nothing found, nothing shown.
-    bob_asks(&s.env, "#search imagemagick\r\n", "b2@example.org");
-    let replies = s.env.sent_to(BOB);
-    let last = body_text(replies.last().expect("an answer"));
-    assert!(last.contains("(none)"), "{last}");
-    assert!(!last.contains(&y("SEC-2026-0001")), "{last}");
-    assert!(!last.contains("imagemagick"), "{last}");
+    // Searching for the encrypted text itself, or its reporter: nothing
+    // found, nothing shown.
+    for (query, id) in [
+        ("imagemagick", "b2@example.org"),
+        ("from:rita", "b3@example.org"),
+    ] {
+        bob_asks(&s.env, &format!("#search {query}\r\n"), id);
+        let replies = s.env.sent_to(BOB);
+        let last = body_text(replies.last().expect("an answer"));
+        assert!(last.contains("(none)"), "{query}: {last}");
+        assert!(!last.contains(&y("SEC-2026-0001")), "{query}: {last}");
+        assert!(!last.contains("imagemagick"), "{query}: {last}");
+    }
 }
 
 #[test]

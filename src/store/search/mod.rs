@@ -183,6 +183,17 @@ impl Tx<'_> {
             .prepare_cached("DELETE FROM search_pending WHERE message = ?1")
             .and_then(|mut stmt| stmt.execute([id]))
             .map_err(ctx(what))?;
+        // A report some of whose mail was encrypted keeps all of itself (who
+        // reported it, its ids and tags) from a search answered in clear.
+        if encrypted {
+            self.conn
+                .prepare_cached(
+                    "UPDATE search_docs SET confidential = 1
+                     WHERE report_id = (SELECT report_id FROM messages WHERE id = ?1)",
+                )
+                .and_then(|mut stmt| stmt.execute([id]))
+                .map_err(ctx(what))?;
+        }
         Ok(())
     }
 

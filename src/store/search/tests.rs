@@ -172,8 +172,13 @@ fn decrypted_text_is_not_searched_for_an_answer_in_clear() {
     for query in ["imagemagick", "subject:resizer", "crafted SVG"] {
         assert!(all(&store, query, false).hits.is_empty(), "{query}");
     }
-    // The team's own fields of that report still are.
-    assert_eq!(ids(&all(&store, "CVE-2026-4242", false)), ["SEC-2026-0002"]);
+    // Nor is anything else of that report: who reported it, its ids.
+    for query in ["CVE-2026-4242", "from:sam", "SEC-2026-0002"] {
+        assert!(all(&store, query, false).hits.is_empty(), "{query}");
+        assert_eq!(ids(&all(&store, query, true)), ["SEC-2026-0002"], "{query}");
+    }
+    // The plain report is.
+    assert_eq!(ids(&all(&store, "SEC-2026-0001", false)), ["SEC-2026-0001"]);
     // The ciphertext was never indexed as text.
     assert!(all(&store, "hQEMA8zzzz", true).hits.is_empty());
 }
