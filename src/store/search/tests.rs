@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 
 use super::*;
-use crate::store::{MessageCrypto, NewMessage, ThreadedBy};
+use crate::store::{MessageCrypto, NewMessage, OpenMode, ThreadedBy};
 
 fn at(s: i64) -> Timestamp {
     Timestamp::from_second(1_795_000_000 + s).expect("time")
@@ -256,4 +256,53 @@ fn only_the_first_part_of_a_huge_text_is_indexed() {
     assert!(indexed.len() <= MAX_INDEXED_BYTES);
     assert!(indexed.starts_with("start"));
     assert!(!indexed.contains("needle"));
+}
+
+#[test]
+fn a_store_from_before_the_index_is_searchable_once_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db.sqlite3");
+    {
+        let mut conn = rusqlite::Connection::open(&path).expect("open");
+        let before = &crate::store::migrations::MIGRATIONS[..crate::store::migrations::LATEST - 1];
+        rusqlite_migration::Migrations::from_slice(before)
+            .to_latest(&mut conn)
+            .expect("the schema before the index");
+        let raw = mail(
+            "Resizer",
+            "A crafted SVG runs code in the imagemagick resizer.",
+        );
+        conn.execute_batch(
+            "INSERT INTO reports (id, year, seq, reporter, subject, created_at, updated_at, cve)
+                 VALUES ('SEC-2026-0001', 2026, 1, 'sam@example.net', 'Plain', 0, 0, 'CVE-2026-1'),
+                        ('SEC-2026-0002', 2026, 2, 'rita@researcher.example', '...', 0, 0, NULL);
+             INSERT INTO messages (id, sha256, size, source, location, subject, kind,
+                     report_id, threaded_by, received_at, encryption)
+                 VALUES (1, 'a', 1, 't', 'm', 'Crash', 'report', 'SEC-2026-0001', 'new-report', 0, 'none'),
+                        (2, 'b', 1, 't', 'm', 'Resizer', 'report', 'SEC-2026-0002', 'new-report', 0, 'decrypted');
+             INSERT INTO raw_messages (message, data)
+                 VALUES (1, CAST('Subject: Crash
+
+The resizer crashes on a zero-width PNG.' AS BLOB)),
+                        (2, CAST('-----BEGIN PGP MESSAGE----- hQEMA8zzzz' AS BLOB));",
+        )
+        .expect("rows of the old schema");
+        conn.execute(
+            "INSERT INTO decrypted_messages (message, data) VALUES (2, ?1)",
+            [&raw],
+        )
+        .expect("the decrypted entity");
+    }
+    let store = Store::open(&path, OpenMode::Existing).expect("migrated");
+    assert_eq!(ids(&all(&store, "zero-width", false)), ["SEC-2026-0001"]);
+    assert_eq!(ids(&all(&store, "CVE-2026-1", false)), ["SEC-2026-0001"]);
+    assert_eq!(ids(&all(&store, "imagemagick", true)), ["SEC-2026-0002"]);
+    assert!(all(&store, "imagemagick", false).hits.is_empty());
+    assert!(all(&store, "from:rita", false).hits.is_empty());
+    assert!(all(&store, "hQEMA8zzzz", true).hits.is_empty());
+    let pending: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM search_pending", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(pending, 0);
 }
