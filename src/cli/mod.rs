@@ -16,6 +16,7 @@ mod output;
 mod publish;
 mod recover;
 mod resend;
+mod search;
 mod security_txt;
 mod sla;
 
@@ -102,6 +103,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search reports: subjects, readable text, people, ids, tags; best match first
+    ///
+    /// Decrypted text is searched too: the store is local. Exits 2 for a
+    /// query that cannot be searched (an unclosed quote, nothing but
+    /// punctuation, longer than 256 characters).
+    Search(search::SearchArgs),
     /// Show one report: its messages, participants, events and mail
     Report {
         /// The report id, e.g. SEC-2026-0042
@@ -294,6 +301,7 @@ impl Command {
     pub fn only_prints(&self) -> bool {
         match self {
             Self::Reports { .. }
+            | Self::Search(_)
             | Self::Report { .. }
             | Self::Advisory { .. }
             | Self::Stats { .. }
@@ -530,6 +538,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Advisory { id, format, json } => {
             advisory::run(config, &id, format, json, SystemClock.now())
         }
+        Command::Search(args) => search::search(config, args),
         Command::Reports { state, tag, json } => {
             let store = open_existing(config)?;
             let reports = store

@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use crate::config::Config;
 use crate::store::{ReportDetail, ReportSummary};
 
-fn local(at: Timestamp, config: &Config) -> String {
+pub(super) fn local(at: Timestamp, config: &Config) -> String {
     at.to_zoned_datetime(config.program.timezone.clone())
         .strftime("%Y-%m-%d %H:%M %Z")
         .to_string()

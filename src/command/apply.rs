@@ -175,7 +175,8 @@ pub fn apply(
         | Change::Stats
         | Change::HallOfFame
         | Change::Outbox
-        | Change::Advisory(_) => {}
+        | Change::Advisory(_)
+        | Change::Search(_) => {}
     }
     Ok(FollowUp::None)
 }

@@ -87,6 +87,8 @@ pub enum Command {
     Advisory(ReportId),
     /// `#outbox` (control address): the mail that failed or waits for a key.
     Outbox,
+    /// `#search QUERY` (control address): the query as written, checked.
+    Search(String),
 }
 
 /// Where a command may be sent.
@@ -128,6 +130,7 @@ impl Command {
             Self::HallOfFame => "#hall-of-fame",
             Self::Advisory(_) => "#advisory",
             Self::Outbox => "#outbox",
+            Self::Search(_) => "#search",
         }
     }
 
@@ -136,7 +139,9 @@ impl Command {
         match self {
             Self::Help => Applies::Both,
             Self::List(_) | Self::Show(_) | Self::Digest | Self::Stats => Applies::Control,
-            Self::HallOfFame | Self::Advisory(_) | Self::Outbox => Applies::Control,
+            Self::HallOfFame | Self::Advisory(_) | Self::Outbox | Self::Search(_) => {
+                Applies::Control
+            }
             _ => Applies::Report,
         }
     }
@@ -249,6 +254,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "#hall-of-fame",
     "#advisory",
     "#outbox",
+    "#search",
 ];
 
 /// One command line of a block: its text and what it parsed to.
@@ -419,6 +425,8 @@ pub enum Change {
     Advisory(ReportId),
     /// The failed mail and the mail held for a key.
     Outbox,
+    /// The reports matching a query, best first.
+    Search(String),
 }
 
 impl Change {
@@ -516,6 +524,7 @@ impl fmt::Display for Change {
             Self::HallOfFame => f.write_str("Hall of Fame"),
             Self::Advisory(id) => write!(f, "advisory: {id}"),
             Self::Outbox => f.write_str("outbox: failed mail"),
+            Self::Search(query) => write!(f, "search: {}", shorten(query)),
         }
     }
 }
@@ -734,6 +743,8 @@ Commands go on their own lines at the very top of the mail to the control addres
   #advisory ID    the advisory of a fixed, risk-accepted or disclosed report
   #outbox         the mail that failed or waits for a key (queue it again
                   with `disclosed outbox retry` on the host)
+  #search QUERY   reports whose text, subject, people, ids or tags match;
+                  \"a phrase\", word*, a OR b, -word, tag:WORD, cve:ID, from:WHO
   #help           this text
 
 Commands that change a report go to that report's own address.

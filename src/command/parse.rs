@@ -227,6 +227,13 @@ pub fn parse_command(line: &str, prefix: &str) -> Result<Command, CommandError> 
             let text = required(argument, "#advisory", "#advisory ID")?;
             report_id("#advisory", text, prefix).map(Command::Advisory)
         }
+        "#search" => {
+            let text = required(argument, "#search", "#search WORDS")?;
+            match crate::store::SearchQuery::parse(text) {
+                Ok(_) => Ok(Command::Search(text.to_owned())),
+                Err(err) => Err(invalid("#search", err.to_string())),
+            }
+        }
         _ => Err(CommandError::Unknown {
             name: shorten(name),
         }),

@@ -105,6 +105,7 @@ impl Context<'_> {
             (Command::HallOfFame, _) => Ok(Change::HallOfFame),
             (Command::Outbox, _) => Ok(Change::Outbox),
             (Command::Advisory(id), _) => self.check_advisory(id),
+            (Command::Search(query), _) => Ok(Change::Search(query.clone())),
             (_, None) => Err(Refused::NeedsReportAddress {
                 command: command.name(),
             }),
@@ -344,7 +345,8 @@ impl Context<'_> {
             | Command::Stats
             | Command::HallOfFame
             | Command::Outbox
-            | Command::Advisory(_) => Err(Refused::NeedsControlAddress {
+            | Command::Advisory(_)
+            | Command::Search(_) => Err(Refused::NeedsControlAddress {
                 command: command.name(),
             }),
         }

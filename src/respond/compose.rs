@@ -572,6 +572,19 @@ pub fn metadata_notice(
     state: Option<&str>,
     deadlines: Vec<String>,
 ) -> Result<(String, String), ComposeError> {
+    metadata_notice_listing(templates, headline, report, state, deadlines, Vec::new())
+}
+
+/// [`metadata_notice`] that also lists `results`, the reports a `#search`
+/// found, each as its id and state only.
+pub fn metadata_notice_listing(
+    templates: &Templates,
+    headline: &str,
+    report: Option<&ReportId>,
+    state: Option<&str>,
+    deadlines: Vec<String>,
+    results: Vec<String>,
+) -> Result<(String, String), ComposeError> {
     let body = templates.render(
         "team-metadata",
         &MetadataNoticeData {
@@ -579,6 +592,7 @@ pub fn metadata_notice(
             report_id: report.map(ReportId::as_str),
             state,
             deadlines,
+            results,
         },
     )?;
     let subject = match report {

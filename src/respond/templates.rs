@@ -386,6 +386,9 @@ pub struct MetadataNoticeData<'a> {
     pub report_id: Option<&'a str>,
     pub state: Option<&'a str>,
     pub deadlines: Vec<String>,
+    /// `#search`: the reports found, each as its id and state only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<String>,
 }
 
 /// What the acknowledgement of an unreadable encrypted report can use. It holds

@@ -184,6 +184,11 @@ impl Tx<'_> {
             self.insert_blob("decrypted_messages", message, data)
                 .map_err(ctx("storing a decrypted message"))?;
         }
+        // The document written with the raw bytes becomes the readable
+        // entity's, confidential when it was encrypted.
+        if c.decrypted.is_some() || c.encryption != "none" {
+            self.index_message(message, c.decrypted)?;
+        }
         Ok(())
     }
 

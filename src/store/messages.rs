@@ -251,6 +251,7 @@ impl Tx<'_> {
             self.insert_blob("raw_messages", id, raw)
                 .map_err(ctx("storing raw message bytes"))?;
         }
+        self.index_message(id, m.raw)?;
         Ok(id)
     }
 

@@ -401,6 +401,107 @@ CREATE INDEX messages_kind ON messages (kind);
 CREATE INDEX reports_state ON reports (state);
 "#;
 
+// Full-text search (FTS5). One document per message (its subject, readable
+// text and sender) and one per report (its people, ids, tags and public
+// fields), each a row of `search_docs` whose id is the document's rowid in
+// `search_text`. A message's report is looked up when searching, so a
+// message moved to another report needs no new document. `confidential`
+// marks a document holding decrypted text, or the document of a report some
+// of whose mail was encrypted: it is never searched for a member who would
+// read the answer in clear. Report documents are kept by
+// the triggers below; message documents by the store code that writes the
+// message, since the readable text is MIME the store must decode. Messages
+// stored before are listed in `search_pending` and indexed when the store
+// is next opened.
+const V16: &str = r#"
+CREATE TABLE search_docs (
+    id            INTEGER PRIMARY KEY,
+    report_id     TEXT,
+    message       INTEGER,
+    confidential  INTEGER NOT NULL DEFAULT 0 CHECK (confidential IN (0, 1)),
+    CHECK ((report_id IS NULL) != (message IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX search_docs_report ON search_docs (report_id) WHERE report_id IS NOT NULL;
+CREATE UNIQUE INDEX search_docs_message ON search_docs (message) WHERE message IS NOT NULL;
+
+CREATE VIRTUAL TABLE search_text USING fts5 (
+    subject, body, people, ids, tags, public,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+-- Ranking: bm25 with the columns weighted in order (subject, body, people,
+-- ids, tags, public): a word in an id or a tag says more than one in a body.
+INSERT INTO search_text (search_text, rank) VALUES ('rank', 'bm25(4.0, 1.0, 3.0, 8.0, 4.0, 2.0)');
+
+CREATE TABLE search_pending (
+    message  INTEGER PRIMARY KEY
+) STRICT;
+INSERT INTO search_pending (message) SELECT id FROM messages;
+
+-- What a report's own document says. Stored JSON that is not valid adds
+-- nothing rather than failing the write that changed the report.
+CREATE VIEW search_report_text AS
+SELECT r.id AS report_id,
+    r.reporter || ' ' || COALESCE((SELECT group_concat(p.address || ' ' || COALESCE(p.name, ''), ' ')
+        FROM participants p WHERE p.report_id = r.id), '') AS people,
+    r.id || ' ' || COALESCE(r.cve, '') || ' ' || COALESCE(r.cwe, '') AS ids,
+    CASE WHEN json_valid(r.tags)
+        THEN COALESCE((SELECT group_concat(value, ' ') FROM json_each(r.tags)), '')
+        ELSE '' END AS tags,
+    COALESCE(r.public_summary, '') || ' ' || CASE WHEN json_valid(r.affects)
+        THEN COALESCE((SELECT group_concat(json_extract(value, '$.product'), ' ')
+            FROM json_each(r.affects)), '')
+        ELSE '' END AS public
+FROM reports r;
+
+INSERT INTO search_docs (report_id, confidential)
+    SELECT id, EXISTS (SELECT 1 FROM messages m WHERE m.report_id = reports.id
+        AND m.encryption != 'none')
+    FROM reports;
+INSERT INTO search_text (rowid, subject, body, people, ids, tags, public)
+    SELECT d.id, '', '', v.people, v.ids, v.tags, v.public
+    FROM search_docs d JOIN search_report_text v ON v.report_id = d.report_id;
+
+CREATE TRIGGER search_report_insert AFTER INSERT ON reports BEGIN
+    INSERT INTO search_docs (report_id) VALUES (NEW.id);
+    INSERT INTO search_text (rowid, subject, body, people, ids, tags, public)
+        SELECT d.id, '', '', v.people, v.ids, v.tags, v.public
+        FROM search_docs d JOIN search_report_text v ON v.report_id = d.report_id
+        WHERE d.report_id = NEW.id;
+END;
+CREATE TRIGGER search_report_update
+    AFTER UPDATE OF reporter, cve, cwe, tags, public_summary, affects ON reports BEGIN
+    DELETE FROM search_text WHERE rowid = (SELECT id FROM search_docs WHERE report_id = NEW.id);
+    INSERT INTO search_text (rowid, subject, body, people, ids, tags, public)
+        SELECT d.id, '', '', v.people, v.ids, v.tags, v.public
+        FROM search_docs d JOIN search_report_text v ON v.report_id = d.report_id
+        WHERE d.report_id = NEW.id;
+END;
+CREATE TRIGGER search_report_delete AFTER DELETE ON reports BEGIN
+    DELETE FROM search_text WHERE rowid = (SELECT id FROM search_docs WHERE report_id = OLD.id);
+    DELETE FROM search_docs WHERE report_id = OLD.id;
+END;
+CREATE TRIGGER search_participant_insert AFTER INSERT ON participants BEGIN
+    DELETE FROM search_text WHERE rowid = (SELECT id FROM search_docs WHERE report_id = NEW.report_id);
+    INSERT INTO search_text (rowid, subject, body, people, ids, tags, public)
+        SELECT d.id, '', '', v.people, v.ids, v.tags, v.public
+        FROM search_docs d JOIN search_report_text v ON v.report_id = d.report_id
+        WHERE d.report_id = NEW.report_id;
+END;
+CREATE TRIGGER search_participant_update AFTER UPDATE OF address, name ON participants
+    WHEN OLD.address IS NOT NEW.address OR OLD.name IS NOT NEW.name BEGIN
+    DELETE FROM search_text WHERE rowid = (SELECT id FROM search_docs WHERE report_id = NEW.report_id);
+    INSERT INTO search_text (rowid, subject, body, people, ids, tags, public)
+        SELECT d.id, '', '', v.people, v.ids, v.tags, v.public
+        FROM search_docs d JOIN search_report_text v ON v.report_id = d.report_id
+        WHERE d.report_id = NEW.report_id;
+END;
+CREATE TRIGGER search_message_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM search_text WHERE rowid = (SELECT id FROM search_docs WHERE message = OLD.id);
+    DELETE FROM search_docs WHERE message = OLD.id;
+    DELETE FROM search_pending WHERE message = OLD.id;
+END;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -417,6 +518,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V13),
     M::up(V14),
     M::up(V15),
+    M::up(V16),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -424,7 +526,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 15;
+pub const LATEST: usize = 16;
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,7 @@ mod read;
 mod recovery;
 mod report_row;
 mod reports;
+mod search;
 mod sla;
 mod unrecorded;
 
@@ -54,6 +55,10 @@ pub use read::{
 pub use recovery::{Attached, OutboxFilter, OutboxRow, Retried, UnattachedMessage};
 pub use report_row::ReportRecord;
 pub use reports::{NewEvent, Recorder};
+pub use search::{
+    MAX_INDEXED_BYTES, MAX_QUERY_CHARS, MAX_SNIPPET_CHARS, QueryError, SearchFilter, SearchHit,
+    SearchQuery, SearchResults,
+};
 pub use sla::{NoticeKind, SlaEvent};
 pub use unrecorded::{Unrecorded, UnrecordedLog};
 
@@ -168,10 +173,15 @@ impl Store {
         .map_err(open_err)?;
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn, path)?;
-        Ok(Self {
+        let mut store = Self {
             conn,
             path: path.to_owned(),
-        })
+        };
+        let indexed = store.index_backlog()?;
+        if indexed > 0 {
+            tracing::info!(messages = indexed, "indexed stored messages for search");
+        }
+        Ok(store)
     }
 
     /// An existing database opened read-only, as it is: not migrated, and no
@@ -250,7 +260,9 @@ impl Store {
         conn.execute_batch("PRAGMA foreign_keys = ON;")
             .map_err(ctx("setting up the in-memory database"))?;
         migrate(&mut conn, &path)?;
-        Ok(Self { conn, path })
+        let mut store = Self { conn, path };
+        store.index_backlog()?;
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {

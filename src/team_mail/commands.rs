@@ -109,6 +109,7 @@ pub(super) fn commands(
                 refused,
                 output: None,
                 help: false,
+                results: None,
             };
             command_reply(m, tx, reply, a, now)?;
             return Ok(Outcome {
@@ -121,6 +122,7 @@ pub(super) fn commands(
     let mut applied = Vec::new();
     let mut output: Vec<String> = Vec::new();
     let mut help = false;
+    let mut results: Option<Vec<String>> = None;
     let tz = &m.config.program.timezone;
     let by = command::apply::Author {
         actor: a.author,
@@ -165,6 +167,11 @@ pub(super) fn commands(
             }
             (Change::Advisory(id), _) => output.push(advisory(m, tx, id, now)?),
             (Change::Outbox, _) => output.push(failed_mail(tx, now)?),
+            (Change::Search(text), _) => {
+                let found = search(tx, text, tz)?;
+                output.push(found.text);
+                results.get_or_insert_with(Vec::new).extend(found.in_clear);
+            }
             (Change::ResendAck, Some(id)) => {
                 output.push(respond::ack::resend(m, tx, id, now)?.to_string());
             }
@@ -197,6 +204,7 @@ pub(super) fn commands(
                 | Change::HallOfFame
                 | Change::Outbox
                 | Change::Advisory(_)
+                | Change::Search(_)
         ) {
             applied.push(change.describe());
         }
@@ -214,6 +222,7 @@ pub(super) fn commands(
         refused: Vec::new(),
         output,
         help,
+        results,
     };
     command_reply(m, tx, reply, a, now)?;
     Ok(Outcome {
@@ -405,6 +414,68 @@ fn advisory(
     )
 }
 
+/// Most reports one `#search` lists.
+const SEARCH_LIMIT: usize = 20;
+
+/// What a `#search` answers.
+struct Searched {
+    /// For a member with a key (the reply is encrypted to them): the reports
+    /// found in everything the store holds, with snippets.
+    text: String,
+    /// For a member without one: `ID  state` of the reports found in what
+    /// was not encrypted, no snippet.
+    in_clear: Vec<String>,
+}
+
+/// `#search QUERY`: the reports matching, best first.
+fn search(tx: &Tx<'_>, text: &str, tz: &jiff::tz::TimeZone) -> Result<Searched, StoreError> {
+    use crate::store::{SearchFilter, SearchQuery};
+    let query = match SearchQuery::parse(text) {
+        Ok(query) => query,
+        // Checked when the line was parsed; kept an answer, not a failure.
+        Err(err) => {
+            return Ok(Searched {
+                text: format!("Cannot search for that: {err}"),
+                in_clear: Vec::new(),
+            });
+        }
+    };
+    let filter = |confidential| SearchFilter {
+        state: None,
+        limit: SEARCH_LIMIT,
+        confidential,
+        snippets: confidential,
+    };
+    let all = tx.search(&query, &filter(true))?;
+    let mut out = match (all.hits.len(), all.more) {
+        (0, _) => "Search: no report matches".to_owned(),
+        (1, false) => "Search: 1 report matches".to_owned(),
+        (n, false) => format!("Search: {n} reports match"),
+        (n, true) => format!("Search: the best {n} of the reports that match"),
+    };
+    out.push('\n');
+    for hit in &all.hits {
+        let opened = hit.opened.to_zoned_datetime(tz.clone()).date();
+        out.push_str(&format!(
+            "\n    {}  {}  opened {opened}\n",
+            hit.report, hit.state
+        ));
+        if let Some(snippet) = &hit.snippet {
+            out.push_str(&format!("        {snippet}\n"));
+        }
+    }
+    let in_clear = tx
+        .search(&query, &filter(false))?
+        .hits
+        .iter()
+        .map(|hit| format!("{}  {}", hit.report, hit.state))
+        .collect();
+    Ok(Searched {
+        text: out,
+        in_clear,
+    })
+}
+
 /// Answers a command mail, to its author only.
 fn command_reply(
     m: &Mailer<'_>,
@@ -422,6 +493,7 @@ fn command_reply(
         refused,
         output,
         help,
+        results,
     } = reply;
     let help_text = help.then(|| command::help(scope));
     let data = CommandReplyData {
@@ -438,7 +510,27 @@ fn command_reply(
     };
     let headline = format!("{verdict}: your commands");
     let state = state.map(|s| s.as_str());
-    let bodies = match m.bodies("command-reply", &data, &headline, report, state, Vec::new()) {
+    let rendered = m.bodies("command-reply", &data, &headline, report, state, Vec::new());
+    // A member without a key reads the reply in clear: of a search, only the
+    // ids and states of what matched outside encrypted mail.
+    let rendered = match results {
+        Some(mut results) => rendered.and_then(|(body, _)| {
+            if results.is_empty() {
+                results.push("(none)".to_owned());
+            }
+            let metadata = respond::compose::metadata_notice_listing(
+                m.templates,
+                &headline,
+                report,
+                state,
+                Vec::new(),
+                results,
+            )?;
+            Ok((body, metadata))
+        }),
+        None => rendered,
+    };
+    let bodies = match rendered {
         Ok(bodies) => bodies,
         Err(err) => {
             tracing::warn!(report = report.map(ReportId::as_str), stored = a.mail.message, error = %err, "cannot render the command reply");
@@ -538,6 +630,9 @@ pub(super) struct CommandReply<'a> {
     pub output: Option<String>,
     /// `#help` was asked for.
     pub help: bool,
+    /// `#search`: what a member without a key is told, the ids and states
+    /// of the reports found without decrypted text.
+    pub results: Option<Vec<String>>,
 }
 
 impl CommandReply<'_> {

@@ -152,6 +152,7 @@ fn the_answer_to_commands_is_headed_by_what_came_of_them() {
         },
         output: output.then(|| "SEC-2026-0001 new".to_owned()),
         help: false,
+        results: None,
     };
     let cases = [
         // (applied, refused, query output, headline)

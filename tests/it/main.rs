@@ -35,6 +35,7 @@ mod publish;
 mod recover;
 mod relay_leak;
 mod resend;
+mod search;
 mod service;
 mod site_render;
 mod sla;

@@ -413,6 +413,7 @@ fn help_per_address() {
             "#hall-of-fame",
             "#advisory",
             "#outbox",
+            "#search",
         ]
         .contains(name);
         let text = if is_control {
@@ -424,6 +425,42 @@ fn help_per_address() {
     }
     assert!(control_help.contains("#help"));
     assert!(!report_help.contains("#digest"));
+}
+
+#[test]
+fn a_search_query_that_cannot_be_searched_is_refused_when_parsed() {
+    assert_eq!(
+        parse("#search \"open redirect\" tag:web"),
+        Ok(Command::Search("\"open redirect\" tag:web".to_owned()))
+    );
+    // FTS5 syntax is only ever words: NEAR and column filters parse.
+    assert_eq!(
+        parse("#search NEAR(x y) subject:*"),
+        Ok(Command::Search("NEAR(x y) subject:*".to_owned()))
+    );
+    for line in ["#search", "#search \"unclosed", "#search ( ) *"] {
+        assert!(
+            matches!(
+                parse(line),
+                Err(CommandError::MissingArgument { .. } | CommandError::Invalid { .. })
+            ),
+            "{line}: {:?}",
+            parse(line)
+        );
+    }
+    let long = format!("#search {}", "a".repeat(300));
+    assert!(matches!(parse(&long), Err(CommandError::Invalid { .. })));
+}
+
+#[test]
+fn a_search_belongs_on_the_control_address() {
+    let scope = Scope::Report(report(ReportState::Triaged));
+    let reason = refused("#search resizer\n", &scope);
+    assert!(reason.contains("#search"), "{reason}");
+    assert_eq!(
+        plan_body("#search resizer\n", &Scope::Control),
+        Ok(vec![Change::Search("resizer".to_owned())])
+    );
 }
 
 #[test]

@@ -79,6 +79,7 @@ pub(super) fn samples(name: &str) -> Option<[serde_json::Value; 2]> {
                 report_id,
                 state,
                 deadlines: lines(n),
+                results: Vec::new(),
             };
             pair(&d(Some(ID), Some("new"), 2), &d(None, None, 0))
         }
