@@ -67,6 +67,7 @@ pub mod daemon;
 pub mod fuzzing;
 pub mod import;
 pub mod ingest;
+pub mod monitor;
 pub mod net;
 pub mod parse;
 pub mod publish;

@@ -31,6 +31,35 @@ pub struct Config {
     pub advisory: Option<crate::advisory::Publisher>,
     /// `[bulletin]`; `None` when no announcement list is configured.
     pub bulletin: Option<Bulletin>,
+    /// `[monitor]`: what the daemon watches in itself.
+    pub monitor: Monitor,
+}
+
+/// `[monitor]`: the conditions under which the daemon mails the team about
+/// itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monitor {
+    pub enabled: bool,
+    /// How long the IMAP source may fail before it is an alert.
+    pub alert_after: Duration,
+    /// How long a mail may wait unsent in the outbox.
+    pub outbox_after: Duration,
+    /// Days without any mail; 0 turns the check off.
+    pub quiet_days: u32,
+    /// The least free space, in percent of the filesystem; 0 turns it off.
+    pub min_free_percent: u8,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            alert_after: Duration::from_secs(30 * 60),
+            outbox_after: Duration::from_secs(60 * 60),
+            quiet_days: 7,
+            min_free_percent: 10,
+        }
+    }
 }
 
 /// `[bulletin]`: the public announcement list that is sent each advisory,

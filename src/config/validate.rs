@@ -141,6 +141,7 @@ impl Validator<'_> {
         let security_txt = self.security_txt(raw.security_txt);
         let advisory = raw.advisory.map(|a| self.advisory(a));
         let bulletin = self.bulletin(raw.bulletin, program.as_ref(), &team);
+        let monitor = self.monitor(raw.monitor);
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -157,6 +158,7 @@ impl Validator<'_> {
             security_txt,
             advisory,
             bulletin,
+            monitor,
         })
     }
 
@@ -810,6 +812,37 @@ impl Validator<'_> {
 }
 
 impl Validator<'_> {
+    /// `[monitor]`: spans longer than zero, a share of the disk below 100.
+    fn monitor(&mut self, raw: raw::RawMonitor) -> Monitor {
+        let defaults = Monitor::default();
+        let min_free_percent = match raw.min_free_percent {
+            None => defaults.min_free_percent,
+            Some(p) if p < 100 => p,
+            Some(p) => {
+                self.problem(
+                    "monitor.min_free_percent",
+                    format!("{p} is not a share below 100 (percent)"),
+                );
+                defaults.min_free_percent
+            }
+        };
+        Monitor {
+            enabled: raw.enabled.unwrap_or(defaults.enabled),
+            alert_after: self.interval(
+                "monitor.alert_after",
+                raw.alert_after.as_deref(),
+                defaults.alert_after,
+            ),
+            outbox_after: self.interval(
+                "monitor.outbox_after",
+                raw.outbox_after.as_deref(),
+                defaults.outbox_after,
+            ),
+            quiet_days: raw.quiet_days.unwrap_or(defaults.quiet_days),
+            min_free_percent,
+        }
+    }
+
     fn publish(&mut self, raw: raw::RawPublish) -> Publish {
         let base_url = raw.base_url.and_then(|url| {
             let url = url.trim_end_matches('/').to_owned();

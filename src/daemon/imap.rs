@@ -129,6 +129,7 @@ impl Worker {
             self.shared.readiness.source_started();
             let err = match opened {
                 Ok((source, conn)) => {
+                    self.shared.health.succeeded();
                     log.connected(&config.server.to_string(), &conn);
                     backoff.reset();
                     match self.session(&settings, &source, conn).await? {
@@ -139,6 +140,7 @@ impl Worker {
                 }
                 Err(err) => err,
             };
+            self.shared.health.failed(self.shared.clock.now());
             if self.once {
                 return Err(err.into());
             }
@@ -169,6 +171,7 @@ impl Worker {
         loop {
             match cycle(&self.shared, settings, source, &mut conn, &self.cancel).await {
                 Ok(done) => {
+                    self.shared.health.succeeded();
                     done.log_ingested();
                     self.totals.add(&done);
                 }

@@ -19,6 +19,7 @@
 mod delivery;
 mod imap;
 mod maildir;
+mod monitor;
 mod publish;
 mod sla;
 mod supervisor;
@@ -38,6 +39,7 @@ use crate::source::{ImapError, SourceError};
 use crate::store::{OpenMode, Store, StoreError};
 use crate::transport::SmtpSetupError;
 
+pub use monitor::SourceHealth;
 pub use supervisor::Readiness;
 
 /// How long delivery may go on sending after a stop was requested.
@@ -140,6 +142,8 @@ struct Shared {
     /// Tells the delivery worker there may be new mail to send.
     wake: Arc<Notify>,
     readiness: Readiness,
+    /// How the source is doing, for the monitor.
+    health: SourceHealth,
 }
 
 /// Runs the daemon. With `once`, processes what is pending, sends what is due and
@@ -172,6 +176,7 @@ pub async fn run(
         settings,
         wake: Arc::new(Notify::new()),
         readiness: Readiness::default(),
+        health: SourceHealth::default(),
     };
     // Fired when the source worker has returned: everything it will ever
     // commit is committed.

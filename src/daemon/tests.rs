@@ -96,6 +96,7 @@ impl Rig {
                 settings: receiver,
                 wake: Arc::new(Notify::new()),
                 readiness: Readiness::default(),
+                health: super::SourceHealth::default(),
             },
             clock,
             _settings: sender,

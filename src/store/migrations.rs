@@ -394,6 +394,17 @@ CREATE TABLE historical_breaches (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+// The alerts the daemon raised about itself (the source failing, mail stuck
+// in the outbox, no mail arriving, a member's key expiring, the disk filling
+// up): one row per condition while it lasts, so that it is mailed once; the
+// row goes when the condition clears, and a new occurrence alerts again.
+const V15: &str = r#"
+CREATE TABLE monitor_alerts (
+    condition  TEXT PRIMARY KEY,
+    raised_at  INTEGER NOT NULL
+) STRICT;
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -409,6 +420,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V12),
     M::up(V13),
     M::up(V14),
+    M::up(V15),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -416,7 +428,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 14;
+pub const LATEST: usize = 15;
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,7 @@ mod keys;
 mod lock;
 mod messages;
 mod migrations;
+mod monitor;
 mod outbox;
 mod publication;
 mod quota;

@@ -1,0 +1,72 @@
+//! What the daemon's watch on itself reads and records: the alerts raised and
+//! not cleared yet, the oldest mail waiting in the outbox and the last mail
+//! that arrived.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Tx, ctx, from_ms, ms};
+
+impl Tx<'_> {
+    /// The conditions alerted on and not cleared since.
+    pub fn monitor_alerts(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT condition FROM monitor_alerts ORDER BY condition")
+            .map_err(ctx("reading the monitor alerts"))?;
+        let rows = stmt
+            .query_map([], |row| row.get(0))
+            .map_err(ctx("reading the monitor alerts"))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(ctx("reading the monitor alerts"))
+    }
+
+    /// Records that `condition` was alerted on; `false` if it already was
+    /// (and has not cleared since).
+    pub fn raise_monitor_alert(&self, condition: &str, now: Timestamp) -> Result<bool> {
+        let inserted = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO monitor_alerts (condition, raised_at) VALUES (?1, ?2)",
+                params![condition, ms(now)],
+            )
+            .map_err(ctx("recording a monitor alert"))?;
+        Ok(inserted == 1)
+    }
+
+    /// Forgets the alert on `condition`, which has cleared: it alerts again
+    /// when it comes back.
+    pub fn clear_monitor_alert(&self, condition: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM monitor_alerts WHERE condition = ?1",
+                params![condition],
+            )
+            .map_err(ctx("clearing a monitor alert"))?;
+        Ok(())
+    }
+
+    /// The oldest mail queued or failed (not sent, not held for a reporter's
+    /// key) and how many such mails there are.
+    pub fn oldest_unsent(&self) -> Result<Option<(Timestamp, u64)>> {
+        self.conn
+            .query_row(
+                "SELECT min(created_at), count(*) FROM outbox WHERE status IN ('queued', 'failed')",
+                [],
+                |row| Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .map(|(oldest, n)| oldest.map(|t| (from_ms(t), u64::try_from(n).unwrap_or(0))))
+            .map_err(ctx("reading the oldest unsent mail"))
+    }
+
+    /// When the last mail was stored, whatever it was.
+    pub fn last_arrival(&self) -> Result<Option<Timestamp>> {
+        self.conn
+            .query_row("SELECT max(received_at) FROM messages", [], |row| {
+                row.get::<_, Option<i64>>(0)
+            })
+            .optional()
+            .map(|t| t.flatten().map(from_ms))
+            .map_err(ctx("reading the last arrival"))
+    }
+}
