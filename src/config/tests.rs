@@ -592,3 +592,49 @@ fn a_published_url_that_is_not_https_is_refused() {
         ]
     );
 }
+
+#[test]
+fn the_monitor_is_on_by_default_with_the_documented_thresholds() {
+    let config = parse(MINIMAL).expect("valid");
+    assert_eq!(config.monitor, Monitor::default());
+    assert!(config.monitor.enabled);
+    assert_eq!(config.monitor.alert_after, Duration::from_secs(30 * 60));
+    assert_eq!(config.monitor.outbox_after, Duration::from_secs(3600));
+    assert_eq!(config.monitor.quiet_days, 7);
+    assert_eq!(config.monitor.min_free_percent, 10);
+    let set = parse(&format!(
+        "{MINIMAL}\n[monitor]\nenabled = false\nalert_after = \"5m\"\noutbox_after = \"2h\"\n\
+         quiet_days = 0\nmin_free_percent = 25\n"
+    ))
+    .expect("valid");
+    assert_eq!(
+        set.monitor,
+        Monitor {
+            enabled: false,
+            alert_after: Duration::from_secs(300),
+            outbox_after: Duration::from_secs(7200),
+            quiet_days: 0,
+            min_free_percent: 25,
+        }
+    );
+}
+
+#[test]
+fn monitor_thresholds_that_cannot_work_are_refused() {
+    let found = problems(&format!(
+        "{MINIMAL}\n[monitor]\nalert_after = \"0s\"\noutbox_after = \"soon\"\nmin_free_percent = 100\n"
+    ));
+    let keys: Vec<_> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "monitor.min_free_percent",
+            "monitor.alert_after",
+            "monitor.outbox_after"
+        ]
+    );
+    assert!(matches!(
+        parse(&format!("{MINIMAL}\n[monitor]\nquiet = 3\n")),
+        Err(ConfigError::Syntax { .. } | ConfigError::Invalid { .. })
+    ));
+}

@@ -82,3 +82,6 @@ pub(super) fn check(
     };
     lock(writer).write(|batch| monitor::record(&batch.tx(), &mailer, &changes, now))
 }
+
+#[cfg(test)]
+mod tests;

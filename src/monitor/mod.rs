@@ -106,10 +106,7 @@ impl Condition {
                 member,
                 fingerprint,
                 expires,
-            } => format!(
-                "member-key:{member}:{fingerprint}:{}",
-                expires.as_second()
-            ),
+            } => format!("member-key:{member}:{fingerprint}:{}", expires.as_second()),
             Self::DiskLow { .. } => "disk-low".into(),
         }
     }
@@ -157,7 +154,10 @@ impl Condition {
                 let when = if *expires <= now {
                     format!("expired on {expires}")
                 } else {
-                    format!("expires on {expires}, in {}", human(expires.duration_since(now)))
+                    format!(
+                        "expires on {expires}, in {}",
+                        human(expires.duration_since(now))
+                    )
                 };
                 (
                     format!("The key of {member} {when}"),
