@@ -421,4 +421,7 @@ pub struct RawMonitor {
     /// Below this share of free space (percent) on the database's filesystem the
     /// team is told; default 10, 0: never.
     pub min_free_percent: Option<u8>,
+    /// Sends a signed test mail from this address to the program address
+    /// once a day and alerts when it does not come back within an hour.
+    pub canary_address: Option<String>,
 }

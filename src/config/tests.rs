@@ -615,6 +615,7 @@ fn the_monitor_is_on_by_default_with_the_documented_thresholds() {
             outbox_after: Duration::from_secs(7200),
             quiet_days: 0,
             min_free_percent: 25,
+            canary_address: None,
         }
     );
 }

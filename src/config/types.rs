@@ -48,6 +48,8 @@ pub struct Monitor {
     pub quiet_days: u32,
     /// The least free space, in percent of the filesystem; 0 turns it off.
     pub min_free_percent: u8,
+    /// Where the daily canary is sent from; `None`: no canary.
+    pub canary_address: Option<Address>,
 }
 
 impl Default for Monitor {
@@ -58,6 +60,7 @@ impl Default for Monitor {
             outbox_after: Duration::from_secs(60 * 60),
             quiet_days: 7,
             min_free_percent: 10,
+            canary_address: None,
         }
     }
 }

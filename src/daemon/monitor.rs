@@ -60,7 +60,8 @@ pub(super) fn observe(store: &Mutex<Store>, health: &SourceHealth) -> Observed {
 }
 
 /// Surveys on `reader`, and records new and cleared conditions on `writer`
-/// if anything changed; how many alerts were queued.
+/// if anything changed, queueing the canary when one is due; how many alerts
+/// were queued.
 pub(super) fn check(
     reader: &Mutex<Store>,
     writer: &Mutex<Store>,
@@ -72,7 +73,8 @@ pub(super) fn check(
         let active = monitor::active(tx, &settings.config, &settings.crypto, observed, now)?;
         monitor::changes(tx, active)
     })?;
-    if changes.is_empty() {
+    let canary = lock(reader).snapshot(|tx| monitor::canary::due(tx, &settings.config, now))?;
+    if changes.is_empty() && !canary {
         return Ok(0);
     }
     let mailer = Mailer {
@@ -80,7 +82,19 @@ pub(super) fn check(
         templates: &settings.templates,
         crypto: &settings.crypto,
     };
-    lock(writer).write(|batch| monitor::record(&batch.tx(), &mailer, &changes, now))
+    lock(writer).write(|batch| {
+        let tx = batch.tx();
+        // Checked again under the writer: another tick may have sent one.
+        if canary && monitor::canary::due(&tx, &settings.config, now)? {
+            match monitor::canary::queue(&tx, &settings.config, &settings.crypto, now) {
+                Ok(_) => {}
+                Err(monitor::canary::CanaryError::Store(err)) => return Err(err),
+                // Tried again on the next tick; the missing canary alerts.
+                Err(err) => tracing::error!(error = %err, "cannot queue the canary"),
+            }
+        }
+        monitor::record(&tx, &mailer, &changes, now)
+    })
 }
 
 #[cfg(test)]

@@ -3,11 +3,14 @@
 //! `[monitor] alert_after`, mail waiting unsent in the outbox for longer than
 //! `outbox_after`, no mail at all for `quiet_days` (the MX may be broken), a
 //! member's key that expires within [`LEAD_DAYS`] days, and the filesystem
-//! holding the database running out of space. Each condition is mailed to the
+//! holding the database running out of space, and (with `canary_address`)
+//! the daily canary not coming back ([`canary`]). Each condition is mailed to the
 //! team once while it lasts: the alert is recorded in the transaction that
 //! queues the mail, and forgotten when the condition clears, so that it alerts
 //! again when it comes back. The team's signing key is not watched here: the
 //! publication warnings already cover it.
+
+pub mod canary;
 
 use std::path::Path;
 
@@ -91,6 +94,8 @@ pub enum Condition {
     },
     /// The database's filesystem has `free_percent` left.
     DiskLow { free_percent: u8, available: u64 },
+    /// The canary sent at `sent` has not come back.
+    CanaryMissing { sent: Timestamp },
 }
 
 impl Condition {
@@ -108,6 +113,8 @@ impl Condition {
                 expires,
             } => format!("member-key:{member}:{fingerprint}:{}", expires.as_second()),
             Self::DiskLow { .. } => "disk-low".into(),
+            // One occurrence while canaries go missing day after day.
+            Self::CanaryMissing { .. } => "canary-missing".into(),
         }
     }
 
@@ -178,6 +185,16 @@ impl Condition {
                      When it is full, no mail can be stored: free space or move the\n\
                      database.\n",
                     bytesize::ByteSize::b(*available)
+                ),
+            ),
+            Self::CanaryMissing { sent } => (
+                format!("The canary has not come back for {}", ago(sent)),
+                format!(
+                    "The test mail the daemon sent at {sent} from the canary address to the\n\
+                     program address has not arrived ({} ago). Reporters' mail may not be\n\
+                     arriving either: check the MX records, the mail server, the mailbox\n\
+                     the daemon reads and the outbox (`disclosed outbox`).\n",
+                    ago(sent)
                 ),
             ),
         }
@@ -283,6 +300,11 @@ pub fn active(
             free_percent: disk.free_percent(),
             available: disk.available,
         });
+    }
+    if m.canary_address.is_some()
+        && let Some(sent) = canary::overdue(tx, now)?
+    {
+        out.push(Condition::CanaryMissing { sent });
     }
     Ok(out)
 }

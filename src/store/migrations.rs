@@ -396,13 +396,21 @@ CREATE TABLE historical_breaches (
 
 // The alerts the daemon raised about itself (the source failing, mail stuck
 // in the outbox, no mail arriving, a member's key expiring, the disk filling
-// up): one row per condition while it lasts, so that it is mailed once; the
+// up, the daily canary not coming back): one row per condition while it lasts, so that it is mailed once; the
 // row goes when the condition clears, and a new occurrence alerts again.
 const V15: &str = r#"
 CREATE TABLE monitor_alerts (
     condition  TEXT PRIMARY KEY,
     raised_at  INTEGER NOT NULL
 ) STRICT;
+-- The daily canaries: mail sent to ourselves through the public route, each
+-- known by the random token in its Message-ID, and when it came back.
+CREATE TABLE monitor_canaries (
+    token        TEXT PRIMARY KEY,
+    sent_at      INTEGER NOT NULL,
+    returned_at  INTEGER
+) STRICT;
+CREATE INDEX monitor_canaries_sent ON monitor_canaries (sent_at);
 "#;
 
 pub(crate) const MIGRATIONS: &[M<'static>] = &[

@@ -69,4 +69,55 @@ impl Tx<'_> {
             .map(|t| t.flatten().map(from_ms))
             .map_err(ctx("reading the last arrival"))
     }
+
+    /// Records a canary sent at `now`.
+    pub fn record_canary(&self, token: &str, now: Timestamp) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO monitor_canaries (token, sent_at) VALUES (?1, ?2)",
+                params![token, ms(now)],
+            )
+            .map_err(ctx("recording a canary"))?;
+        Ok(())
+    }
+
+    /// The latest canary: its token and when it was sent.
+    pub fn latest_canary(&self) -> Result<Option<(String, Timestamp)>> {
+        self.conn
+            .query_row(
+                "SELECT token, sent_at FROM monitor_canaries ORDER BY sent_at DESC LIMIT 1",
+                [],
+                |row| Ok((row.get::<_, String>(0)?, from_ms(row.get(1)?))),
+            )
+            .optional()
+            .map_err(ctx("reading the latest canary"))
+    }
+
+    /// The latest canary sent at or before `by`: whether it came back, and
+    /// when it was sent.
+    pub fn latest_canary_sent_by(&self, by: Timestamp) -> Result<Option<(bool, Timestamp)>> {
+        self.conn
+            .query_row(
+                "SELECT returned_at IS NOT NULL, sent_at FROM monitor_canaries
+                 WHERE sent_at <= ?1 ORDER BY sent_at DESC LIMIT 1",
+                params![ms(by)],
+                |row| Ok((row.get::<_, bool>(0)?, from_ms(row.get(1)?))),
+            )
+            .optional()
+            .map_err(ctx("reading the canaries"))
+    }
+
+    /// Records that the canary `token` came back; `false` if it had already
+    /// (or is unknown).
+    pub fn mark_canary_returned(&self, token: &str, now: Timestamp) -> Result<bool> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE monitor_canaries SET returned_at = ?2
+                 WHERE token = ?1 AND returned_at IS NULL",
+                params![token, ms(now)],
+            )
+            .map_err(ctx("recording a canary's return"))?;
+        Ok(changed == 1)
+    }
 }
