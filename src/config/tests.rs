@@ -639,3 +639,38 @@ fn monitor_thresholds_that_cannot_work_are_refused() {
         Err(ConfigError::Syntax { .. } | ConfigError::Invalid { .. })
     ));
 }
+
+#[test]
+fn a_canary_address_must_be_outside_the_program_and_the_team_and_needs_a_key() {
+    let team = "[[team.members]]\nname = \"Alice\"\nemail = \"alice@example.org\"\n";
+    let keys = "[openpgp]\nsecret_keys = [\"team.key\"]\n";
+    for (address, with_key, refused) in [
+        ("canary@example.net", true, false),
+        ("not an address", true, true),
+        ("security@example.org", true, true),
+        ("security+canary@example.org", true, true),
+        ("alice@example.org", true, true),
+        ("canary@example.net", false, true),
+    ] {
+        let text = format!(
+            "{MINIMAL}\n{team}\n{}\n[monitor]\ncanary_address = \"{address}\"\n",
+            if with_key { keys } else { "" }
+        );
+        let result = parse(&text);
+        if refused {
+            let Err(ConfigError::Invalid { problems, .. }) = result else {
+                panic!("{address}: refusal expected, got {result:?}");
+            };
+            assert!(
+                problems.iter().any(|p| p.key == "monitor.canary_address"),
+                "{address}: {problems:?}"
+            );
+        } else {
+            let config = result.expect("valid");
+            assert_eq!(
+                config.monitor.canary_address.map(|a| a.to_string()),
+                Some(address.to_owned())
+            );
+        }
+    }
+}

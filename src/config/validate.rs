@@ -839,7 +839,10 @@ impl Validator<'_> {
                 return None;
             }
             if team.members.iter().any(|m| m.email == address) {
-                self.problem(key, "must not be a team member: its mail would be read as commands");
+                self.problem(
+                    key,
+                    "must not be a team member: its mail would be read as commands",
+                );
                 return None;
             }
             if openpgp.secret_keys.is_empty() {

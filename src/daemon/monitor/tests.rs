@@ -540,3 +540,211 @@ fn the_free_space_of_a_real_filesystem_is_read() {
     let observed = observe(&reader, &SourceHealth::default());
     assert_eq!(observed.disk.map(|d| d.total), Some(space.total));
 }
+
+const CANARY: &str = "[openpgp]\nsecret_keys = [\"team.key\"]\n\n\
+                      [monitor]\ncanary_address = \"canary@example.net\"\n";
+
+/// Settings with the team key and a canary address.
+fn canary_settings(dir: &Path) -> Arc<Settings> {
+    write_team_key(dir, None);
+    settings(dir, MAILDIR, None, CANARY)
+}
+
+/// The canary waiting in the outbox: its Message-ID and raw bytes.
+fn queued_canary(writer: &Mutex<Store>) -> Option<(String, Vec<u8>)> {
+    let queued = lock(writer)
+        .read()
+        .due_mail(at("2100-01-01T00:00:00Z"), 0, 1000)
+        .expect("outbox");
+    let mut canaries: Vec<_> = queued
+        .into_iter()
+        .filter(|m| m.kind == crate::monitor::canary::KIND)
+        .collect();
+    assert!(canaries.len() <= 1, "one canary at a time");
+    canaries.pop().map(|m| {
+        assert_eq!(m.envelope_from, "canary@example.net");
+        assert_eq!(m.recipients, ["security@example.org"]);
+        (m.message_id, m.raw)
+    })
+}
+
+/// `raw` arriving in the program's mailbox at `now`, as the MX delivers it.
+fn arrive(
+    s: &Settings,
+    writer: &Mutex<Store>,
+    raw: &[u8],
+    now: Timestamp,
+) -> crate::ingest::Outcome {
+    let mut delivered = b"Return-Path: <canary@example.net>\r\nDelivered-To: security@example.org\r\n\
+                          Received: from mx.example.net by mx.example.org; Mon, 1 Mar 2027 12:00:00 +0000\r\n"
+        .to_vec();
+    delivered.extend_from_slice(raw);
+    let prepared = crate::ingest::prepare(
+        crate::source::Incoming {
+            location: "new/1".into(),
+            raw: crate::source::Raw::Loaded(delivered),
+        },
+        &s.config.limits,
+        &s.crypto,
+        now,
+    );
+    let pipeline = crate::ingest::Pipeline {
+        config: &s.config,
+        rules: &s.rules,
+        templates: &s.templates,
+        crypto: &s.crypto,
+    };
+    pipeline
+        .ingest(writer, "maildir:test", &[prepared], now)
+        .pop()
+        .expect("one result")
+        .expect("stored")
+}
+
+fn canary_alerts(writer: &Mutex<Store>) -> usize {
+    alerts(writer)
+        .iter()
+        .filter(|(_, raw)| raw.contains("The canary has not come back"))
+        .count()
+}
+
+#[test]
+fn a_canary_is_queued_once_a_day_from_the_canary_address_signed_by_the_team() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = canary_settings(dir.path());
+    let (reader, writer) = stores(dir.path());
+    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    assert_eq!(check(at(T0)), 0);
+    let (id, raw) = queued_canary(&writer).expect("a canary");
+    let token = crate::monitor::canary::token_of(&id).expect("a canary token");
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("multipart/signed"));
+    assert!(text.contains(token), "the body carries the token");
+    send_all(&writer, at(T0));
+    assert_eq!(check(at(T0) + minutes(30)), 0);
+    assert!(queued_canary(&writer).is_none(), "not twice in a day");
+    assert_eq!(check(at(T0) + hours(24)), 1, "yesterday's is missing");
+    let (next, _) = queued_canary(&writer).expect("the next day's canary");
+    assert_ne!(next, id, "every canary has a token of its own");
+}
+
+#[test]
+fn a_canary_that_never_returns_alerts_once_after_an_hour() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = canary_settings(dir.path());
+    let (reader, writer) = stores(dir.path());
+    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    check(at(T0));
+    send_all(&writer, at(T0));
+    assert_eq!(check(at(T0) + minutes(59)), 0);
+    assert_eq!(check(at(T0) + minutes(60)), 1);
+    assert_eq!(canary_alerts(&writer), 2, "one per member");
+    send_all(&writer, at(T0) + minutes(60));
+    // The next days' canaries go missing too: the same occurrence.
+    for day in 1..3 {
+        check(at(T0) + hours(24 * day));
+        send_all(&writer, at(T0) + hours(24 * day));
+        assert_eq!(check(at(T0) + hours(24 * day) + minutes(61)), 0);
+    }
+}
+
+#[test]
+fn a_canary_that_comes_back_is_filed_without_a_report_or_an_answer_and_nothing_alerts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = canary_settings(dir.path());
+    let (reader, writer) = stores(dir.path());
+    check(&reader, &writer, &s, &NOTHING, at(T0)).expect("check");
+    let (_, raw) = queued_canary(&writer).expect("a canary");
+    send_all(&writer, at(T0));
+    let outcome = arrive(&s, &writer, &raw, at(T0) + minutes(2));
+    let crate::ingest::Outcome::Stored {
+        report,
+        opened,
+        acknowledged,
+        ..
+    } = outcome
+    else {
+        panic!("stored expected, got {outcome:?}");
+    };
+    assert_eq!(report, None);
+    assert!(!opened);
+    assert!(!acknowledged);
+    assert!(alerts(&writer).is_empty(), "nothing queued for it");
+    assert!(queued_canary(&writer).is_none());
+    assert_eq!(
+        check(&reader, &writer, &s, &NOTHING, at(T0) + hours(2)).expect("check"),
+        0
+    );
+    assert_eq!(
+        lock(&reader)
+            .read()
+            .latest_canary_sent_by(at(T0) + hours(2))
+            .expect("canary"),
+        Some((true, at(T0)))
+    );
+}
+
+#[test]
+fn a_forged_canary_does_not_suppress_the_alert() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = canary_settings(dir.path());
+    let (reader, writer) = stores(dir.path());
+    check(&reader, &writer, &s, &NOTHING, at(T0)).expect("check");
+    let (id, raw) = queued_canary(&writer).expect("a canary");
+    send_all(&writer, at(T0));
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    // A look-alike that guesses a token: right shape, wrong value.
+    let guessed = text.replace(
+        crate::monitor::canary::token_of(&id).expect("token"),
+        "0123456789abcdef0123456789abcdef",
+    );
+    // One that knows the Message-ID (seen on the way) but not the body.
+    let header_end = text.find("\r\n\r\n").expect("headers");
+    let copied_id = format!(
+        "{}\r\n\r\nThis is the daily canary. Token: {}\r\n",
+        &text[..header_end]
+            .replace("multipart/signed", "text/plain")
+            .replace("Content-Type: text/plain; micalg", "X-Was: micalg"),
+        crate::monitor::canary::token_of(&id).expect("token"),
+    );
+    for (n, forged) in [guessed, copied_id].iter().enumerate() {
+        let mut unique = format!("X-Forgery: {n}\r\n").into_bytes();
+        unique.extend_from_slice(forged.as_bytes());
+        arrive(&s, &writer, &unique, at(T0) + minutes(5));
+    }
+    assert_eq!(
+        lock(&reader)
+            .read()
+            .latest_canary_sent_by(at(T0))
+            .expect("canary"),
+        Some((false, at(T0)))
+    );
+    send_all(&writer, at(T0) + minutes(5));
+    assert_eq!(
+        check(&reader, &writer, &s, &NOTHING, at(T0) + hours(1)).expect("check"),
+        1
+    );
+    assert_eq!(canary_alerts(&writer), 2);
+}
+
+#[test]
+fn yesterdays_canary_replayed_does_not_stand_for_todays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = canary_settings(dir.path());
+    let (reader, writer) = stores(dir.path());
+    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    check(at(T0));
+    let (_, yesterday) = queued_canary(&writer).expect("a canary");
+    send_all(&writer, at(T0));
+    arrive(&s, &writer, &yesterday, at(T0) + minutes(1));
+    assert_eq!(check(at(T0) + hours(2)), 0);
+    check(at(T0) + hours(24));
+    assert!(queued_canary(&writer).is_some());
+    send_all(&writer, at(T0) + hours(24));
+    // The old one again, through another relay (other headers, new hash).
+    let mut replayed = b"X-Relay: again\r\n".to_vec();
+    replayed.extend_from_slice(&yesterday);
+    arrive(&s, &writer, &replayed, at(T0) + hours(24) + minutes(5));
+    assert_eq!(check(at(T0) + hours(25)), 1);
+    assert_eq!(canary_alerts(&writer), 2);
+}
