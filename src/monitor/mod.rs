@@ -57,6 +57,8 @@ impl DiskSpace {
 }
 
 /// The space on the filesystem holding `path` (statvfs).
+// The statvfs fields are 64-bit here but narrower on other targets.
+#[allow(clippy::useless_conversion)]
 pub fn disk_space(path: &Path) -> std::io::Result<DiskSpace> {
     use std::os::unix::ffi::OsStrExt;
     let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
