@@ -84,8 +84,14 @@ pub fn disk_space(path: &Path) -> std::io::Result<DiskSpace> {
 pub enum Condition {
     /// The IMAP source has failed since `since`.
     SourceFailing { since: Timestamp },
-    /// `unsent` mails are queued or failed, the oldest since `oldest`.
-    OutboxStuck { oldest: Timestamp, unsent: u64 },
+    /// `unsent` mails are queued (or, with `failed`, failed for good), the
+    /// oldest since `oldest`. Two conditions, so that a failed mail nobody
+    /// retries does not hide a later outage of the transport.
+    OutboxStuck {
+        oldest: Timestamp,
+        unsent: u64,
+        failed: bool,
+    },
     /// No mail has arrived since `last`.
     NoMail { last: Timestamp },
     /// A member's key (encryption to them) runs out at `expires`.
@@ -107,7 +113,8 @@ impl Condition {
     pub fn key(&self) -> String {
         match self {
             Self::SourceFailing { .. } => "source-failing".into(),
-            Self::OutboxStuck { .. } => "outbox-stuck".into(),
+            Self::OutboxStuck { failed: false, .. } => "outbox-stuck".into(),
+            Self::OutboxStuck { failed: true, .. } => "outbox-failed".into(),
             Self::NoMail { .. } => "no-mail".into(),
             Self::MemberKey {
                 member,
@@ -134,10 +141,23 @@ impl Condition {
                     ago(since)
                 ),
             ),
-            Self::OutboxStuck { oldest, unsent } => (
+            Self::OutboxStuck {
+                oldest,
+                unsent,
+                failed: true,
+            } => (
+                format!("{unsent} mail(s) failed and not sent"),
+                format!(
+                    "{unsent} mail(s) in the outbox failed for good, the oldest queued on\n\
+                     {oldest} ({} ago). List them with `disclosed outbox --failed`, fix\n\
+                     what the log says and send them again (`disclosed outbox retry`).\n",
+                    ago(oldest)
+                ),
+            ),
+            Self::OutboxStuck { oldest, unsent, .. } => (
                 format!("{unsent} mail(s) unsent for {}", ago(oldest)),
                 format!(
-                    "{unsent} mail(s) are queued or failed in the outbox, the oldest since\n\
+                    "{unsent} mail(s) are waiting in the outbox, the oldest since\n\
                      {oldest} ({} ago): acknowledgements, team notices or answers are\n\
                      not going out.\n\n\
                      Check `[transport]` and the daemon's log. If the mail server is what\n\
@@ -268,10 +288,16 @@ pub fn active(
     {
         out.push(Condition::SourceFailing { since });
     }
-    if let Some((oldest, unsent)) = tx.oldest_unsent()?
-        && older_than(oldest, m.outbox_after)
-    {
-        out.push(Condition::OutboxStuck { oldest, unsent });
+    for (status, failed) in [("queued", false), ("failed", true)] {
+        if let Some((oldest, unsent)) = tx.oldest_unsent(status)?
+            && older_than(oldest, m.outbox_after)
+        {
+            out.push(Condition::OutboxStuck {
+                oldest,
+                unsent,
+                failed,
+            });
+        }
     }
     if m.quiet_days > 0
         && let Some(last) = tx.last_arrival()?
@@ -361,7 +387,12 @@ pub fn record(
         if !tx.raise_monitor_alert(&key, now)? {
             continue;
         }
-        if let Condition::OutboxStuck { oldest, unsent } = condition {
+        if let Condition::OutboxStuck {
+            oldest,
+            unsent,
+            failed: false,
+        } = condition
+        {
             // Said here as well as mailed: when the transport is what is
             // broken, the alert mail is stuck behind the same door.
             tracing::error!(

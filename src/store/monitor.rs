@@ -46,13 +46,13 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// The oldest mail queued or failed (not sent, not held for a reporter's
-    /// key) and how many such mails there are.
-    pub fn oldest_unsent(&self) -> Result<Option<(Timestamp, u64)>> {
+    /// The oldest mail with `status` (`queued` or `failed`) and how many
+    /// such mails there are. Mail held for a reporter's key is neither.
+    pub fn oldest_unsent(&self, status: &str) -> Result<Option<(Timestamp, u64)>> {
         self.conn
             .query_row(
-                "SELECT min(created_at), count(*) FROM outbox WHERE status IN ('queued', 'failed')",
-                [],
+                "SELECT min(created_at), count(*) FROM outbox WHERE status = ?1",
+                params![status],
                 |row| Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, i64>(1)?)),
             )
             .map(|(oldest, n)| oldest.map(|t| (from_ms(t), u64::try_from(n).unwrap_or(0))))

@@ -368,6 +368,41 @@ fn mail_stuck_in_the_outbox_for_an_hour_mails_the_team_once_and_again_after_it_c
 }
 
 #[test]
+fn a_mail_that_failed_for_good_does_not_hide_a_later_outage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = settings(dir.path(), MAILDIR, None, "");
+    let (reader, writer) = stores(dir.path());
+    let t0 = at(T0);
+    queue_answer(&writer, "a1@example.org", false, t0);
+    let failed = lock(&reader)
+        .read()
+        .due_mail(t0, 0, 10)
+        .expect("outbox")
+        .pop()
+        .expect("queued");
+    lock(&writer)
+        .write(|batch| batch.tx().mark_failed(failed.id, "550 no such user"))
+        .expect("failed");
+    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    assert_eq!(check(t0 + hours(1)), 1);
+    assert!(
+        alerts(&writer)[0]
+            .1
+            .contains("1 mail(s) failed and not sent")
+    );
+    send_all(&writer, t0 + hours(1));
+    assert_eq!(check(t0 + hours(2)), 0);
+    // The transport breaks later, the failed mail still there.
+    queue_answer(&writer, "a2@example.org", false, t0 + hours(3));
+    assert_eq!(check(t0 + hours(4)), 1);
+    assert!(
+        alerts(&writer)[0]
+            .1
+            .contains("1 mail(s) unsent for 60 minutes")
+    );
+}
+
+#[test]
 fn a_mail_held_for_a_reporters_key_is_not_stuck() {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = settings(dir.path(), MAILDIR, None, "");
