@@ -69,13 +69,25 @@ pub(super) fn check(
     observed: &Observed,
     now: Timestamp,
 ) -> Result<usize, StoreError> {
+    check_and_queue(reader, writer, settings, observed, now).map(|(alerts, _)| alerts)
+}
+
+/// Like [`check`]; also says whether a canary was queued (delivery must be
+/// woken for it as for an alert).
+pub(super) fn check_and_queue(
+    reader: &Mutex<Store>,
+    writer: &Mutex<Store>,
+    settings: &Settings,
+    observed: &Observed,
+    now: Timestamp,
+) -> Result<(usize, bool), StoreError> {
     let changes = lock(reader).snapshot(|tx| {
         let active = monitor::active(tx, &settings.config, &settings.crypto, observed, now)?;
         monitor::changes(tx, active)
     })?;
     let canary = lock(reader).snapshot(|tx| monitor::canary::due(tx, &settings.config, now))?;
     if changes.is_empty() && !canary {
-        return Ok(0);
+        return Ok((0, false));
     }
     let mailer = Mailer {
         config: &settings.config,
@@ -84,16 +96,18 @@ pub(super) fn check(
     };
     lock(writer).write(|batch| {
         let tx = batch.tx();
+        let mut queued_canary = false;
         // Checked again under the writer: another tick may have sent one.
         if canary && monitor::canary::due(&tx, &settings.config, now)? {
             match monitor::canary::queue(&tx, &settings.config, &settings.crypto, now) {
-                Ok(_) => {}
+                Ok(token) => queued_canary = token.is_some(),
                 Err(monitor::canary::CanaryError::Store(err)) => return Err(err),
                 // Tried again on the next tick; the missing canary alerts.
                 Err(err) => tracing::error!(error = %err, "cannot queue the canary"),
             }
         }
-        monitor::record(&tx, &mailer, &changes, now)
+        let alerts = monitor::record(&tx, &mailer, &changes, now)?;
+        Ok((alerts, queued_canary))
     })
 }
 

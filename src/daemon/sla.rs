@@ -95,7 +95,7 @@ fn after_tick(
     warned
 }
 
-/// The daemon's watch on itself; true if an alert was queued. A failure is
+/// The daemon's watch on itself; true if an alert or the canary was queued. A failure is
 /// logged and tried again on the next tick.
 fn watch(
     reader: &Mutex<Store>,
@@ -105,8 +105,8 @@ fn watch(
     now: Timestamp,
 ) -> bool {
     let observed = super::monitor::observe(reader, health);
-    match super::monitor::check(reader, writer, settings, &observed, now) {
-        Ok(n) => n > 0,
+    match super::monitor::check_and_queue(reader, writer, settings, &observed, now) {
+        Ok((alerts, canary)) => alerts > 0 || canary,
         Err(err) => {
             tracing::error!(error = %err, "cannot check the daemon's own health");
             false

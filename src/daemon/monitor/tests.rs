@@ -783,3 +783,18 @@ fn yesterdays_canary_replayed_does_not_stand_for_todays() {
     assert_eq!(check(at(T0) + hours(25)), 1);
     assert_eq!(canary_alerts(&writer), 2);
 }
+
+#[test]
+fn queueing_the_canary_is_reported_so_that_delivery_is_woken() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = canary_settings(dir.path());
+    let (reader, writer) = stores(dir.path());
+    assert_eq!(
+        check_and_queue(&reader, &writer, &s, &NOTHING, at(T0)).expect("check"),
+        (0, true)
+    );
+    assert_eq!(
+        check_and_queue(&reader, &writer, &s, &NOTHING, at(T0) + minutes(1)).expect("check"),
+        (0, false)
+    );
+}
