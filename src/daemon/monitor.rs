@@ -62,6 +62,7 @@ pub(super) fn observe(store: &Mutex<Store>, health: &SourceHealth) -> Observed {
 /// Surveys on `reader`, and records new and cleared conditions on `writer`
 /// if anything changed, queueing the canary when one is due; how many alerts
 /// were queued.
+#[cfg(test)]
 pub(super) fn check(
     reader: &Mutex<Store>,
     writer: &Mutex<Store>,
