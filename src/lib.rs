@@ -68,6 +68,7 @@ pub mod fuzzing;
 pub mod import;
 pub mod ingest;
 pub mod metrics;
+pub mod monitor;
 pub mod net;
 pub mod parse;
 pub mod publish;

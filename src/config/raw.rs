@@ -37,6 +37,9 @@ pub struct RawConfig {
     /// The metrics and health listener; off without it.
     #[serde(default)]
     pub metrics: RawMetrics,
+    /// What the daemon watches in itself and mails the team about.
+    #[serde(default)]
+    pub monitor: RawMonitor,
     /// Triage rules for new reports, in order; the first that matches applies.
     #[serde(default)]
     pub rules: Vec<RawRule>,
@@ -415,4 +418,24 @@ pub struct RawAdvisory {
     /// Where each advisory is published, with `{id}` for the report id, e.g.
     /// "https://example.org/advisories/{id}.html".
     pub url: Option<String>,
+}
+
+/// `[monitor]`: the daemon's watch on itself.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitor {
+    /// Whether to watch at all; default true.
+    pub enabled: Option<bool>,
+    /// How long the IMAP source may fail before the team is told; default "30m".
+    pub alert_after: Option<String>,
+    /// How long mail may wait unsent in the outbox; default "1h".
+    pub outbox_after: Option<String>,
+    /// Days without any mail arriving before the team is told; default 7, 0: never.
+    pub quiet_days: Option<u32>,
+    /// Below this share of free space (percent) on the database's filesystem the
+    /// team is told; default 10, 0: never.
+    pub min_free_percent: Option<u8>,
+    /// Sends a signed test mail from this address to the program address
+    /// once a day and alerts when it does not come back within an hour.
+    pub canary_address: Option<String>,
 }

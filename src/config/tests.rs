@@ -626,3 +626,85 @@ fn a_metrics_address_beyond_loopback_needs_allow_remote() {
     ));
     assert_eq!(found[0].key, "metrics.listen");
 }
+
+#[test]
+fn the_monitor_is_on_by_default_with_the_documented_thresholds() {
+    let config = parse(MINIMAL).expect("valid");
+    assert_eq!(config.monitor, Monitor::default());
+    assert!(config.monitor.enabled);
+    assert_eq!(config.monitor.alert_after, Duration::from_secs(30 * 60));
+    assert_eq!(config.monitor.outbox_after, Duration::from_secs(3600));
+    assert_eq!(config.monitor.quiet_days, 7);
+    assert_eq!(config.monitor.min_free_percent, 10);
+    let set = parse(&format!(
+        "{MINIMAL}\n[monitor]\nenabled = false\nalert_after = \"5m\"\noutbox_after = \"2h\"\n\
+         quiet_days = 0\nmin_free_percent = 25\n"
+    ))
+    .expect("valid");
+    assert_eq!(
+        set.monitor,
+        Monitor {
+            enabled: false,
+            alert_after: Duration::from_secs(300),
+            outbox_after: Duration::from_secs(7200),
+            quiet_days: 0,
+            min_free_percent: 25,
+            canary_address: None,
+        }
+    );
+}
+
+#[test]
+fn monitor_thresholds_that_cannot_work_are_refused() {
+    let found = problems(&format!(
+        "{MINIMAL}\n[monitor]\nalert_after = \"0s\"\noutbox_after = \"soon\"\nmin_free_percent = 100\n"
+    ));
+    let keys: Vec<_> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "monitor.min_free_percent",
+            "monitor.alert_after",
+            "monitor.outbox_after"
+        ]
+    );
+    assert!(matches!(
+        parse(&format!("{MINIMAL}\n[monitor]\nquiet = 3\n")),
+        Err(ConfigError::Syntax { .. } | ConfigError::Invalid { .. })
+    ));
+}
+
+#[test]
+fn a_canary_address_must_be_outside_the_program_and_the_team_and_needs_a_key() {
+    let team = "[[team.members]]\nname = \"Alice\"\nemail = \"alice@example.org\"\n";
+    let keys = "[openpgp]\nsecret_keys = [\"team.key\"]\n";
+    for (address, with_key, refused) in [
+        ("canary@example.net", true, false),
+        ("not an address", true, true),
+        ("security@example.org", true, true),
+        ("security+canary@example.org", true, true),
+        ("alice@example.org", true, true),
+        ("canary@example.net", false, true),
+    ] {
+        let text = format!(
+            "{MINIMAL}\n{team}\n{}\n[monitor]\ncanary_address = \"{address}\"\n",
+            if with_key { keys } else { "" }
+        );
+        let result = parse(&text);
+        if refused {
+            let Err(ConfigError::Invalid { problems, .. }) = result else {
+                panic!("{address}: refusal expected, got {result:?}");
+            };
+            assert!(
+                problems.iter().any(|p| p.key == "monitor.canary_address"),
+                "{address}: {problems:?}"
+            );
+        } else {
+            let config = result.expect("valid");
+            assert_eq!(
+                config.monitor.canary_address.map(|a| a.to_string()),
+                Some(address.to_owned())
+            );
+        }
+    }
+}

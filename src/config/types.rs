@@ -33,6 +33,8 @@ pub struct Config {
     pub bulletin: Option<Bulletin>,
     /// `[metrics]`: the metrics and health listener; `None` when off.
     pub metrics: Option<Metrics>,
+    /// `[monitor]`: what the daemon watches in itself.
+    pub monitor: Monitor,
 }
 
 /// `[metrics]`: the address `/metrics` and `/healthz` are served on.
@@ -40,6 +42,36 @@ pub struct Config {
 pub struct Metrics {
     /// Loopback unless `allow_remote` was set.
     pub listen: std::net::SocketAddr,
+}
+
+/// `[monitor]`: the conditions under which the daemon mails the team about
+/// itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Monitor {
+    pub enabled: bool,
+    /// How long the IMAP source may fail before it is an alert.
+    pub alert_after: Duration,
+    /// How long a mail may wait unsent in the outbox.
+    pub outbox_after: Duration,
+    /// Days without any mail; 0 turns the check off.
+    pub quiet_days: u32,
+    /// The least free space, in percent of the filesystem; 0 turns it off.
+    pub min_free_percent: u8,
+    /// Where the daily canary is sent from; `None`: no canary.
+    pub canary_address: Option<Address>,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            alert_after: Duration::from_secs(30 * 60),
+            outbox_after: Duration::from_secs(60 * 60),
+            quiet_days: 7,
+            min_free_percent: 10,
+            canary_address: None,
+        }
+    }
 }
 
 /// `[bulletin]`: the public announcement list that is sent each advisory,

@@ -142,6 +142,7 @@ impl Validator<'_> {
         let advisory = raw.advisory.map(|a| self.advisory(a));
         let bulletin = self.bulletin(raw.bulletin, program.as_ref(), &team);
         let metrics = self.metrics(raw.metrics);
+        let monitor = self.monitor(raw.monitor, program.as_ref(), &team, &openpgp);
         Some(Config {
             path: path.to_owned(),
             program: program?,
@@ -159,6 +160,7 @@ impl Validator<'_> {
             advisory,
             bulletin,
             metrics,
+            monitor,
         })
     }
 
@@ -837,6 +839,78 @@ impl Validator<'_> {
 }
 
 impl Validator<'_> {
+    /// `[monitor]`: spans longer than zero, a share of the disk below 100, and
+    /// a canary address that is neither the program's (mail from it would
+    /// be taken for a spoof of our own) nor a member's (it would be read as
+    /// commands), with a team key to sign the canary.
+    fn monitor(
+        &mut self,
+        raw: raw::RawMonitor,
+        program: Option<&Program>,
+        team: &Team,
+        openpgp: &OpenPgp,
+    ) -> Monitor {
+        let key = "monitor.canary_address";
+        let canary_address = raw.canary_address.and_then(|text| {
+            let Some(address) = Address::parse(&text) else {
+                self.problem(
+                    key,
+                    format!("`{text}` is not a plain address like canary@example.net"),
+                );
+                return None;
+            };
+            if program.is_some_and(|p| {
+                crate::thread::is_program_address(&address.to_string(), &p.address)
+            }) {
+                self.problem(key, "must not be the program address");
+                return None;
+            }
+            if team.members.iter().any(|m| m.email == address) {
+                self.problem(
+                    key,
+                    "must not be a team member: its mail would be read as commands",
+                );
+                return None;
+            }
+            if openpgp.secret_keys.is_empty() {
+                self.problem(
+                    key,
+                    "needs the team's signing key (`[openpgp] secret_keys`) to sign the canary",
+                );
+                return None;
+            }
+            Some(address)
+        });
+        let defaults = Monitor::default();
+        let min_free_percent = match raw.min_free_percent {
+            None => defaults.min_free_percent,
+            Some(p) if p < 100 => p,
+            Some(p) => {
+                self.problem(
+                    "monitor.min_free_percent",
+                    format!("{p} is not a share below 100 (percent)"),
+                );
+                defaults.min_free_percent
+            }
+        };
+        Monitor {
+            enabled: raw.enabled.unwrap_or(defaults.enabled),
+            alert_after: self.interval(
+                "monitor.alert_after",
+                raw.alert_after.as_deref(),
+                defaults.alert_after,
+            ),
+            outbox_after: self.interval(
+                "monitor.outbox_after",
+                raw.outbox_after.as_deref(),
+                defaults.outbox_after,
+            ),
+            quiet_days: raw.quiet_days.unwrap_or(defaults.quiet_days),
+            min_free_percent,
+            canary_address,
+        }
+    }
+
     fn publish(&mut self, raw: raw::RawPublish) -> Publish {
         let base_url = raw.base_url.and_then(|url| {
             let url = url.trim_end_matches('/').to_owned();

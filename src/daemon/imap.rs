@@ -132,6 +132,7 @@ impl Worker {
             let err = match opened {
                 Ok((source, conn)) => {
                     self.shared.telemetry.imap_connected(true);
+                    self.shared.health.succeeded();
                     log.connected(&config.server.to_string(), &conn);
                     backoff.reset();
                     match self.session(&settings, &source, conn).await? {
@@ -143,6 +144,7 @@ impl Worker {
                 Err(err) => err,
             };
             self.shared.telemetry.imap_connected(false);
+            self.shared.health.failed(self.shared.clock.now());
             if self.once {
                 return Err(err.into());
             }
@@ -174,6 +176,7 @@ impl Worker {
             match cycle(&self.shared, settings, source, &mut conn, &self.cancel).await {
                 Ok(done) => {
                     self.shared.telemetry.polled(self.shared.clock.now());
+                    self.shared.health.succeeded();
                     done.log_ingested();
                     self.totals.add(&done);
                 }

@@ -20,6 +20,7 @@ mod delivery;
 mod imap;
 mod maildir;
 mod metrics;
+mod monitor;
 mod publish;
 mod sla;
 mod supervisor;
@@ -39,6 +40,7 @@ use crate::source::{ImapError, SourceError};
 use crate::store::{OpenMode, Store, StoreError};
 use crate::transport::SmtpSetupError;
 
+pub use monitor::SourceHealth;
 pub use supervisor::Readiness;
 
 /// How long delivery may go on sending after a stop was requested.
@@ -172,6 +174,8 @@ struct Shared {
     readiness: Readiness,
     /// What `/metrics` and `/healthz` show of the loops.
     telemetry: Arc<crate::metrics::Telemetry>,
+    /// How the source is doing, for the monitor.
+    health: SourceHealth,
 }
 
 /// Runs the daemon. With `once`, processes what is pending, sends what is due and
@@ -205,6 +209,7 @@ pub async fn run(
         wake: Arc::new(Notify::new()),
         readiness: Readiness::default(),
         telemetry: Arc::default(),
+        health: SourceHealth::default(),
     };
     shared.telemetry.started(shared.clock.now());
     // Fired when the source worker has returned: everything it will ever

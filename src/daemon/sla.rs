@@ -35,9 +35,11 @@ pub(super) async fn tick_loop(shared: Shared, reader: Store, cancel: Cancellatio
         let now = shared.clock.now();
         let published = published.clone();
         let wake = shared.wake.clone();
+        let health = shared.health.clone();
         let ticked = tokio::task::spawn_blocking(move || {
             let outcome = tick(&reader, &writer, &settings, now);
-            if after_tick(&reader, &writer, &settings, &published, now) {
+            let warned = after_tick(&reader, &writer, &settings, &published, now);
+            if watch(&reader, &writer, &settings, &health, now) || warned {
                 wake.notify_one();
             }
             outcome
@@ -94,6 +96,25 @@ fn after_tick(
         Err(err) => tracing::error!(error = %err, "cannot publish the site"),
     }
     warned
+}
+
+/// The daemon's watch on itself; true if an alert or the canary was queued. A failure is
+/// logged and tried again on the next tick.
+fn watch(
+    reader: &Mutex<Store>,
+    writer: &Mutex<Store>,
+    settings: &Settings,
+    health: &super::SourceHealth,
+    now: Timestamp,
+) -> bool {
+    let observed = super::monitor::observe(reader, health);
+    match super::monitor::check_and_queue(reader, writer, settings, &observed, now) {
+        Ok((alerts, canary)) => alerts > 0 || canary,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot check the daemon's own health");
+            false
+        }
+    }
 }
 
 /// One tick: the survey and the rendering on `reader`, then `writer` for one

@@ -97,6 +97,7 @@ impl Rig {
                 wake: Arc::new(Notify::new()),
                 readiness: Readiness::default(),
                 telemetry: Arc::default(),
+                health: super::SourceHealth::default(),
             },
             clock,
             _settings: sender,

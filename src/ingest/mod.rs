@@ -202,6 +202,19 @@ impl Pipeline<'_> {
             pgp: pgp.as_deref(),
         };
         let threaded = self.thread(tx, msg, read.pgp, p.raw.as_deref(), now)?;
+        // The daily canary coming back: a copy of our own outbox row, so it
+        // is filed with no report and never answered, like any of our mail.
+        if mode == Mode::Live && threaded.class.sender == Sender::Own {
+            let limits = crate::crypto::CryptoLimits::from_config(&self.config.limits);
+            crate::monitor::canary::recognise(
+                tx,
+                self.crypto,
+                &limits,
+                msg,
+                p.raw.as_deref(),
+                now,
+            )?;
+        }
         let message = self.store(tx, source, read, &threaded, now, mode)?;
         let acknowledged = self.execute(tx, read, &threaded, message, now, mode)?;
         Ok(Outcome::Stored {

@@ -502,6 +502,25 @@ CREATE TRIGGER search_message_delete AFTER DELETE ON messages BEGIN
 END;
 "#;
 
+// The alerts the daemon raised about itself (the source failing, mail stuck
+// in the outbox, no mail arriving, a member's key expiring, the disk filling
+// up, the daily canary not coming back): one row per condition while it lasts, so that it is mailed once; the
+// row goes when the condition clears, and a new occurrence alerts again.
+const V17: &str = r#"
+CREATE TABLE monitor_alerts (
+    condition  TEXT PRIMARY KEY,
+    raised_at  INTEGER NOT NULL
+) STRICT;
+-- The daily canaries: mail sent to ourselves through the public route, each
+-- known by the random token in its Message-ID, and when it came back.
+CREATE TABLE monitor_canaries (
+    token        TEXT PRIMARY KEY,
+    sent_at      INTEGER NOT NULL,
+    returned_at  INTEGER
+) STRICT;
+CREATE INDEX monitor_canaries_sent ON monitor_canaries (sent_at);
+"#;
+
 pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V1),
     M::up(V2),
@@ -519,6 +538,7 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(V14),
     M::up(V15),
     M::up(V16),
+    M::up(V17),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -526,7 +546,7 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// The schema version this code writes.
-pub const LATEST: usize = 16;
+pub const LATEST: usize = 17;
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ mod lock;
 mod messages;
 mod metrics;
 mod migrations;
+mod monitor;
 mod outbox;
 mod publication;
 mod quota;

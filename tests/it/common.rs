@@ -45,6 +45,14 @@ impl Env {
         } else {
             "[sla]\ndigest = \"off\"\n"
         };
+        // The daemon's watch on itself would mail the team when the host's
+        // disk runs low or a test queues mail dated long ago; tests that
+        // want it name their own `[monitor]`.
+        let monitor = if extra.contains("[monitor]") {
+            ""
+        } else {
+            "[monitor]\nenabled = false\n"
+        };
         env.write_config(&format!(
             r#"
 [program]
@@ -59,6 +67,7 @@ database = "state/disclosed.sqlite3"
 
 {source}
 {sla}
+{monitor}
 [[team.members]]
 name = "Alice"
 email = "alice@example.org"

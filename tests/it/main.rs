@@ -26,6 +26,7 @@ mod instance;
 mod keys;
 mod live;
 mod mailstack;
+mod monitor;
 mod observe;
 mod openpgp;
 mod pgp;
