@@ -27,6 +27,9 @@ use crate::store::{StoreError, Tx};
 /// The outbox kind of an alert mail.
 pub const KIND: &str = "monitor-alert";
 
+/// The key of the low-disk condition.
+const DISK_LOW: &str = "disk-low";
+
 /// What the daemon knows that the store does not.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Observed {
@@ -121,7 +124,7 @@ impl Condition {
                 fingerprint,
                 expires,
             } => format!("member-key:{member}:{fingerprint}:{}", expires.as_second()),
-            Self::DiskLow { .. } => "disk-low".into(),
+            Self::DiskLow { .. } => DISK_LOW.into(),
             // One occurrence while canaries go missing day after day.
             Self::CanaryMissing { .. } => "canary-missing".into(),
         }
@@ -264,6 +267,22 @@ pub fn encryption_expiry(cert: &Cert, now: Timestamp) -> Option<Timestamp> {
         .and_then(|t| Timestamp::try_from(t).ok())
 }
 
+/// Points of free space above `min_free_percent` a disk must regain before a
+/// low-disk alert clears: a disk hovering at the threshold (logs rotating,
+/// a backup written and removed) would otherwise alert on every crossing.
+pub const DISK_CLEAR_MARGIN: u8 = 2;
+
+/// The free share below which the disk counts as low: `min_free_percent`,
+/// or `min_free_percent + DISK_CLEAR_MARGIN` while an alert stands.
+fn disk_threshold(tx: &Tx<'_>, min_free_percent: u8) -> Result<u8, StoreError> {
+    let alerted = tx.monitor_alerts()?.iter().any(|key| key == DISK_LOW);
+    Ok(if alerted {
+        min_free_percent.saturating_add(DISK_CLEAR_MARGIN)
+    } else {
+        min_free_percent
+    })
+}
+
 /// The conditions that hold at `now`.
 pub fn active(
     tx: &Tx<'_>,
@@ -322,7 +341,7 @@ pub fn active(
     }
     if m.min_free_percent > 0
         && let Some(disk) = observed.disk
-        && disk.free_percent() < m.min_free_percent
+        && disk.free_percent() < disk_threshold(tx, m.min_free_percent)?
     {
         out.push(Condition::DiskLow {
             free_percent: disk.free_percent(),

@@ -264,7 +264,8 @@ fn a_store_from_before_the_index_is_searchable_once_migrated() {
     let path = dir.path().join("db.sqlite3");
     {
         let mut conn = rusqlite::Connection::open(&path).expect("open");
-        let before = &crate::store::migrations::MIGRATIONS[..crate::store::migrations::LATEST - 1];
+        // Version 16 creates the index: stop just before it.
+        let before = &crate::store::migrations::MIGRATIONS[..15];
         rusqlite_migration::Migrations::from_slice(before)
             .to_latest(&mut conn)
             .expect("the schema before the index");
