@@ -219,13 +219,10 @@ async fn source(config: &Config, offline: bool) -> Item {
 /// The file transport's directory, looked at without writing a probe into it
 /// (`--offline` writes nothing).
 fn file_dir(dir: &std::path::Path, describe: &str) -> Item {
-    use std::os::unix::ffi::OsStrExt;
+    use rustix::fs::Access;
     match std::fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {
-            let writable = std::ffi::CString::new(dir.as_os_str().as_bytes()).is_ok_and(|path| {
-                // SAFETY: access(2) reads the NUL-terminated path and nothing else.
-                unsafe { libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
-            });
+            let writable = rustix::fs::access(dir, Access::WRITE_OK | Access::EXEC_OK).is_ok();
             if writable {
                 Item::Ok(describe.to_owned())
             } else {

@@ -60,25 +60,11 @@ impl DiskSpace {
 }
 
 /// The space on the filesystem holding `path` (statvfs).
-// The statvfs fields are 64-bit here but narrower on other targets.
-#[allow(clippy::useless_conversion)]
 pub fn disk_space(path: &Path) -> std::io::Result<DiskSpace> {
-    use std::os::unix::ffi::OsStrExt;
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
-    // SAFETY: `c_path` is a NUL-terminated string and `stat` is a buffer of
-    // the type statvfs(3) fills; it is read only after a success.
-    let rc = unsafe { libc::statvfs(c_path.as_ptr(), stat.as_mut_ptr()) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: statvfs returned 0, so it filled `stat`.
-    let stat = unsafe { stat.assume_init() };
-    let unit = u64::from(stat.f_frsize);
+    let stat = rustix::fs::statvfs(path)?;
     Ok(DiskSpace {
-        available: u64::from(stat.f_bavail).saturating_mul(unit),
-        total: u64::from(stat.f_blocks).saturating_mul(unit),
+        available: stat.f_bavail.saturating_mul(stat.f_frsize),
+        total: stat.f_blocks.saturating_mul(stat.f_frsize),
     })
 }
 

@@ -123,15 +123,9 @@ fn return_path_line(mail: &Outgoing<'_>) -> Vec<u8> {
 
 /// `syncfs(2)` on the filesystem holding `dir`.
 fn sync_filesystem(dir: &Path) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
     let handle = File::open(dir)?;
-    // SAFETY: syncfs only reads the descriptor, which `handle` keeps open.
-    let rc = unsafe { libc::syncfs(handle.as_raw_fd()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    rustix::fs::syncfs(&handle)?;
+    Ok(())
 }
 
 #[cfg(test)]
