@@ -20,8 +20,7 @@ use sequoia_openpgp::Cert;
 use crate::config::{Address, Config};
 use crate::crypto::Crypto;
 use crate::publish::warnings::LEAD_DAYS;
-use crate::respond::queue::Mailer;
-use crate::respond::team::{self, TeamMail};
+use crate::respond::queue::{self, Mailer};
 use crate::store::{StoreError, Tx};
 
 /// The outbox kind of an alert mail.
@@ -408,28 +407,15 @@ pub fn record(
         } else {
             tracing::warn!(condition = %key, "monitor alert");
         }
-        let (subject, body) = condition.text(now);
-        let mail = TeamMail {
-            subject,
-            body,
-            // It says nothing of any report.
-            secret: false,
-            metadata: None,
-            attachments: &[],
-            reply_to: None,
-            from_name: mailer.own_name(),
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-        };
-        match team::to_members(mailer.config, mailer.crypto, &mail, None, now) {
-            Ok((mails, _)) => {
-                for m in &mails {
-                    tx.enqueue(&m.mail.to_queue(None, KIND), now)?;
-                }
-                queued += 1;
-            }
-            // Recorded all the same: a mail that cannot be composed now would
-            // fail on every tick.
+        match queue::to_members_about_itself(
+            tx,
+            mailer.config,
+            mailer.crypto,
+            condition.text(now),
+            KIND,
+            now,
+        )? {
+            Ok(_) => queued += 1,
             Err(err) => {
                 tracing::error!(condition = %key, error = %err, "cannot compose the monitor alert")
             }

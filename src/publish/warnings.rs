@@ -8,8 +8,7 @@ use sequoia_openpgp::Cert;
 
 use crate::config::Config;
 use crate::crypto::Crypto;
-use crate::respond::queue::Mailer;
-use crate::respond::team::{self, TeamMail};
+use crate::respond::queue::{self, Mailer};
 use crate::store::{StoreError, Tx};
 
 /// How long before an expiry the team is warned.
@@ -161,33 +160,18 @@ pub fn queue_due(
         if !tx.record_publication_notice(w.what.as_str(), w.expires, now)? {
             continue;
         }
-        let (subject, body) = text(&w, now);
-        let mail = TeamMail {
-            subject,
-            body,
-            // It says nothing of any report.
-            secret: false,
-            metadata: None,
-            attachments: &[],
-            reply_to: None,
-            from_name: mailer.own_name(),
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-        };
-        match team::to_members(mailer.config, mailer.crypto, &mail, None, now) {
-            Ok((mails, _)) => {
-                for m in &mails {
-                    tx.enqueue(&m.mail.to_queue(None, w.what.as_str()), now)?;
-                }
-                tracing::info!(
-                    what = w.what.as_str(),
-                    recipients = mails.len(),
-                    "expiry warning queued"
-                );
+        match queue::to_members_about_itself(
+            tx,
+            mailer.config,
+            mailer.crypto,
+            text(&w, now),
+            w.what.as_str(),
+            now,
+        )? {
+            Ok(recipients) => {
+                tracing::info!(what = w.what.as_str(), recipients, "expiry warning queued");
                 sent += 1;
             }
-            // Recorded all the same: a mail that cannot be composed now
-            // would fail on every tick.
             Err(err) => {
                 tracing::warn!(what = w.what.as_str(), error = %err, "cannot compose the expiry warning")
             }

@@ -369,22 +369,18 @@ fn notify_unrecorded(
             entry.message_id, entry.sent_at
         ));
     }
-    let program = &ctx.config.program;
-    let notice = super::team::TeamMail {
-        subject: format!(
-            "{}: mail sent while the database could not record it",
-            program.name
-        ),
-        body,
-        secret: false,
-        metadata: None,
-        attachments: &[],
-        reply_to: None,
-        from_name: format!("{} disclosed", program.name),
-        references: Vec::new(),
-        auto_submitted: Some("auto-generated"),
-    };
-    if let Err(err) = queue_notice(tx, ctx, &notice, None, SENDS_UNRECORDED)? {
+    let subject = format!(
+        "{}: mail sent while the database could not record it",
+        ctx.config.program.name
+    );
+    if let Err(err) = super::queue::to_members_about_itself(
+        tx,
+        ctx.config,
+        ctx.crypto,
+        (subject, body),
+        SENDS_UNRECORDED,
+        ctx.now,
+    )? {
         tracing::error!(
             error = %err,
             mails = sent.len(),

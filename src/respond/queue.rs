@@ -165,10 +165,51 @@ pub fn tagged(report: Option<&ReportId>, headline: &str) -> String {
     }
 }
 
+/// The display name of the daemon's own mail, e.g. "Example security disclosed".
+pub fn own_name(config: &Config) -> String {
+    format!("{} disclosed", config.program.name)
+}
+
+/// Queues the daemon's mail about itself (an alert, a warning) to every
+/// member as `kind`: it holds nothing of any report, so a member without a
+/// key gets it as it is and one with a key gets it encrypted. How many
+/// members it went to, or why it could not be composed, for the caller to
+/// log (and to record the condition all the same: a mail that cannot be
+/// composed now would fail on every tick).
+pub fn to_members_about_itself(
+    tx: &Tx<'_>,
+    config: &Config,
+    crypto: &Crypto,
+    (subject, body): (String, String),
+    kind: &str,
+    now: Timestamp,
+) -> Result<Result<usize, team::TeamMailError>, StoreError> {
+    let mail = TeamMail {
+        subject,
+        body,
+        secret: false,
+        metadata: None,
+        attachments: &[],
+        reply_to: None,
+        from_name: own_name(config),
+        references: Vec::new(),
+        auto_submitted: Some("auto-generated"),
+    };
+    match team::to_members(config, crypto, &mail, None, now) {
+        Ok((mails, _)) => {
+            for m in &mails {
+                tx.enqueue(&m.mail.to_queue(None, kind), now)?;
+            }
+            Ok(Ok(mails.len()))
+        }
+        Err(err) => Ok(Err(err)),
+    }
+}
+
 impl Mailer<'_> {
     /// The display name of the daemon's own mail, e.g. "Example security disclosed".
     pub fn own_name(&self) -> String {
-        format!("{} disclosed", self.config.program.name)
+        own_name(self.config)
     }
 
     /// The bodies of a notice to members: `template` rendered with `data` for

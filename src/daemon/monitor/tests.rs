@@ -539,30 +539,34 @@ fn the_team_signing_key_is_left_to_the_publication_warning() {
     );
 }
 
-#[test]
-fn a_disk_below_ten_percent_free_alerts_once_and_again_after_it_recovered() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
-    let disk = |available| Observed {
+/// A working source and a disk of 1000 bytes with `available` free.
+fn disk_free(available: u64) -> Observed {
+    Observed {
         source_failing_since: None,
         disk: Some(DiskSpace {
             available,
             total: 1000,
         }),
-    };
+    }
+}
+
+#[test]
+fn a_disk_below_ten_percent_free_alerts_once_and_again_after_it_recovered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = settings(dir.path(), MAILDIR, None, "");
+    let (reader, writer) = stores(dir.path());
     let check = |o: Observed, now| check(&reader, &writer, &s, &o, now).expect("check");
-    assert_eq!(check(disk(100), at(T0)), 0);
-    assert_eq!(check(disk(99), at(T0)), 1);
+    assert_eq!(check(disk_free(100), at(T0)), 0);
+    assert_eq!(check(disk_free(99), at(T0)), 1);
     assert!(
         alerts(&writer)[0]
             .1
             .contains("9% free on the database's disk")
     );
     send_all(&writer, at(T0));
-    assert_eq!(check(disk(50), at(T0) + hours(1)), 0);
-    assert_eq!(check(disk(500), at(T0) + hours(2)), 0);
-    assert_eq!(check(disk(10), at(T0) + hours(3)), 1);
+    assert_eq!(check(disk_free(50), at(T0) + hours(1)), 0);
+    assert_eq!(check(disk_free(500), at(T0) + hours(2)), 0);
+    assert_eq!(check(disk_free(10), at(T0) + hours(3)), 1);
 }
 
 #[test]
@@ -570,25 +574,18 @@ fn a_disk_hovering_at_the_threshold_alerts_once_until_it_has_clearly_recovered()
     let dir = tempfile::tempdir().expect("tempdir");
     let s = settings(dir.path(), MAILDIR, None, "");
     let (reader, writer) = stores(dir.path());
-    let disk = |available| Observed {
-        source_failing_since: None,
-        disk: Some(DiskSpace {
-            available,
-            total: 1000,
-        }),
-    };
     let check = |o: Observed, now| check(&reader, &writer, &s, &o, now).expect("check");
-    assert_eq!(check(disk(99), at(T0)), 1);
+    assert_eq!(check(disk_free(99), at(T0)), 1);
     send_all(&writer, at(T0));
     // 9%, 10%, 11%, 9% again: still the same low disk.
     for (i, available) in [100, 110, 95, 119, 99].into_iter().enumerate() {
         let later = at(T0) + hours(i64::try_from(i).expect("small") + 1);
-        assert_eq!(check(disk(available), later), 0, "{available}");
+        assert_eq!(check(disk_free(available), later), 0, "{available}");
     }
     assert!(alerts(&writer).is_empty(), "nothing queued while it hovers");
     // 12% free clears it; falling under 10% again is a new alert.
-    assert_eq!(check(disk(120), at(T0) + hours(10)), 0);
-    assert_eq!(check(disk(99), at(T0) + hours(11)), 1);
+    assert_eq!(check(disk_free(120), at(T0) + hours(10)), 0);
+    assert_eq!(check(disk_free(99), at(T0) + hours(11)), 1);
 }
 
 #[test]
