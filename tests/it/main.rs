@@ -11,6 +11,7 @@ mod chaos;
 mod cli;
 mod closing;
 mod common;
+mod control_forgery;
 mod corpus;
 mod crash;
 mod defaults;
