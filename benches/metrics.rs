@@ -7,14 +7,16 @@
 //! `cargo bench --bench metrics` (10,000 reports; `DISCLOSED_BENCH_REPORTS=N`
 //! for another count).
 
-use std::process::ExitCode;
-use std::time::{Duration, Instant};
+mod common;
 
-use jiff::Timestamp;
+use std::process::ExitCode;
+use std::time::Instant;
 
 use disclosed::metrics::{self, Snapshot, Telemetry};
 use disclosed::report::ReportState;
 use disclosed::store::{NewMail, NewMessage, NoticeKind, OpenMode, Store, StoreError, ThreadedBy};
+
+use common::{at, percentile, report_count};
 
 /// A scrape must stay far inside Prometheus's default 10 s timeout and never
 /// hold the listener's connection long.
@@ -33,10 +35,6 @@ const STATES: [ReportState; 4] = [
     ReportState::Fixed,
     ReportState::Disclosed,
 ];
-
-fn at(s: i64) -> Timestamp {
-    Timestamp::from_second(1_700_000_000 + s).unwrap_or(Timestamp::UNIX_EPOCH)
-}
 
 /// What the fill put in, for checking the scrape.
 #[derive(Default)]
@@ -123,16 +121,8 @@ fn fill(store: &mut Store, reports: usize) -> Result<Filled, StoreError> {
     Ok(filled)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
 fn main() -> ExitCode {
-    let reports: usize = std::env::var("DISCLOSED_BENCH_REPORTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(10_000);
+    let reports = report_count(10_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("disclosed.sqlite3");
     let mut writer = Store::open(&path, OpenMode::Create).expect("store");

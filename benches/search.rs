@@ -6,15 +6,17 @@
 //! `DISCLOSED_BENCH_REPORTS=1000 cargo bench --bench search` for a quick run;
 //! `cargo test --bench search` runs it unoptimised.
 
-use std::process::ExitCode;
-use std::time::{Duration, Instant};
+mod common;
 
-use jiff::Timestamp;
+use std::process::ExitCode;
+use std::time::Instant;
 
 use disclosed::report::ReportId;
 use disclosed::store::{
     NewMessage, OpenMode, SearchFilter, SearchQuery, Store, StoreError, ThreadedBy,
 };
+
+use common::{at, percentile, report_count};
 
 /// The p95 a search must stay under.
 const TARGET_P95_MS: f64 = 50.0;
@@ -73,10 +75,6 @@ fn text(rng: &mut Rng, words: &[&str], n: usize) -> String {
         out.push(if i % 14 == 13 { '\n' } else { ' ' });
     }
     out
-}
-
-fn at(s: i64) -> Timestamp {
-    Timestamp::from_second(1_700_000_000 + s).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// Stores `reports` reports of 1 to 4 messages of 80 to 900 words each;
@@ -144,16 +142,8 @@ fn fill(store: &mut Store, reports: usize) -> Result<usize, StoreError> {
     Ok(messages)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
 fn main() -> ExitCode {
-    let reports: usize = std::env::var("DISCLOSED_BENCH_REPORTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+    let reports = report_count(10_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bench.sqlite3");
     let mut store = Store::open(&path, OpenMode::Create).expect("store");

@@ -70,15 +70,8 @@ pub(super) fn warn(
     if pending.is_empty() {
         return Ok(0);
     }
-    lock(writer).write(|batch| {
-        warnings::queue_due_with(
-            &batch.tx(),
-            &settings.config,
-            &settings.templates,
-            &settings.crypto,
-            now,
-        )
-    })
+    lock(writer)
+        .write(|batch| warnings::queue_due(&batch.tx(), &settings.config, &settings.crypto, now))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use sequoia_openpgp::Cert;
 
 use crate::config::Config;
 use crate::crypto::Crypto;
-use crate::respond::queue::{self, Mailer};
+use crate::respond::queue;
 use crate::store::{StoreError, Tx};
 
 /// How long before an expiry the team is warned.
@@ -129,11 +129,7 @@ pub fn pending(
     now: Timestamp,
 ) -> Result<Vec<Warning>, StoreError> {
     let mut out = Vec::new();
-    for w in due(
-        published_expiry(config),
-        signing_key.and_then(|c| signing_key_expiry(c, now)),
-        now,
-    ) {
+    for w in due_for(config, signing_key, now) {
         if !tx.publication_notice_recorded(w.what.as_str(), w.expires)? {
             out.push(w);
         }
@@ -141,29 +137,35 @@ pub fn pending(
     Ok(out)
 }
 
-/// Queues the warnings due at `now` that were not sent for the same expiry
-/// before, one mail per member (encrypted to members with a key). Returns
-/// how many warnings went out.
-pub fn queue_due(
-    tx: &Tx<'_>,
-    mailer: &Mailer<'_>,
-    signing_key: Option<&Cert>,
-    now: Timestamp,
-) -> Result<usize, StoreError> {
-    let warnings = due(
-        published_expiry(mailer.config),
+/// The warnings due at `now` for what this configuration publishes and
+/// this signing key, sent before or not.
+fn due_for(config: &Config, signing_key: Option<&Cert>, now: Timestamp) -> Vec<Warning> {
+    due(
+        published_expiry(config),
         signing_key.and_then(|c| signing_key_expiry(c, now)),
         now,
-    );
+    )
+}
+
+/// Queues the warnings due at `now` that were not sent for the same expiry
+/// before, one mail per member (encrypted to members with a key), about the
+/// team's current key. Returns how many warnings went out.
+pub fn queue_due(
+    tx: &Tx<'_>,
+    config: &Config,
+    crypto: &Crypto,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let signing_key = crypto.team.as_ref().map(|t| t.current());
     let mut sent = 0;
-    for w in warnings {
+    for w in due_for(config, signing_key, now) {
         if !tx.record_publication_notice(w.what.as_str(), w.expires, now)? {
             continue;
         }
         match queue::to_members_about_itself(
             tx,
-            mailer.config,
-            mailer.crypto,
+            config,
+            crypto,
             text(&w, now),
             w.what.as_str(),
             now,
@@ -178,23 +180,6 @@ pub fn queue_due(
         }
     }
     Ok(sent)
-}
-
-/// Same as [`queue_due`] with the daemon's keys.
-pub fn queue_due_with(
-    tx: &Tx<'_>,
-    config: &Config,
-    templates: &crate::respond::Templates,
-    crypto: &Crypto,
-    now: Timestamp,
-) -> Result<usize, StoreError> {
-    let mailer = Mailer {
-        config,
-        templates,
-        crypto,
-    };
-    let cert = crypto.team.as_ref().map(|t| t.current());
-    queue_due(tx, &mailer, cert, now)
 }
 
 #[cfg(test)]

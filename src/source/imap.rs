@@ -384,44 +384,35 @@ impl Connection {
 
     /// Selects the mailbox. A missing mailbox is a permanent error.
     pub async fn select(&mut self) -> Result<MailboxState, ImapError> {
-        let link = &self.link;
-        let session = link.session(&mut self.session)?;
-        let selected = link
-            .within("selecting the mailbox", session.select(&self.mailbox))
-            .await?;
-        let mailbox = match selected {
-            Ok(m) => m,
-            Err(async_imap::error::Error::No(detail)) => {
-                return Err(link.no_mailbox(&self.mailbox, &detail));
-            }
-            Err(source) => return Err(link.protocol("selecting the mailbox", source)),
-        };
-        let uidvalidity = mailbox.uid_validity.ok_or_else(|| ImapError::Unsupported {
-            server: link.server.clone(),
-            what: "UIDVALIDITY (UIDs are needed to track what was processed)",
-        })?;
-        self.uidvalidity = uidvalidity;
-        self.drain_unsolicited();
-        Ok(MailboxState {
-            uidvalidity,
-            exists: mailbox.exists,
-        })
+        self.open(false).await
     }
 
     /// Opens the mailbox read-only (EXAMINE), for reading a folder without
     /// changing anything in it, not even its `\Recent` flags.
     pub async fn examine(&mut self) -> Result<MailboxState, ImapError> {
+        self.open(true).await
+    }
+
+    /// SELECT, or EXAMINE when `read_only`.
+    async fn open(&mut self, read_only: bool) -> Result<MailboxState, ImapError> {
         let link = &self.link;
         let session = link.session(&mut self.session)?;
-        let examined = link
-            .within("examining the mailbox", session.examine(&self.mailbox))
-            .await?;
-        let mailbox = match examined {
+        let action = if read_only {
+            "examining the mailbox"
+        } else {
+            "selecting the mailbox"
+        };
+        let opened = if read_only {
+            link.within(action, session.examine(&self.mailbox)).await?
+        } else {
+            link.within(action, session.select(&self.mailbox)).await?
+        };
+        let mailbox = match opened {
             Ok(m) => m,
             Err(async_imap::error::Error::No(detail)) => {
                 return Err(link.no_mailbox(&self.mailbox, &detail));
             }
-            Err(source) => return Err(link.protocol("examining the mailbox", source)),
+            Err(source) => return Err(link.protocol(action, source)),
         };
         let uidvalidity = mailbox.uid_validity.ok_or_else(|| ImapError::Unsupported {
             server: link.server.clone(),
