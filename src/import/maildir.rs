@@ -22,36 +22,11 @@ pub struct MaildirReader {
 impl MaildirReader {
     pub fn open(root: &Path, max_size: u64) -> Result<Self, SourceError> {
         let maildir = Maildir::open(root)?;
-        let mut files = Vec::new();
-        for sub in ["new", "cur"] {
-            let dir = root.join(sub);
-            let io = |source| SourceError::Io {
-                action: "list",
-                path: dir.clone(),
-                source,
-            };
-            for entry in fs::read_dir(&dir).map_err(io)? {
-                let entry = entry.map_err(io)?;
-                let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                    continue; // not a name a Maildir writer makes
-                };
-                if name.starts_with('.') {
-                    continue;
-                }
-                let (unique, flags) = match name.split_once(":2,") {
-                    Some((u, f)) => (u.to_owned(), f.to_owned()),
-                    None => (name.clone(), String::new()),
-                };
-                files.push((
-                    delivered(&unique),
-                    Pending {
-                        path: entry.path(),
-                        unique,
-                        flags,
-                    },
-                ));
-            }
-        }
+        let mut files: Vec<_> = maildir
+            .list(true)?
+            .into_iter()
+            .map(|p| (delivered(&p.unique), p))
+            .collect();
         files.sort_by(|a, b| (a.0, &a.1.unique).cmp(&(b.0, &b.1.unique)));
         Ok(Self {
             maildir,

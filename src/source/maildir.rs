@@ -51,20 +51,24 @@ impl Maildir {
 
     /// Pending messages, oldest delivery first (Maildir names start with the time).
     pub fn pending(&self) -> Result<Vec<Pending>, SourceError> {
-        let mut pending = Vec::new();
+        let mut pending = self.list(false)?;
+        pending.sort_by(|a, b| a.unique.cmp(&b.unique));
+        Ok(pending)
+    }
+
+    /// Every message in `new/` and `cur/`, in no order; with `include_seen`,
+    /// also those in `cur/` already marked seen (`S`).
+    pub fn list(&self, include_seen: bool) -> Result<Vec<Pending>, SourceError> {
+        let mut listed = Vec::new();
         for sub in ["new", "cur"] {
             let dir = self.root.join(sub);
-            let entries = fs::read_dir(&dir).map_err(|source| SourceError::Io {
+            let io = |source| SourceError::Io {
                 action: "list",
                 path: dir.clone(),
                 source,
-            })?;
-            for entry in entries {
-                let entry = entry.map_err(|source| SourceError::Io {
-                    action: "list",
-                    path: dir.clone(),
-                    source,
-                })?;
+            };
+            for entry in fs::read_dir(&dir).map_err(io)? {
+                let entry = entry.map_err(io)?;
                 let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
                     continue; // not a name a Maildir writer makes
                 };
@@ -75,18 +79,17 @@ impl Maildir {
                     Some((u, f)) => (u.to_owned(), f.to_owned()),
                     None => (name.clone(), String::new()),
                 };
-                if sub == "cur" && flags.contains('S') {
+                if !include_seen && sub == "cur" && flags.contains('S') {
                     continue;
                 }
-                pending.push(Pending {
+                listed.push(Pending {
                     path: entry.path(),
                     unique,
                     flags,
                 });
             }
         }
-        pending.sort_by(|a, b| a.unique.cmp(&b.unique));
-        Ok(pending)
+        Ok(listed)
     }
 
     /// Reads a pending message; `Ok(None)` if it vanished meanwhile (another
