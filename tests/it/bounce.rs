@@ -668,23 +668,10 @@ fn a_real_postfix_bounce_reaches_the_right_report_with_status_fields_only() {
     let env = Env::with_sections(&security, "", "");
     write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
     std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
-    env.write_config(&format!(
-        r#"
-[program]
-name = "Example"
-address = "{security}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-{source}
-{transport}
-[openpgp]
-secret_keys = ["team.key"]
-
+    env.write_config(&stack.keyed_config(
+        &security,
+        &format!(
+            r#"
 [sla]
 digest = "off"
 
@@ -697,9 +684,8 @@ key = "alice.asc"
 name = "Bob"
 email = "{bob}"
 "#,
-        source = stack.imap_source(&security, ""),
-        transport = stack.smtp_transport("retry_initial = \"1s\"\nretry_max = \"2s\""),
-        alice = alice.address,
+            alice = alice.address,
+        ),
     ));
     env.init();
     stack.append(

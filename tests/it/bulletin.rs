@@ -10,11 +10,12 @@ use disclosed::store::ReportDetail;
 use jiff::ToSpan;
 use jiff::civil::Date;
 
-use crate::common::{Env, body_text, header, keyed_file_config, outbox, parse_subject, y};
+use crate::common::{Env, body_text, header, outbox, parse_subject, y};
 use crate::mailstack::{MailStack, unique};
-use crate::pgp::write_secret;
 use crate::team::{KeyedTeam, Person, mailbox};
-use crate::team_auth::{RITA, SECURITY, plain, reply_address};
+use crate::team_auth::{
+    RITA, SECURITY, Setup, deliver_forged_commands, plain, reply_address, setup,
+};
 
 /// How long mail may take through the mail stack.
 const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -32,29 +33,7 @@ struct Desk {
 /// The team key, Alice (with her key) and Bob (without) as members, and
 /// `extra` config (the `[bulletin]` section).
 fn desk(extra: &str) -> Desk {
-    let team = Person::new("Example Security", SECURITY);
-    let alice = Person::new("Alice", "alice@example.org");
-    alice.gpg.import(&team.public());
-    let env = Env::with_file_transport("");
-    write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
-    std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
-    env.write_config(&keyed_file_config(&format!(
-        r#"
-[team]
-
-[[team.members]]
-name = "Alice"
-email = "alice@example.org"
-key = "alice.asc"
-
-[[team.members]]
-name = "Bob"
-email = "bob@example.org"
-
-{extra}
-"#
-    )));
-    env.init();
+    let Setup { env, team, alice } = setup("", extra);
     Desk { env, team, alice }
 }
 
@@ -249,24 +228,7 @@ fn a_replayed_disclosure_mail_queues_the_bulletin_once() {
 fn a_forged_disclosure_mail_queues_no_bulletin() {
     let desk = with_list();
     desk.fixed();
-    // In Alice's name, unsigned; then signed by a key that is not hers.
-    desk.env.deliver(&plain(
-        "Alice <alice@example.org>",
-        &reply_address(),
-        &y("Re: [SEC-2026-0001] the report"),
-        "forged1@evil.example",
-        "",
-        "#state disclosed\r\n",
-    ));
-    let mallory = Person::new("Alice", "alice@example.org");
-    mallory.gpg.import(&desk.team.public());
-    desk.env.deliver(&mallory.signed_mail(
-        &reply_address(),
-        &y("Re: [SEC-2026-0001] the report"),
-        "#state disclosed\n",
-        &desk.team,
-        "forged2",
-    ));
+    deliver_forged_commands(&desk.env, &desk.team, "#state disclosed\n");
     desk.env.run_once();
     let d = desk.env.report(1);
     assert_eq!(d.summary.state, ReportState::Fixed, "nothing applied");

@@ -334,11 +334,22 @@ pub fn y(text: &str) -> String {
 /// team key in `team.key`, for the program `security@example.org`; `rest` adds
 /// the sections after `[openpgp]` (the team, its members, the SLA).
 pub fn keyed_file_config(rest: &str) -> String {
+    keyed_config(
+        "security@example.org",
+        "[source]\nkind = \"maildir\"\npath = \"maildir\"\n\n[transport]\nkind = \"file\"\ndir = \"outbox\"\n",
+        rest,
+    )
+}
+
+/// The config of the program `address` with the team key in `team.key`:
+/// `sections` are its `[source]` and `[transport]`, `rest` adds the sections
+/// after `[openpgp]`.
+pub fn keyed_config(address: &str, sections: &str, rest: &str) -> String {
     format!(
         r#"
 [program]
 name = "Example"
-address = "security@example.org"
+address = "{address}"
 id_prefix = "SEC"
 timezone = "Europe/Berlin"
 policy_url = "https://example.org/security"
@@ -346,14 +357,7 @@ policy_url = "https://example.org/security"
 [storage]
 database = "state/disclosed.sqlite3"
 
-[source]
-kind = "maildir"
-path = "maildir"
-
-[transport]
-kind = "file"
-dir = "outbox"
-
+{sections}
 [openpgp]
 secret_keys = ["team.key"]
 {rest}"#

@@ -143,23 +143,10 @@ fn over_the_real_mail_stack_a_report_runs_from_arrival_to_the_published_advisory
     std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
     std::fs::write(env.path("rita.asc"), rita.public()).expect("rita's key");
     let expires = today().checked_add(180.days()).expect("day");
-    env.write_config(&format!(
-        r#"
-[program]
-name = "Example"
-address = "{security}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-{source}
-{transport}
-[openpgp]
-secret_keys = ["team.key"]
-keyring = "rita.asc"
+    env.write_config(&stack.keyed_config(
+        &security,
+        &format!(
+            r#"keyring = "rita.asc"
 
 [sla]
 digest = "off"
@@ -191,9 +178,8 @@ name = "Alice"
 email = "{alice}"
 key = "alice.asc"
 "#,
-        source = stack.imap_source(&security, ""),
-        transport = stack.smtp_transport("retry_initial = \"1s\"\nretry_max = \"2s\""),
-        alice = alice.address,
+            alice = alice.address,
+        ),
     ));
     env.init();
     let site = env.path("site");

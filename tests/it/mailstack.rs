@@ -108,6 +108,18 @@ impl MailStack {
         )
     }
 
+    /// The config of program `security` on the stack, with the team key in
+    /// `team.key`: its mailbox over IMAP in, SMTP out (retrying within
+    /// seconds); `rest` adds the sections after `[openpgp]`.
+    pub fn keyed_config(&self, security: &str, rest: &str) -> String {
+        let sections = format!(
+            "{}{}",
+            self.imap_source(security, ""),
+            self.smtp_transport("retry_initial = \"1s\"\nretry_max = \"2s\"")
+        );
+        crate::common::keyed_config(security, &sections, rest)
+    }
+
     /// Submits `raw` over plain SMTP, as a researcher's mail server would.
     pub fn send(&self, from: &str, to: &str, raw: &[u8]) {
         use lettre::Transport as _;

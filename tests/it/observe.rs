@@ -67,6 +67,11 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     sample(text, name, labels).unwrap_or(0.0)
 }
 
+/// A short bug report from `from` with Message-ID `id`, to the program.
+fn deliver_bug(env: &Env, from: &str, id: &str) {
+    env.deliver(&mail(from, "security@example.org", "Bug", id, ""));
+}
+
 #[test]
 fn a_scrape_of_the_running_daemon_counts_the_mail_it_ingests() {
     let addr = free_port();
@@ -96,20 +101,8 @@ fn a_scrape_of_the_running_daemon_counts_the_mail_it_ingests() {
         .is_some()
     );
 
-    env.deliver(&mail(
-        "r@x.example",
-        "security@example.org",
-        "Bug",
-        "m1@x.example",
-        "",
-    ));
-    env.deliver(&mail(
-        "s@x.example",
-        "security@example.org",
-        "Bug",
-        "m2@x.example",
-        "",
-    ));
+    deliver_bug(&env, "r@x.example", "m1@x.example");
+    deliver_bug(&env, "s@x.example", "m2@x.example");
     let after = wait_for(addr, "/metrics", |m| {
         value(m, "disclosed_messages_ingested_total", &reporter) == 2.0
             && value(m, "disclosed_deliveries_sent_total", &[]) >= 2.0
@@ -163,13 +156,7 @@ fn oversized_garbage_and_idle_connections_do_not_stop_the_daemon_or_the_scrape()
     );
     assert!(scraped.ends_with("# EOF\n"));
     // And the daemon goes on with its work.
-    env.deliver(&mail(
-        "r@x.example",
-        "security@example.org",
-        "Bug",
-        "m1@x.example",
-        "",
-    ));
+    deliver_bug(&env, "r@x.example", "m1@x.example");
     wait_for(addr, "/metrics", |m| {
         value(
             m,
@@ -226,13 +213,7 @@ fn json_log_lines_name_the_report_and_the_message() {
     ] {
         let env = Env::with_file_transport("");
         env.init();
-        env.deliver(&mail(
-            "r@x.example",
-            "security@example.org",
-            "Bug",
-            "m1@x.example",
-            "",
-        ));
+        deliver_bug(&env, "r@x.example", "m1@x.example");
         let stderr = run_once_logging(&env, &envs, &args);
         let lines: Vec<serde_json::Value> = stderr
             .lines()
@@ -259,24 +240,12 @@ fn json_log_lines_name_the_report_and_the_message() {
 fn debug_logging_leaves_out_handlebars_unless_it_is_named() {
     let env = Env::with_file_transport("");
     env.init();
-    env.deliver(&mail(
-        "r@x.example",
-        "security@example.org",
-        "Bug",
-        "m1@x.example",
-        "",
-    ));
+    deliver_bug(&env, "r@x.example", "m1@x.example");
     let debug = run_once_logging(&env, &[("RUST_LOG", "debug")], &[]);
     assert!(!debug.contains("handlebars"), "{debug}");
     assert!(debug.contains("DEBUG"), "debug lines of our own: {debug}");
     // Named, it is there: the assertion above could fail.
-    env.deliver(&mail(
-        "s@x.example",
-        "security@example.org",
-        "Bug",
-        "m2@x.example",
-        "",
-    ));
+    deliver_bug(&env, "s@x.example", "m2@x.example");
     let named = run_once_logging(&env, &[("RUST_LOG", "debug,handlebars=debug")], &[]);
     assert!(named.contains("handlebars"), "{named}");
 }

@@ -8,10 +8,12 @@ use disclosed::report::ReportState;
 use disclosed::store::ReportDetail;
 use jiff::ToSpan;
 
-use crate::common::{Env, header, keyed_file_config, outbox, y};
-use crate::pgp::{crlf, encrypted_payload, write_secret};
+use crate::common::{Env, header, outbox, y};
+use crate::pgp::{crlf, encrypted_payload};
 use crate::team::Person;
-use crate::team_auth::{RITA, SECURITY, plain, reply_address, report};
+use crate::team_auth::{
+    RITA, SECURITY, Setup, deliver_forged_commands, reply_address, report, uninitialised,
+};
 
 const UPDATES: [&str; 5] = [
     "reporter-triaged",
@@ -31,38 +33,17 @@ struct Desk {
 /// The team key, Alice (with her key) and Bob (without) as members, Rita's
 /// key in the keyring when `rita_known`, and `extra` config.
 fn desk(rita_known: bool, extra: &str) -> Desk {
-    let team = Person::new("Example Security", SECURITY);
-    let alice = Person::new("Alice", "alice@example.org");
-    let rita = Person::new("Rita", RITA);
-    for p in [&alice, &rita] {
-        p.gpg.import(&team.public());
-    }
-    let env = Env::with_file_transport("");
-    write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
-    std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
     let keyring = if rita_known {
-        std::fs::write(env.path("rita.asc"), rita.public()).expect("rita's key");
         "keyring = \"rita.asc\""
     } else {
         ""
     };
-    env.write_config(&keyed_file_config(&format!(
-        r#"{keyring}
-
-[team]
-
-[[team.members]]
-name = "Alice"
-email = "alice@example.org"
-key = "alice.asc"
-
-[[team.members]]
-name = "Bob"
-email = "bob@example.org"
-
-{extra}
-"#
-    )));
+    let Setup { env, team, alice } = uninitialised(keyring, "", extra);
+    let rita = Person::new("Rita", RITA);
+    rita.gpg.import(&team.public());
+    if rita_known {
+        std::fs::write(env.path("rita.asc"), rita.public()).expect("rita's key");
+    }
     env.init();
     Desk {
         env,
@@ -284,24 +265,7 @@ fn a_quiet_state_change_sends_the_reporter_nothing() {
 fn a_forged_command_mail_sends_the_reporter_no_update() {
     let desk = desk(true, "[notify_reporter]\ntriaged = true\n");
     report(&desk.env, "IDOR in invoices");
-    // In Alice's name, unsigned; then signed by a key that is not hers.
-    desk.env.deliver(&plain(
-        "Alice <alice@example.org>",
-        &reply_address(),
-        &y("Re: [SEC-2026-0001] the report"),
-        "forged1@evil.example",
-        "",
-        "#state triaged\r\n#notify\r\n",
-    ));
-    let mallory = Person::new("Alice", "alice@example.org");
-    mallory.gpg.import(&desk.team.public());
-    desk.env.deliver(&mallory.signed_mail(
-        &reply_address(),
-        &y("Re: [SEC-2026-0001] the report"),
-        "#state triaged\n#notify\n",
-        &desk.team,
-        "forged2",
-    ));
+    deliver_forged_commands(&desk.env, &desk.team, "#state triaged\n#notify\n");
     desk.env.run_once();
     let d = desk.env.report(1);
     assert_eq!(d.summary.state, ReportState::New, "nothing applied");

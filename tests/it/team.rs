@@ -123,23 +123,10 @@ impl KeyedTeam {
         write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
         std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
         std::fs::write(env.path("bob.asc"), bob.public()).expect("bob's key");
-        env.write_config(&format!(
-            r#"
-[program]
-name = "Example"
-address = "{security}"
-id_prefix = "SEC"
-timezone = "Europe/Berlin"
-policy_url = "https://example.org/security"
-
-[storage]
-database = "state/disclosed.sqlite3"
-
-{source}
-{transport}
-[openpgp]
-secret_keys = ["team.key"]
-
+        env.write_config(&stack.keyed_config(
+            &security,
+            &format!(
+                r#"
 {sections}
 [[team.members]]
 name = "Alice"
@@ -151,10 +138,9 @@ name = "Bob"
 email = "{bob}"
 key = "bob.asc"
 "#,
-            source = stack.imap_source(&security, ""),
-            transport = stack.smtp_transport("retry_initial = \"1s\"\nretry_max = \"2s\""),
-            alice = alice.address,
-            bob = bob.address,
+                alice = alice.address,
+                bob = bob.address,
+            ),
         ));
         env.init();
         Self {

@@ -30,6 +30,14 @@ pub(crate) struct Setup {
 /// An installation with a team key, Alice (with her key) and Bob (without),
 /// `team` lines for `[team]` and `extra` config after the members.
 pub(crate) fn setup(team_lines: &str, extra: &str) -> Setup {
+    let s = uninitialised("", team_lines, extra);
+    s.env.init();
+    s
+}
+
+/// [`setup`] with `openpgp` lines for `[openpgp]`, before `init`: the files
+/// those lines name are the caller's to write.
+pub(crate) fn uninitialised(openpgp: &str, team_lines: &str, extra: &str) -> Setup {
     let team = Person::new("Example Security", SECURITY);
     let alice = Person::new("Alice", "alice@example.org");
     alice.gpg.import(&team.public());
@@ -37,7 +45,8 @@ pub(crate) fn setup(team_lines: &str, extra: &str) -> Setup {
     write_secret(&env.path("team.key"), &team.gpg.export_secret(&team.fpr));
     std::fs::write(env.path("alice.asc"), alice.public()).expect("alice's key");
     env.write_config(&keyed_file_config(&format!(
-        r#"
+        r#"{openpgp}
+
 [team]
 {team_lines}
 
@@ -53,7 +62,6 @@ email = "bob@example.org"
 {extra}
 "#
     )));
-    env.init();
     Setup { env, team, alice }
 }
 
@@ -84,6 +92,24 @@ pub(crate) fn report(env: &Env, subject: &str) -> ReportDetail {
     ));
     env.run_once();
     env.report(1)
+}
+
+/// Two forgeries of Alice's command mail with `text` to report 1: in her
+/// name unsigned, then signed by a key that is not hers (`team` is the
+/// program's key, which the forger encrypts to).
+pub(crate) fn deliver_forged_commands(env: &Env, team: &Person, text: &str) {
+    let subject = y("Re: [SEC-2026-0001] the report");
+    env.deliver(&plain(
+        "Alice <alice@example.org>",
+        &reply_address(),
+        &subject,
+        "forged1@evil.example",
+        "",
+        &text.replace('\n', "\r\n"),
+    ));
+    let mallory = Person::new("Alice", "alice@example.org");
+    mallory.gpg.import(&team.public());
+    env.deliver(&mallory.signed_mail(&reply_address(), &subject, text, team, "forged2"));
 }
 
 pub(crate) fn reply_address() -> String {

@@ -173,21 +173,66 @@ const NOTHING: Observed = Observed {
     disk: None,
 };
 
+/// A source failing since `since`, nothing else observed.
+fn failing_since(since: Timestamp) -> Observed {
+    Observed {
+        source_failing_since: Some(since),
+        ..NOTHING
+    }
+}
+
+/// A daemon in a fresh directory: its settings and its two stores.
+struct Fixture {
+    dir: tempfile::TempDir,
+    s: Arc<Settings>,
+    reader: Mutex<Store>,
+    writer: Mutex<Store>,
+}
+
+impl Fixture {
+    /// On a Maildir, no member key, `extra` config.
+    fn new(extra: &str) -> Self {
+        Self::with(|dir| settings(dir, MAILDIR, None, extra))
+    }
+
+    /// With the settings `make` writes into the directory (keys first).
+    fn with(make: impl FnOnce(&Path) -> Arc<Settings>) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = make(dir.path());
+        let (reader, writer) = stores(dir.path());
+        Self {
+            dir,
+            s,
+            reader,
+            writer,
+        }
+    }
+
+    /// On a Maildir, with the team key and a canary address.
+    fn canary() -> Self {
+        Self::with(canary_settings)
+    }
+
+    fn check(&self, observed: &Observed, now: Timestamp) -> usize {
+        check(&self.reader, &self.writer, &self.s, observed, now).expect("check")
+    }
+
+    /// Checks with nothing failing: only the store's own conditions.
+    fn quiet(&self, now: Timestamp) -> usize {
+        self.check(&NOTHING, now)
+    }
+}
+
 #[test]
 fn an_imap_source_failing_longer_than_alert_after_mails_every_member_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
+    let f = Fixture::new("");
     let since = at(T0);
-    let failing = Observed {
-        source_failing_since: Some(since),
-        disk: None,
-    };
-    let check = |now| check(&reader, &writer, &s, &failing, now).expect("check");
+    let failing = failing_since(since);
+    let check = |now| f.check(&failing, now);
     assert_eq!(check(since + minutes(29)), 0);
-    assert!(alerts(&writer).is_empty());
+    assert!(alerts(&f.writer).is_empty());
     assert_eq!(check(since + minutes(30)), 1);
-    let queued = alerts(&writer);
+    let queued = alerts(&f.writer);
     assert_eq!(queued.len(), 2, "one mail per member");
     assert!(
         queued[0]
@@ -195,70 +240,40 @@ fn an_imap_source_failing_longer_than_alert_after_mails_every_member_once() {
             .contains("The IMAP source has failed for 30 minutes")
     );
     // Delivered, or the outbox would soon be another condition.
-    send_all(&writer, since + minutes(30));
+    send_all(&f.writer, since + minutes(30));
     // Every later tick while it lasts, and a restarted daemon (which reads
     // the store), stay silent.
     assert_eq!(check(since + hours(5)), 0);
-    let (reader2, writer2) = stores(dir.path());
+    let (reader2, writer2) = stores(f.dir.path());
     assert_eq!(
-        super::check(&reader2, &writer2, &s, &failing, since + hours(6)).expect("check"),
+        super::check(&reader2, &writer2, &f.s, &failing, since + hours(6)).expect("check"),
         0
     );
-    assert!(alerts(&writer).is_empty());
+    assert!(alerts(&f.writer).is_empty());
 }
 
 #[test]
 fn a_source_that_recovers_and_fails_again_alerts_again() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
-    let first = Observed {
-        source_failing_since: Some(at(T0)),
-        disk: None,
-    };
-    assert_eq!(
-        check(&reader, &writer, &s, &first, at(T0) + hours(1)).expect("check"),
-        1
-    );
-    send_all(&writer, at(T0) + hours(1));
+    let f = Fixture::new("");
+    assert_eq!(f.check(&failing_since(at(T0)), at(T0) + hours(1)), 1);
+    send_all(&f.writer, at(T0) + hours(1));
     // It works again: the alert is forgotten, nothing is sent.
-    assert_eq!(
-        check(&reader, &writer, &s, &NOTHING, at(T0) + hours(2)).expect("check"),
-        0
-    );
+    assert_eq!(f.quiet(at(T0) + hours(2)), 0);
     assert!(
-        lock(&reader)
+        lock(&f.reader)
             .read()
             .monitor_alerts()
             .expect("alerts")
             .is_empty()
     );
-    let again = Observed {
-        source_failing_since: Some(at(T0) + hours(3)),
-        disk: None,
-    };
-    assert_eq!(
-        check(
-            &reader,
-            &writer,
-            &s,
-            &again,
-            at(T0) + hours(3) + minutes(10)
-        )
-        .expect("check"),
-        0
-    );
-    assert_eq!(
-        check(&reader, &writer, &s, &again, at(T0) + hours(4)).expect("check"),
-        1
-    );
+    let again = failing_since(at(T0) + hours(3));
+    assert_eq!(f.check(&again, at(T0) + hours(3) + minutes(10)), 0);
+    assert_eq!(f.check(&again, at(T0) + hours(4)), 1);
 }
 
 #[test]
 fn the_monitor_can_be_turned_off() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "[monitor]\nenabled = false\n");
-    let (reader, writer) = stores(dir.path());
+    let f = Fixture::new("[monitor]\nenabled = false\n");
     let failing = Observed {
         source_failing_since: Some(at(T0)),
         disk: Some(DiskSpace {
@@ -266,10 +281,7 @@ fn the_monitor_can_be_turned_off() {
             total: 100,
         }),
     };
-    assert_eq!(
-        check(&reader, &writer, &s, &failing, at(T0) + hours(10)).expect("check"),
-        0
-    );
+    assert_eq!(f.check(&failing, at(T0) + hours(10)), 0);
 }
 
 /// A port nothing listens on: connecting is refused at once.
@@ -280,24 +292,17 @@ fn closed_port() -> u16 {
 
 #[tokio::test]
 async fn a_broken_imap_port_is_reported_by_the_source_worker_and_alerted_after_alert_after() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let source = format!(
         "[source]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
          username = \"u\"\npassword = \"p\"\ntimeout = \"2s\"",
         closed_port()
     );
-    let s = settings(
-        dir.path(),
-        &source,
-        None,
-        "[monitor]\nalert_after = \"10m\"\n",
-    );
-    let (reader, writer) = stores(dir.path());
+    let f = Fixture::with(|dir| settings(dir, &source, None, "[monitor]\nalert_after = \"10m\"\n"));
     let clock = Arc::new(FixedClock::new(at(T0)));
-    let (_keep, settings_rx) = watch::channel(s.clone());
+    let (_keep, settings_rx) = watch::channel(f.s.clone());
     let shared = super::super::Shared {
         store: Arc::new(Mutex::new(
-            Store::open(&dir.path().join("db.sqlite3"), OpenMode::Existing).expect("store"),
+            Store::open(&f.dir.path().join("db.sqlite3"), OpenMode::Existing).expect("store"),
         )),
         clock: clock.clone(),
         settings: settings_rx,
@@ -322,16 +327,10 @@ async fn a_broken_imap_port_is_reported_by_the_source_worker_and_alerted_after_a
     assert_eq!(shared.health.failing_since(), Some(at(T0)));
     let observed = Observed {
         source_failing_since: shared.health.failing_since(),
-        disk: None,
+        ..NOTHING
     };
-    assert_eq!(
-        check(&reader, &writer, &s, &observed, at(T0) + minutes(9)).expect("check"),
-        0
-    );
-    assert_eq!(
-        check(&reader, &writer, &s, &observed, at(T0) + minutes(10)).expect("check"),
-        1
-    );
+    assert_eq!(f.check(&observed, at(T0) + minutes(9)), 0);
+    assert_eq!(f.check(&observed, at(T0) + minutes(10)), 1);
 }
 
 #[test]
@@ -346,58 +345,54 @@ fn source_health_keeps_the_first_failure_until_a_success() {
 
 #[test]
 fn mail_stuck_in_the_outbox_for_an_hour_mails_the_team_once_and_again_after_it_cleared() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
+    let f = Fixture::new("");
     let t0 = at(T0);
-    queue_answer(&writer, "a1@example.org", false, t0);
-    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    queue_answer(&f.writer, "a1@example.org", false, t0);
+    let check = |now| f.quiet(now);
     assert_eq!(check(t0 + minutes(59)), 0);
     assert_eq!(check(t0 + minutes(60)), 1);
-    let queued = alerts(&writer);
+    let queued = alerts(&f.writer);
     assert_eq!(queued.len(), 2);
     assert!(queued[0].1.contains("1 mail(s) unsent for 60 minutes"));
     // The alert mails are themselves unsent now; nothing more goes out.
     assert_eq!(check(t0 + hours(3)), 0);
-    assert_eq!(alerts(&writer).len(), 2);
+    assert_eq!(alerts(&f.writer).len(), 2);
     // The transport works again: everything goes, the alert clears.
-    send_all(&writer, t0 + hours(4));
+    send_all(&f.writer, t0 + hours(4));
     assert_eq!(check(t0 + hours(4)), 0);
-    queue_answer(&writer, "a2@example.org", false, t0 + hours(5));
+    queue_answer(&f.writer, "a2@example.org", false, t0 + hours(5));
     assert_eq!(check(t0 + hours(5) + minutes(30)), 0);
     assert_eq!(check(t0 + hours(6)), 1);
 }
 
 #[test]
 fn a_mail_that_failed_for_good_does_not_hide_a_later_outage() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
+    let f = Fixture::new("");
     let t0 = at(T0);
-    queue_answer(&writer, "a1@example.org", false, t0);
-    let failed = lock(&reader)
+    queue_answer(&f.writer, "a1@example.org", false, t0);
+    let failed = lock(&f.reader)
         .read()
         .due_mail(t0, 0, 10)
         .expect("outbox")
         .pop()
         .expect("queued");
-    lock(&writer)
+    lock(&f.writer)
         .write(|batch| batch.tx().mark_failed(failed.id, "550 no such user"))
         .expect("failed");
-    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    let check = |now| f.quiet(now);
     assert_eq!(check(t0 + hours(1)), 1);
     assert!(
-        alerts(&writer)[0]
+        alerts(&f.writer)[0]
             .1
             .contains("1 mail(s) failed and not sent")
     );
-    send_all(&writer, t0 + hours(1));
+    send_all(&f.writer, t0 + hours(1));
     assert_eq!(check(t0 + hours(2)), 0);
     // The transport breaks later, the failed mail still there.
-    queue_answer(&writer, "a2@example.org", false, t0 + hours(3));
+    queue_answer(&f.writer, "a2@example.org", false, t0 + hours(3));
     assert_eq!(check(t0 + hours(4)), 1);
     assert!(
-        alerts(&writer)[0]
+        alerts(&f.writer)[0]
             .1
             .contains("1 mail(s) unsent for 60 minutes")
     );
@@ -405,54 +400,37 @@ fn a_mail_that_failed_for_good_does_not_hide_a_later_outage() {
 
 #[test]
 fn a_mail_held_for_a_reporters_key_is_not_stuck() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
-    queue_answer(&writer, "held@example.org", true, at(T0));
-    assert_eq!(
-        check(&reader, &writer, &s, &NOTHING, at(T0) + hours(48)).expect("check"),
-        0
-    );
+    let f = Fixture::new("");
+    queue_answer(&f.writer, "held@example.org", true, at(T0));
+    assert_eq!(f.quiet(at(T0) + hours(48)), 0);
 }
 
 #[test]
 fn the_outbox_threshold_is_configurable() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(
-        dir.path(),
-        MAILDIR,
-        None,
-        "[monitor]\noutbox_after = \"10m\"\n",
-    );
-    let (reader, writer) = stores(dir.path());
-    queue_answer(&writer, "a1@example.org", false, at(T0));
-    assert_eq!(
-        check(&reader, &writer, &s, &NOTHING, at(T0) + minutes(10)).expect("check"),
-        1
-    );
+    let f = Fixture::new("[monitor]\noutbox_after = \"10m\"\n");
+    queue_answer(&f.writer, "a1@example.org", false, at(T0));
+    assert_eq!(f.quiet(at(T0) + minutes(10)), 1);
 }
 
 #[test]
 fn no_mail_for_quiet_days_mails_the_team_and_new_mail_clears_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "[monitor]\nquiet_days = 3\n");
-    let (reader, writer) = stores(dir.path());
+    let f = Fixture::new("[monitor]\nquiet_days = 3\n");
     let t0 = at(T0);
-    store_message(&writer, "01", t0);
-    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    store_message(&f.writer, "01", t0);
+    let check = |now| f.quiet(now);
     assert_eq!(check(t0 + hours(71)), 0);
     assert_eq!(check(t0 + hours(72)), 1);
     assert!(
-        alerts(&writer)[0]
+        alerts(&f.writer)[0]
             .1
             .contains("No mail has arrived for 3 days")
     );
-    send_all(&writer, t0 + hours(72));
+    send_all(&f.writer, t0 + hours(72));
     assert_eq!(check(t0 + hours(100)), 0);
-    store_message(&writer, "02", t0 + hours(101));
+    store_message(&f.writer, "02", t0 + hours(101));
     assert_eq!(check(t0 + hours(102)), 0);
     assert!(
-        lock(&reader)
+        lock(&f.reader)
             .read()
             .monitor_alerts()
             .expect("alerts")
@@ -463,32 +441,27 @@ fn no_mail_for_quiet_days_mails_the_team_and_new_mail_clears_it() {
 
 #[test]
 fn quiet_days_zero_never_alerts() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "[monitor]\nquiet_days = 0\n");
-    let (reader, writer) = stores(dir.path());
-    store_message(&writer, "01", at(T0));
-    assert_eq!(
-        check(&reader, &writer, &s, &NOTHING, at(T0) + hours(24 * 365)).expect("check"),
-        0
-    );
+    let f = Fixture::new("[monitor]\nquiet_days = 0\n");
+    store_message(&f.writer, "01", at(T0));
+    assert_eq!(f.quiet(at(T0) + hours(24 * 365)), 0);
 }
 
 #[test]
 fn a_members_key_expiring_within_thirty_days_mails_the_team_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_team_key(dir.path(), None);
     // Alice's key runs out 45 days after T0.
-    let s = settings(
-        dir.path(),
-        MAILDIR,
-        Some(45),
-        "[monitor]\nquiet_days = 0\n\n[openpgp]\nsecret_keys = [\"team.key\"]\n",
-    );
-    let (reader, writer) = stores(dir.path());
-    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    let f = Fixture::with(|dir| {
+        write_team_key(dir, None);
+        settings(
+            dir,
+            MAILDIR,
+            Some(45),
+            "[monitor]\nquiet_days = 0\n\n[openpgp]\nsecret_keys = [\"team.key\"]\n",
+        )
+    });
+    let check = |now| f.quiet(now);
     assert_eq!(check(at(T0) + hours(24 * 14)), 0);
     assert_eq!(check(at(T0) + hours(24 * 15)), 1);
-    let queued = alerts(&writer);
+    let queued = alerts(&f.writer);
     assert_eq!(queued.len(), 2);
     let bob = queued
         .iter()
@@ -501,40 +474,35 @@ fn a_members_key_expiring_within_thirty_days_mails_the_team_once() {
         .find(|(to, _)| to == &["alice@example.org"])
         .expect("alice is told");
     assert!(alice.1.contains("BEGIN PGP MESSAGE"));
-    send_all(&writer, at(T0) + hours(24 * 15));
+    send_all(&f.writer, at(T0) + hours(24 * 15));
     assert_eq!(check(at(T0) + hours(24 * 20)), 0);
     // Once it has expired, it is still the same occurrence.
     assert_eq!(check(at(T0) + hours(24 * 50)), 0);
-    assert!(alerts(&writer).is_empty());
+    assert!(alerts(&f.writer).is_empty());
 }
 
 #[test]
 fn a_member_key_that_does_not_expire_is_never_alerted() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
-    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    let f = Fixture::new("");
+    let check = |now| f.quiet(now);
     assert_eq!(check(at(T0) + hours(24 * 3650)), 0);
 }
 
 #[test]
 fn the_team_signing_key_is_left_to_the_publication_warning() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_team_key(dir.path(), Some(40));
-    let s = settings(
-        dir.path(),
-        MAILDIR,
-        None,
-        "[openpgp]\nsecret_keys = [\"team.key\"]\n",
-    );
-    let (reader, writer) = stores(dir.path());
+    let f = Fixture::with(|dir| {
+        write_team_key(dir, Some(40));
+        settings(
+            dir,
+            MAILDIR,
+            None,
+            "[openpgp]\nsecret_keys = [\"team.key\"]\n",
+        )
+    });
     let now = at(T0) + hours(24 * 20);
+    assert_eq!(f.quiet(now), 0);
     assert_eq!(
-        check(&reader, &writer, &s, &NOTHING, now).expect("check"),
-        0
-    );
-    assert_eq!(
-        super::super::publish::warn(&reader, &writer, &s, now).expect("warn"),
+        super::super::publish::warn(&f.reader, &f.writer, &f.s, now).expect("warn"),
         1
     );
 }
@@ -552,18 +520,16 @@ fn disk_free(available: u64) -> Observed {
 
 #[test]
 fn a_disk_below_ten_percent_free_alerts_once_and_again_after_it_recovered() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
-    let check = |o: Observed, now| check(&reader, &writer, &s, &o, now).expect("check");
+    let f = Fixture::new("");
+    let check = |o: Observed, now| f.check(&o, now);
     assert_eq!(check(disk_free(100), at(T0)), 0);
     assert_eq!(check(disk_free(99), at(T0)), 1);
     assert!(
-        alerts(&writer)[0]
+        alerts(&f.writer)[0]
             .1
             .contains("9% free on the database's disk")
     );
-    send_all(&writer, at(T0));
+    send_all(&f.writer, at(T0));
     assert_eq!(check(disk_free(50), at(T0) + hours(1)), 0);
     assert_eq!(check(disk_free(500), at(T0) + hours(2)), 0);
     assert_eq!(check(disk_free(10), at(T0) + hours(3)), 1);
@@ -571,18 +537,19 @@ fn a_disk_below_ten_percent_free_alerts_once_and_again_after_it_recovered() {
 
 #[test]
 fn a_disk_hovering_at_the_threshold_alerts_once_until_it_has_clearly_recovered() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = settings(dir.path(), MAILDIR, None, "");
-    let (reader, writer) = stores(dir.path());
-    let check = |o: Observed, now| check(&reader, &writer, &s, &o, now).expect("check");
+    let f = Fixture::new("");
+    let check = |o: Observed, now| f.check(&o, now);
     assert_eq!(check(disk_free(99), at(T0)), 1);
-    send_all(&writer, at(T0));
+    send_all(&f.writer, at(T0));
     // 9%, 10%, 11%, 9% again: still the same low disk.
     for (i, available) in [100, 110, 95, 119, 99].into_iter().enumerate() {
         let later = at(T0) + hours(i64::try_from(i).expect("small") + 1);
         assert_eq!(check(disk_free(available), later), 0, "{available}");
     }
-    assert!(alerts(&writer).is_empty(), "nothing queued while it hovers");
+    assert!(
+        alerts(&f.writer).is_empty(),
+        "nothing queued while it hovers"
+    );
     // 12% free clears it; falling under 10% again is a new alert.
     assert_eq!(check(disk_free(120), at(T0) + hours(10)), 0);
     assert_eq!(check(disk_free(99), at(T0) + hours(11)), 1);
@@ -669,53 +636,47 @@ fn canary_alerts(writer: &Mutex<Store>) -> usize {
 
 #[test]
 fn a_canary_is_queued_once_a_day_from_the_canary_address_signed_by_the_team() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = canary_settings(dir.path());
-    let (reader, writer) = stores(dir.path());
-    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    let f = Fixture::canary();
+    let check = |now| f.quiet(now);
     assert_eq!(check(at(T0)), 0);
-    let (id, raw) = queued_canary(&writer).expect("a canary");
+    let (id, raw) = queued_canary(&f.writer).expect("a canary");
     let token = crate::monitor::canary::token_of(&id).expect("a canary token");
     let text = String::from_utf8_lossy(&raw);
     assert!(text.contains("multipart/signed"));
     assert!(text.contains(token), "the body carries the token");
-    send_all(&writer, at(T0));
+    send_all(&f.writer, at(T0));
     assert_eq!(check(at(T0) + minutes(30)), 0);
-    assert!(queued_canary(&writer).is_none(), "not twice in a day");
+    assert!(queued_canary(&f.writer).is_none(), "not twice in a day");
     assert_eq!(check(at(T0) + hours(24)), 1, "yesterday's is missing");
-    let (next, _) = queued_canary(&writer).expect("the next day's canary");
+    let (next, _) = queued_canary(&f.writer).expect("the next day's canary");
     assert_ne!(next, id, "every canary has a token of its own");
 }
 
 #[test]
 fn a_canary_that_never_returns_alerts_once_after_an_hour() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = canary_settings(dir.path());
-    let (reader, writer) = stores(dir.path());
-    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    let f = Fixture::canary();
+    let check = |now| f.quiet(now);
     check(at(T0));
-    send_all(&writer, at(T0));
+    send_all(&f.writer, at(T0));
     assert_eq!(check(at(T0) + minutes(59)), 0);
     assert_eq!(check(at(T0) + minutes(60)), 1);
-    assert_eq!(canary_alerts(&writer), 2, "one per member");
-    send_all(&writer, at(T0) + minutes(60));
+    assert_eq!(canary_alerts(&f.writer), 2, "one per member");
+    send_all(&f.writer, at(T0) + minutes(60));
     // The next days' canaries go missing too: the same occurrence.
     for day in 1..3 {
         check(at(T0) + hours(24 * day));
-        send_all(&writer, at(T0) + hours(24 * day));
+        send_all(&f.writer, at(T0) + hours(24 * day));
         assert_eq!(check(at(T0) + hours(24 * day) + minutes(61)), 0);
     }
 }
 
 #[test]
 fn a_canary_that_comes_back_is_filed_without_a_report_or_an_answer_and_nothing_alerts() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = canary_settings(dir.path());
-    let (reader, writer) = stores(dir.path());
-    check(&reader, &writer, &s, &NOTHING, at(T0)).expect("check");
-    let (_, raw) = queued_canary(&writer).expect("a canary");
-    send_all(&writer, at(T0));
-    let outcome = arrive(&s, &writer, &raw, at(T0) + minutes(2));
+    let f = Fixture::canary();
+    f.quiet(at(T0));
+    let (_, raw) = queued_canary(&f.writer).expect("a canary");
+    send_all(&f.writer, at(T0));
+    let outcome = arrive(&f.s, &f.writer, &raw, at(T0) + minutes(2));
     let crate::ingest::Outcome::Stored {
         report,
         opened,
@@ -728,14 +689,11 @@ fn a_canary_that_comes_back_is_filed_without_a_report_or_an_answer_and_nothing_a
     assert_eq!(report, None);
     assert!(!opened);
     assert!(!acknowledged);
-    assert!(alerts(&writer).is_empty(), "nothing queued for it");
-    assert!(queued_canary(&writer).is_none());
+    assert!(alerts(&f.writer).is_empty(), "nothing queued for it");
+    assert!(queued_canary(&f.writer).is_none());
+    assert_eq!(f.quiet(at(T0) + hours(2)), 0);
     assert_eq!(
-        check(&reader, &writer, &s, &NOTHING, at(T0) + hours(2)).expect("check"),
-        0
-    );
-    assert_eq!(
-        lock(&reader)
+        lock(&f.reader)
             .read()
             .latest_canary_sent_by(at(T0) + hours(2))
             .expect("canary"),
@@ -745,12 +703,10 @@ fn a_canary_that_comes_back_is_filed_without_a_report_or_an_answer_and_nothing_a
 
 #[test]
 fn a_forged_canary_does_not_suppress_the_alert() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = canary_settings(dir.path());
-    let (reader, writer) = stores(dir.path());
-    check(&reader, &writer, &s, &NOTHING, at(T0)).expect("check");
-    let (id, raw) = queued_canary(&writer).expect("a canary");
-    send_all(&writer, at(T0));
+    let f = Fixture::canary();
+    f.quiet(at(T0));
+    let (id, raw) = queued_canary(&f.writer).expect("a canary");
+    send_all(&f.writer, at(T0));
     let text = String::from_utf8_lossy(&raw).into_owned();
     // A look-alike that guesses a token: right shape, wrong value.
     let guessed = text.replace(
@@ -769,56 +725,49 @@ fn a_forged_canary_does_not_suppress_the_alert() {
     for (n, forged) in [guessed, copied_id].iter().enumerate() {
         let mut unique = format!("X-Forgery: {n}\r\n").into_bytes();
         unique.extend_from_slice(forged.as_bytes());
-        arrive(&s, &writer, &unique, at(T0) + minutes(5));
+        arrive(&f.s, &f.writer, &unique, at(T0) + minutes(5));
     }
     assert_eq!(
-        lock(&reader)
+        lock(&f.reader)
             .read()
             .latest_canary_sent_by(at(T0))
             .expect("canary"),
         Some((false, at(T0)))
     );
-    send_all(&writer, at(T0) + minutes(5));
-    assert_eq!(
-        check(&reader, &writer, &s, &NOTHING, at(T0) + hours(1)).expect("check"),
-        1
-    );
-    assert_eq!(canary_alerts(&writer), 2);
+    send_all(&f.writer, at(T0) + minutes(5));
+    assert_eq!(f.quiet(at(T0) + hours(1)), 1);
+    assert_eq!(canary_alerts(&f.writer), 2);
 }
 
 #[test]
 fn yesterdays_canary_replayed_does_not_stand_for_todays() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = canary_settings(dir.path());
-    let (reader, writer) = stores(dir.path());
-    let check = |now| check(&reader, &writer, &s, &NOTHING, now).expect("check");
+    let f = Fixture::canary();
+    let check = |now| f.quiet(now);
     check(at(T0));
-    let (_, yesterday) = queued_canary(&writer).expect("a canary");
-    send_all(&writer, at(T0));
-    arrive(&s, &writer, &yesterday, at(T0) + minutes(1));
+    let (_, yesterday) = queued_canary(&f.writer).expect("a canary");
+    send_all(&f.writer, at(T0));
+    arrive(&f.s, &f.writer, &yesterday, at(T0) + minutes(1));
     assert_eq!(check(at(T0) + hours(2)), 0);
     check(at(T0) + hours(24));
-    assert!(queued_canary(&writer).is_some());
-    send_all(&writer, at(T0) + hours(24));
+    assert!(queued_canary(&f.writer).is_some());
+    send_all(&f.writer, at(T0) + hours(24));
     // The old one again, through another relay (other headers, new hash).
     let mut replayed = b"X-Relay: again\r\n".to_vec();
     replayed.extend_from_slice(&yesterday);
-    arrive(&s, &writer, &replayed, at(T0) + hours(24) + minutes(5));
+    arrive(&f.s, &f.writer, &replayed, at(T0) + hours(24) + minutes(5));
     assert_eq!(check(at(T0) + hours(25)), 1);
-    assert_eq!(canary_alerts(&writer), 2);
+    assert_eq!(canary_alerts(&f.writer), 2);
 }
 
 #[test]
 fn queueing_the_canary_is_reported_so_that_delivery_is_woken() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let s = canary_settings(dir.path());
-    let (reader, writer) = stores(dir.path());
+    let f = Fixture::canary();
     assert_eq!(
-        check_and_queue(&reader, &writer, &s, &NOTHING, at(T0)).expect("check"),
+        check_and_queue(&f.reader, &f.writer, &f.s, &NOTHING, at(T0)).expect("check"),
         (0, true)
     );
     assert_eq!(
-        check_and_queue(&reader, &writer, &s, &NOTHING, at(T0) + minutes(1)).expect("check"),
+        check_and_queue(&f.reader, &f.writer, &f.s, &NOTHING, at(T0) + minutes(1)).expect("check"),
         (0, false)
     );
 }
