@@ -23,8 +23,8 @@ use std::time::Instant;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::CliError;
 use super::output::outln;
+use super::{CliError, failed, suffixed};
 use crate::config::Config;
 use crate::store::{CopyError, Exclusive, InstanceLock, LockError, Store, check_copy};
 
@@ -99,12 +99,6 @@ impl Drop for Temp {
     }
 }
 
-fn suffixed(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 fn parent_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
@@ -153,10 +147,6 @@ fn expired(dir: &Path, keep: usize) -> std::io::Result<Vec<PathBuf>> {
         .take(excess)
         .map(|n| dir.join(n))
         .collect())
-}
-
-fn failed(what: String) -> CliError {
-    CliError::Other(anyhow::anyhow!(what))
 }
 
 /// Takes a backup of the configured database.

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::output::outln;
-use super::{CliError, load_crypto, open_existing};
+use super::{CliError, failed, load_crypto, open_existing, suffixed};
 use crate::config::Config;
 use crate::parse::{self, ParseLimits};
 use crate::report::ReportId;
@@ -45,10 +45,6 @@ pub enum Target {
 struct Exported {
     raw: Option<Vec<u8>>,
     decrypted: Option<Vec<u8>>,
-}
-
-fn failed(what: String) -> CliError {
-    CliError::Other(anyhow::anyhow!(what))
 }
 
 /// Creates `path` (mode 0600, replaced only with `force`) holding `data`.
@@ -136,12 +132,6 @@ fn empty_or_missing(dir: &Path) -> Result<bool, CliError> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(err) => Err(failed(format!("cannot read {}: {err}", dir.display()))),
     }
-}
-
-fn suffixed(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 /// Exports report `id` to `target`.

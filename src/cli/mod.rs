@@ -410,6 +410,18 @@ impl CliError {
     }
 }
 
+/// A command that failed for `what` (exit 1).
+fn failed(what: String) -> CliError {
+    CliError::Other(anyhow::anyhow!(what))
+}
+
+/// `path` with `suffix` appended to its file name, e.g. `db` and `-wal`.
+fn suffixed(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 impl Cli {
     fn config_path(&self) -> PathBuf {
         self.config

@@ -223,9 +223,7 @@ pub(super) fn messages(config: &Config, unattached: bool, as_json: bool) -> Resu
         outln!(
             "{:>6}  {:<22} {:<30} {:<12} {:<40} {}",
             m.id,
-            m.received_at
-                .to_zoned_datetime(config.program.timezone.clone())
-                .strftime("%Y-%m-%d %H:%M %Z"),
+            output::local(m.received_at, config),
             m.from.as_deref().unwrap_or("-"),
             m.kind,
             m.subject,

@@ -93,10 +93,7 @@ pub fn dry_run(config: &Config, now: Timestamp, as_json: bool) -> Result<(), Cli
     for w in &would {
         let due = match (w.due, w.day) {
             (_, Some(day)) => day.to_string(),
-            (Some(due), None) => due
-                .to_zoned_datetime(config.program.timezone.clone())
-                .strftime("%Y-%m-%d %H:%M %Z")
-                .to_string(),
+            (Some(due), None) => output::local(due, config),
             (None, None) => "-".to_owned(),
         };
         outln!(

@@ -29,7 +29,7 @@ use lettre::message::header::ContentType;
 use sequoia_openpgp::serialize::stream::{Message as PgpMessage, Signer};
 
 use super::compose::{AutoSubmitted, ComposeError, Outgoing, ReturnPath, formatted, mailbox};
-use super::{shape, team};
+use super::{queue, shape, team};
 use serde_json::json;
 
 use crate::advisory;
@@ -273,16 +273,15 @@ pub fn day_has_come(config: &Config, day: Date, now: Timestamp) -> bool {
         .is_ok_and(|start| start.timestamp() <= now)
 }
 
-/// The team's disclosure-day mail about `record`: the date has come, and the
-/// advisory draft (when the report is ready for one).
+/// The text of the team's disclosure-day mail about `record`: the date has
+/// come, and the advisory draft (when the report is ready for one).
 pub fn disclosure_day_text(
     tx: &Tx<'_>,
     config: &Config,
     record: &ReportRecord,
     day: Date,
     now: Timestamp,
-) -> Result<(String, String), BulletinError> {
-    let subject = format!("[{}] Disclosure date today: {day}", record.id);
+) -> Result<String, BulletinError> {
     let mut body = format!("The disclosure date of {} is today, {day}.\n\n", record.id);
     if advisory_ready(record.state) {
         body.push_str(
@@ -301,37 +300,29 @@ pub fn disclosure_day_text(
             record.state
         );
     }
-    Ok((subject, body))
+    Ok(body)
 }
 
 /// The disclosure-day mail as one copy per member, encrypted to each.
 pub fn disclosure_day_mail(
     config: &Config,
     crypto: &Crypto,
-    (subject, body): (String, String),
+    body: String,
     record: &ReportRecord,
+    day: Date,
     now: Timestamp,
 ) -> Result<Vec<team::MemberMail>, team::TeamMailError> {
-    let program = &config.program;
+    let headline = format!("Disclosure date today: {day}");
+    let report = Some(&record.id);
     let metadata = (
-        subject.clone(),
+        queue::tagged(report, &headline),
         format!(
             "The disclosure date of {} has come. The advisory is sent encrypted,\n\
              and no key of yours is configured: ask the team to add one.\n",
             record.id
         ),
     );
-    let mail = team::TeamMail {
-        subject,
-        body,
-        secret: true,
-        metadata: Some(metadata),
-        attachments: &[],
-        reply_to: Some(program.address.with_tag(&format!("{}-internal", record.id))),
-        from_name: format!("{} disclosed", program.name),
-        references: Vec::new(),
-        auto_submitted: Some("auto-generated"),
-    };
+    let mail = queue::notice(config, report, &headline, (body, metadata));
     team::to_members(config, crypto, &mail, None, now).map(|(mails, _)| mails)
 }
 
@@ -400,7 +391,7 @@ pub fn days_due(
             continue;
         }
         let mails = match disclosure_day_text(tx, config, &r.record, day, now) {
-            Ok(text) => disclosure_day_mail(config, crypto, text, &r.record, now)
+            Ok(text) => disclosure_day_mail(config, crypto, text, &r.record, day, now)
                 .map_err(|err| err.to_string()),
             Err(BulletinError::Store(err)) => return Err(err),
             Err(err) => Err(err.to_string()),

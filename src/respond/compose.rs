@@ -528,14 +528,13 @@ pub fn key_confirmation(
     })
 }
 
-/// The subject and text telling the team that `failed` could not be
-/// delivered, and why.
+/// The text telling the team that `failed` could not be delivered, and why.
 pub fn delivery_failure(
     config: &Config,
     templates: &Templates,
     failed: &crate::store::QueuedMail,
     reason: &str,
-) -> Result<(String, String), ComposeError> {
+) -> Result<String, ComposeError> {
     let program = &config.program;
     let report = failed.report_id.as_deref();
     let body = templates.render(
@@ -555,11 +554,7 @@ pub fn delivery_failure(
             reason,
         },
     )?;
-    let subject = match report {
-        Some(id) => format!("[{id}] Undeliverable: {}", failed.kind),
-        None => format!("Undeliverable: {}", failed.kind),
-    };
-    Ok((subject, body))
+    Ok(body)
 }
 
 /// The subject and text of the notice a member without an OpenPGP key gets in

@@ -21,7 +21,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use serde_json::json;
 
-use super::{Templates, compose};
+use super::{Templates, compose, queue};
 use crate::audit::{Actor, Auth, EventKind};
 use crate::clock::Clock;
 use crate::config::{Config, Retry};
@@ -373,7 +373,7 @@ fn notify_unrecorded(
         "{}: mail sent while the database could not record it",
         ctx.config.program.name
     );
-    if let Err(err) = super::queue::to_members_about_itself(
+    if let Err(err) = queue::to_members_about_itself(
         tx,
         ctx.config,
         ctx.crypto,
@@ -388,27 +388,6 @@ fn notify_unrecorded(
         );
     }
     Ok(())
-}
-
-/// Queues the daemon's `notice` for every member as `kind` about `report`. A
-/// notice that cannot be sealed is handed back for the caller to log: the
-/// delivery it reports on is recorded either way.
-fn queue_notice(
-    tx: &Tx<'_>,
-    ctx: &RecordCtx<'_>,
-    notice: &super::team::TeamMail<'_>,
-    report: Option<&ReportId>,
-    kind: &'static str,
-) -> Result<Result<(), super::team::TeamMailError>, StoreError> {
-    match super::team::to_members(ctx.config, ctx.crypto, notice, None, ctx.now) {
-        Ok((mails, _)) => {
-            for m in mails {
-                tx.enqueue(&m.mail.to_queue(report, kind), ctx.now)?;
-            }
-            Ok(Ok(()))
-        }
-        Err(err) => Ok(Err(err)),
-    }
 }
 
 /// What the transport needs of an outbox row.
@@ -520,9 +499,9 @@ fn report_failure(
         Some(id) => crate::sla::deadline_lines(tx, ctx.config, id, ctx.now)?,
         None => Vec::new(),
     };
+    let headline = format!("Undeliverable: {}", mail.kind);
     let composed =
-        compose::delivery_failure(ctx.config, ctx.templates, mail, reason).and_then(|full| {
-            let headline = format!("Undeliverable: {}", mail.kind);
+        compose::delivery_failure(ctx.config, ctx.templates, mail, reason).and_then(|body| {
             let metadata = compose::metadata_notice(
                 ctx.templates,
                 &headline,
@@ -530,10 +509,10 @@ fn report_failure(
                 state.map(|s| s.as_str()),
                 deadlines,
             )?;
-            Ok((full, metadata))
+            Ok((body, metadata))
         });
-    let ((subject, body), metadata) = match composed {
-        Ok(text) => text,
+    let bodies = match composed {
+        Ok(bodies) => bodies,
         // The failure is recorded as an event either way; a broken template
         // must not keep the outbox from recording results.
         Err(err) => {
@@ -541,21 +520,16 @@ fn report_failure(
             return Ok(());
         }
     };
-    let program = &ctx.config.program;
-    let notice = super::team::TeamMail {
-        subject,
-        body,
-        secret: true,
-        metadata: Some(metadata),
-        attachments: &[],
-        reply_to: report
-            .as_ref()
-            .map(|id| program.address.with_tag(&format!("{id}-internal"))),
-        from_name: format!("{} disclosed", program.name),
-        references: Vec::new(),
-        auto_submitted: Some("auto-generated"),
-    };
-    if let Err(err) = queue_notice(tx, ctx, &notice, report.as_ref(), DELIVERY_FAILED)? {
+    let notice = queue::notice(ctx.config, report.as_ref(), &headline, bodies);
+    if let Err(err) = queue::to_members(
+        tx,
+        ctx.config,
+        ctx.crypto,
+        &notice,
+        report.as_ref(),
+        DELIVERY_FAILED,
+        ctx.now,
+    )? {
         tracing::error!(error = %err, "cannot seal the delivery-failure notice");
     }
     Ok(())

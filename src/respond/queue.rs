@@ -170,6 +170,53 @@ pub fn own_name(config: &Config) -> String {
     format!("{} disclosed", config.program.name)
 }
 
+/// The daemon's notice to members about `report` (or none), headed
+/// `headline`: a member without a key gets `metadata` instead of `body`, and
+/// answers go to the report's internal address. It follows no mail and is
+/// `auto-generated`; callers change what differs.
+pub fn notice(
+    config: &Config,
+    report: Option<&ReportId>,
+    headline: &str,
+    (body, metadata): (String, (String, String)),
+) -> TeamMail<'static> {
+    let program = &config.program;
+    TeamMail {
+        subject: tagged(report, headline),
+        body,
+        secret: true,
+        metadata: Some(metadata),
+        attachments: &[],
+        reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
+        from_name: own_name(config),
+        references: Vec::new(),
+        auto_submitted: Some("auto-generated"),
+    }
+}
+
+/// Queues the daemon's `mail` for every member as `kind` about `report`,
+/// recording no event. How many members it went to, or why it could not be
+/// sealed, for the caller to log: what it tells of is recorded either way.
+pub fn to_members(
+    tx: &Tx<'_>,
+    config: &Config,
+    crypto: &Crypto,
+    mail: &TeamMail<'_>,
+    report: Option<&ReportId>,
+    kind: &str,
+    now: Timestamp,
+) -> Result<Result<usize, team::TeamMailError>, StoreError> {
+    match team::to_members(config, crypto, mail, None, now) {
+        Ok((mails, _)) => {
+            for m in &mails {
+                tx.enqueue(&m.mail.to_queue(report, kind), now)?;
+            }
+            Ok(Ok(mails.len()))
+        }
+        Err(err) => Ok(Err(err)),
+    }
+}
+
 /// Queues the daemon's mail about itself (an alert, a warning) to every
 /// member as `kind`: it holds nothing of any report, so a member without a
 /// key gets it as it is and one with a key gets it encrypted. How many
@@ -195,15 +242,7 @@ pub fn to_members_about_itself(
         references: Vec::new(),
         auto_submitted: Some("auto-generated"),
     };
-    match team::to_members(config, crypto, &mail, None, now) {
-        Ok((mails, _)) => {
-            for m in &mails {
-                tx.enqueue(&m.mail.to_queue(None, kind), now)?;
-            }
-            Ok(Ok(mails.len()))
-        }
-        Err(err) => Ok(Err(err)),
-    }
+    to_members(tx, config, crypto, &mail, None, kind, now)
 }
 
 impl Mailer<'_> {
@@ -229,28 +268,14 @@ impl Mailer<'_> {
         Ok((body, metadata))
     }
 
-    /// The daemon's notice to members about `report` (or none), headed
-    /// `headline`: a member without a key gets `metadata` instead of `body`,
-    /// and answers go to the report's internal address. It follows no mail
-    /// and is `auto-generated`; callers change what differs.
+    /// The daemon's notice to members: see [`notice`].
     pub fn notice(
         &self,
         report: Option<&ReportId>,
         headline: &str,
-        (body, metadata): (String, (String, String)),
+        bodies: (String, (String, String)),
     ) -> TeamMail<'static> {
-        let program = &self.config.program;
-        TeamMail {
-            subject: tagged(report, headline),
-            body,
-            secret: true,
-            metadata: Some(metadata),
-            attachments: &[],
-            reply_to: report.map(|id| program.address.with_tag(&format!("{id}-internal"))),
-            from_name: self.own_name(),
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-        }
+        notice(self.config, report, headline, bodies)
     }
 
     /// The daemon's answer to one member about a mail of theirs, holding

@@ -3,7 +3,7 @@
 //! and the deadlines that were already past when their report was imported.
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Result, Tx, ctx, from_ms, ms};
 use crate::report::{ReportId, ReportState};
@@ -113,24 +113,5 @@ impl Tx<'_> {
             .map_err(ctx("reading deadlines breached before import"))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(ctx("reading deadlines breached before import"))
-    }
-
-    /// Whether `report`'s `deadline` due at `due` was breached before import.
-    pub fn is_historical_breach(
-        &self,
-        report: &ReportId,
-        deadline: &str,
-        due: Timestamp,
-    ) -> Result<bool> {
-        self.conn
-            .prepare_cached(
-                "SELECT 1 FROM historical_breaches WHERE report_id = ?1 AND deadline = ?2 AND due = ?3",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row(params![report.as_str(), deadline, ms(due)], |_| Ok(()))
-                    .optional()
-            })
-            .map(|found| found.is_some())
-            .map_err(ctx("looking up a deadline breached before import"))
     }
 }
