@@ -352,7 +352,7 @@ impl Sender<'_> {
             metadata: None,
             attachments: &[],
             reply_to: None,
-            from_name: format!("{} disclosed", self.config.program.name),
+            from_name: crate::respond::queue::own_name(self.config),
             references: Vec::new(),
             auto_submitted: Some("auto-generated"),
         }
