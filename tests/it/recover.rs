@@ -278,6 +278,29 @@ fn unattached(env: &Env) -> Vec<Value> {
 }
 
 #[test]
+fn the_unattached_table_lines_its_columns_up_under_their_headings() {
+    let env = Env::with_file_transport("");
+    env.init();
+    env.deliver(&stray_bounce("Undelivered Mail"));
+    env.run_once();
+    let text = env.ok(&["messages", "--unattached"]);
+    let heading = text
+        .lines()
+        .find(|l| l.contains("RECEIVED"))
+        .unwrap_or_else(|| panic!("no heading:\n{text}"));
+    let row = text
+        .lines()
+        .find(|l| l.contains("mailer-daemon@"))
+        .unwrap_or_else(|| panic!("no row:\n{text}"));
+    // The time before it is padded to its column's width.
+    assert_eq!(
+        row.find("mailer-daemon@"),
+        heading.find("FROM"),
+        "FROM not under its heading:\n{heading}\n{row}"
+    );
+}
+
+#[test]
 fn a_message_in_no_report_is_listed_and_attached_without_sending_anything() {
     let env = Env::with_file_transport("");
     env.init();
